@@ -1,0 +1,524 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/influxdata/telegraf"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/report"
+	"github.com/fakegraf/fakegraf/setup"
+)
+
+// defaultAddresses are where the tutorial's senders send.
+var defaultAddresses = []string{"udp://127.0.0.1:8094", "tcp://127.0.0.1:8094", "unix:///tmp/telegraf.sock"}
+
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+type setFlag []setup.Option
+
+func (s *setFlag) String() string { return "" }
+func (s *setFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || strings.TrimSpace(k) == "" {
+		return fmt.Errorf("want key=value, got %q", v)
+	}
+	*s = append(*s, setup.Option{Key: strings.TrimSpace(k), Value: strings.TrimSpace(val)})
+	return nil
+}
+
+// listenOptions are the flags of listen (and of run and check, later).
+type listenOptions struct {
+	config       string
+	dataFormat   string
+	sets         setFlag
+	omitHostname bool
+
+	output     string
+	quiet      bool
+	color      string
+	metricsOut string
+
+	count    int
+	duration time.Duration
+	until    string
+
+	failOn  string
+	enable  listFlag
+	disable listFlag
+
+	// parser options with flags of their own
+	jsonNameKey, jsonTimeKey, jsonTimeFormat, jsonTimezone string
+	tagKeys, jsonStringFields                              listFlag
+	influxPrecision, nameOverride                          string
+}
+
+func (o *listenOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.config, "config", "", "a telegraf.conf: serve every [[inputs.socket_listener]] in it")
+	fs.StringVar(&o.dataFormat, "data-format", "", "Telegraf data_format: json, influx, wavefront, value, influx_upstream, or auto (default auto)")
+	fs.Var(&o.sets, "set", "any other socket_listener option as key=value (repeatable), e.g. --set read_buffer_size=1MiB")
+	fs.BoolVar(&o.omitHostname, "omit-hostname", false, "leave out the host tag Telegraf adds (as [agent] omit_hostname)")
+	fs.StringVar(&o.jsonNameKey, "json-name-key", "", "json_name_key")
+	fs.Var(&o.tagKeys, "tag-keys", "tag_keys, comma separated")
+	fs.Var(&o.jsonStringFields, "json-string-fields", "json_string_fields, comma separated")
+	fs.StringVar(&o.jsonTimeKey, "json-time-key", "", "json_time_key")
+	fs.StringVar(&o.jsonTimeFormat, "json-time-format", "", "json_time_format (unix, unix_ms, unix_us, unix_ns or a Go layout)")
+	fs.StringVar(&o.jsonTimezone, "json-timezone", "", "json_timezone")
+	fs.StringVar(&o.influxPrecision, "influx-timestamp-precision", "", "influx_timestamp_precision (1ns, 1us, 1ms, 1s)")
+	fs.StringVar(&o.nameOverride, "name-override", "", "name_override")
+
+	fs.StringVar(&o.output, "output", "text", "report format: text or json (one JSON object per event)")
+	fs.BoolVar(&o.quiet, "quiet", false, "print only findings and the summary")
+	fs.BoolVar(&o.quiet, "q", false, "short for --quiet")
+	fs.StringVar(&o.color, "color", "auto", "colour the text report: auto, always or never")
+	fs.StringVar(&o.metricsOut, "metrics-out", "", "write accepted metrics as line protocol, as Telegraf's outputs.file would, to FILE (- for stdout)")
+
+	fs.IntVar(&o.count, "count", 0, "stop after N metrics")
+	fs.DurationVar(&o.duration, "duration", 0, "stop after this long")
+	fs.StringVar(&o.until, "until", "", "stop condition: idle=1s, count=N or duration=D")
+
+	fs.StringVar(&o.failOn, "fail-on", "warning", "exit 1 when a finding is at or above: info, warning, error or never")
+	fs.Var(&o.enable, "enable", "run only these rules (comma separated IDs)")
+	fs.Var(&o.disable, "disable", "do not run these rules (comma separated IDs)")
+}
+
+// parseInterleaved parses flags and positional arguments in any order.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func (o *listenOptions) parserOptions() []setup.Option {
+	var opts []setup.Option
+	str := func(key, v string) {
+		if v != "" {
+			opts = append(opts, setup.Option{Key: key, Value: strconv.Quote(v)})
+		}
+	}
+	list := func(key string, v []string) {
+		if len(v) > 0 {
+			q := make([]string, len(v))
+			for i, s := range v {
+				q[i] = strconv.Quote(s)
+			}
+			opts = append(opts, setup.Option{Key: key, Value: "[" + strings.Join(q, ", ") + "]"})
+		}
+	}
+	str("json_name_key", o.jsonNameKey)
+	list("tag_keys", o.tagKeys)
+	list("json_string_fields", o.jsonStringFields)
+	str("json_time_key", o.jsonTimeKey)
+	str("json_time_format", o.jsonTimeFormat)
+	str("json_timezone", o.jsonTimezone)
+	str("influx_timestamp_precision", o.influxPrecision)
+	str("name_override", o.nameOverride)
+	return append(opts, o.sets...)
+}
+
+// loadInputs reads the config or the flags.
+func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup.Config, error) {
+	if o.config != "" {
+		if len(addresses) > 0 || o.dataFormat != "" || len(o.parserOptions()) > 0 || o.omitHostname {
+			return nil, errors.New("--config takes the addresses and parser options from the config: drop the other addresses and parser flags, or drop --config")
+		}
+		cfg, err := setup.LoadFile(o.config)
+		if err != nil {
+			return nil, fmt.Errorf("loading %s: %w", o.config, err)
+		}
+		for _, in := range cfg.Inputs {
+			if _, all := setup.LoopbackAddress(in.Listen.Address); all || strings.Contains(in.Listen.Address, "://:") {
+				fmt.Fprintf(stderr, "fakegraf: note: %s (from the config) listens on every interface\n", in.Listen.Address)
+			}
+		}
+		if len(cfg.Ignored) > 0 {
+			fmt.Fprintf(stderr, "fakegraf: ignoring %s: fakegraf serves only [[inputs.socket_listener]]\n", strings.Join(cfg.Ignored, ", "))
+		}
+		return cfg, nil
+	}
+	if len(addresses) == 0 {
+		addresses = defaultAddresses
+	}
+	format := o.dataFormat
+	if format == "" {
+		format = "auto"
+	}
+	f := setup.Flags{DataFormat: format, Options: o.parserOptions(), OmitHostname: o.omitHostname}
+	for _, a := range addresses {
+		bound, all := setup.LoopbackAddress(a)
+		if all {
+			fmt.Fprintf(stderr, "fakegraf: note: %s listens on every interface, as you asked\n", a)
+		}
+		f.Addresses = append(f.Addresses, bound)
+	}
+	return setup.FromFlags(f)
+}
+
+type stopRule struct {
+	count    int
+	duration time.Duration
+	idle     time.Duration
+}
+
+func parseUntil(o *listenOptions) (stopRule, error) {
+	s := stopRule{count: o.count, duration: o.duration}
+	if o.until == "" {
+		return s, nil
+	}
+	for _, part := range strings.Split(o.until, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return s, fmt.Errorf("--until %q: want idle=1s, count=N or duration=D", part)
+		}
+		var err error
+		switch k {
+		case "idle":
+			s.idle, err = time.ParseDuration(v)
+		case "duration":
+			s.duration, err = time.ParseDuration(v)
+		case "count":
+			s.count, err = strconv.Atoi(v)
+		default:
+			err = fmt.Errorf("unknown condition %q", k)
+		}
+		if err != nil {
+			return s, fmt.Errorf("--until %q: %w", part, err)
+		}
+	}
+	return s, nil
+}
+
+func runListen(ctx context.Context, args []string, stdout, stderr io.Writer, signals bool) int {
+	fs := flag.NewFlagSet("fakegraf listen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o listenOptions
+	o.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: fakegraf listen [ADDRESS ...] [flags]\n       fakegraf listen --config telegraf.conf [flags]\n\n"+
+			"ADDRESS is a service_address such as udp://127.0.0.1:8094, tcp://:8094 (binds loopback) or unix:///tmp/telegraf.sock.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	addresses, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitCannot
+	}
+	sess, err := newSession(&o, addresses, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
+	defer sess.closeFiles()
+	if signals {
+		var stop context.CancelFunc
+		ctx, stop = withSignals(ctx, stderr)
+		defer stop()
+	}
+	return sess.serve(ctx)
+}
+
+// withSignals cancels on the first SIGINT/SIGTERM and exits at once on the second.
+func withSignals(ctx context.Context, stderr io.Writer) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-ch:
+			cancel()
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case <-ch:
+			fmt.Fprintln(stderr, "fakegraf: second signal, exiting without the summary")
+			os.Exit(exitCannot)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}
+
+// session is one run of listen: its listeners, pipelines and report.
+type session struct {
+	opt       *listenOptions
+	inputs    *setup.Config
+	rules     *parse.RuleSet
+	failOn    parse.Severity // 0 = never
+	stop      stopRule
+	printer   report.Printer
+	collector *report.Collector
+	metrics   *report.MetricsWriter
+	files     []io.Closer
+	stderr    io.Writer
+
+	events    chan event
+	pipelines map[string]*parse.Pipeline
+	lastEvent time.Time
+	mu        sync.Mutex
+}
+
+type event struct {
+	rec  *listener.Record
+	conn *listener.ConnEvent
+	url  string
+	err  error
+}
+
+func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) (*session, error) {
+	s := &session{opt: o, stderr: stderr, collector: report.NewCollector(), pipelines: map[string]*parse.Pipeline{}}
+	var err error
+	if s.stop, err = parseUntil(o); err != nil {
+		return nil, err
+	}
+	if o.failOn != "never" {
+		if s.failOn, err = parse.ParseSeverity(o.failOn); err != nil {
+			return nil, fmt.Errorf("--fail-on: %w", err)
+		}
+	}
+	if s.rules, err = parse.NewRuleSet(o.enable, o.disable); err != nil {
+		return nil, err
+	}
+	reportOut := stdout
+	if o.metricsOut != "" {
+		var w io.Writer = stdout
+		if o.metricsOut == "-" {
+			// stdout carries the line protocol; the report moves to stderr.
+			reportOut = stderr
+		} else {
+			f, err := os.Create(o.metricsOut)
+			if err != nil {
+				return nil, fmt.Errorf("--metrics-out: %w", err)
+			}
+			s.files = append(s.files, f)
+			w = f
+		}
+		if s.metrics, err = report.NewMetricsWriter(w); err != nil {
+			return nil, err
+		}
+	}
+	popt := report.Options{Quiet: o.quiet, Color: useColor(o.color, reportOut)}
+	switch o.output {
+	case "text":
+		s.printer = report.NewText(reportOut, popt)
+	case "json":
+		s.printer = report.NewJSON(reportOut, popt)
+	default:
+		return nil, fmt.Errorf("--output %q: use text or json", o.output)
+	}
+	if s.inputs, err = o.loadInputs(addresses, stderr); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *session) closeFiles() {
+	for _, f := range s.files {
+		f.Close()
+	}
+}
+
+func useColor(mode string, w io.Writer) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// handler feeds listener events into the session's single processing loop,
+// which keeps records in arrival order and rule state unshared.
+type handler struct{ events chan<- event }
+
+func (h handler) Record(r listener.Record)    { h.events <- event{rec: &r} }
+func (h handler) Conn(ev listener.ConnEvent)  { h.events <- event{conn: &ev} }
+func (h handler) Error(url string, err error) { h.events <- event{url: url, err: err} }
+func stages(in *setup.Input) []*parse.Stage {
+	list := []*setup.Input{in}
+	if in.Auto != nil {
+		list = in.Auto
+	}
+	var out []*parse.Stage
+	for _, alt := range list {
+		out = append(out, &parse.Stage{Format: alt.DataFormat, Parser: alt.Parser, Maker: alt.Running, Precision: alt.Precision})
+	}
+	return out
+}
+
+func (s *session) serve(ctx context.Context) int {
+	s.events = make(chan event, 4096)
+	h := handler{events: s.events}
+	var listeners []*listener.Listener
+	closeAll := func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range s.events {
+			s.handle(ev)
+		}
+	}()
+	for _, in := range s.inputs.Inputs {
+		cfg := in.Listen
+		cfg.Log = listener.Log{Func: func(level telegraf.LogLevel, msg string) {
+			fmt.Fprintf(s.stderr, "fakegraf: %s: %s\n", in.Name, msg)
+		}}
+		l, err := listener.Listen(cfg, h)
+		if err != nil {
+			closeAll()
+			close(s.events)
+			<-done
+			fmt.Fprintf(s.stderr, "fakegraf: %s: cannot listen on %s: %v\n", in.Name, in.Listen.Address, hintBind(err))
+			return exitCannot
+		}
+		listeners = append(listeners, l)
+		s.mu.Lock()
+		s.pipelines[l.URL()] = parse.NewPipeline(l.URL(), l.Stream(), s.rules, stages(in)...)
+		s.mu.Unlock()
+		s.collector.AddListener(l.URL(), in.DataFormat)
+		s.printer.Listening(l.URL(), in.DataFormat)
+		fmt.Fprintf(s.stderr, "listening on %s\n", l.URL())
+	}
+	s.touch()
+
+	s.wait(ctx)
+	closeAll()
+	close(s.events)
+	<-done
+
+	sum := s.collector.Summary()
+	s.printer.Summary(sum)
+	if s.failOn > 0 && sum.CountAtLeast(s.failOn) > 0 {
+		return exitFindings
+	}
+	return exitOK
+}
+
+func hintBind(err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("%w (another program, perhaps a real Telegraf, has it: stop it or pick another port)", err)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("%w (ports below 1024 need root; pick a higher port)", err)
+	}
+	return err
+}
+
+func (s *session) touch() {
+	s.mu.Lock()
+	s.lastEvent = time.Now()
+	s.mu.Unlock()
+}
+
+// wait returns when the run should stop: a signal, --count, --duration or idle.
+func (s *session) wait(ctx context.Context) {
+	var deadline <-chan time.Time
+	if s.stop.duration > 0 {
+		t := time.NewTimer(s.stop.duration)
+		defer t.Stop()
+		deadline = t.C
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			return
+		case <-tick.C:
+			if s.stop.count > 0 && s.collector.Metrics() >= s.stop.count {
+				return
+			}
+			if s.stop.idle > 0 {
+				s.mu.Lock()
+				idle := time.Since(s.lastEvent)
+				s.mu.Unlock()
+				if idle >= s.stop.idle {
+					return
+				}
+			}
+		}
+	}
+}
+
+func (s *session) handle(ev event) {
+	s.touch()
+	switch {
+	case ev.rec != nil:
+		s.mu.Lock()
+		p := s.pipelines[ev.rec.Listener]
+		s.mu.Unlock()
+		if p == nil {
+			return
+		}
+		res := p.Process(*ev.rec)
+		s.collector.Result(res)
+		if s.metrics != nil {
+			if err := s.metrics.Write(res.Metrics); err != nil {
+				fmt.Fprintf(s.stderr, "fakegraf: --metrics-out: %v\n", err)
+			}
+		}
+		s.printer.Result(res)
+	case ev.conn != nil:
+		s.collector.Conn(*ev.conn)
+		s.printer.Conn(*ev.conn)
+	case ev.err != nil:
+		d := parse.SocketDiagnostic(ev.url, ev.err)
+		if !s.rules.Enabled(d.Rule) {
+			return
+		}
+		s.collector.SocketError(ev.url)
+		s.collector.Finding(d)
+		s.printer.Finding(d)
+	}
+}

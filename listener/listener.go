@@ -1,0 +1,337 @@
+package listener
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/plugins/common/socket"
+)
+
+// Config is what one [[inputs.socket_listener]] says about its socket.
+type Config struct {
+	Address string // service_address, as written in the config
+	Socket  socket.Config
+	Split   socket.SplitConfig
+	Log     telegraf.Logger // receives Telegraf's own socket warnings; nil discards them
+}
+
+// Handler receives what a Listener sees. Its methods are called from many
+// goroutines; a slow handler slows the senders down (stream sockets) but never
+// loses a record.
+type Handler interface {
+	Record(Record)
+	Conn(ConnEvent)
+	// Error reports what Telegraf would log for this socket: the same error,
+	// with Telegraf's message.
+	Error(listenerURL string, err error)
+}
+
+// Record is one unit handed to the parser: a datagram, or one token of a stream.
+type Record struct {
+	Listener string // URL of the listener, with the bound address
+	Peer     string // remote address; the socket path on unix sockets, as Telegraf reports it
+	Conn     uint64 // connection number on this listener, from 1; 0 on datagram sockets
+	Seq      uint64 // record number on this listener, from 1
+	Data     []byte // the bytes the parser gets, terminator removed as Telegraf removes it
+	Size     int    // bytes the record took on the wire, terminator included
+	Stream   bool   // came from a stream socket (tcp, unix, unixpacket)
+
+	// Terminated is false for a stream record that had no terminator and was
+	// delivered only because the connection ended (closed, reset or timed out).
+	Terminated bool
+	// Truncated is true for a datagram that filled the read buffer: the
+	// kernel has cut off whatever did not fit.
+	Truncated bool
+	Received  time.Time
+}
+
+// ConnEvent reports a stream connection opening or closing.
+type ConnEvent struct {
+	Listener string    `json:"listener"`
+	Peer     string    `json:"peer"`
+	Conn     uint64    `json:"conn"`
+	Open     bool      `json:"-"`
+	Time     time.Time `json:"time"`
+
+	// Set when the connection closes.
+	Records      int    `json:"records"`
+	Bytes        int64  `json:"bytes"`                  // read from the connection (after content decoding)
+	PendingBytes int64  `json:"pending_bytes"`          // read but never handed to the parser (cut by a scanner error)
+	Reason       string `json:"reason,omitempty"`       // why it ended: "closed", "read timeout", or the scanner's error
+	ReadTimeout  bool   `json:"read_timeout,omitempty"` // probably ended by read_timeout
+}
+
+// Listener is one bound socket.
+type Listener struct {
+	cfg      Config
+	handler  Handler
+	sock     *socket.Socket
+	scheme   string
+	stream   bool
+	url      string
+	splitter bufio.SplitFunc
+	bufSize  int // datagram read buffer, to tell truncation
+
+	seq   atomic.Uint64
+	conns atomic.Uint64
+
+	mu      sync.Mutex
+	closing bool
+	wg      sync.WaitGroup
+}
+
+// Scheme reports the URL scheme of an address, lower case, or "" when it has none.
+func Scheme(address string) string {
+	u, err := url.Parse(address)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme
+}
+
+// IsStream reports whether a scheme is a stream socket in Telegraf's sense
+// (plugins/common/socket/socket.go Setup).
+func IsStream(scheme string) bool {
+	switch scheme {
+	case "tcp", "tcp4", "tcp6", "unix", "unixpacket", "vsock":
+		return true
+	}
+	return false
+}
+
+// Validate checks a config the way socket_listener's Init does, without binding.
+func Validate(cfg Config) error {
+	_, err := newSocket(cfg)
+	return err
+}
+
+func newSocket(cfg Config) (*socket.Socket, error) {
+	sc := cfg.Socket
+	sp := cfg.Split
+	sock, err := sc.NewSocket(cfg.Address, &sp, logger(cfg.Log))
+	if err != nil {
+		return nil, err
+	}
+	scheme := Scheme(cfg.Address)
+	if !IsStream(scheme) {
+		// Telegraf panics in its parse pool on every datagram when the
+		// decoder cannot be built (datagram.go setupDecoder returns nil);
+		// refuse to start instead of losing every datagram.
+		switch cfg.Socket.ContentEncoding {
+		case "", "identity", "gzip", "zlib", "zstd", "auto":
+		default:
+			return nil, fmt.Errorf("invalid content_encoding %q for %s: use one of gzip, zlib, zstd, auto, identity", cfg.Socket.ContentEncoding, scheme)
+		}
+	}
+	return sock, nil
+}
+
+// Listen binds the socket described by cfg and starts handing records to h.
+// It returns once the socket is bound and ready.
+func Listen(cfg Config, h Handler) (*Listener, error) {
+	sock, err := newSocket(cfg)
+	if err != nil {
+		return nil, err
+	}
+	l := &Listener{cfg: cfg, handler: h, sock: sock, scheme: Scheme(cfg.Address)}
+	l.stream = IsStream(l.scheme)
+	if l.stream {
+		sp := cfg.Split
+		if l.splitter, err = sp.NewSplitter(); err != nil {
+			return nil, err
+		}
+	}
+	if err := sock.Setup(); err != nil {
+		return nil, err
+	}
+	l.url = l.scheme + "://" + addrString(l.scheme, sock.Address())
+	if l.stream {
+		sock.ListenConnection(l.serveConn, l.onError)
+	} else {
+		l.bufSize = 64 * 1024
+		if strings.HasPrefix(l.scheme, "unixgram") && cfg.Socket.ReadBufferSize > 0 {
+			l.bufSize = int(cfg.Socket.ReadBufferSize)
+		}
+		sock.Listen(l.onDatagram, l.onError)
+	}
+	return l, nil
+}
+
+func addrString(scheme string, a net.Addr) string {
+	if strings.HasPrefix(scheme, "unix") {
+		return a.String() // the path: unix:///tmp/x.sock
+	}
+	return a.String()
+}
+
+// URL is the listener's address as scheme://host:port (with the real port
+// when the config said :0) or scheme:///path.
+func (l *Listener) URL() string { return l.url }
+
+// Addr is the bound address.
+func (l *Listener) Addr() net.Addr { return l.sock.Address() }
+
+// Stream reports whether this is a stream socket.
+func (l *Listener) Stream() bool { return l.stream }
+
+// Close stops accepting, lets every open connection deliver what it has
+// already received, and waits until every record has been handed out.
+func (l *Listener) Close() {
+	l.sock.Close()
+	l.mu.Lock()
+	l.closing = true
+	l.mu.Unlock()
+	l.wg.Wait()
+}
+
+func (l *Listener) onError(err error) {
+	// Closing our end of a connection pipe (after a scanner error) makes
+	// Telegraf's copy loop fail; Telegraf itself never sees that error.
+	if errors.Is(err, io.ErrClosedPipe) {
+		return
+	}
+	l.handler.Error(l.url, err)
+}
+
+func (l *Listener) onDatagram(src net.Addr, data []byte, received time.Time) {
+	rec := Record{
+		Listener:   l.url,
+		Peer:       peerString(src),
+		Seq:        l.seq.Add(1),
+		Data:       data,
+		Size:       len(data),
+		Terminated: true,
+		Truncated:  l.cfg.Socket.ContentEncoding == "" && len(data) >= l.bufSize,
+		Received:   received,
+	}
+	l.handler.Record(rec)
+}
+
+func peerString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	if s := a.String(); s != "" {
+		return s
+	}
+	return "@"
+}
+
+// serveConn reads one stream connection the way stream.go's read does.
+func (l *Listener) serveConn(src net.Addr, r io.ReadCloser) {
+	l.mu.Lock()
+	if l.closing {
+		l.mu.Unlock()
+		r.Close()
+		return
+	}
+	l.wg.Add(1)
+	l.mu.Unlock()
+	defer l.wg.Done()
+
+	conn := l.conns.Add(1)
+	peer := peerString(src)
+	l.handler.Conn(ConnEvent{Listener: l.url, Peer: peer, Conn: conn, Open: true, Time: time.Now()})
+
+	cr := &countingReader{r: r}
+	sc := bufio.NewScanner(cr)
+	// stream.go read(): the default 64 KiB buffer unless read_buffer_size is larger.
+	if size := int(l.cfg.Socket.ReadBufferSize); size > bufio.MaxScanTokenSize {
+		sc.Buffer(make([]byte, size), size)
+	}
+	st := &splitTracker{inner: l.splitter}
+	sc.Split(st.split)
+
+	records := 0
+	var consumed int64
+	for sc.Scan() {
+		tok := sc.Bytes()
+		data := make([]byte, len(tok))
+		copy(data, tok)
+		size := st.consumed - consumed
+		consumed = st.consumed
+		records++
+		l.handler.Record(Record{
+			Listener:   l.url,
+			Peer:       peer,
+			Conn:       conn,
+			Seq:        l.seq.Add(1),
+			Data:       data,
+			Size:       int(size),
+			Stream:     true,
+			Terminated: st.terminated,
+			Received:   time.Now(),
+		})
+	}
+	ev := ConnEvent{Listener: l.url, Peer: peer, Conn: conn, Time: time.Now(), Records: records, Reason: "closed"}
+	if err := sc.Err(); err != nil {
+		// Telegraf reports the scanner's error (bufio.Scanner: token too long)
+		// and drops the connection with the rest of its data.
+		ev.Reason = err.Error()
+		if !errors.Is(err, syscall.ECONNRESET) {
+			l.handler.Error(l.url, err)
+		}
+	}
+	r.Close()
+	ev.Bytes = cr.n.Load()
+	ev.PendingBytes = ev.Bytes - st.consumed
+	if t := time.Duration(l.cfg.Socket.ReadTimeout); t > 0 && ev.Reason == "closed" && time.Since(cr.lastRead()) >= t {
+		ev.ReadTimeout = true
+		ev.Reason = "read timeout"
+	}
+	l.handler.Conn(ev)
+}
+
+// splitTracker wraps Telegraf's split function to learn how many bytes each
+// token took and whether the token ended with its terminator.
+type splitTracker struct {
+	inner      bufio.SplitFunc
+	consumed   int64
+	terminated bool
+}
+
+func (s *splitTracker) split(data []byte, atEOF bool) (int, []byte, error) {
+	advance, token, err := s.inner(data, atEOF)
+	if advance > 0 {
+		s.consumed += int64(advance)
+	}
+	if token != nil {
+		s.terminated = true
+		if atEOF {
+			// A token the splitter would not have given without EOF had no
+			// terminator: it was delivered because the connection ended.
+			a2, t2, _ := s.inner(data, false)
+			s.terminated = a2 > 0 && t2 != nil
+		}
+	}
+	return advance, token, err
+}
+
+type countingReader struct {
+	r    io.Reader
+	n    atomic.Int64
+	last atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.n.Add(int64(n))
+		c.last.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+func (c *countingReader) lastRead() time.Time {
+	return time.Unix(0, c.last.Load())
+}

@@ -1,0 +1,74 @@
+package parse
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Severity ranks a finding. The zero value is invalid.
+type Severity int
+
+const (
+	_ Severity = iota
+	// Info is worth knowing.
+	Info
+	// Warning means Telegraf accepts the data but it is probably wrong.
+	Warning
+	// Error means Telegraf or InfluxDB loses or corrupts the data.
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Info:
+		return "info"
+	case Warning:
+		return "warning"
+	case Error:
+		return "error"
+	}
+	return fmt.Sprintf("severity(%d)", int(s))
+}
+
+// MarshalJSON writes the severity by name.
+func (s Severity) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// ParseSeverity reads info, warning or error.
+func ParseSeverity(s string) (Severity, error) {
+	switch strings.ToLower(s) {
+	case "info":
+		return Info, nil
+	case "warning", "warn":
+		return Warning, nil
+	case "error":
+		return Error, nil
+	}
+	return 0, fmt.Errorf("unknown severity %q: use info, warning or error", s)
+}
+
+// Source says where a record came from.
+type Source struct {
+	Listener string `json:"listener"`
+	Peer     string `json:"peer,omitempty"`
+	Conn     uint64 `json:"conn,omitempty"`
+	Record   uint64 `json:"record"`
+}
+
+// Position is a place inside a record. Line and Column count from 1; zero
+// means unknown.
+type Position struct {
+	Offset int `json:"offset"`
+	Line   int `json:"line,omitempty"`
+	Column int `json:"column,omitempty"`
+}
+
+// Diagnostic is one finding about one record.
+type Diagnostic struct {
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+	Source   Source   `json:"source"`
+	Position Position `json:"position"`
+	Fixes    []string `json:"fixes,omitempty"`
+}

@@ -1,0 +1,185 @@
+package parse
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/influxdata/telegraf"
+
+	"github.com/fakegraf/fakegraf/listener"
+)
+
+// MetricMaker is models.RunningInput: it applies name_override, prefixes,
+// suffixes, tags, global tags and filters, and drops metrics without fields.
+type MetricMaker interface {
+	MakeMetric(telegraf.Metric) telegraf.Metric
+}
+
+// Stage is one data format's way from bytes to stored metrics, as Telegraf
+// builds it for one [[inputs.socket_listener]].
+type Stage struct {
+	Format    string          // data_format
+	Parser    telegraf.Parser // Telegraf's parser, as config.addParser built it
+	Maker     MetricMaker     // the input's RunningInput
+	Precision time.Duration   // the input's precision; 0 means no rounding
+	// Options are the parser options that rules need to read
+	// (json_name_key, tag_keys, ...), keyed by their TOML names.
+	Options map[string]interface{}
+}
+
+// Pipeline processes the records of one listener, in order. It is not safe
+// for concurrent use: rules keep state across records.
+type Pipeline struct {
+	Listener string
+	Stream   bool
+	stages   []*Stage // one, or the AutoFormats alternatives
+	auto     bool
+	rules    *RuleSet
+	state    *State
+}
+
+// NewPipeline returns a pipeline for one listener. With more than one stage
+// it detects the format of every record (--data-format auto).
+func NewPipeline(listenerURL string, stream bool, rules *RuleSet, stages ...*Stage) *Pipeline {
+	if rules == nil {
+		rules = DefaultRules()
+	}
+	return &Pipeline{
+		Listener: listenerURL,
+		Stream:   stream,
+		stages:   stages,
+		auto:     len(stages) > 1,
+		rules:    rules,
+		state:    newState(),
+	}
+}
+
+// Result is what became of one record.
+type Result struct {
+	Record listener.Record
+	Format string // the data_format that parsed it
+	Auto   bool   // Format was detected, not configured
+	// Parsed are the parser's metrics before MakeMetric; Metrics are what
+	// Telegraf stores (filtered, renamed, tagged, rounded).
+	Parsed      []telegraf.Metric
+	Metrics     []telegraf.Metric
+	Err         error // Telegraf's parse error; the whole record is lost
+	Diagnostics []Diagnostic
+}
+
+// Source is where the record came from.
+func (r *Result) Source() Source {
+	return Source{Listener: r.Record.Listener, Peer: r.Record.Peer, Conn: r.Record.Conn, Record: r.Record.Seq}
+}
+
+// Process parses one record and runs the rules over it.
+func (p *Pipeline) Process(rec listener.Record) *Result {
+	res := &Result{Record: rec}
+	stage := p.stages[0]
+	if p.auto {
+		stage = p.detect(rec.Data)
+		res.Auto = true
+	}
+	p.run(stage, res)
+	if p.auto && res.Err != nil {
+		// The sniff can be wrong (a wavefront line looks like influx);
+		// prefer any format that parses the record.
+		for _, alt := range p.stages {
+			if alt == stage {
+				continue
+			}
+			try := &Result{Record: rec, Auto: true}
+			p.run(alt, try)
+			if try.Err == nil && len(try.Metrics) > 0 {
+				res, stage = try, alt
+				break
+			}
+		}
+	}
+	ctx := &Context{Result: res, Stage: stage, Pipeline: p, State: p.state}
+	p.rules.run(ctx)
+	sortDiagnostics(res.Diagnostics)
+	return res
+}
+
+func (p *Pipeline) run(stage *Stage, res *Result) {
+	res.Format = stage.Format
+	parsed, err := stage.Parser.Parse(res.Record.Data)
+	if err != nil {
+		res.Err = err
+		return
+	}
+	precision := stage.Precision
+	if precision <= 0 {
+		precision = time.Nanosecond
+	}
+	for _, m := range parsed {
+		res.Parsed = append(res.Parsed, m.Copy())
+		// agent/accumulator.go AddMetric: round, then MakeMetric.
+		m.SetTime(m.Time().Round(precision))
+		if out := stage.Maker.MakeMetric(m); out != nil {
+			res.Metrics = append(res.Metrics, out)
+		}
+	}
+}
+
+// detect picks the AutoFormats stage a record most plausibly belongs to.
+func (p *Pipeline) detect(data []byte) *Stage {
+	want := Sniff(data)
+	for _, s := range p.stages {
+		if s.Format == want {
+			return s
+		}
+	}
+	return p.stages[0]
+}
+
+// Sniff guesses the data format of a record: json, wavefront or influx (the
+// default, like Telegraf's), or statsd/graphite for formats fakegraf can
+// only name.
+func Sniff(data []byte) string {
+	t := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	t = bytes.TrimPrefix(t, []byte("\xef\xbb\xbf"))
+	if len(t) == 0 {
+		return "influx"
+	}
+	if t[0] == '{' || t[0] == '[' {
+		return "json"
+	}
+	line := t
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	line = bytes.TrimRight(line, "\r")
+	fields := bytes.Fields(line)
+	if len(fields) >= 2 && !bytes.ContainsAny(fields[0], "=") && isNumber(fields[1]) {
+		// name value [timestamp] [k=v ...]: wavefront (graphite has no tags
+		// and always a timestamp, but the wavefront parser reads it too).
+		return "wavefront"
+	}
+	if len(fields) == 1 && bytes.Contains(fields[0], []byte(":")) && bytes.Contains(fields[0], []byte("|")) {
+		return "statsd"
+	}
+	return "influx"
+}
+
+func isNumber(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	digits := 0
+	for i, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '-' || c == '+':
+			if i != 0 && b[i-1] != 'e' && b[i-1] != 'E' {
+				return false
+			}
+		case c == '.' || c == 'e' || c == 'E':
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}

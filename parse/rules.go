@@ -1,0 +1,169 @@
+package parse
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Rule is one entry of the gotcha catalogue. Its metadata is data:
+// `fakegraf rules` and docs/rules.md are generated from it.
+type Rule struct {
+	ID       string   // stable kebab-case ID; never renamed or reused
+	Severity Severity // default severity
+	Title    string   // one line
+	Doc      string   // what Telegraf/InfluxDB do with such input and why it hurts
+	Bad      string   // an example that triggers the rule
+	Good     string   // the same, fixed
+	// Check inspects one processed record and reports through ctx.Report.
+	Check func(ctx *Context)
+}
+
+var (
+	registryMu sync.Mutex
+	registry   []*Rule
+)
+
+// Register adds a rule to the catalogue. It panics on a duplicate ID, which
+// is a programming error.
+func Register(r *Rule) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	for _, have := range registry {
+		if have.ID == r.ID {
+			panic("parse: duplicate rule " + r.ID)
+		}
+	}
+	registry = append(registry, r)
+}
+
+// Rules returns the catalogue sorted by ID.
+func Rules() []*Rule {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	out := slices.Clone(registry)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Lookup finds a rule by ID.
+func Lookup(id string) *Rule {
+	for _, r := range Rules() {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// RuleSet is the rules one run applies.
+type RuleSet struct {
+	rules []*Rule
+}
+
+// DefaultRules enables every rule in the catalogue.
+func DefaultRules() *RuleSet { return &RuleSet{rules: Rules()} }
+
+// NewRuleSet enables every rule, then applies --enable and --disable lists.
+// enable, when not empty, restricts the set to those IDs.
+func NewRuleSet(enable, disable []string) (*RuleSet, error) {
+	all := Rules()
+	for _, id := range append(slices.Clone(enable), disable...) {
+		if Lookup(id) == nil {
+			return nil, fmt.Errorf("unknown rule %q: `fakegraf rules` lists them", id)
+		}
+	}
+	rs := &RuleSet{}
+	for _, r := range all {
+		if len(enable) > 0 && !slices.Contains(enable, r.ID) && r.ID != ruleParseError {
+			continue
+		}
+		if slices.Contains(disable, r.ID) {
+			continue
+		}
+		rs.rules = append(rs.rules, r)
+	}
+	return rs, nil
+}
+
+// Enabled reports whether a rule is on.
+func (rs *RuleSet) Enabled(id string) bool {
+	return slices.ContainsFunc(rs.rules, func(r *Rule) bool { return r.ID == id })
+}
+
+func (rs *RuleSet) run(ctx *Context) {
+	ctx.rules = rs
+	for _, r := range rs.rules {
+		if r.Check != nil {
+			ctx.rule = r
+			r.Check(ctx)
+		}
+	}
+	ctx.rule = nil
+}
+
+// Context is what a rule sees of one record.
+type Context struct {
+	*Result
+	Stage    *Stage
+	Pipeline *Pipeline
+	State    *State
+
+	rules *RuleSet
+	rule  *Rule
+}
+
+// Report records a finding of the running rule at its default severity.
+func (c *Context) Report(msg string, pos Position, fixes ...string) {
+	c.ReportAs(c.rule.Severity, msg, pos, fixes...)
+}
+
+// ReportAs records a finding of the running rule at a given severity.
+func (c *Context) ReportAs(sev Severity, msg string, pos Position, fixes ...string) {
+	c.Diagnostics = append(c.Diagnostics, Diagnostic{
+		Rule:     c.rule.ID,
+		Severity: sev,
+		Message:  msg,
+		Source:   c.Source(),
+		Position: pos,
+		Fixes:    fixes,
+	})
+}
+
+// Has reports whether the running record already has a finding of rule id.
+func (c *Context) Has(id string) bool {
+	return slices.ContainsFunc(c.Diagnostics, func(d Diagnostic) bool { return d.Rule == id })
+}
+
+// State is memory a pipeline's rules keep across records. Every map in it
+// is bounded by its rule.
+type State struct {
+	mu   sync.Mutex
+	data map[string]interface{}
+}
+
+func newState() *State { return &State{data: map[string]interface{}{}} }
+
+// Get returns the rule's state, creating it with mk the first time.
+func (s *State) Get(key string, mk func() interface{}) interface{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.data[key]
+	if !ok {
+		v = mk()
+		s.data[key] = v
+	}
+	return v
+}
+
+func sortDiagnostics(ds []Diagnostic) {
+	sort.SliceStable(ds, func(i, j int) bool {
+		a, b := ds[i], ds[j]
+		if a.Position.Offset != b.Position.Offset {
+			return a.Position.Offset < b.Position.Offset
+		}
+		return strings.Compare(a.Rule, b.Rule) < 0
+	})
+}

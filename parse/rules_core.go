@@ -1,0 +1,287 @@
+package parse
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+const (
+	ruleParseError     = "parse-error"
+	ruleMissingNewline = "missing-newline"
+	ruleDetected       = "data-format-detected"
+)
+
+func init() {
+	Register(&Rule{
+		ID:       ruleParseError,
+		Severity: Error,
+		Title:    "Telegraf's parser rejects the record",
+		Doc: "socket_listener hands each record (a datagram, or one line of a stream) to the parser in one " +
+			"Parse call and, on an error, logs it and drops the whole record " +
+			"(plugins/inputs/socket_listener/socket_listener.go onData). The influx and wavefront parsers stop " +
+			"at the first bad line (plugins/parsers/influx/parser.go Parse), so one bad line in a datagram loses " +
+			"every good line sent with it. The finding carries Telegraf's own message and counts the good " +
+			"metrics that went down with the bad line.",
+		Bad:   "cpu,host=a usage=1\ncpu host=b usage=2\n   (one datagram)",
+		Good:  "cpu,host=a usage=1\ncpu,host=b usage=2\n",
+		Check: checkParseError,
+	})
+	Register(&Rule{
+		ID:       ruleMissingNewline,
+		Severity: Error,
+		Title:    "stream records glued together, or the last one left without its terminator",
+		Doc: "On tcp and unix sockets Telegraf splits the byte stream with bufio.ScanLines (or the configured " +
+			"splitting_strategy, plugins/common/socket/splitters.go). A sender that writes records without a " +
+			"terminator glues them into one record, which the parser rejects (JSON: \"invalid character '{' " +
+			"after top-level value\"), and every metric in it is lost: an error. A final record without its " +
+			"terminator is not lost but is delivered only when the connection closes, so it shows up late or, " +
+			"with read_timeout, cut short: a warning. Datagram sockets (udp, unixgram) are never checked: a " +
+			"datagram is a whole record.",
+		Bad:   `sock.send(json.dumps(data).encode())   # {"a":1}{"a":2} on the wire`,
+		Good:  `sock.send((json.dumps(data) + "\n").encode())`,
+		Check: checkMissingNewline,
+	})
+	Register(&Rule{
+		ID:       ruleDetected,
+		Severity: Info,
+		Title:    "data format detected (--data-format auto): the config a real Telegraf needs",
+		Doc: "With --data-format auto fakegraf works out per record whether it is JSON, influx line protocol " +
+			"or Wavefront and parses it with that Telegraf parser and its defaults. A real Telegraf parses " +
+			"every record on a socket_listener with the one data_format its config names (default influx, " +
+			"config/config.go setDefaultParser), so this finding gives the config snippet that accepts what " +
+			"the sender sends. It is reported once per listener and format.",
+		Bad:  "[[inputs.socket_listener]]\n  service_address = \"udp://:8094\"\n  # data_format missing: influx is assumed",
+		Good: "[[inputs.socket_listener]]\n  service_address = \"udp://:8094\"\n  data_format = \"json\"",
+		Check: func(ctx *Context) {
+			if !ctx.Auto || ctx.Err != nil {
+				return
+			}
+			seen := ctx.State.Get(ruleDetected, func() interface{} { return map[string]bool{} }).(map[string]bool)
+			if seen[ctx.Format] {
+				return
+			}
+			seen[ctx.Format] = true
+			snippet := fmt.Sprintf("[[inputs.socket_listener]]\n  service_address = %q\n  data_format = %q", ctx.Pipeline.Listener, ctx.Format)
+			if ctx.Format == "json" {
+				if key := jsonNameCandidate(ctx.Record.Data); key != "" {
+					snippet += fmt.Sprintf("\n  json_name_key = %q", key)
+				}
+			}
+			ctx.Report(fmt.Sprintf("records on this socket are %s; a real Telegraf needs data_format = %q", formatTitle(ctx.Format), ctx.Format),
+				Position{}, "use this in telegraf.conf:\n"+snippet)
+		},
+	})
+}
+
+func formatTitle(f string) string {
+	switch f {
+	case "json":
+		return "JSON"
+	case "influx":
+		return "influx line protocol"
+	case "wavefront":
+		return "Wavefront"
+	}
+	return f
+}
+
+// jsonNameCandidate finds a string member that looks like it names the
+// measurement, for the json_name_key suggestion.
+func jsonNameCandidate(data []byte) string {
+	var obj map[string]interface{}
+	if json.Unmarshal(bytes.TrimSpace(data), &obj) != nil {
+		return ""
+	}
+	for _, k := range []string{"metric_name", "measurement", "metric", "name"} {
+		if _, ok := obj[k].(string); ok {
+			return k
+		}
+	}
+	return ""
+}
+
+var influxPosRE = regexp.MustCompile(` at (\d+):(\d+)`)
+
+// ErrorPosition finds where in the record Telegraf's parser stopped.
+func ErrorPosition(data []byte, err error) Position {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return OffsetPosition(data, int(syn.Offset))
+	}
+	if m := influxPosRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		col, _ := strconv.Atoi(m[2])
+		return LinePosition(data, line, col)
+	}
+	return Position{}
+}
+
+// OffsetPosition turns a byte offset into a position with line and column.
+func OffsetPosition(data []byte, off int) Position {
+	off = min(max(off, 0), len(data))
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := off - (bytes.LastIndexByte(data[:off], '\n') + 1) + 1
+	return Position{Offset: off, Line: line, Column: col}
+}
+
+// LinePosition turns a line and column into a position with a byte offset.
+func LinePosition(data []byte, line, col int) Position {
+	off := 0
+	for l := 1; l < line; l++ {
+		i := bytes.IndexByte(data[off:], '\n')
+		if i < 0 {
+			break
+		}
+		off += i + 1
+	}
+	return Position{Offset: min(off+max(col-1, 0), len(data)), Line: line, Column: col}
+}
+
+func checkParseError(ctx *Context) {
+	if ctx.Err == nil {
+		return
+	}
+	pos := ErrorPosition(ctx.Record.Data, ctx.Err)
+	msg := ctx.Err.Error()
+	good, lines := salvage(ctx)
+	var fixes []string
+	if good > 0 {
+		msg += fmt.Sprintf(" (%d good metric(s) in the same record were lost with it)", good)
+		fixes = append(fixes, "fix the bad line: Telegraf drops the whole record when one line in it is bad")
+	}
+	if lines > 1 && !ctx.Record.Stream {
+		fixes = append(fixes, "send one record per datagram, so that a bad one loses only itself")
+	}
+	if len(fixes) == 0 {
+		fixes = append(fixes, fmt.Sprintf("make the record valid %s", formatTitle(ctx.Format)))
+	}
+	ctx.Report(msg, pos, fixes...)
+}
+
+// salvage parses a failed multi-line record line by line and counts the
+// metrics the good lines would have given: what the bad line cost.
+func salvage(ctx *Context) (good, lines int) {
+	data := ctx.Record.Data
+	if ctx.Format == "value" || !bytes.Contains(bytes.TrimSpace(data), []byte("\n")) {
+		return 0, 1
+	}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		line = bytes.TrimRight(line, "\r")
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		lines++
+		ms, err := ctx.Stage.Parser.Parse(line)
+		if err == nil {
+			good += len(ms)
+		}
+	}
+	return good, lines
+}
+
+func checkMissingNewline(ctx *Context) {
+	rec := ctx.Record
+	if !rec.Stream {
+		return
+	}
+	if !rec.Terminated && len(bytes.TrimSpace(rec.Data)) > 0 {
+		ctx.ReportAs(Warning,
+			"the last record on the connection had no terminator: Telegraf got it only when the connection closed",
+			OffsetPosition(rec.Data, len(rec.Data)),
+			`append "\n" after every record, the last one too`)
+	}
+	if ctx.Err == nil {
+		return
+	}
+	if ctx.Format == "json" && strings.Contains(ctx.Err.Error(), "after top-level value") {
+		n, second := countJSONValues(rec.Data)
+		ctx.Report(fmt.Sprintf("%d JSON documents glued into one record with no newline between them: Telegraf rejects all of them", n),
+			OffsetPosition(rec.Data, second),
+			`append "\n" after every JSON document (json.dumps(data) + "\n")`)
+	}
+}
+
+// countJSONValues counts the top-level JSON values in data and returns the
+// offset where the second one starts.
+func countJSONValues(data []byte) (n, second int) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		var v json.RawMessage
+		start := dec.InputOffset()
+		if err := dec.Decode(&v); err != nil {
+			return n, second
+		}
+		n++
+		if n == 2 {
+			second = int(start)
+			// InputOffset is the end of the previous value; skip blanks.
+			for second < len(data) && (data[second] == ' ' || data[second] == '\t' || data[second] == '\r' || data[second] == '\n') {
+				second++
+			}
+		}
+	}
+}
+
+const (
+	ruleLineTooLong   = "line-too-long"
+	ruleSocketError   = "socket-error"
+	ruleMaxConnection = "max-connections"
+)
+
+func init() {
+	Register(&Rule{
+		ID:       ruleLineTooLong,
+		Severity: Error,
+		Title:    "a stream record at or over Telegraf's scanner limit",
+		Doc: "Telegraf reads stream sockets with a bufio.Scanner whose buffer is 64 KiB, or read_buffer_size " +
+			"when that is larger (plugins/common/socket/stream.go read). A record that does not fit fails with " +
+			"\"bufio.Scanner: token too long\"; Telegraf closes the connection with the rest of its data unread, " +
+			"so the sender sees \"connection reset by peer\" and every later record on that connection is lost.",
+		Bad:  "one JSON document of 100 000 bytes on a line, read_buffer_size unset",
+		Good: "read_buffer_size = \"1MiB\"   # in [[inputs.socket_listener]], or send smaller records",
+	})
+	Register(&Rule{
+		ID:       ruleMaxConnection,
+		Severity: Error,
+		Title:    "a stream connection refused because max_connections were open",
+		Doc: "With max_connections set, Telegraf accepts a connection over the limit and closes it at once " +
+			"(plugins/common/socket/stream.go setupConnection). The sender's writes may still succeed, so its " +
+			"data is lost without an error on its side.",
+		Bad:  "100 senders each holding a connection open, max_connections = 50",
+		Good: "raise max_connections, or have senders share and reuse connections",
+	})
+	Register(&Rule{
+		ID:       ruleSocketError,
+		Severity: Error,
+		Title:    "Telegraf's socket code reported an error",
+		Doc: "Errors that Telegraf's socket_listener logs while reading (a decoder that fails on the " +
+			"content_encoding, a connection from a source it cannot check, a failed accept). The data of that " +
+			"connection or datagram is lost.",
+		Bad:  "content_encoding = \"gzip\" with a sender that sends plain text",
+		Good: "match content_encoding to what the sender sends",
+	})
+}
+
+// SocketDiagnostic turns an error that Telegraf's socket code reports into
+// a finding, with Telegraf's message.
+func SocketDiagnostic(listenerURL string, err error) Diagnostic {
+	d := Diagnostic{Rule: ruleSocketError, Severity: Error, Message: err.Error(), Source: Source{Listener: listenerURL}}
+	switch {
+	case errors.Is(err, bufio.ErrTooLong):
+		d.Rule = ruleLineTooLong
+		d.Message = err.Error() + ": Telegraf reset the connection and lost the rest of its data"
+		d.Fixes = []string{"set read_buffer_size larger than the longest record (e.g. read_buffer_size = \"1MiB\"), or send shorter records"}
+	case strings.Contains(err.Error(), "too many connections"):
+		d.Rule = ruleMaxConnection
+		d.Fixes = []string{"raise max_connections, or reuse one connection per sender"}
+	case strings.Contains(err.Error(), "gzip: invalid header"):
+		d.Fixes = []string{"the data is not gzip: remove content_encoding, or have the sender compress"}
+	}
+	return d
+}

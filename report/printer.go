@@ -1,0 +1,328 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/influxdata/telegraf"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+)
+
+// Printer renders events as they happen.
+type Printer interface {
+	Listening(url, dataFormat string)
+	Result(*parse.Result)
+	Conn(listener.ConnEvent)
+	// Finding is a finding that is not about one record (a socket error).
+	Finding(parse.Diagnostic)
+	Summary(*Summary)
+}
+
+// Options shape the text output.
+type Options struct {
+	Color   bool
+	Quiet   bool // only findings and the summary
+	MaxData int  // bytes of a record to show; 0 means 200
+}
+
+// Text is the human output.
+type Text struct {
+	mu  sync.Mutex
+	w   io.Writer
+	opt Options
+}
+
+// NewText returns a text printer.
+func NewText(w io.Writer, opt Options) *Text {
+	if opt.MaxData == 0 {
+		opt.MaxData = 200
+	}
+	return &Text{w: w, opt: opt}
+}
+
+const (
+	cReset  = "\x1b[0m"
+	cDim    = "\x1b[2m"
+	cBold   = "\x1b[1m"
+	cRed    = "\x1b[31m"
+	cGreen  = "\x1b[32m"
+	cYellow = "\x1b[33m"
+	cBlue   = "\x1b[34m"
+	cCyan   = "\x1b[36m"
+)
+
+func (t *Text) c(code, s string) string {
+	if !t.opt.Color {
+		return s
+	}
+	return code + s + cReset
+}
+
+// Listening is printed on stderr by the CLI; the text report leaves it out.
+func (*Text) Listening(string, string) {}
+
+// Result prints one record, its metrics and findings.
+func (t *Text) Result(r *parse.Result) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.opt.Quiet {
+		if len(r.Diagnostics) > 0 {
+			fmt.Fprintf(t.w, "%s %s\n", t.c(cDim, header(r)), Quote(r.Record.Data, t.opt.MaxData))
+			t.diagnostics(r.Diagnostics)
+		}
+		return
+	}
+	fmt.Fprintf(t.w, "%s\n", t.c(cDim, header(r)))
+	fmt.Fprintf(t.w, "  %s %s\n", t.c(cCyan, "<"), Quote(r.Record.Data, t.opt.MaxData))
+	for _, m := range r.Metrics {
+		line, err := Line(m)
+		if err != nil {
+			line = fmt.Sprintf("%s (the influx output would refuse it: %v)", m.Name(), err)
+		}
+		fmt.Fprintf(t.w, "  %s %s\n", t.c(cGreen, ">"), line)
+	}
+	if r.Err == nil && len(r.Metrics) == 0 && len(strings.TrimSpace(string(r.Record.Data))) > 0 {
+		fmt.Fprintf(t.w, "  %s\n", t.c(cYellow, "> no metric stored"))
+	}
+	t.diagnostics(r.Diagnostics)
+}
+
+func header(r *parse.Result) string {
+	rec := r.Record
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s #%d", rec.Listener, rec.Seq)
+	if rec.Conn > 0 {
+		fmt.Fprintf(&b, " conn %d", rec.Conn)
+	}
+	if rec.Peer != "" {
+		fmt.Fprintf(&b, " from %s", rec.Peer)
+	}
+	fmt.Fprintf(&b, " %d B", rec.Size)
+	if r.Auto {
+		fmt.Fprintf(&b, " [%s]", r.Format)
+	}
+	return b.String()
+}
+
+func (t *Text) diagnostics(ds []parse.Diagnostic) {
+	for _, d := range ds {
+		t.diagnostic("  ", d)
+	}
+}
+
+func (t *Text) diagnostic(indent string, d parse.Diagnostic) {
+	color := cBlue
+	switch d.Severity {
+	case parse.Error:
+		color = cRed
+	case parse.Warning:
+		color = cYellow
+	}
+	where := ""
+	if d.Position.Line > 0 {
+		where = fmt.Sprintf(" (at %d:%d)", d.Position.Line, d.Position.Column)
+	}
+	fmt.Fprintf(t.w, "%s%s %s%s\n", indent, t.c(color+cBold, fmt.Sprintf("%s[%s]", d.Severity, d.Rule)), d.Message, where)
+	for _, f := range d.Fixes {
+		f = strings.ReplaceAll(f, "\n", "\n"+indent+"       ")
+		fmt.Fprintf(t.w, "%s  %s %s\n", indent, t.c(cGreen, "fix:"), f)
+	}
+}
+
+// Conn prints connection events.
+func (t *Text) Conn(ev listener.ConnEvent) {
+	if t.opt.Quiet {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if ev.Open {
+		fmt.Fprintf(t.w, "%s\n", t.c(cDim, fmt.Sprintf("%s conn %d opened from %s", ev.Listener, ev.Conn, ev.Peer)))
+		return
+	}
+	msg := fmt.Sprintf("%s conn %d %s: %d record(s), %d B", ev.Listener, ev.Conn, ev.Reason, ev.Records, ev.Bytes)
+	if ev.PendingBytes > 0 {
+		msg += fmt.Sprintf(", %d B never parsed", ev.PendingBytes)
+	}
+	fmt.Fprintf(t.w, "%s\n", t.c(cDim, msg))
+}
+
+// Finding prints a finding that is not about one record.
+func (t *Text) Finding(d parse.Diagnostic) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.w, "%s\n", t.c(cDim, d.Source.Listener))
+	t.diagnostic("  ", d)
+}
+
+// Summary prints the end-of-run account.
+func (t *Text) Summary(s *Summary) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.w, "\n%s\n", t.c(cBold, "summary"))
+	for _, ls := range s.Listeners {
+		fmt.Fprintf(t.w, "  %s (data_format %s)\n", t.c(cBold, ls.Listener), ls.DataFormat)
+		fmt.Fprintf(t.w, "    records %d (%d rejected), metrics %d, bytes %d (accepted %d, rejected %d, pending at close %d)",
+			ls.Records, ls.Rejected, ls.Metrics, ls.Bytes, ls.AcceptedBytes, ls.RejectedBytes, ls.PendingBytes)
+		if ls.Connections > 0 {
+			fmt.Fprintf(t.w, ", connections %d", ls.Connections)
+		}
+		if ls.SocketErrors > 0 {
+			fmt.Fprintf(t.w, ", socket errors %d", ls.SocketErrors)
+		}
+		fmt.Fprintln(t.w)
+		for _, name := range sortedKeys(ls.ByMeasurement) {
+			fmt.Fprintf(t.w, "    %-30s %d metric(s)\n", name, ls.ByMeasurement[name])
+		}
+		for _, rule := range sortedKeys(ls.Findings) {
+			fmt.Fprintf(t.w, "    finding %-22s %d\n", rule, ls.Findings[rule])
+		}
+	}
+	total := 0
+	for _, n := range s.Findings {
+		total += n
+	}
+	if total == 0 {
+		fmt.Fprintf(t.w, "  %s\n", t.c(cGreen, fmt.Sprintf("%d metric(s), no findings", s.Metrics)))
+		return
+	}
+	var parts []string
+	for _, sev := range []string{"error", "warning", "info"} {
+		if n := s.Findings[sev]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s(s)", n, sev))
+		}
+	}
+	color := cYellow
+	if s.Worst == parse.Error {
+		color = cRed
+	}
+	fmt.Fprintf(t.w, "  %s\n", t.c(color, fmt.Sprintf("%d metric(s), findings: %s", s.Metrics, strings.Join(parts, ", "))))
+}
+
+// Quote shows bytes as a Go-quoted string, shortened to max bytes.
+func Quote(b []byte, max int) string {
+	if max > 0 && len(b) > max {
+		return fmt.Sprintf("%q… (%d more bytes)", b[:max], len(b)-max)
+	}
+	return fmt.Sprintf("%q", b)
+}
+
+// JSON writes one JSON object per event (NDJSON).
+type JSON struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+	opt Options
+}
+
+// NewJSON returns an NDJSON printer.
+func NewJSON(w io.Writer, opt Options) *JSON {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &JSON{enc: enc, opt: opt}
+}
+
+func (j *JSON) emit(v interface{}) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	_ = j.enc.Encode(v)
+}
+
+type jsonRecord struct {
+	Event      string    `json:"event"`
+	Time       time.Time `json:"time"`
+	Listener   string    `json:"listener"`
+	Peer       string    `json:"peer,omitempty"`
+	Conn       uint64    `json:"conn,omitempty"`
+	Record     uint64    `json:"record"`
+	Bytes      int       `json:"bytes"`
+	Data       string    `json:"data"`
+	DataBase64 []byte    `json:"data_base64,omitempty"`
+	Terminated bool      `json:"terminated"`
+	Truncated  bool      `json:"truncated,omitempty"`
+	Format     string    `json:"data_format"`
+	Metrics    int       `json:"metrics"`
+}
+
+type jsonMetric struct {
+	Event    string                 `json:"event"`
+	Listener string                 `json:"listener"`
+	Record   uint64                 `json:"record"`
+	Name     string                 `json:"name"`
+	Tags     map[string]string      `json:"tags"`
+	Fields   map[string]interface{} `json:"fields"`
+	Time     int64                  `json:"time"`
+	Line     string                 `json:"line,omitempty"`
+}
+
+type jsonFinding struct {
+	Event string `json:"event"`
+	parse.Diagnostic
+}
+
+// Listening reports a bound socket.
+func (j *JSON) Listening(url, dataFormat string) {
+	j.emit(map[string]string{"event": "listening", "listener": url, "data_format": dataFormat})
+}
+
+// Result writes a record event, a metric event per metric and a finding
+// event per finding.
+func (j *JSON) Result(r *parse.Result) {
+	if !j.opt.Quiet {
+		rec := jsonRecord{
+			Event: "record", Time: r.Record.Received, Listener: r.Record.Listener, Peer: r.Record.Peer,
+			Conn: r.Record.Conn, Record: r.Record.Seq, Bytes: r.Record.Size, Data: string(r.Record.Data),
+			Terminated: r.Record.Terminated, Truncated: r.Record.Truncated, Format: r.Format, Metrics: len(r.Metrics),
+		}
+		if !utf8.Valid(r.Record.Data) {
+			rec.DataBase64 = r.Record.Data
+		}
+		j.emit(rec)
+		for _, m := range r.Metrics {
+			j.emit(metricEvent(r.Record.Listener, r.Record.Seq, m))
+		}
+	}
+	for _, d := range r.Diagnostics {
+		j.emit(jsonFinding{Event: "finding", Diagnostic: d})
+	}
+}
+
+func metricEvent(url string, seq uint64, m telegraf.Metric) jsonMetric {
+	line, _ := Line(m)
+	return jsonMetric{
+		Event: "metric", Listener: url, Record: seq, Name: m.Name(), Tags: m.Tags(),
+		Fields: m.Fields(), Time: m.Time().UnixNano(), Line: line,
+	}
+}
+
+// Conn writes conn_open and conn_close events.
+func (j *JSON) Conn(ev listener.ConnEvent) {
+	if j.opt.Quiet {
+		return
+	}
+	name := "conn_close"
+	if ev.Open {
+		name = "conn_open"
+	}
+	j.emit(struct {
+		Event string `json:"event"`
+		listener.ConnEvent
+	}{name, ev})
+}
+
+// Finding writes a finding event.
+func (j *JSON) Finding(d parse.Diagnostic) { j.emit(jsonFinding{Event: "finding", Diagnostic: d}) }
+
+// Summary writes the summary event.
+func (j *JSON) Summary(s *Summary) {
+	j.emit(struct {
+		Event string `json:"event"`
+		*Summary
+	}{"summary", s})
+}

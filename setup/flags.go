@@ -1,0 +1,111 @@
+package setup
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/influxdata/toml"
+
+	"github.com/fakegraf/fakegraf/listener"
+)
+
+// Option is one key = value line of a socket_listener table.
+type Option struct {
+	Key   string
+	Value string // TOML value, or a bare string that will be quoted
+}
+
+// Flags describes listeners given on the command line instead of a config.
+type Flags struct {
+	Addresses    []string
+	DataFormat   string // a Telegraf data_format, or "auto"
+	Options      []Option
+	OmitHostname bool
+}
+
+// LoopbackAddress makes an address with no host bind loopback, as fakegraf
+// promises in flag mode, and says whether the result listens on every
+// interface (an explicit 0.0.0.0 or [::]).
+func LoopbackAddress(address string) (string, bool) {
+	u, err := url.Parse(address)
+	if err != nil || !strings.HasPrefix(u.Scheme, "tcp") && !strings.HasPrefix(u.Scheme, "udp") {
+		return address, false
+	}
+	host, port, err := net.SplitHostPort(u.Host)
+	if err != nil {
+		return address, false
+	}
+	if host == "" {
+		host = "127.0.0.1"
+		if strings.HasSuffix(u.Scheme, "6") {
+			host = "::1"
+		}
+		u.Host = net.JoinHostPort(host, port)
+		return u.String(), false
+	}
+	ip := net.ParseIP(host)
+	return address, ip != nil && ip.IsUnspecified()
+}
+
+// TOML renders the flags as the telegraf.conf a user would write, with one
+// [[inputs.socket_listener]] per address.
+func (f Flags) TOML(dataFormat string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[agent]\n  omit_hostname = %t\n", f.OmitHostname)
+	for _, addr := range f.Addresses {
+		b.WriteString("\n[[inputs.socket_listener]]\n")
+		fmt.Fprintf(&b, "  service_address = %s\n", strconv.Quote(addr))
+		fmt.Fprintf(&b, "  data_format = %s\n", strconv.Quote(dataFormat))
+		for _, o := range f.Options {
+			fmt.Fprintf(&b, "  %s = %s\n", o.Key, tomlValue(o.Value))
+		}
+	}
+	return b.String()
+}
+
+// tomlValue keeps a value that is already valid TOML (1, true, ["a"], "x")
+// and quotes anything else, so --set json_name_key=metric_name works.
+func tomlValue(v string) string {
+	if _, err := toml.Parse([]byte("x = " + v)); err == nil {
+		return v
+	}
+	return strconv.Quote(v)
+}
+
+// FromFlags builds the inputs the flags describe, through the same config
+// loader as a telegraf.conf. With data format "auto" each input carries one
+// alternative per AutoFormats entry.
+func FromFlags(f Flags) (*Config, error) {
+	if f.DataFormat != "auto" {
+		return Load([]byte(f.TOML(f.DataFormat)), "command line")
+	}
+	if len(f.Options) > 0 {
+		return nil, fmt.Errorf("--data-format auto takes no parser options (%s=...): name the data format with --data-format", f.Options[0].Key)
+	}
+	var out *Config
+	for _, format := range AutoFormats {
+		c, err := Load([]byte(f.TOML(format)), "command line")
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = &Config{}
+			for _, in := range c.Inputs {
+				auto := *in
+				auto.DataFormat = "auto"
+				auto.Parser, auto.Running = nil, nil
+				out.Inputs = append(out.Inputs, &auto)
+			}
+		}
+		for i, in := range c.Inputs {
+			out.Inputs[i].Auto = append(out.Inputs[i].Auto, in)
+		}
+	}
+	return out, nil
+}
+
+// Stream reports whether the input listens on a stream socket.
+func (in *Input) Stream() bool { return listener.IsStream(listener.Scheme(in.Listen.Address)) }

@@ -1,0 +1,258 @@
+package setup
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/config"
+	"github.com/influxdata/telegraf/models"
+	"github.com/influxdata/telegraf/plugins/aggregators"
+	"github.com/influxdata/telegraf/plugins/common/socket"
+	"github.com/influxdata/telegraf/plugins/inputs"
+	"github.com/influxdata/telegraf/plugins/processors"
+	"github.com/influxdata/toml"
+	"github.com/influxdata/toml/ast"
+
+	"github.com/fakegraf/fakegraf/listener"
+
+	// The parsers fakegraf carries; parse.Formats lists them.
+	_ "github.com/influxdata/telegraf/plugins/parsers/influx"
+	_ "github.com/influxdata/telegraf/plugins/parsers/influx/influx_upstream"
+	_ "github.com/influxdata/telegraf/plugins/parsers/json"
+	_ "github.com/influxdata/telegraf/plugins/parsers/value"
+	_ "github.com/influxdata/telegraf/plugins/parsers/wavefront"
+)
+
+// Formats are the data_format values fakegraf can parse, and "auto".
+var Formats = []string{"influx", "influx_upstream", "json", "value", "wavefront"}
+
+// AutoFormats are the formats --data-format auto chooses between.
+var AutoFormats = []string{"json", "influx", "wavefront"}
+
+// Input is one [[inputs.socket_listener]] ready to serve: its socket, and the
+// Telegraf machinery that turns its bytes into stored metrics.
+type Input struct {
+	Name       string // inputs.socket_listener, or its alias
+	DataFormat string
+	Listen     listener.Config
+	Parser     telegraf.Parser
+	Running    *models.RunningInput
+	// Precision is what agent.go applies to a service input's metrics:
+	// the input's precision, else no rounding.
+	Precision time.Duration
+	// Auto holds one alternative per AutoFormats entry when DataFormat is
+	// "auto"; Parser and Running are then nil.
+	Auto []*Input
+}
+
+// Config is a loaded telegraf.conf, reduced to what fakegraf serves.
+type Config struct {
+	Inputs  []*Input
+	Ignored []string // other sections, which fakegraf does not run
+}
+
+// ErrNoListener means the config has no [[inputs.socket_listener]].
+var ErrNoListener = errors.New("the config has no [[inputs.socket_listener]]")
+
+// LoadFile loads a telegraf.conf.
+func LoadFile(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Load(data, path)
+}
+
+// Load loads telegraf.conf text with Telegraf's own config package, so option
+// names, defaults, env-var substitution and typo messages are Telegraf's.
+func Load(data []byte, source string) (*Config, error) {
+	ignored, err := prepass(data)
+	if err != nil {
+		return nil, err
+	}
+	c := config.NewConfig()
+	c.Agent.Quiet = true
+	c.InputFilters = []string{"socket_listener"}
+	c.OutputFilters = []string{"__fakegraf_none__"}
+	c.SecretStoreFilters = []string{"__fakegraf_none__"}
+	if err := c.LoadConfigData(data, source); err != nil {
+		return nil, err
+	}
+	out := &Config{Ignored: ignored}
+	for _, ri := range c.Inputs {
+		sl, ok := ri.Input.(*socketListener)
+		if !ok {
+			continue
+		}
+		name := "inputs." + ri.Config.Name
+		if ri.Config.Alias != "" {
+			name += "::" + ri.Config.Alias
+		}
+		if err := ri.Init(); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		in := &Input{
+			Name:       name,
+			DataFormat: sl.dataFormat,
+			Parser:     sl.parser,
+			Running:    ri,
+			Precision:  ri.Config.Precision,
+			Listen: listener.Config{
+				Address: sl.ServiceAddress,
+				Socket:  sl.Config,
+				Split:   sl.SplitConfig,
+			},
+		}
+		out.Inputs = append(out.Inputs, in)
+	}
+	if len(out.Inputs) == 0 {
+		return nil, ErrNoListener
+	}
+	return out, nil
+}
+
+// prepass reads the TOML once before Telegraf does: it lists the sections
+// fakegraf will not run, registers a stub for every processor and aggregator
+// (they have no filter in config.go, so an unknown one would fail the load),
+// and refuses data formats fakegraf does not carry with a clearer message than
+// Telegraf's "undefined but requested parser".
+func prepass(data []byte) ([]string, error) {
+	tbl, err := toml.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("error parsing data: %w", err)
+	}
+	var ignored []string
+	for section, v := range tbl.Fields {
+		sub, ok := v.(*ast.Table)
+		if !ok {
+			continue
+		}
+		switch section {
+		case "agent", "global_tags", "tags":
+			continue
+		case "inputs", "outputs", "processors", "aggregators", "secretstores":
+		default:
+			ignored = append(ignored, section)
+			continue
+		}
+		for name, pv := range sub.Fields {
+			switch section {
+			case "processors":
+				registerStubProcessor(name)
+			case "aggregators":
+				registerStubAggregator(name)
+			}
+			if section == "inputs" && name == "socket_listener" {
+				if err := checkFormats(pv); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			ignored = append(ignored, section+"."+name)
+		}
+	}
+	sort.Strings(ignored)
+	return ignored, nil
+}
+
+func checkFormats(v interface{}) error {
+	var tables []*ast.Table
+	switch t := v.(type) {
+	case *ast.Table:
+		tables = []*ast.Table{t}
+	case []*ast.Table:
+		tables = t
+	}
+	for _, t := range tables {
+		kv, ok := t.Fields["data_format"].(*ast.KeyValue)
+		if !ok {
+			continue
+		}
+		s, ok := kv.Value.(*ast.String)
+		if !ok {
+			continue
+		}
+		format := s.Value
+		if format == "influx" {
+			if pt, ok := t.Fields["influx_parser_type"].(*ast.KeyValue); ok {
+				if ps, ok := pt.Value.(*ast.String); ok && ps.Value == "upstream" {
+					format = "influx_upstream"
+				}
+			}
+		}
+		if !slices.Contains(Formats, format) && format != "xpath_protobuf" {
+			return fmt.Errorf("line %d: fakegraf does not support data_format %q; it carries %s",
+				kv.Line, format, strings.Join(Formats, ", "))
+		}
+	}
+	return nil
+}
+
+// socketListener stands in for plugins/inputs/socket_listener: the same TOML
+// fields (so the same options and typo checks), but fakegraf binds and reads
+// the socket itself instead of starting Telegraf's plugin.
+type socketListener struct {
+	ServiceAddress string          `toml:"service_address"`
+	TimeSource     string          `toml:"time_source"`
+	Log            telegraf.Logger `toml:"-"`
+	socket.Config
+	socket.SplitConfig
+
+	parser     telegraf.Parser
+	dataFormat string
+}
+
+func (*socketListener) SampleConfig() string              { return "" }
+func (*socketListener) Gather(telegraf.Accumulator) error { return nil }
+
+func (sl *socketListener) SetParser(p telegraf.Parser) {
+	sl.parser = p
+	if rp, ok := p.(*models.RunningParser); ok {
+		sl.dataFormat = rp.Config.DataFormat
+	}
+}
+
+// Init checks the address and socket options as socket_listener's Init does.
+func (sl *socketListener) Init() error {
+	return listener.Validate(listener.Config{Address: sl.ServiceAddress, Socket: sl.Config, Split: sl.SplitConfig})
+}
+
+func init() {
+	inputs.Add("socket_listener", func() telegraf.Input { return &socketListener{} })
+}
+
+// stubPlugin accepts any options, so that a user's processors and aggregators
+// load without fakegraf carrying them.
+type stubPlugin struct{}
+
+func (*stubPlugin) UnmarshalTOML([]byte) error                      { return nil }
+func (*stubPlugin) SampleConfig() string                            { return "" }
+func (*stubPlugin) Start(telegraf.Accumulator) error                { return nil }
+func (*stubPlugin) Add(telegraf.Metric, telegraf.Accumulator) error { return nil }
+func (*stubPlugin) Stop()                                           {}
+func (*stubPlugin) Push(telegraf.Accumulator)                       {}
+func (*stubPlugin) Reset()                                          {}
+
+type stubAggregator struct{ stubPlugin }
+
+func (*stubAggregator) Add(telegraf.Metric) {}
+
+func registerStubProcessor(name string) {
+	if _, ok := processors.Processors[name]; ok {
+		return
+	}
+	processors.AddStreaming(name, func() telegraf.StreamingProcessor { return &stubPlugin{} })
+}
+
+func registerStubAggregator(name string) {
+	if _, ok := aggregators.Aggregators[name]; ok {
+		return
+	}
+	aggregators.Add(name, func() telegraf.Aggregator { return &stubAggregator{} })
+}
