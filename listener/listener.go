@@ -69,6 +69,7 @@ type ConnEvent struct {
 	PendingBytes int64  `json:"pending_bytes"`          // read but never handed to the parser (cut by a scanner error)
 	Reason       string `json:"reason,omitempty"`       // why it ended: "closed", "read timeout", or the scanner's error
 	ReadTimeout  bool   `json:"read_timeout,omitempty"` // probably ended by read_timeout
+	Err          error  `json:"-"`                      // the scanner's error, if any
 }
 
 // Listener is one bound socket.
@@ -243,52 +244,21 @@ func (l *Listener) serveConn(src net.Addr, r io.ReadCloser) {
 	peer := peerString(src)
 	l.handler.Conn(ConnEvent{Listener: l.url, Peer: peer, Conn: conn, Open: true, Time: time.Now()})
 
-	cr := &countingReader{r: r}
-	sc := bufio.NewScanner(cr)
-	// stream.go read(): the default 64 KiB buffer unless read_buffer_size is larger.
-	if size := int(l.cfg.Socket.ReadBufferSize); size > bufio.MaxScanTokenSize {
-		sc.Buffer(make([]byte, size), size)
-	}
-	st := &splitTracker{inner: l.splitter}
-	sc.Split(st.split)
-
-	records := 0
-	var consumed int64
-	for sc.Scan() {
-		tok := sc.Bytes()
-		data := make([]byte, len(tok))
-		copy(data, tok)
-		size := st.consumed - consumed
-		consumed = st.consumed
-		records++
-		l.handler.Record(Record{
-			Listener:   l.url,
-			Peer:       peer,
-			Conn:       conn,
-			Seq:        l.seq.Add(1),
-			Data:       data,
-			Size:       int(size),
-			Stream:     true,
-			Terminated: st.terminated,
-			Received:   time.Now(),
-		})
-	}
-	ev := ConnEvent{Listener: l.url, Peer: peer, Conn: conn, Time: time.Now(), Records: records, Reason: "closed"}
-	if err := sc.Err(); err != nil {
-		// Telegraf reports the scanner's error (bufio.Scanner: token too long)
-		// and drops the connection with the rest of its data.
-		ev.Reason = err.Error()
-		if !errors.Is(err, syscall.ECONNRESET) {
-			l.handler.Error(l.url, err)
-		}
+	ev := ReadStream(r, StreamOptions{
+		Listener:       l.url,
+		Peer:           peer,
+		Conn:           conn,
+		Splitter:       l.splitter,
+		ReadBufferSize: int(l.cfg.Socket.ReadBufferSize),
+		ReadTimeout:    time.Duration(l.cfg.Socket.ReadTimeout),
+		Seq:            &l.seq,
+	}, l.handler.Record)
+	if ev.Err != nil && !errors.Is(ev.Err, syscall.ECONNRESET) {
+		// Telegraf reports the scanner's error (bufio.Scanner: token too
+		// long) and drops the connection with the rest of its data.
+		l.handler.Error(l.url, ev.Err)
 	}
 	r.Close()
-	ev.Bytes = cr.n.Load()
-	ev.PendingBytes = ev.Bytes - st.consumed
-	if t := time.Duration(l.cfg.Socket.ReadTimeout); t > 0 && ev.Reason == "closed" && time.Since(cr.lastRead()) >= t {
-		ev.ReadTimeout = true
-		ev.Reason = "read timeout"
-	}
 	l.handler.Conn(ev)
 }
 
@@ -334,4 +304,69 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 func (c *countingReader) lastRead() time.Time {
 	return time.Unix(0, c.last.Load())
+}
+
+// StreamOptions describe one stream connection for ReadStream.
+type StreamOptions struct {
+	Listener, Peer string
+	Conn           uint64
+	Splitter       bufio.SplitFunc // from SplitConfig.NewSplitter
+	ReadBufferSize int             // read_buffer_size
+	ReadTimeout    time.Duration   // read_timeout, to tell a timeout from a close
+	Seq            *atomic.Uint64  // record counter of the listener; nil starts at 1
+}
+
+// ReadStream splits one stream connection into records exactly as Telegraf's
+// plugins/common/socket/stream.go read does, calls emit for each, and returns
+// the closing ConnEvent with the scanner's error, if any, in Err. fakegraf
+// check uses it for files, so that a capture is framed like a connection.
+func ReadStream(r io.Reader, o StreamOptions, emit func(Record)) ConnEvent {
+	if o.Seq == nil {
+		o.Seq = new(atomic.Uint64)
+	}
+	if o.Splitter == nil {
+		o.Splitter = bufio.ScanLines
+	}
+	cr := &countingReader{r: r}
+	sc := bufio.NewScanner(cr)
+	// stream.go read(): the default 64 KiB buffer unless read_buffer_size is larger.
+	if o.ReadBufferSize > bufio.MaxScanTokenSize {
+		sc.Buffer(make([]byte, o.ReadBufferSize), o.ReadBufferSize)
+	}
+	st := &splitTracker{inner: o.Splitter}
+	sc.Split(st.split)
+
+	records := 0
+	var consumed int64
+	for sc.Scan() {
+		tok := sc.Bytes()
+		data := make([]byte, len(tok))
+		copy(data, tok)
+		size := st.consumed - consumed
+		consumed = st.consumed
+		records++
+		emit(Record{
+			Listener:   o.Listener,
+			Peer:       o.Peer,
+			Conn:       o.Conn,
+			Seq:        o.Seq.Add(1),
+			Data:       data,
+			Size:       int(size),
+			Stream:     true,
+			Terminated: st.terminated,
+			Received:   time.Now(),
+		})
+	}
+	ev := ConnEvent{Listener: o.Listener, Peer: o.Peer, Conn: o.Conn, Time: time.Now(), Records: records, Reason: "closed"}
+	if err := sc.Err(); err != nil {
+		ev.Err = err
+		ev.Reason = err.Error()
+	}
+	ev.Bytes = cr.n.Load()
+	ev.PendingBytes = ev.Bytes - st.consumed
+	if o.ReadTimeout > 0 && ev.Err == nil && time.Since(cr.lastRead()) >= o.ReadTimeout {
+		ev.ReadTimeout = true
+		ev.Reason = "read timeout"
+	}
+	return ev
 }

@@ -1,0 +1,53 @@
+# fakegraf developer targets. `make help` lists them.
+TELEGRAF_VERSION := v1.37.2
+TELEGRAF_TAGS    := custom,inputs.socket_listener,outputs.file,outputs.discard,parsers.json,parsers.influx,parsers.wavefront,parsers.value,serializers.influx
+CACHE            := $(CURDIR)/.cache
+TELEGRAF_BIN     ?= $(CACHE)/bin/telegraf
+FUZZTIME         ?= 10s
+
+.PHONY: help build test race lint fuzz golden docs bench parity telegraf clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+build: ## build bin/fakegraf
+	go build -o bin/fakegraf ./cmd/fakegraf
+
+test: ## what CI runs: lint, unit and end-to-end tests, then the parity suite against a real Telegraf
+	$(MAKE) lint
+	go test -count=1 ./...
+	$(MAKE) parity
+
+race: ## the tests under the race detector
+	go test -race -count=1 ./...
+
+lint: ## gofmt -l and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	go vet ./...
+
+fuzz: ## run each fuzz target for FUZZTIME (default 10s)
+	@for pkg in $$(go list ./...); do \
+	  for t in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$t"; go test -run=NONE -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+golden: ## rewrite the golden files (review the diff before committing)
+	go test ./... -update
+
+docs: ## regenerate docs/rules.md from the rule registry
+	go run ./cmd/fakegraf rules --markdown > docs/rules.md
+
+bench: ## benchmarks
+	go test -run=NONE -bench=. -benchmem ./...
+
+telegraf: $(TELEGRAF_BIN) ## build a real Telegraf $(TELEGRAF_VERSION) from the module proxy, for parity and bench
+
+$(TELEGRAF_BIN):
+	GOBIN=$(CACHE)/bin go install -tags "$(TELEGRAF_TAGS)" github.com/influxdata/telegraf/cmd/telegraf@$(TELEGRAF_VERSION)
+
+parity: $(TELEGRAF_BIN) ## differential suite: the same bytes into fakegraf and a real Telegraf
+	FAKEGRAF_TELEGRAF=$(TELEGRAF_BIN) go test -count=1 -tags parity -timeout 20m ./parity/...
+
+clean: ## remove build output and the Telegraf cache
+	rm -rf bin $(CACHE)
