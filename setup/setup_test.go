@@ -1,0 +1,211 @@
+package setup_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakegraf/fakegraf/report"
+	"github.com/fakegraf/fakegraf/setup"
+)
+
+const realWorldConfig = `
+[global_tags]
+  dc = "eu-1"
+
+[agent]
+  interval = "10s"
+  hostname = "h1"
+
+[[outputs.influxdb]]
+  urls = ["http://127.0.0.1:8086"]
+
+[[processors.rename]]
+  [[processors.rename.replace]]
+    measurement = "a"
+    dest = "b"
+
+[[aggregators.minmax]]
+  period = "30s"
+
+[[inputs.cpu]]
+  percpu = true
+
+[[inputs.socket_listener]]
+  service_address = "udp://127.0.0.1:0"
+  data_format = "json"
+  json_name_key = "name"
+  name_prefix = "pre_"
+  [inputs.socket_listener.tags]
+    env = "prod"
+
+[[inputs.socket_listener]]
+  service_address = "tcp://127.0.0.1:0"
+  name_override = "overridden"
+  precision = "1s"
+  fieldexclude = ["secret"]
+`
+
+func TestLoadServesEverySocketListenerAndIgnoresTheRest(t *testing.T) {
+	cfg, err := setup.Load([]byte(realWorldConfig), "telegraf.conf")
+	require.NoError(t, err)
+	require.Len(t, cfg.Inputs, 2)
+	if diff := cmp.Diff([]string{"aggregators.minmax", "inputs.cpu", "outputs.influxdb", "processors.rename"}, cfg.Ignored); diff != "" {
+		t.Errorf("ignored (-want +got):\n%s", diff)
+	}
+	require.Equal(t, "json", cfg.Inputs[0].DataFormat)
+	require.Equal(t, "influx", cfg.Inputs[1].DataFormat, "Telegraf's default data_format")
+	require.Equal(t, "udp://127.0.0.1:0", cfg.Inputs[0].Listen.Address)
+}
+
+// stored runs bytes through an input the way Telegraf's agent does.
+func stored(t *testing.T, in *setup.Input, data string) []string {
+	t.Helper()
+	ms, err := in.Parser.Parse([]byte(data))
+	require.NoError(t, err)
+	var out []string
+	for _, m := range ms {
+		if in.Precision > 0 {
+			m.SetTime(m.Time().Round(in.Precision))
+		}
+		if m = in.Running.MakeMetric(m); m != nil {
+			line, err := report.Line(m)
+			require.NoError(t, err)
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func TestMakeMetricAppliesNamesTagsAndFilters(t *testing.T) {
+	cfg, err := setup.Load([]byte(realWorldConfig), "telegraf.conf")
+	require.NoError(t, err)
+
+	got := stored(t, cfg.Inputs[0], `{"name":"cpu","v":1}`)
+	// The input's time is now; drop it for the comparison.
+	require.Len(t, got, 1)
+	require.Regexp(t, `^pre_cpu,dc=eu-1,env=prod,host=h1 v=1 \d+$`, got[0])
+
+	got = stored(t, cfg.Inputs[1], "cpu v=1,secret=2 1700000000123456789\n")
+	require.Equal(t, []string{"overridden,dc=eu-1,host=h1 v=1 1700000000000000000"}, got)
+
+	require.Empty(t, stored(t, cfg.Inputs[0], `{"name":"onlystrings","msg":"hello"}`), "a metric without fields is dropped")
+}
+
+func TestLoadErrorsAreTelegrafs(t *testing.T) {
+	tests := []struct {
+		name, conf, want string
+	}{
+		{
+			name: "typo in a parser option",
+			conf: "[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n  data_format = \"json\"\n  json_nme_key = \"x\"\n",
+			want: `configuration specified the fields ["json_nme_key"], but they were not used`,
+		},
+		{
+			name: "unknown data format",
+			conf: "[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n  data_format = \"graphite\"\n",
+			want: `line 3: fakegraf does not support data_format "graphite"; it carries influx, influx_upstream, json, value, wavefront`,
+		},
+		{
+			name: "bad precision",
+			conf: "[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n  influx_timestamp_precision = \"ms\"\n",
+			want: `time: invalid duration "ms"`,
+		},
+		{
+			name: "bad scheme",
+			conf: "[[inputs.socket_listener]]\n  service_address = \"http://127.0.0.1:0\"\n",
+			want: `inputs.socket_listener: unknown protocol "http" in "http://127.0.0.1:0"`,
+		},
+		{
+			name: "receive_time",
+			conf: "[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n  time_source = \"receive_time\"\n",
+			want: `invalid 'time_source' setting "receive_time"`,
+		},
+		{
+			name: "no socket_listener",
+			conf: "[[inputs.cpu]]\n",
+			want: "the config has no [[inputs.socket_listener]]",
+		},
+		{
+			name: "not TOML",
+			conf: "[[inputs.socket_listener\n",
+			want: "error parsing data",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := setup.Load([]byte(tt.conf), "telegraf.conf")
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+func TestEnvironmentVariablesAreSubstituted(t *testing.T) {
+	t.Setenv("FG_TEST_PORT", "0")
+	cfg, err := setup.Load([]byte("[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:${FG_TEST_PORT}\"\n"), "telegraf.conf")
+	require.NoError(t, err)
+	require.Equal(t, "udp://127.0.0.1:0", cfg.Inputs[0].Listen.Address)
+}
+
+func TestFromFlags(t *testing.T) {
+	cfg, err := setup.FromFlags(setup.Flags{
+		Addresses:  []string{"udp://127.0.0.1:0"},
+		DataFormat: "json",
+		Options: []setup.Option{
+			{Key: "json_name_key", Value: "metric_name"}, // a bare string is quoted
+			{Key: "tag_keys", Value: `["format"]`},       // TOML stays TOML
+			{Key: "read_buffer_size", Value: "1MiB"},
+		},
+		OmitHostname: true,
+	})
+	require.NoError(t, err)
+	in := cfg.Inputs[0]
+	require.Equal(t, int64(1<<20), int64(in.Listen.Socket.ReadBufferSize))
+	got := stored(t, in, `{"metric_name":"speed","value":10,"format":"json"}`)
+	require.Len(t, got, 1)
+	require.Regexp(t, `^speed,format=json value=10 \d+$`, got[0])
+}
+
+func TestFromFlagsAuto(t *testing.T) {
+	cfg, err := setup.FromFlags(setup.Flags{Addresses: []string{"udp://127.0.0.1:0", "tcp://127.0.0.1:0"}, DataFormat: "auto"})
+	require.NoError(t, err)
+	require.Len(t, cfg.Inputs, 2)
+	for _, in := range cfg.Inputs {
+		require.Equal(t, "auto", in.DataFormat)
+		var formats []string
+		for _, alt := range in.Auto {
+			formats = append(formats, alt.DataFormat)
+		}
+		require.Equal(t, setup.AutoFormats, formats)
+	}
+	_, err = setup.FromFlags(setup.Flags{Addresses: []string{"udp://127.0.0.1:0"}, DataFormat: "auto", Options: []setup.Option{{Key: "json_name_key", Value: "x"}}})
+	require.ErrorContains(t, err, "--data-format auto takes no parser options")
+}
+
+func TestLoopbackAddress(t *testing.T) {
+	tests := []struct {
+		in, want string
+		all      bool
+	}{
+		{"udp://:8094", "udp://127.0.0.1:8094", false},
+		{"tcp6://:8094", "tcp6://[::1]:8094", false},
+		{"tcp://0.0.0.0:8094", "tcp://0.0.0.0:8094", true},
+		{"udp://[::]:8094", "udp://[::]:8094", true},
+		{"tcp://10.1.2.3:8094", "tcp://10.1.2.3:8094", false},
+		{"unix:///tmp/telegraf.sock", "unix:///tmp/telegraf.sock", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, all := setup.LoopbackAddress(tt.in)
+			require.Equal(t, tt.want, got)
+			require.Equal(t, tt.all, all)
+		})
+	}
+}
+
+func TestLoadFileMissing(t *testing.T) {
+	_, err := setup.LoadFile("/nonexistent/telegraf.conf")
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
