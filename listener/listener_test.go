@@ -29,7 +29,11 @@ type sink struct {
 	errs    []error
 }
 
-func (s *sink) Record(r listener.Record) { s.mu.Lock(); s.records = append(s.records, r); s.mu.Unlock() }
+func (s *sink) Record(r listener.Record) {
+	s.mu.Lock()
+	s.records = append(s.records, r)
+	s.mu.Unlock()
+}
 func (s *sink) Conn(ev listener.ConnEvent) {
 	s.mu.Lock()
 	s.conns = append(s.conns, ev)
