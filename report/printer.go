@@ -129,7 +129,7 @@ func (t *Text) diagnostic(indent string, d parse.Diagnostic) {
 	if d.Position.Line > 0 {
 		where = fmt.Sprintf(" (at %d:%d)", d.Position.Line, d.Position.Column)
 	}
-	fmt.Fprintf(t.w, "%s%s %s%s\n", indent, t.c(color+cBold, fmt.Sprintf("%s[%s]", d.Severity, d.Rule)), d.Message, where)
+	fmt.Fprintf(t.w, "%s%s %s%s\n", indent, t.c(color+cBold, fmt.Sprintf("%s[%s]", d.Severity, d.Rule)), shorten(d.Message, 4*t.opt.MaxData/3), where)
 	for _, f := range d.Fixes {
 		f = strings.ReplaceAll(f, "\n", "\n"+indent+"       ")
 		fmt.Fprintf(t.w, "%s  %s %s\n", indent, t.c(cGreen, "fix:"), f)
@@ -204,6 +204,19 @@ func (t *Text) Summary(s *Summary) {
 		color = cRed
 	}
 	fmt.Fprintf(t.w, "  %s\n", t.c(color, fmt.Sprintf("%d metric(s), findings: %s", s.Metrics, strings.Join(parts, ", "))))
+}
+
+// shorten cuts a message (Telegraf quotes up to 1 KiB of the bad line in
+// its errors) to about max bytes for the terminal; --output json keeps it whole.
+func shorten(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d more bytes)", len(s)-cut)
 }
 
 // Quote shows bytes as a Go-quoted string, shortened to max bytes.
