@@ -10,15 +10,13 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
-
-	"github.com/influxdata/telegraf"
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/report"
+	"github.com/fakegraf/fakegraf/serve"
 	"github.com/fakegraf/fakegraf/setup"
 )
 
@@ -275,7 +273,7 @@ func withSignals(ctx context.Context, stderr io.Writer) (context.Context, contex
 	return ctx, func() { signal.Stop(ch); cancel() }
 }
 
-// session is one run of listen: its listeners, pipelines and report.
+// session is one run of listen: its server, report and stop rule.
 type session struct {
 	opt       *listenOptions
 	inputs    *setup.Config
@@ -287,22 +285,10 @@ type session struct {
 	metrics   *report.MetricsWriter
 	files     []io.Closer
 	stderr    io.Writer
-
-	events    chan event
-	pipelines map[string]*parse.Pipeline
-	lastEvent time.Time
-	mu        sync.Mutex
-}
-
-type event struct {
-	rec  *listener.Record
-	conn *listener.ConnEvent
-	url  string
-	err  error
 }
 
 func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) (*session, error) {
-	s := &session{opt: o, stderr: stderr, collector: report.NewCollector(), pipelines: map[string]*parse.Pipeline{}}
+	s := &session{opt: o, stderr: stderr, collector: report.NewCollector()}
 	var err error
 	if s.stop, err = parseUntil(o); err != nil {
 		return nil, err
@@ -372,68 +358,45 @@ func useColor(mode string, w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// handler feeds listener events into the session's single processing loop,
-// which keeps records in arrival order and rule state unshared.
-type handler struct{ events chan<- event }
+// Result, Conn and Finding make the session the server's sink: the summary,
+// the metrics file and the report see every event in order.
+func (s *session) Result(res *parse.Result) {
+	s.collector.Result(res)
+	if s.metrics != nil {
+		if err := s.metrics.Write(res.Metrics); err != nil {
+			fmt.Fprintf(s.stderr, "fakegraf: --metrics-out: %v\n", err)
+		}
+	}
+	s.printer.Result(res)
+}
 
-func (h handler) Record(r listener.Record)    { h.events <- event{rec: &r} }
-func (h handler) Conn(ev listener.ConnEvent)  { h.events <- event{conn: &ev} }
-func (h handler) Error(url string, err error) { h.events <- event{url: url, err: err} }
-func stages(in *setup.Input) []*parse.Stage {
-	list := []*setup.Input{in}
-	if in.Auto != nil {
-		list = in.Auto
-	}
-	var out []*parse.Stage
-	for _, alt := range list {
-		out = append(out, &parse.Stage{Format: alt.DataFormat, Parser: alt.Parser, Maker: alt.Running, Precision: alt.Precision})
-	}
-	return out
+func (s *session) Conn(ev listener.ConnEvent) {
+	s.collector.Conn(ev)
+	s.printer.Conn(ev)
+}
+
+func (s *session) Finding(d parse.Diagnostic) {
+	s.collector.SocketError(d.Source.Listener)
+	s.collector.Finding(d)
+	s.printer.Finding(d)
 }
 
 func (s *session) serve(ctx context.Context) int {
-	s.events = make(chan event, 4096)
-	h := handler{events: s.events}
-	var listeners []*listener.Listener
-	closeAll := func() {
-		for _, l := range listeners {
-			l.Close()
-		}
+	srv, err := serve.Start(s.inputs, s, serve.Options{
+		Rules: s.rules,
+		Log:   func(msg string) { fmt.Fprintf(s.stderr, "fakegraf: %s\n", msg) },
+	})
+	if err != nil {
+		fmt.Fprintf(s.stderr, "fakegraf: %v\n", err)
+		return exitCannot
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ev := range s.events {
-			s.handle(ev)
-		}
-	}()
-	for _, in := range s.inputs.Inputs {
-		cfg := in.Listen
-		cfg.Log = listener.Log{Func: func(level telegraf.LogLevel, msg string) {
-			fmt.Fprintf(s.stderr, "fakegraf: %s: %s\n", in.Name, msg)
-		}}
-		l, err := listener.Listen(cfg, h)
-		if err != nil {
-			closeAll()
-			close(s.events)
-			<-done
-			fmt.Fprintf(s.stderr, "fakegraf: %s: cannot listen on %s: %v\n", in.Name, in.Listen.Address, hintBind(err))
-			return exitCannot
-		}
-		listeners = append(listeners, l)
-		s.mu.Lock()
-		s.pipelines[l.URL()] = parse.NewPipeline(l.URL(), l.Stream(), s.rules, stages(in)...)
-		s.mu.Unlock()
-		s.collector.AddListener(l.URL(), in.DataFormat)
-		s.printer.Listening(l.URL(), in.DataFormat)
-		fmt.Fprintf(s.stderr, "listening on %s\n", l.URL())
+	for _, l := range srv.Listening() {
+		s.collector.AddListener(l.URL, l.DataFormat)
+		s.printer.Listening(l.URL, l.DataFormat)
+		fmt.Fprintf(s.stderr, "listening on %s\n", l.URL)
 	}
-	s.touch()
-
-	s.wait(ctx)
-	closeAll()
-	close(s.events)
-	<-done
+	s.wait(ctx, srv)
+	srv.Close()
 
 	sum := s.collector.Summary()
 	s.printer.Summary(sum)
@@ -443,24 +406,8 @@ func (s *session) serve(ctx context.Context) int {
 	return exitOK
 }
 
-func hintBind(err error) error {
-	switch {
-	case errors.Is(err, syscall.EADDRINUSE):
-		return fmt.Errorf("%w (another program, perhaps a real Telegraf, has it: stop it or pick another port)", err)
-	case errors.Is(err, syscall.EACCES):
-		return fmt.Errorf("%w (ports below 1024 need root; pick a higher port)", err)
-	}
-	return err
-}
-
-func (s *session) touch() {
-	s.mu.Lock()
-	s.lastEvent = time.Now()
-	s.mu.Unlock()
-}
-
 // wait returns when the run should stop: a signal, --count, --duration or idle.
-func (s *session) wait(ctx context.Context) {
+func (s *session) wait(ctx context.Context, srv *serve.Server) {
 	var deadline <-chan time.Time
 	if s.stop.duration > 0 {
 		t := time.NewTimer(s.stop.duration)
@@ -479,46 +426,9 @@ func (s *session) wait(ctx context.Context) {
 			if s.stop.count > 0 && s.collector.Metrics() >= s.stop.count {
 				return
 			}
-			if s.stop.idle > 0 {
-				s.mu.Lock()
-				idle := time.Since(s.lastEvent)
-				s.mu.Unlock()
-				if idle >= s.stop.idle {
-					return
-				}
+			if s.stop.idle > 0 && time.Since(srv.LastEvent()) >= s.stop.idle {
+				return
 			}
 		}
-	}
-}
-
-func (s *session) handle(ev event) {
-	s.touch()
-	switch {
-	case ev.rec != nil:
-		s.mu.Lock()
-		p := s.pipelines[ev.rec.Listener]
-		s.mu.Unlock()
-		if p == nil {
-			return
-		}
-		res := p.Process(*ev.rec)
-		s.collector.Result(res)
-		if s.metrics != nil {
-			if err := s.metrics.Write(res.Metrics); err != nil {
-				fmt.Fprintf(s.stderr, "fakegraf: --metrics-out: %v\n", err)
-			}
-		}
-		s.printer.Result(res)
-	case ev.conn != nil:
-		s.collector.Conn(*ev.conn)
-		s.printer.Conn(*ev.conn)
-	case ev.err != nil:
-		d := parse.SocketDiagnostic(ev.url, ev.err)
-		if !s.rules.Enabled(d.Rule) {
-			return
-		}
-		s.collector.SocketError(ev.url)
-		s.collector.Finding(d)
-		s.printer.Finding(d)
 	}
 }

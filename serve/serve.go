@@ -1,0 +1,179 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/influxdata/telegraf"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/setup"
+)
+
+// Sink receives what the server sees, from one goroutine, in order.
+type Sink interface {
+	Result(*parse.Result)
+	Conn(listener.ConnEvent)
+	// Finding is a finding that is not about one record: an error
+	// Telegraf's socket code reports.
+	Finding(parse.Diagnostic)
+}
+
+// Listening describes one bound socket.
+type Listening struct {
+	Name       string // inputs.socket_listener, or with its alias
+	URL        string // scheme://address with the real port
+	DataFormat string
+	Stream     bool
+}
+
+// Server is a running set of listeners.
+type Server struct {
+	sink      Sink
+	rules     *parse.RuleSet
+	listeners []*listener.Listener
+	bound     []Listening
+	pipelines map[string]*parse.Pipeline
+	events    chan event
+	done      chan struct{}
+	closeOnce sync.Once
+
+	mu   sync.Mutex
+	last time.Time
+}
+
+type event struct {
+	rec  *listener.Record
+	conn *listener.ConnEvent
+	url  string
+	err  error
+}
+
+// Options tune a server.
+type Options struct {
+	Rules *parse.RuleSet // nil: every rule
+	// Log receives Telegraf's own socket warnings ("Setting read buffer on
+	// socket failed"), prefixed with the input's name.
+	Log func(msg string)
+}
+
+// ErrBind wraps the error of a socket that could not be bound.
+var ErrBind = errors.New("cannot listen")
+
+// Start binds every input and starts processing. On error nothing is left
+// bound.
+func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
+	if opt.Rules == nil {
+		opt.Rules = parse.DefaultRules()
+	}
+	s := &Server{
+		sink:      sink,
+		rules:     opt.Rules,
+		pipelines: map[string]*parse.Pipeline{},
+		events:    make(chan event, 4096),
+		done:      make(chan struct{}),
+		last:      time.Now(),
+	}
+	for _, in := range cfg.Inputs {
+		lc := in.Listen
+		name := in.Name
+		lc.Log = listener.Log{Func: func(_ telegraf.LogLevel, msg string) {
+			if opt.Log != nil {
+				opt.Log(name + ": " + msg)
+			}
+		}}
+		l, err := listener.Listen(lc, handler{s.events})
+		if err != nil {
+			for _, l := range s.listeners {
+				l.Close()
+			}
+			return nil, fmt.Errorf("%s: %w on %s: %w", in.Name, ErrBind, in.Listen.Address, hintBind(err))
+		}
+		s.listeners = append(s.listeners, l)
+		s.pipelines[l.URL()] = parse.NewPipeline(l.URL(), l.Stream(), s.rules, Stages(in)...)
+		s.bound = append(s.bound, Listening{Name: in.Name, URL: l.URL(), DataFormat: in.DataFormat, Stream: l.Stream()})
+	}
+	go s.loop()
+	return s, nil
+}
+
+func hintBind(err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("%w (another program, perhaps a real Telegraf, has it: stop it or pick another port)", err)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("%w (ports below 1024 need root; pick a higher port)", err)
+	}
+	return err
+}
+
+// Stages turns an input into the parse stages of its pipeline: one, or one
+// per format with --data-format auto.
+func Stages(in *setup.Input) []*parse.Stage {
+	list := []*setup.Input{in}
+	if in.Auto != nil {
+		list = in.Auto
+	}
+	out := make([]*parse.Stage, 0, len(list))
+	for _, alt := range list {
+		out = append(out, &parse.Stage{Format: alt.DataFormat, Parser: alt.Parser, Maker: alt.Running, Precision: alt.Precision})
+	}
+	return out
+}
+
+// Listening lists the bound sockets in config order.
+func (s *Server) Listening() []Listening { return s.bound }
+
+// LastEvent is when the last record or connection event arrived (or the
+// start), for --until idle.
+func (s *Server) LastEvent() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+// Close stops the listeners, lets open connections deliver what they have
+// received, and returns once the sink has seen every event.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		for _, l := range s.listeners {
+			l.Close()
+		}
+		close(s.events)
+		<-s.done
+	})
+}
+
+func (s *Server) loop() {
+	defer close(s.done)
+	for ev := range s.events {
+		s.mu.Lock()
+		s.last = time.Now()
+		s.mu.Unlock()
+		switch {
+		case ev.rec != nil:
+			if p := s.pipelines[ev.rec.Listener]; p != nil {
+				s.sink.Result(p.Process(*ev.rec))
+			}
+		case ev.conn != nil:
+			s.sink.Conn(*ev.conn)
+		case ev.err != nil:
+			d := parse.SocketDiagnostic(ev.url, ev.err)
+			if s.rules.Enabled(d.Rule) {
+				s.sink.Finding(d)
+			}
+		}
+	}
+}
+
+// handler feeds listener events into the server's single processing loop,
+// which keeps records in arrival order and rule state unshared.
+type handler struct{ events chan<- event }
+
+func (h handler) Record(r listener.Record)    { h.events <- event{rec: &r} }
+func (h handler) Conn(ev listener.ConnEvent)  { h.events <- event{conn: &ev} }
+func (h handler) Error(url string, err error) { h.events <- event{url: url, err: err} }
