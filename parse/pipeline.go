@@ -61,8 +61,11 @@ type Result struct {
 	Auto   bool   // Format was detected, not configured
 	// Parsed are the parser's metrics before MakeMetric; Metrics are what
 	// Telegraf stores (filtered, renamed, tagged, rounded).
-	Parsed      []telegraf.Metric
-	Metrics     []telegraf.Metric
+	Parsed  []telegraf.Metric
+	Metrics []telegraf.Metric
+	// SenderTime says, per stored metric, whether the sender set its
+	// timestamp or the parser stamped it with the time of arrival.
+	SenderTime  []bool
 	Err         error // Telegraf's parse error; the whole record is lost
 	Diagnostics []Diagnostic
 }
@@ -113,12 +116,14 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 	if precision <= 0 {
 		precision = time.Nanosecond
 	}
-	for _, m := range parsed {
+	sender := senderTimes(stage, res.Record.Data, len(parsed))
+	for i, m := range parsed {
 		res.Parsed = append(res.Parsed, m.Copy())
 		// agent/accumulator.go AddMetric: round, then MakeMetric.
 		m.SetTime(m.Time().Round(precision))
 		if out := stage.Maker.MakeMetric(m); out != nil {
 			res.Metrics = append(res.Metrics, out)
+			res.SenderTime = append(res.SenderTime, sender[i])
 		}
 	}
 }

@@ -22,7 +22,19 @@ type Printer interface {
 	Conn(listener.ConnEvent)
 	// Finding is a finding that is not about one record (a socket error).
 	Finding(parse.Diagnostic)
+	// Failure is a check of the whole run that failed.
+	Failure(Failure)
 	Summary(*Summary)
+}
+
+// Failure is a check of the whole run that failed, whatever --fail-on says:
+// a golden-file mismatch, an unmet expectation, a sender that failed or sent
+// nothing.
+type Failure struct {
+	Check   string `json:"check"`            // golden, expect, sender
+	Name    string `json:"name"`             // the file or command concerned
+	Message string `json:"message"`          // one line
+	Detail  string `json:"detail,omitempty"` // e.g. the -want +got diff
 }
 
 // Options shape the text output.
@@ -160,6 +172,16 @@ func (t *Text) Finding(d parse.Diagnostic) {
 	defer t.mu.Unlock()
 	fmt.Fprintf(t.w, "%s\n", t.c(cDim, d.Source.Listener))
 	t.diagnostic("  ", d)
+}
+
+// Failure prints a failed check with its detail.
+func (t *Text) Failure(f Failure) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.w, "%s %s\n", t.c(cRed+cBold, "FAIL "+f.Check+" "+f.Name+":"), f.Message)
+	if f.Detail != "" {
+		fmt.Fprintf(t.w, "%s\n", strings.TrimRight(f.Detail, "\n"))
+	}
 }
 
 // Summary prints the end-of-run account.
@@ -331,6 +353,14 @@ func (j *JSON) Conn(ev listener.ConnEvent) {
 
 // Finding writes a finding event.
 func (j *JSON) Finding(d parse.Diagnostic) { j.emit(jsonFinding{Event: "finding", Diagnostic: d}) }
+
+// Failure writes a failure event.
+func (j *JSON) Failure(f Failure) {
+	j.emit(struct {
+		Event string `json:"event"`
+		Failure
+	}{"failure", f})
+}
 
 // Summary writes the summary event.
 func (j *JSON) Summary(s *Summary) {

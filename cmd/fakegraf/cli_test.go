@@ -243,7 +243,7 @@ func TestExitCodes(t *testing.T) {
 		want string
 	}{
 		{"bad flag", []string{"listen", "--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
-		{"bad output", []string{"listen", "--output", "xml"}, `--output "xml": use text or json`},
+		{"bad output", []string{"listen", "--output", "xml"}, `--output "xml": use text, json, github or junit`},
 		{"missing config", []string{"listen", "--config", "/nonexistent.conf"}, "loading /nonexistent.conf: open /nonexistent.conf: no such file or directory"},
 		{"unknown data format", []string{"listen", "udp://127.0.0.1:0", "--data-format", "graphite"}, `fakegraf does not support data_format "graphite"`},
 		{"bad scheme", []string{"listen", "http://127.0.0.1:0"}, `unknown protocol "http" in "http://127.0.0.1:0"`},

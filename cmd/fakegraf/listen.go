@@ -67,6 +67,14 @@ type listenOptions struct {
 	enable  listFlag
 	disable listFlag
 
+	golden           string
+	update           bool
+	ignoreTags       listFlag
+	ignoreFields     listFlag
+	ignoreTimestamps bool
+	floatTolerance   float64
+	expect           string
+
 	// parser options with flags of their own
 	jsonNameKey, jsonTimeKey, jsonTimeFormat, jsonTimezone string
 	tagKeys, jsonStringFields                              listFlag
@@ -87,7 +95,7 @@ func (o *listenOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.influxPrecision, "influx-timestamp-precision", "", "influx_timestamp_precision (1ns, 1us, 1ms, 1s)")
 	fs.StringVar(&o.nameOverride, "name-override", "", "name_override")
 
-	fs.StringVar(&o.output, "output", "text", "report format: text or json (one JSON object per event)")
+	fs.StringVar(&o.output, "output", "text", "report format: text, json (one JSON object per event), github (workflow annotations) or junit (XML)")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only findings and the summary")
 	fs.BoolVar(&o.quiet, "q", false, "short for --quiet")
 	fs.StringVar(&o.color, "color", "auto", "colour the text report: auto, always or never")
@@ -100,6 +108,14 @@ func (o *listenOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.failOn, "fail-on", "warning", "exit 1 when a finding is at or above: info, warning, error or never")
 	fs.Var(&o.enable, "enable", "run only these rules (comma separated IDs)")
 	fs.Var(&o.disable, "disable", "do not run these rules (comma separated IDs)")
+
+	fs.StringVar(&o.golden, "golden", "", "compare what arrived (sorted line protocol and findings) with this golden file; exit 1 on a difference")
+	fs.BoolVar(&o.update, "update", false, "with --golden: rewrite the golden file instead of comparing")
+	fs.Var(&o.ignoreTags, "ignore-tags", "with --golden: tag keys to leave out (default host, which differs per machine; pass none to keep it)")
+	fs.Var(&o.ignoreFields, "ignore-fields", "with --golden: field keys to leave out")
+	fs.BoolVar(&o.ignoreTimestamps, "ignore-timestamps", false, "with --golden: leave out every timestamp")
+	fs.Float64Var(&o.floatTolerance, "float-tolerance", 0, "with --golden: absolute tolerance for float fields")
+	fs.StringVar(&o.expect, "expect", "", "check assertions from this file (at-least N, at-most N, exactly N, never); see README")
 }
 
 // parseInterleaved parses flags and positional arguments in any order.
@@ -285,6 +301,16 @@ type session struct {
 	metrics   *report.MetricsWriter
 	files     []io.Closer
 	stderr    io.Writer
+	golden    *report.Golden
+	expect    *report.Expect
+	failures  []report.Failure
+	// onStart runs once the sockets are bound (fakegraf run starts the
+	// sender there); done, when set, tells wait that the sender has exited.
+	onStart func(*serve.Server) error
+	done    <-chan struct{}
+	// stopped runs after the server has closed (fakegraf run reports the
+	// sender's fate there).
+	stopped func()
 }
 
 func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) (*session, error) {
@@ -325,8 +351,30 @@ func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) 
 		s.printer = report.NewText(reportOut, popt)
 	case "json":
 		s.printer = report.NewJSON(reportOut, popt)
+	case "github":
+		s.printer = report.NewGitHub(reportOut)
+	case "junit":
+		s.printer = report.NewJUnit(reportOut, s.failOn)
 	default:
-		return nil, fmt.Errorf("--output %q: use text or json", o.output)
+		return nil, fmt.Errorf("--output %q: use text, json, github or junit", o.output)
+	}
+	if o.golden != "" {
+		ignore := []string(o.ignoreTags)
+		if len(ignore) == 0 {
+			ignore = []string{"host"}
+		} else if len(ignore) == 1 && ignore[0] == "none" {
+			ignore = nil
+		}
+		s.golden = report.NewGolden(report.GoldenOptions{
+			IgnoreTags: ignore, IgnoreFields: o.ignoreFields, IgnoreTimestamps: o.ignoreTimestamps, FloatTolerance: o.floatTolerance,
+		})
+	} else if o.update {
+		return nil, errors.New("--update rewrites the file given with --golden: add --golden FILE")
+	}
+	if o.expect != "" {
+		if s.expect, err = report.NewExpect(o.expect); err != nil {
+			return nil, fmt.Errorf("--expect: %w", err)
+		}
 	}
 	if s.inputs, err = o.loadInputs(addresses, stderr); err != nil {
 		return nil, err
@@ -367,6 +415,12 @@ func (s *session) Result(res *parse.Result) {
 			fmt.Fprintf(s.stderr, "fakegraf: --metrics-out: %v\n", err)
 		}
 	}
+	if s.golden != nil {
+		s.golden.Result(res)
+	}
+	if s.expect != nil {
+		s.expect.Result(res)
+	}
 	s.printer.Result(res)
 }
 
@@ -378,7 +432,36 @@ func (s *session) Conn(ev listener.ConnEvent) {
 func (s *session) Finding(d parse.Diagnostic) {
 	s.collector.SocketError(d.Source.Listener)
 	s.collector.Finding(d)
+	if s.golden != nil {
+		s.golden.Finding(d)
+	}
 	s.printer.Finding(d)
+}
+
+// fail records a failed check of the whole run.
+func (s *session) fail(f report.Failure) { s.failures = append(s.failures, f) }
+
+// checks runs the end-of-run checks: golden file and expectations.
+func (s *session) checks() {
+	if s.golden != nil {
+		if s.opt.update {
+			if err := s.golden.Update(s.opt.golden); err != nil {
+				s.fail(report.Failure{Check: "golden", Name: s.opt.golden, Message: err.Error()})
+			} else {
+				fmt.Fprintf(s.stderr, "fakegraf: wrote %s\n", s.opt.golden)
+			}
+		} else if diff, err := s.golden.Compare(s.opt.golden); err != nil {
+			s.fail(report.Failure{Check: "golden", Name: s.opt.golden, Message: err.Error()})
+		} else if diff != "" {
+			s.fail(report.Failure{Check: "golden", Name: s.opt.golden,
+				Message: "what arrived differs from the golden file (rerun with --update to accept it)", Detail: diff})
+		}
+	}
+	if s.expect != nil {
+		for _, f := range s.expect.Failures() {
+			s.fail(f)
+		}
+	}
 }
 
 func (s *session) serve(ctx context.Context) int {
@@ -395,12 +478,26 @@ func (s *session) serve(ctx context.Context) int {
 		s.printer.Listening(l.URL, l.DataFormat)
 		fmt.Fprintf(s.stderr, "listening on %s\n", l.URL)
 	}
+	if s.onStart != nil {
+		if err := s.onStart(srv); err != nil {
+			srv.Close()
+			fmt.Fprintf(s.stderr, "fakegraf: %v\n", err)
+			return exitCannot
+		}
+	}
 	s.wait(ctx, srv)
 	srv.Close()
+	if s.stopped != nil {
+		s.stopped()
+	}
 
+	s.checks()
+	for _, f := range s.failures {
+		s.printer.Failure(f)
+	}
 	sum := s.collector.Summary()
 	s.printer.Summary(sum)
-	if s.failOn > 0 && sum.CountAtLeast(s.failOn) > 0 {
+	if len(s.failures) > 0 || s.failOn > 0 && sum.CountAtLeast(s.failOn) > 0 {
 		return exitFindings
 	}
 	return exitOK
@@ -425,6 +522,13 @@ func (s *session) wait(ctx context.Context, srv *serve.Server) {
 		case <-tick.C:
 			if s.stop.count > 0 && s.collector.Metrics() >= s.stop.count {
 				return
+			}
+			if s.done != nil {
+				select {
+				case <-s.done:
+				default:
+					continue // the sender is still running
+				}
 			}
 			if s.stop.idle > 0 && time.Since(srv.LastEvent()) >= s.stop.idle {
 				return

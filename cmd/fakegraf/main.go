@@ -27,6 +27,8 @@ const usage = `fakegraf stands in for Telegraf's [[inputs.socket_listener]].
 Usage:
   fakegraf listen [ADDRESS ...] [flags]     listen and show what arrives (no address: the tutorial's sockets)
   fakegraf listen --config telegraf.conf    serve every [[inputs.socket_listener]] of a real config
+  fakegraf run [ADDRESS ...] [flags] -- CMD [ARGS...]
+                                           bind, run a sender with the addresses in its environment, report
   fakegraf rules [ID]                       list the rule catalogue, or explain one rule
   fakegraf version
 
@@ -41,6 +43,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "listen":
 		return runListen(ctx, args[1:], stdout, stderr, true)
+	case "run":
+		return runRun(ctx, args[1:], stdout, stderr)
 	case "rules":
 		return runRules(args[1:], stdout, stderr)
 	case "version", "--version":

@@ -1,0 +1,101 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+)
+
+// GitHub writes GitHub Actions workflow commands: one annotation per finding
+// or failure (::error, ::warning, ::notice), then the summary as plain lines.
+type GitHub struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// NewGitHub returns a GitHub Actions printer.
+func NewGitHub(w io.Writer) *GitHub { return &GitHub{w: w} }
+
+// Listening prints nothing: the CLI says it on stderr.
+func (*GitHub) Listening(string, string) {}
+
+// Conn prints nothing.
+func (*GitHub) Conn(listener.ConnEvent) {}
+
+// Result annotates each finding of a record.
+func (g *GitHub) Result(r *parse.Result) {
+	for _, d := range r.Diagnostics {
+		g.Finding(d)
+	}
+}
+
+func githubLevel(s parse.Severity) string {
+	switch s {
+	case parse.Error:
+		return "error"
+	case parse.Warning:
+		return "warning"
+	}
+	return "notice"
+}
+
+// Finding writes one annotation.
+func (g *GitHub) Finding(d parse.Diagnostic) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	where := d.Source.Listener
+	if d.Source.Record > 0 {
+		where += fmt.Sprintf(" record #%d", d.Source.Record)
+	}
+	if d.Source.Peer != "" {
+		where += " from " + d.Source.Peer
+	}
+	msg := fmt.Sprintf("%s: %s", where, d.Message)
+	for _, f := range d.Fixes {
+		msg += "\nfix: " + f
+	}
+	fmt.Fprintf(g.w, "::%s title=%s::%s\n", githubLevel(d.Severity), escapeProperty("fakegraf "+d.Rule), escapeData(msg))
+}
+
+// Failure writes an error annotation with the detail (e.g. the diff).
+func (g *GitHub) Failure(f Failure) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	msg := f.Message
+	if f.Detail != "" {
+		msg += "\n" + f.Detail
+	}
+	fmt.Fprintf(g.w, "::error title=%s::%s\n", escapeProperty("fakegraf "+f.Check+" "+f.Name), escapeData(msg))
+}
+
+// Summary writes the totals as plain log lines.
+func (g *GitHub) Summary(s *Summary) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, ls := range s.Listeners {
+		fmt.Fprintf(g.w, "fakegraf: %s: %d record(s), %d metric(s), %d rejected record(s)\n", ls.Listener, ls.Records, ls.Metrics, ls.Rejected)
+	}
+	var parts []string
+	for _, sev := range []string{"error", "warning", "info"} {
+		if n := s.Findings[sev]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s(s)", n, sev))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no findings")
+	}
+	fmt.Fprintf(g.w, "fakegraf: %d metric(s), %s\n", s.Metrics, strings.Join(parts, ", "))
+}
+
+// Workflow command escaping, as in @actions/core (command.ts).
+func escapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}

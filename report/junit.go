@@ -1,0 +1,176 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+)
+
+// JUnit collects a test case per listener and sender and writes JUnit XML
+// when the run ends: a failure per finding at or above the threshold, and a
+// test case per failed check (golden file, expectations, sender).
+type JUnit struct {
+	mu        sync.Mutex
+	w         io.Writer
+	threshold parse.Severity // findings below it are written as system-out, not failures; 0 = never fail
+	cases     map[string]*junitCase
+	order     []string
+}
+
+type junitCase struct {
+	XMLName   xml.Name       `xml:"testcase"`
+	ClassName string         `xml:"classname,attr"`
+	Name      string         `xml:"name,attr"`
+	Failures  []junitFailure `xml:"failure"`
+	SystemOut string         `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Body    string `xml:",chardata"`
+}
+
+type junitSuite struct {
+	XMLName  xml.Name     `xml:"testsuite"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Cases    []*junitCase `xml:"testcase"`
+}
+
+type junitSuites struct {
+	XMLName  xml.Name      `xml:"testsuites"`
+	Name     string        `xml:"name,attr"`
+	Tests    int           `xml:"tests,attr"`
+	Failures int           `xml:"failures,attr"`
+	Suites   []*junitSuite `xml:"testsuite"`
+}
+
+// NewJUnit returns a JUnit printer; findings at or above threshold are
+// failures (pass --fail-on's severity; 0 for never).
+func NewJUnit(w io.Writer, threshold parse.Severity) *JUnit {
+	return &JUnit{w: w, threshold: threshold, cases: map[string]*junitCase{}}
+}
+
+func (j *JUnit) getCase(class, name string) *junitCase {
+	key := class + "\x00" + name
+	c, ok := j.cases[key]
+	if !ok {
+		c = &junitCase{ClassName: class, Name: name}
+		j.cases[key] = c
+		j.order = append(j.order, key)
+	}
+	return c
+}
+
+// senderName names the sender of a record: its connection on stream
+// sockets, its address on datagram sockets.
+func senderName(src parse.Source) string {
+	if src.Conn > 0 {
+		return fmt.Sprintf("conn %d from %s", src.Conn, src.Peer)
+	}
+	if src.Peer != "" {
+		return "sender " + src.Peer
+	}
+	return "listener"
+}
+
+// Listening opens the listener's own test case, so that a listener with no
+// traffic still shows.
+func (j *JUnit) Listening(url, _ string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.getCase(url, "listener")
+}
+
+// Conn opens the connection's test case.
+func (j *JUnit) Conn(ev listener.ConnEvent) {
+	if !ev.Open {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.getCase(ev.Listener, senderName(parse.Source{Conn: ev.Conn, Peer: ev.Peer}))
+}
+
+// Result adds the record's findings to its sender's test case.
+func (j *JUnit) Result(r *parse.Result) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	src := r.Source()
+	c := j.getCase(src.Listener, senderName(src))
+	for _, d := range r.Diagnostics {
+		j.add(c, d, r.Record.Data)
+	}
+}
+
+func (j *JUnit) add(c *junitCase, d parse.Diagnostic, data []byte) {
+	body := fmt.Sprintf("%s record #%d: %s", d.Source.Listener, d.Source.Record, d.Message)
+	if data != nil {
+		body += "\nrecord: " + Quote(data, 400)
+	}
+	for _, f := range d.Fixes {
+		body += "\nfix: " + f
+	}
+	if j.threshold > 0 && d.Severity >= j.threshold {
+		c.Failures = append(c.Failures, junitFailure{Message: fmt.Sprintf("%s[%s] %s", d.Severity, d.Rule, shorten(d.Message, 300)), Type: d.Rule, Body: body})
+		return
+	}
+	c.SystemOut += fmt.Sprintf("%s[%s] %s\n", d.Severity, d.Rule, body)
+}
+
+// Finding adds a finding that is not about one record to the listener's case.
+func (j *JUnit) Finding(d parse.Diagnostic) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.add(j.getCase(d.Source.Listener, "listener"), d, nil)
+}
+
+// Failure adds a failed check as its own test case.
+func (j *JUnit) Failure(f Failure) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	c := j.getCase("fakegraf."+f.Check, f.Name)
+	c.Failures = append(c.Failures, junitFailure{Message: f.Message, Type: f.Check, Body: f.Detail})
+}
+
+// Summary writes the XML document, one suite per listener.
+func (j *JUnit) Summary(*Summary) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	suites := map[string]*junitSuite{}
+	var names []string
+	for _, key := range j.order {
+		c := j.cases[key]
+		s, ok := suites[c.ClassName]
+		if !ok {
+			s = &junitSuite{Name: c.ClassName}
+			suites[c.ClassName] = s
+			names = append(names, c.ClassName)
+		}
+		s.Cases = append(s.Cases, c)
+		s.Tests++
+		if len(c.Failures) > 0 {
+			s.Failures++
+		}
+	}
+	sort.Strings(names)
+	doc := junitSuites{Name: "fakegraf"}
+	for _, n := range names {
+		s := suites[n]
+		doc.Suites = append(doc.Suites, s)
+		doc.Tests += s.Tests
+		doc.Failures += s.Failures
+	}
+	fmt.Fprint(j.w, xml.Header)
+	enc := xml.NewEncoder(j.w)
+	enc.Indent("", "  ")
+	_ = enc.Encode(doc)
+	fmt.Fprintln(j.w)
+}
