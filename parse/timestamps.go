@@ -3,6 +3,7 @@ package parse
 import (
 	"bytes"
 
+	"github.com/influxdata/telegraf/models"
 	"github.com/influxdata/telegraf/plugins/parsers/json"
 )
 
@@ -13,7 +14,8 @@ func senderTimes(stage *Stage, data []byte, n int) []bool {
 	out := make([]bool, n)
 	switch stage.Format {
 	case "json":
-		if p, ok := innerParser(stage.Parser).(*json.Parser); ok && p.TimeKey != "" {
+		rp, _ := stage.Parser.(*models.RunningParser)
+		if p, ok := rp.Parser.(*json.Parser); rp != nil && ok && p.TimeKey != "" {
 			for i := range out {
 				out[i] = true
 			}
