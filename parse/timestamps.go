@@ -14,8 +14,11 @@ func senderTimes(stage *Stage, data []byte, n int) []bool {
 	out := make([]bool, n)
 	switch stage.Format {
 	case "json":
-		rp, _ := stage.Parser.(*models.RunningParser)
-		if p, ok := rp.Parser.(*json.Parser); rp != nil && ok && p.TimeKey != "" {
+		var p *json.Parser
+		if rp, ok := stage.Parser.(*models.RunningParser); ok {
+			p, _ = rp.Parser.(*json.Parser)
+		}
+		if p != nil && p.TimeKey != "" {
 			for i := range out {
 				out[i] = true
 			}
