@@ -1,0 +1,57 @@
+package fakegraftest_test
+
+import (
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/fakegraf/fakegraf/fakegraftest"
+)
+
+// The tutorial's Example 1: JSON over UDP with json_name_key.
+func Example() {
+	srv, err := fakegraftest.Start("udp", fakegraftest.DataFormat("json"), fakegraftest.Option("json_name_key", `"metric_name"`))
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+
+	// The code under test sends to srv.Network(), srv.Addr().
+	conn, err := net.Dial(srv.Network(), srv.Addr())
+	if err != nil {
+		panic(err)
+	}
+	defer conn.Close()
+	fmt.Fprint(conn, `{"metric_name": "good_metric_name", "value1": 10}`)
+
+	metrics, err := srv.Await(1, 5*time.Second)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(metrics[0].Name(), metrics[0].Fields())
+	// Output: good_metric_name map[value1:10]
+}
+
+// Findings say what is wrong with what the code under test sent, with
+// Telegraf's own message.
+func ExampleServer_Findings() {
+	srv, err := fakegraftest.Start("tcp")
+	if err != nil {
+		panic(err)
+	}
+	conn, err := net.Dial(srv.Network(), srv.Addr())
+	if err != nil {
+		panic(err)
+	}
+	fmt.Fprint(conn, "cpu,host=a usage=1\nwild boyz\n")
+	conn.Close()
+	srv.Close() // waits until everything that arrived is processed
+
+	for _, d := range srv.Findings() {
+		fmt.Printf("%s %s: %s\n", d.Severity, d.Rule, d.Message)
+	}
+	fmt.Println(len(srv.Metrics()), "metric(s) stored")
+	// Output:
+	// error parse-error: metric parse error: expected field at 1:10: "wild boyz"
+	// 1 metric(s) stored
+}

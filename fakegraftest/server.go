@@ -1,0 +1,281 @@
+package fakegraftest
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/report"
+	"github.com/fakegraf/fakegraf/serve"
+	"github.com/fakegraf/fakegraf/setup"
+)
+
+// Server is a running fakegraf listener.
+type Server struct {
+	// URL is the listener's service_address with the real port or path,
+	// such as udp://127.0.0.1:40123 or unix:///tmp/fakegraf123/s.sock.
+	URL string
+
+	srv    *serve.Server
+	tmpDir string
+
+	mu       sync.Mutex
+	changed  *sync.Cond
+	results  []*parse.Result
+	metrics  []telegraf.Metric
+	findings []parse.Diagnostic
+	golden   *report.Golden
+}
+
+// An Opt configures a Server.
+type Opt func(*options)
+
+type options struct {
+	dataFormat string
+	lines      []string
+	hostTag    bool
+	rules      []string
+}
+
+// DataFormat sets the Telegraf data_format (default influx, as in Telegraf).
+func DataFormat(f string) Opt { return func(o *options) { o.dataFormat = f } }
+
+// Option sets any other socket_listener option; value is TOML, so quote
+// strings: Option("json_name_key", `"metric_name"`).
+func Option(key, value string) Opt {
+	return func(o *options) { o.lines = append(o.lines, key+" = "+value) }
+}
+
+// HostTag keeps the host tag Telegraf adds to every metric.
+func HostTag() Opt { return func(o *options) { o.hostTag = true } }
+
+// Disable turns rules off by ID.
+func Disable(ids ...string) Opt { return func(o *options) { o.rules = append(o.rules, ids...) } }
+
+// Start starts a server. network is a socket kind (udp, udp4, udp6, tcp,
+// tcp4, tcp6, unix, unixpacket, unixgram), bound on loopback port 0 or a
+// fresh temporary socket path, or a full service_address.
+func Start(network string, opts ...Opt) (*Server, error) {
+	o := &options{dataFormat: "influx"}
+	for _, opt := range opts {
+		opt(o)
+	}
+	s := &Server{golden: report.NewGolden(report.GoldenOptions{})}
+	s.changed = sync.NewCond(&s.mu)
+	address := network
+	if !strings.Contains(network, "://") {
+		switch {
+		case strings.HasPrefix(network, "unix"):
+			dir, err := os.MkdirTemp("", "fakegraf")
+			if err != nil {
+				return nil, err
+			}
+			s.tmpDir = dir
+			address = network + "://" + filepath.Join(dir, "s.sock")
+		case strings.HasSuffix(network, "6"):
+			address = network + "://[::1]:0"
+		default:
+			address = network + "://127.0.0.1:0"
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "[agent]\n  omit_hostname = %t\n[[inputs.socket_listener]]\n  service_address = %s\n  data_format = %s\n",
+		!o.hostTag, strconv.Quote(address), strconv.Quote(o.dataFormat))
+	for _, l := range o.lines {
+		b.WriteString("  " + l + "\n")
+	}
+	cfg, err := setup.Load([]byte(b.String()), "fakegraftest")
+	if err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	rules, err := parse.NewRuleSet(nil, o.rules)
+	if err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	srv, err := serve.Start(cfg, s, serve.Options{Rules: rules})
+	if err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	s.srv = srv
+	s.URL = srv.Listening()[0].URL
+	return s, nil
+}
+
+// NewServer starts a server and closes it when the test ends. It fails the
+// test if the server cannot start.
+func NewServer(t testing.TB, network string, opts ...Opt) *Server {
+	t.Helper()
+	s, err := Start(network, opts...)
+	if err != nil {
+		t.Fatalf("fakegraftest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Network is the scheme of URL: what to pass to net.Dial.
+func (s *Server) Network() string {
+	u, _ := url.Parse(s.URL)
+	return u.Scheme
+}
+
+// Addr is what to pass to net.Dial with Network: host:port, or the socket path.
+func (s *Server) Addr() string {
+	u, _ := url.Parse(s.URL)
+	if strings.HasPrefix(u.Scheme, "unix") {
+		return u.Path
+	}
+	return u.Host
+}
+
+// Close stops the server once every record that arrived has been processed,
+// and removes its temporary socket directory.
+func (s *Server) Close() {
+	if s.srv != nil {
+		s.srv.Close()
+	}
+	s.cleanup()
+	s.mu.Lock()
+	s.changed.Broadcast()
+	s.mu.Unlock()
+}
+
+func (s *Server) cleanup() {
+	if s.tmpDir != "" {
+		os.RemoveAll(s.tmpDir)
+	}
+}
+
+// Result, Conn and Finding make the server serve's sink.
+func (s *Server) Result(r *parse.Result) {
+	s.golden.Result(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.results = append(s.results, r)
+	s.metrics = append(s.metrics, r.Metrics...)
+	s.findings = append(s.findings, r.Diagnostics...)
+	s.changed.Broadcast()
+}
+
+// Conn is part of serve.Sink.
+func (s *Server) Conn(listener.ConnEvent) {}
+
+// Finding is part of serve.Sink.
+func (s *Server) Finding(d parse.Diagnostic) {
+	s.golden.Finding(d)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.findings = append(s.findings, d)
+	s.changed.Broadcast()
+}
+
+// Metrics returns the metrics Telegraf would have stored so far.
+func (s *Server) Metrics() []telegraf.Metric {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.metrics)
+}
+
+// Findings returns the findings so far, parse errors included.
+func (s *Server) Findings() []parse.Diagnostic {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.findings)
+}
+
+// Results returns every record processed so far with what became of it.
+func (s *Server) Results() []*parse.Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.results)
+}
+
+// Await waits until at least n metrics have arrived and returns them, or
+// returns an error saying what did arrive when the timeout passes.
+func (s *Server) Await(n int, timeout time.Duration) ([]telegraf.Metric, error) {
+	deadline := time.Now().Add(timeout)
+	timer := time.AfterFunc(timeout, func() {
+		s.mu.Lock()
+		s.changed.Broadcast()
+		s.mu.Unlock()
+	})
+	defer timer.Stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.metrics) < n {
+		if !time.Now().Before(deadline) {
+			return slices.Clone(s.metrics), fmt.Errorf("fakegraftest: %d of %d metric(s) after %s on %s (%d record(s), %d finding(s)%s)",
+				len(s.metrics), n, timeout, s.URL, len(s.results), len(s.findings), firstFinding(s.findings))
+		}
+		s.changed.Wait()
+	}
+	return slices.Clone(s.metrics), nil
+}
+
+func firstFinding(ds []parse.Diagnostic) string {
+	if len(ds) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; first: %s %s", ds[0].Rule, ds[0].Message)
+}
+
+// WaitForMetrics is Await that fails the test on timeout.
+func (s *Server) WaitForMetrics(t testing.TB, n int, timeout time.Duration) []telegraf.Metric {
+	t.Helper()
+	ms, err := s.Await(n, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// RequireNoFindings fails the test, listing them, if there are findings.
+func (s *Server) RequireNoFindings(t testing.TB) {
+	t.Helper()
+	fs := s.Findings()
+	if len(fs) == 0 {
+		return
+	}
+	var b strings.Builder
+	for _, d := range fs {
+		fmt.Fprintf(&b, "\n  %s[%s] record #%d: %s", d.Severity, d.Rule, d.Source.Record, d.Message)
+		for _, f := range d.Fixes {
+			fmt.Fprintf(&b, "\n    fix: %s", f)
+		}
+	}
+	t.Fatalf("fakegraftest: %d finding(s) on %s:%s", len(fs), s.URL, b.String())
+}
+
+// RequireGolden compares what arrived so far (sorted line protocol, with
+// only the timestamps the sender set, then findings) with a golden file.
+// With FAKEGRAF_UPDATE=1 in the environment it rewrites the file instead.
+func (s *Server) RequireGolden(t testing.TB, path string) {
+	t.Helper()
+	if os.Getenv("FAKEGRAF_UPDATE") == "1" {
+		if err := s.golden.Update(path); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	diff, err := s.golden.Compare(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff != "" {
+		t.Fatalf("fakegraftest: what arrived differs from %s (FAKEGRAF_UPDATE=1 rewrites it):\n%s", path, diff)
+	}
+}

@@ -1,0 +1,78 @@
+package fakegraftest_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakegraf/fakegraf/fakegraftest"
+)
+
+func TestEverySocketKind(t *testing.T) {
+	for _, network := range []string{"udp", "udp4", "tcp", "tcp4", "unix", "unixpacket", "unixgram"} {
+		t.Run(network, func(t *testing.T) {
+			srv := fakegraftest.NewServer(t, network)
+			var conn net.Conn
+			var err error
+			if network == "unixgram" {
+				conn, err = net.DialUnix("unixgram", nil, &net.UnixAddr{Name: srv.Addr(), Net: "unixgram"})
+			} else {
+				conn, err = net.Dial(srv.Network(), srv.Addr())
+			}
+			require.NoError(t, err)
+			defer conn.Close()
+			now := time.Now().UnixNano()
+			_, err = fmt.Fprintf(conn, "cpu,core=0 usage=1.5 %d\n", now)
+			require.NoError(t, err)
+			ms := srv.WaitForMetrics(t, 1, 5*time.Second)
+			require.Equal(t, "cpu", ms[0].Name())
+			require.Equal(t, map[string]string{"core": "0"}, ms[0].Tags(), "no host tag by default")
+			require.Equal(t, time.Unix(0, now), ms[0].Time())
+			srv.RequireNoFindings(t)
+		})
+	}
+}
+
+func TestAwaitTimesOutWithWhatArrived(t *testing.T) {
+	srv := fakegraftest.NewServer(t, "udp")
+	conn, err := net.Dial(srv.Network(), srv.Addr())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Write([]byte("wild boyz\n"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(srv.Findings()) == 1 }, 5*time.Second, 10*time.Millisecond)
+	_, err = srv.Await(1, 50*time.Millisecond)
+	require.ErrorContains(t, err, "0 of 1 metric(s) after 50ms")
+	require.ErrorContains(t, err, "first: parse-error metric parse error: expected field at 1:10")
+}
+
+func TestRequireGolden(t *testing.T) {
+	srv := fakegraftest.NewServer(t, "tcp", fakegraftest.DataFormat("wavefront"))
+	conn, err := net.Dial(srv.Network(), srv.Addr())
+	require.NoError(t, err)
+	_, err = conn.Write([]byte("app.requests 3 1700000000 source=web1\napp.latency 0.25 source=web1\n"))
+	require.NoError(t, err)
+	require.NoError(t, conn.Close())
+	srv.WaitForMetrics(t, 2, 5*time.Second)
+
+	golden := filepath.Join(t.TempDir(), "client.golden")
+	t.Setenv("FAKEGRAF_UPDATE", "1")
+	srv.RequireGolden(t, golden)
+	content, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	require.Contains(t, string(content), "\napp.latency,source=web1 value=0.25\napp.requests,source=web1 value=3 1700000000000000000\n")
+	t.Setenv("FAKEGRAF_UPDATE", "")
+	srv.RequireGolden(t, golden)
+}
+
+func TestStartErrors(t *testing.T) {
+	_, err := fakegraftest.Start("udp", fakegraftest.DataFormat("graphite"))
+	require.ErrorContains(t, err, `fakegraf does not support data_format "graphite"`)
+	_, err = fakegraftest.Start("udp", fakegraftest.Option("json_name_key", `"x"`))
+	require.ErrorContains(t, err, `["json_name_key"], but they were not used`)
+}
