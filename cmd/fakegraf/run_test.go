@@ -231,3 +231,17 @@ func TestCIReports(t *testing.T) {
 		require.Equal(t, "error", findings[0]["severity"])
 	})
 }
+
+// TestPythonCIExample runs the one-line CI check that examples/python-ci
+// documents, exactly as written there.
+func TestPythonCIExample(t *testing.T) {
+	py := python(t)
+	dir, err := filepath.Abs("../../examples/python-ci")
+	require.NoError(t, err)
+	cmd := exec.Command(binary, "run", "--config", "telegraf.conf", "--expect", "sender.expect", "--golden", "sender.golden", "--", py, "sender.py")
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.Equal(t, 0, exitCode(cmd.Run()), "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	require.Contains(t, stdout.String(), "3 metric(s), no findings")
+}
