@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -117,6 +118,9 @@ func Validate(cfg Config) error {
 }
 
 func newSocket(cfg Config) (*socket.Socket, error) {
+	if err := checkSocketPath(cfg.Address); err != nil {
+		return nil, err
+	}
 	sc := cfg.Socket
 	sp := cfg.Split
 	sock, err := sc.NewSocket(cfg.Address, &sp, logger(cfg.Log))
@@ -166,6 +170,22 @@ func Listen(cfg Config, h Handler) (*Listener, error) {
 		sock.Listen(l.onDatagram, l.onError)
 	}
 	return l, nil
+}
+
+// checkSocketPath refuses to bind a unix socket over a file that is not a
+// socket. Telegraf removes whatever is at the path first (stream.go
+// setupUnix, datagram.go setupUnixgram), so a typo in service_address can
+// delete a user's file; a debugging tool must not.
+func checkSocketPath(address string) error {
+	u, err := url.Parse(address)
+	if err != nil || !strings.HasPrefix(u.Scheme, "unix") {
+		return nil
+	}
+	st, err := os.Lstat(u.Path)
+	if err != nil || st.Mode()&os.ModeSocket != 0 {
+		return nil
+	}
+	return fmt.Errorf("%s exists and is not a socket: Telegraf would delete it to bind there; fakegraf will not (remove it yourself or choose another path)", u.Path)
 }
 
 func addrString(scheme string, a net.Addr) string {

@@ -71,4 +71,7 @@ type Diagnostic struct {
 	Source   Source   `json:"source"`
 	Position Position `json:"position"`
 	Fixes    []string `json:"fixes,omitempty"`
+	// Count is how many things the finding is about, where that is more
+	// than the one record (datagrams the kernel dropped).
+	Count uint64 `json:"count,omitempty"`
 }

@@ -199,8 +199,12 @@ func checkMissingNewline(ctx *Context) {
 	if ctx.Err == nil {
 		return
 	}
+	checkGluedLines(ctx) // rules_transport.go: the same for line protocol and Wavefront
 	if ctx.Format == "json" && strings.Contains(ctx.Err.Error(), "after top-level value") {
 		n, second := countJSONValues(rec.Data)
+		if n < 2 {
+			return // one line of a pretty-printed document: json-multiline
+		}
 		ctx.Report(fmt.Sprintf("%d JSON documents glued into one record with no newline between them: Telegraf rejects all of them", n),
 			OffsetPosition(rec.Data, second),
 			`append "\n" after every JSON document (json.dumps(data) + "\n")`)
@@ -284,4 +288,38 @@ func SocketDiagnostic(listenerURL string, err error) Diagnostic {
 		d.Fixes = []string{"the data is not gzip: remove content_encoding, or have the sender compress"}
 	}
 	return d
+}
+
+// RuleKernelDrops is the ID of the finding for datagrams the kernel dropped.
+const RuleKernelDrops = "udp-kernel-drops"
+
+func init() {
+	Register(&Rule{
+		ID:       RuleKernelDrops,
+		Severity: Error,
+		Title:    "the kernel dropped datagrams because the socket's receive buffer was full",
+		Doc: "A UDP sender faster than the reader fills the socket's receive buffer, and the kernel drops " +
+			"what does not fit. Telegraf never sees those datagrams and logs nothing " +
+			"(plugins/common/socket/datagram.go reads only what the kernel kept); read_buffer_size sets " +
+			"SO_RCVBUF, capped by net.core.rmem_max, and the socket_listener README recommends raising both. " +
+			"fakegraf reads the drops column of /proc/net/udp for its own sockets (Linux).",
+		Bad:  "100 000 datagrams a second into a socket_listener with the default 208 KiB buffer",
+		Good: "read_buffer_size = \"8MiB\"   # and: sysctl -w net.core.rmem_max=8388608",
+	})
+}
+
+// KernelDropsDiagnostic reports datagrams the kernel dropped on a UDP
+// listener since the last report.
+func KernelDropsDiagnostic(listenerURL string, dropped, total uint64) Diagnostic {
+	return Diagnostic{
+		Rule:     RuleKernelDrops,
+		Severity: Error,
+		Message:  fmt.Sprintf("the kernel dropped %d datagram(s) (%d in all) because the socket's receive buffer was full: Telegraf would never see them", dropped, total),
+		Source:   Source{Listener: listenerURL},
+		Count:    dropped,
+		Fixes: []string{
+			`set read_buffer_size = "8MiB" on this socket_listener, and raise the kernel's cap: sysctl -w net.core.rmem_max=8388608`,
+			"or send fewer, larger datagrams (several lines per datagram), or use a stream socket",
+		},
+	}
 }

@@ -199,6 +199,9 @@ func (t *Text) Summary(s *Summary) {
 		if ls.SocketErrors > 0 {
 			fmt.Fprintf(t.w, ", socket errors %d", ls.SocketErrors)
 		}
+		if ls.KernelDrops > 0 {
+			fmt.Fprintf(t.w, ", %s", t.c(cRed, fmt.Sprintf("dropped by the kernel %d", ls.KernelDrops)))
+		}
 		fmt.Fprintln(t.w)
 		for _, name := range sortedKeys(ls.ByMeasurement) {
 			fmt.Fprintf(t.w, "    %-30s %d metric(s)\n", name, ls.ByMeasurement[name])

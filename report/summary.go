@@ -23,6 +23,7 @@ type ListenerSummary struct {
 	PendingBytes  int64          `json:"pending_bytes"`
 	Connections   int            `json:"connections"`
 	SocketErrors  int            `json:"socket_errors"`
+	KernelDrops   uint64         `json:"kernel_drops"` // datagrams the kernel dropped before anyone read them (UDP, Linux)
 	Findings      map[string]int `json:"findings_by_rule"`
 }
 
@@ -92,11 +93,18 @@ func (c *Collector) Result(r *parse.Result) {
 	}
 }
 
-// Finding accounts for a finding that is not about one record.
+// Finding accounts for a finding that is not about one record: an error
+// from Telegraf's socket code, or datagrams the kernel dropped.
 func (c *Collector) Finding(d parse.Diagnostic) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.get(d.Source.Listener).Findings[d.Rule+"\x00"+d.Severity.String()]++
+	ls := c.get(d.Source.Listener)
+	ls.Findings[d.Rule+"\x00"+d.Severity.String()]++
+	if d.Rule == parse.RuleKernelDrops {
+		ls.KernelDrops += d.Count
+	} else {
+		ls.SocketErrors++
+	}
 }
 
 // Conn accounts for a stream connection.
@@ -110,13 +118,6 @@ func (c *Collector) Conn(ev listener.ConnEvent) {
 	}
 	ls.Bytes += ev.Bytes
 	ls.PendingBytes += ev.PendingBytes
-}
-
-// SocketError accounts for an error Telegraf's socket code reported.
-func (c *Collector) SocketError(url string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.get(url).SocketErrors++
 }
 
 // Metrics is the number of metrics accepted so far.

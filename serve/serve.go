@@ -44,13 +44,21 @@ type Server struct {
 
 	mu   sync.Mutex
 	last time.Time
+
+	drops     map[string]uint64 // kernel drop counts last reported, per UDP listener
+	stopDrops chan struct{}
+	dropsDone chan struct{}
 }
+
+// dropsInterval is how often the kernel's UDP drop counters are read.
+const dropsInterval = 500 * time.Millisecond
 
 type event struct {
 	rec  *listener.Record
 	conn *listener.ConnEvent
 	url  string
 	err  error
+	diag *parse.Diagnostic
 }
 
 // Options tune a server.
@@ -77,6 +85,9 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 		events:    make(chan event, 4096),
 		done:      make(chan struct{}),
 		last:      time.Now(),
+		drops:     map[string]uint64{},
+		stopDrops: make(chan struct{}),
+		dropsDone: make(chan struct{}),
 	}
 	for _, in := range cfg.Inputs {
 		lc := in.Listen
@@ -98,7 +109,39 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 		s.bound = append(s.bound, Listening{Name: in.Name, URL: l.URL(), DataFormat: in.DataFormat, Stream: l.Stream()})
 	}
 	go s.loop()
+	go s.watchDrops()
 	return s, nil
+}
+
+// watchDrops reports the kernel's UDP drops while the server runs, so that
+// loss in front of the socket is never silent.
+func (s *Server) watchDrops() {
+	defer close(s.dropsDone)
+	t := time.NewTicker(dropsInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopDrops:
+			s.checkDrops()
+			return
+		case <-t.C:
+			s.checkDrops()
+		}
+	}
+}
+
+func (s *Server) checkDrops() {
+	for _, l := range s.listeners {
+		total, ok := l.KernelDrops()
+		if !ok || total <= s.drops[l.URL()] {
+			continue
+		}
+		d := parse.KernelDropsDiagnostic(l.URL(), total-s.drops[l.URL()], total)
+		s.drops[l.URL()] = total
+		if s.rules.Enabled(d.Rule) {
+			s.events <- event{diag: &d}
+		}
+	}
 }
 
 func hintBind(err error) error {
@@ -140,6 +183,8 @@ func (s *Server) LastEvent() time.Time {
 // received, and returns once the sink has seen every event.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
+		close(s.stopDrops) // a last look at the drop counters while the sockets exist
+		<-s.dropsDone
 		for _, l := range s.listeners {
 			l.Close()
 		}
@@ -161,6 +206,8 @@ func (s *Server) loop() {
 			}
 		case ev.conn != nil:
 			s.sink.Conn(*ev.conn)
+		case ev.diag != nil:
+			s.sink.Finding(*ev.diag)
 		case ev.err != nil:
 			d := parse.SocketDiagnostic(ev.url, ev.err)
 			if s.rules.Enabled(d.Rule) {

@@ -109,3 +109,26 @@ func FromFlags(f Flags) (*Config, error) {
 
 // Stream reports whether the input listens on a stream socket.
 func (in *Input) Stream() bool { return listener.IsStream(listener.Scheme(in.Listen.Address)) }
+
+// AddressNotes are things worth telling the user about an address before
+// binding it: that it listens on every interface, or that a unix URL with
+// two slashes binds somewhere else than it seems (url.Parse reads
+// unix://tmp/x.sock as host "tmp", path "/x.sock").
+func AddressNotes(address string) []string {
+	u, err := url.Parse(address)
+	if err != nil {
+		return nil
+	}
+	var notes []string
+	if strings.HasPrefix(u.Scheme, "unix") && u.Host != "" {
+		notes = append(notes, fmt.Sprintf("%s binds %s: %q is read as a host, not a folder; write %s:///%s%s to mean that path",
+			address, u.Path, u.Host, u.Scheme, u.Host, u.Path))
+	}
+	if strings.HasPrefix(u.Scheme, "tcp") || strings.HasPrefix(u.Scheme, "udp") {
+		host, _, err := net.SplitHostPort(u.Host)
+		if ip := net.ParseIP(host); err == nil && (host == "" || ip != nil && ip.IsUnspecified()) {
+			notes = append(notes, fmt.Sprintf("%s listens on every interface", address))
+		}
+	}
+	return notes
+}

@@ -175,8 +175,8 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 			return nil, fmt.Errorf("loading %s: %w", o.config, err)
 		}
 		for _, in := range cfg.Inputs {
-			if _, all := setup.LoopbackAddress(in.Listen.Address); all || strings.Contains(in.Listen.Address, "://:") {
-				fmt.Fprintf(stderr, "fakegraf: note: %s (from the config) listens on every interface\n", in.Listen.Address)
+			for _, note := range setup.AddressNotes(in.Listen.Address) {
+				fmt.Fprintf(stderr, "fakegraf: note: %s\n", note)
 			}
 		}
 		if len(cfg.Ignored) > 0 {
@@ -193,9 +193,9 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 	}
 	f := setup.Flags{DataFormat: format, Options: o.parserOptions(), OmitHostname: o.omitHostname}
 	for _, a := range addresses {
-		bound, all := setup.LoopbackAddress(a)
-		if all {
-			fmt.Fprintf(stderr, "fakegraf: note: %s listens on every interface, as you asked\n", a)
+		bound, _ := setup.LoopbackAddress(a)
+		for _, note := range setup.AddressNotes(bound) {
+			fmt.Fprintf(stderr, "fakegraf: note: %s\n", note)
 		}
 		f.Addresses = append(f.Addresses, bound)
 	}
@@ -430,7 +430,6 @@ func (s *session) Conn(ev listener.ConnEvent) {
 }
 
 func (s *session) Finding(d parse.Diagnostic) {
-	s.collector.SocketError(d.Source.Listener)
 	s.collector.Finding(d)
 	if s.golden != nil {
 		s.golden.Finding(d)
