@@ -1,0 +1,262 @@
+package serve_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/report"
+	"github.com/fakegraf/fakegraf/serve"
+	"github.com/fakegraf/fakegraf/setup"
+)
+
+// accountingSink keeps the summary and the findings of a run.
+type accountingSink struct {
+	*report.Collector
+	mu       sync.Mutex
+	findings []parse.Diagnostic
+	truncs   int
+	closed   int
+}
+
+func newAccountingSink() *accountingSink { return &accountingSink{Collector: report.NewCollector()} }
+
+func (a *accountingSink) Result(r *parse.Result) {
+	a.Collector.Result(r)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.findings = append(a.findings, r.Diagnostics...)
+	if r.Record.Truncated {
+		a.truncs++
+	}
+}
+
+func (a *accountingSink) Conn(ev listener.ConnEvent) {
+	a.Collector.Conn(ev)
+	if !ev.Open {
+		a.mu.Lock()
+		a.closed++
+		a.mu.Unlock()
+	}
+}
+
+func (a *accountingSink) Finding(d parse.Diagnostic) {
+	a.Collector.Finding(d)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.findings = append(a.findings, d)
+}
+
+func (a *accountingSink) rules() map[string]int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := map[string]int{}
+	for _, d := range a.findings {
+		out[d.Rule]++
+	}
+	return out
+}
+
+func (a *accountingSink) closedConns() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.closed
+}
+
+// startServer runs one socket_listener table.
+func startServer(t *testing.T, table string) (*serve.Server, *accountingSink, string) {
+	t.Helper()
+	cfg, err := setup.Load([]byte("[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n"+table), "test")
+	require.NoError(t, err)
+	sink := newAccountingSink()
+	srv, err := serve.Start(cfg, sink, serve.Options{})
+	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+	sink.AddListener(srv.Listening()[0].URL, srv.Listening()[0].DataFormat)
+	return srv, sink, srv.Listening()[0].URL
+}
+
+func hostPort(url string) string {
+	_, after, _ := bytes.Cut([]byte(url), []byte("://"))
+	return string(after)
+}
+
+// requireAccounted checks the promise of no silent loss: every byte received
+// is in an accepted record, a rejected record, or pending at a close.
+func requireAccounted(t *testing.T, sink *accountingSink) *report.ListenerSummary {
+	t.Helper()
+	ls := sink.Summary().Listeners[0]
+	require.Equal(t, ls.Bytes, ls.AcceptedBytes+ls.RejectedBytes+ls.PendingBytes,
+		"bytes %d = accepted %d + rejected %d + pending %d", ls.Bytes, ls.AcceptedBytes, ls.RejectedBytes, ls.PendingBytes)
+	return ls
+}
+
+func TestHostileInput(t *testing.T) {
+	t.Run("binary garbage", func(t *testing.T) {
+		srv, sink, url := startServer(t, `  service_address = "tcp://127.0.0.1:0"`)
+		c, err := net.Dial("tcp", hostPort(url))
+		require.NoError(t, err)
+		garbage := make([]byte, 256<<10)
+		_, _ = rand.Read(garbage)
+		_, err = c.Write(garbage)
+		require.NoError(t, err)
+		require.NoError(t, c.Close())
+		require.Eventually(t, func() bool { return sink.closedConns() == 1 }, 10*time.Second, 10*time.Millisecond)
+		srv.Close()
+		ls := requireAccounted(t, sink)
+		require.Positive(t, ls.Rejected+ls.SocketErrors, "garbage is rejected or cut, never silently taken")
+	})
+
+	t.Run("a 10 MB line", func(t *testing.T) {
+		srv, sink, url := startServer(t, `  service_address = "tcp://127.0.0.1:0"`)
+		c, err := net.Dial("tcp", hostPort(url))
+		require.NoError(t, err)
+		_, _ = c.Write([]byte("before v=1\n"))
+		_, _ = c.Write(append(bytes.Repeat([]byte("x"), 10<<20), '\n')) // may fail: Telegraf resets the connection
+		_ = c.Close()
+		require.Eventually(t, func() bool { return sink.closedConns() == 1 }, 10*time.Second, 10*time.Millisecond)
+		srv.Close()
+		ls := requireAccounted(t, sink)
+		require.Equal(t, 1, sink.rules()["line-too-long"])
+		require.Equal(t, 1, ls.Metrics)
+		require.Positive(t, ls.PendingBytes)
+	})
+
+	t.Run("invalid UTF-8", func(t *testing.T) {
+		srv, sink, url := startServer(t, "  service_address = \"udp://127.0.0.1:0\"\n  data_format = \"json\"")
+		c, err := net.Dial("udp", hostPort(url))
+		require.NoError(t, err)
+		_, err = c.Write([]byte("{\"name\":\"\xff\xfe\",\"v\":1}"))
+		require.NoError(t, err)
+		require.Eventually(t, func() bool { return sink.Summary().Listeners[0].Records == 1 }, 5*time.Second, 10*time.Millisecond)
+		srv.Close()
+		requireAccounted(t, sink)
+	})
+
+	t.Run("gzip bomb on a datagram socket with max_decompression_size", func(t *testing.T) {
+		srv, sink, url := startServer(t, "  service_address = \"udp://127.0.0.1:0\"\n  content_encoding = \"gzip\"\n  max_decompression_size = \"1MiB\"")
+		var bomb bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&bomb, gzip.BestCompression)
+		chunk := bytes.Repeat([]byte("a"), 1<<20)
+		for i := 0; i < 50; i++ { // 50 MiB of 'a' in ~50 KiB
+			_, _ = zw.Write(chunk)
+		}
+		require.NoError(t, zw.Close())
+		require.Less(t, bomb.Len(), 65000)
+		c, err := net.Dial("udp", hostPort(url))
+		require.NoError(t, err)
+		_, err = c.Write(bomb.Bytes())
+		require.NoError(t, err)
+		require.Eventually(t, func() bool { return sink.rules()["socket-error"] == 1 }, 10*time.Second, 10*time.Millisecond)
+		srv.Close()
+		requireAccounted(t, sink)
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		require.Less(t, ms.HeapInuse, uint64(40<<20), "the bomb was not decoded past the limit")
+	})
+
+	t.Run("1000 connections against max_connections = 100", func(t *testing.T) {
+		srv, sink, url := startServer(t, "  service_address = \"tcp://127.0.0.1:0\"\n  max_connections = 100")
+		var conns []net.Conn
+		for i := 0; i < 1000; i++ {
+			c, err := net.Dial("tcp", hostPort(url))
+			require.NoError(t, err)
+			conns = append(conns, c)
+		}
+		for i, c := range conns {
+			_, _ = fmt.Fprintf(c, "conn v=%di\n", i)
+		}
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		require.Eventually(t, func() bool {
+			r := sink.rules()
+			return sink.closedConns()+r["max-connections"] >= 1000
+		}, 20*time.Second, 20*time.Millisecond)
+		srv.Close()
+		ls := requireAccounted(t, sink)
+		refused := sink.rules()["max-connections"]
+		require.Positive(t, refused, "Telegraf refuses connections over the limit, and says so")
+		require.Equal(t, 1000, ls.Metrics+refused, "every connection is either served or reported refused")
+	})
+
+	t.Run("slowloris does not hang the shutdown", func(t *testing.T) {
+		srv, sink, url := startServer(t, `  service_address = "tcp://127.0.0.1:0"`)
+		c, err := net.Dial("tcp", hostPort(url))
+		require.NoError(t, err)
+		defer c.Close()
+		_, err = c.Write([]byte("first v=1\n"))
+		require.NoError(t, err)
+		for _, b := range []byte("slow v=") {
+			_, err = c.Write([]byte{b})
+			require.NoError(t, err)
+		}
+		require.Eventually(t, func() bool { return sink.Summary().Listeners[0].Records == 1 }, 5*time.Second, 10*time.Millisecond)
+		done := make(chan struct{})
+		go func() { srv.Close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Close hung on a slow connection")
+		}
+		ls := requireAccounted(t, sink)
+		require.GreaterOrEqual(t, ls.Bytes, int64(10))
+		require.Equal(t, 1, ls.Metrics)
+	})
+
+	t.Run("connection reset mid-record", func(t *testing.T) {
+		srv, sink, url := startServer(t, `  service_address = "tcp://127.0.0.1:0"`)
+		c, err := net.Dial("tcp", hostPort(url))
+		require.NoError(t, err)
+		_, err = c.Write([]byte("ok v=1\ncut v="))
+		require.NoError(t, err)
+		require.NoError(t, c.(*net.TCPConn).SetLinger(0)) // close with RST
+		require.NoError(t, c.Close())
+		require.Eventually(t, func() bool { return sink.closedConns() == 1 }, 5*time.Second, 10*time.Millisecond)
+		srv.Close()
+		ls := requireAccounted(t, sink)
+		require.Equal(t, 1, ls.Metrics)
+	})
+
+	t.Run("a 64 KiB datagram on unixgram is truncated and said so", func(t *testing.T) {
+		dir, err := os.MkdirTemp("", "fg")
+		require.NoError(t, err)
+		defer os.RemoveAll(dir)
+		path := filepath.Join(dir, "g.sock")
+		srv, sink, _ := startServer(t, fmt.Sprintf("  service_address = \"unixgram://%s\"\n  data_format = \"value\"\n  data_type = \"string\"", path))
+		c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
+		require.NoError(t, err)
+		defer c.Close()
+		_, err = c.Write(bytes.Repeat([]byte("y"), 100000))
+		require.NoError(t, err)
+		require.Eventually(t, func() bool { return sink.Summary().Listeners[0].Records == 1 }, 5*time.Second, 10*time.Millisecond)
+		srv.Close()
+		ls := requireAccounted(t, sink)
+		require.Equal(t, int64(65536), ls.Bytes, "Telegraf's 64 KiB unixgram buffer")
+		require.Equal(t, 1, sink.truncs)
+	})
+}
+
+func TestUnixPathThatIsARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "important.txt")
+	require.NoError(t, os.WriteFile(path, []byte("keep me"), 0o600))
+	_, err := setup.Load([]byte(fmt.Sprintf("[[inputs.socket_listener]]\n  service_address = \"unix://%s\"\n", path)), "test")
+	require.ErrorContains(t, err, "exists and is not a socket: Telegraf would delete it to bind there; fakegraf will not")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "keep me", string(b))
+}
