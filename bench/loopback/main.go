@@ -1,0 +1,308 @@
+// Command loopback measures fakegraf against a real Telegraf on one machine:
+// the same stream of metrics over loopback into each, CPU seconds per
+// million metrics and peak RSS of both, and fakegraf's time to listening.
+//
+//	go run ./bench/loopback -telegraf .cache/bin/telegraf [-n 1000000] [-cases tcp-influx,tcp-json,udp-influx]
+//
+// make bench runs it after the Go benchmarks. Linux only: it reads /proc.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type benchCase struct {
+	name, scheme, format string
+	line                 func(i int, now int64) string
+}
+
+var cases = []benchCase{
+	{"tcp-influx", "tcp", "influx", func(i int, now int64) string {
+		return fmt.Sprintf("cpu,host=web%d,region=eu usage_idle=%d.5,usage_user=1.25 %d\n", i%16, i%100, now+int64(i))
+	}},
+	{"tcp-json", "tcp", "json", func(i int, now int64) string {
+		return fmt.Sprintf(`{"metric_name":"cpu","host":"web%d","usage_idle":%d.5,"usage_user":1.25}`+"\n", i%16, i%100)
+	}},
+	{"udp-influx", "udp", "influx", func(i int, now int64) string {
+		return fmt.Sprintf("cpu,host=web%d,region=eu usage_idle=%d.5,usage_user=1.25 %d\n", i%16, i%100, now+int64(i))
+	}},
+}
+
+type measurement struct {
+	cpu     time.Duration
+	peakRSS int64 // KiB
+	ready   time.Duration
+	metrics int
+	drops   int
+}
+
+func main() {
+	telegraf := flag.String("telegraf", ".cache/bin/telegraf", "a Telegraf v1.37.2 built with socket_listener and outputs.discard (make telegraf)")
+	fakegraf := flag.String("fakegraf", "", "the fakegraf binary (default: build it)")
+	n := flag.Int("n", 1000000, "metrics per case")
+	only := flag.String("cases", "tcp-influx,tcp-json,udp-influx", "cases to run")
+	udpRate := flag.Int("udp-rate", 100000, "datagrams per second in the udp case")
+	flag.Parse()
+
+	if *fakegraf == "" {
+		dir, err := os.MkdirTemp("", "fgbench")
+		check(err)
+		defer os.RemoveAll(dir)
+		*fakegraf = filepath.Join(dir, "fakegraf")
+		build := exec.Command("go", "build", "-o", *fakegraf, "./cmd/fakegraf")
+		build.Stderr = os.Stderr
+		check(build.Run())
+	}
+	fmt.Printf("machine: %d CPU(s), %s\n\n", numCPU(), cpuModel())
+	fmt.Printf("%-11s %-9s %10s %14s %10s %9s %8s\n", "case", "program", "metrics", "CPU s/1M", "peak RSS", "ready", "drops")
+	for _, c := range cases {
+		if !strings.Contains(","+*only+",", ","+c.name+",") {
+			continue
+		}
+		payload := makePayload(c, *n)
+		fg := runFakegraf(*fakegraf, c, payload, *n, *udpRate)
+		tg := runTelegraf(*telegraf, c, payload, *n, *udpRate)
+		for _, r := range []struct {
+			name string
+			m    measurement
+		}{{"fakegraf", fg}, {"telegraf", tg}} {
+			fmt.Printf("%-11s %-9s %10d %14.3f %8d Ki %9s %8s\n", c.name, r.name, r.m.metrics,
+				r.m.cpu.Seconds()*1e6/float64(*n), r.m.peakRSS, fmtReady(r.m.ready), fmtDrops(r.name, r.m.drops))
+		}
+		if tg.cpu > 0 {
+			fmt.Printf("%-11s ratio     fakegraf/telegraf CPU = %.2f, RSS = %.2f\n\n", c.name, fg.cpu.Seconds()/tg.cpu.Seconds(), float64(fg.peakRSS)/float64(tg.peakRSS))
+		}
+	}
+}
+
+func fmtReady(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+func fmtDrops(name string, d int) string {
+	if name != "fakegraf" {
+		return "?"
+	}
+	return strconv.Itoa(d)
+}
+
+func makePayload(c benchCase, n int) [][]byte {
+	now := time.Now().UnixNano()
+	var out [][]byte
+	if c.scheme == "udp" {
+		for i := 0; i < n; i++ {
+			out = append(out, []byte(c.line(i, now)))
+		}
+		return out
+	}
+	var b bytes.Buffer
+	for i := 0; i < n; i++ {
+		b.WriteString(c.line(i, now))
+	}
+	return [][]byte{b.Bytes()}
+}
+
+func config(c benchCase, extra string) string {
+	opts := ""
+	if c.format == "json" {
+		opts = "  json_name_key = \"metric_name\"\n  tag_keys = [\"host\"]\n"
+	}
+	return fmt.Sprintf("[agent]\n  omit_hostname = true\n  flush_interval = \"1s\"\n  metric_buffer_limit = 100000\n%s\n[[inputs.socket_listener]]\n  service_address = \"%s://127.0.0.1:0\"\n  data_format = %q\n  read_buffer_size = \"8MiB\"\n%s",
+		extra, c.scheme, c.format, opts)
+}
+
+func writeConfig(text string) string {
+	f, err := os.CreateTemp("", "fgbench-*.conf")
+	check(err)
+	_, err = f.WriteString(text)
+	check(err)
+	check(f.Close())
+	return f.Name()
+}
+
+// start runs a program and waits for the line that names its address.
+func start(cmd *exec.Cmd, pattern string) (addr string, ready time.Duration, stdout *bytes.Buffer) {
+	stderr, err := cmd.StderrPipe()
+	check(err)
+	stdout = &bytes.Buffer{}
+	cmd.Stdout = stdout
+	t0 := time.Now()
+	check(cmd.Start())
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			if i := strings.Index(line, pattern); i >= 0 {
+				found <- strings.TrimSpace(line[i+len(pattern):])
+			}
+		}
+	}()
+	select {
+	case a := <-found:
+		return a, time.Since(t0), stdout
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		panic("no listening line from " + cmd.Path)
+	}
+}
+
+func send(c benchCase, url string, payload [][]byte, udpRate int) {
+	_, addr, _ := strings.Cut(url, "://")
+	conn, err := net.Dial(c.scheme, addr)
+	check(err)
+	defer conn.Close()
+	if c.scheme != "udp" {
+		_, err = conn.Write(payload[0])
+		check(err)
+		return
+	}
+	// Pace the datagrams: a loopback sender can outrun any reader.
+	start := time.Now()
+	for i, d := range payload {
+		_, _ = conn.Write(d)
+		if i%1000 == 999 {
+			if ahead := time.Duration(i+1)*time.Second/time.Duration(udpRate) - time.Since(start); ahead > 0 {
+				time.Sleep(ahead)
+			}
+		}
+	}
+}
+
+func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) measurement {
+	conf := writeConfig(config(c, ""))
+	defer os.Remove(conf)
+	cmd := exec.Command(bin, "listen", "--config", conf, "-q", "--output", "json", "--until", fmt.Sprintf("count=%d,idle=3s", n), "--fail-on", "never")
+	url, ready, stdout := start(cmd, "listening on ")
+	send(c, url, payload, udpRate)
+	m := waitIdle(cmd.Process.Pid)
+	_ = cmd.Wait()
+	m.ready = ready
+	m.metrics, m.drops = fakegrafSummary(stdout.Bytes())
+	return m
+}
+
+func fakegrafSummary(out []byte) (metrics, drops int) {
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		var ev struct {
+			Event     string `json:"event"`
+			Metrics   int    `json:"metrics"`
+			Listeners []struct {
+				KernelDrops int `json:"kernel_drops"`
+			} `json:"listeners"`
+		}
+		if json.Unmarshal(line, &ev) == nil && ev.Event == "summary" {
+			for _, l := range ev.Listeners {
+				drops += l.KernelDrops
+			}
+			return ev.Metrics, drops
+		}
+	}
+	return 0, 0
+}
+
+func runTelegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) measurement {
+	if _, err := os.Stat(bin); err != nil {
+		fmt.Fprintf(os.Stderr, "no Telegraf at %s (make telegraf): skipping it\n", bin)
+		return measurement{}
+	}
+	conf := writeConfig(config(c, "[[outputs.discard]]\n"))
+	defer os.Remove(conf)
+	cmd := exec.Command(bin, "--config", conf)
+	url, ready, _ := start(cmd, "Listening on ")
+	send(c, url, payload, udpRate)
+	m := waitIdle(cmd.Process.Pid)
+	m.ready = ready
+	m.metrics = -1 // Telegraf does not say; its CPU went idle
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	return m
+}
+
+// waitIdle waits until a process has used no CPU for a second (or exited),
+// and returns its CPU time and peak RSS.
+func waitIdle(pid int) measurement {
+	var m measurement
+	last, idleSince := time.Duration(-1), time.Now()
+	for {
+		cpu, rss, err := procStats(pid)
+		if err != nil {
+			return m
+		}
+		m.cpu, m.peakRSS = cpu, rss
+		if cpu != last {
+			last, idleSince = cpu, time.Now()
+		} else if time.Since(idleSince) > 1500*time.Millisecond {
+			return m
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func procStats(pid int) (time.Duration, int64, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	// Fields after the command name, which is in parentheses.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, 0, errors.New("bad stat")
+	}
+	f := strings.Fields(string(stat[i+2:]))
+	if len(f) < 13 || f[0] == "Z" {
+		return 0, 0, errors.New("exited")
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	cpu := time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	var rss int64
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			rss, _ = strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+		}
+	}
+	return cpu, rss, nil
+}
+
+func numCPU() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(b), "processor\t:")
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "model name\t: "); ok {
+			return v
+		}
+	}
+	return "unknown CPU"
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loopback:", err)
+		os.Exit(1)
+	}
+}
