@@ -13,9 +13,10 @@ help: ## list the targets
 build: ## build bin/fakegraf
 	go build -o bin/fakegraf ./cmd/fakegraf
 
-test: ## what CI runs: lint, unit and end-to-end tests, then the parity suite against a real Telegraf
+test: ## what CI runs: lint, unit and end-to-end tests, a short fuzz run, then the parity suite against a real Telegraf
 	$(MAKE) lint
 	go test -count=1 ./...
+	$(MAKE) fuzz FUZZTIME=10s
 	$(MAKE) parity
 
 race: ## the tests under the race detector
@@ -28,18 +29,19 @@ lint: ## gofmt -l and go vet
 fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 	@for pkg in $$(go list ./...); do \
 	  for t in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "fuzz $$pkg $$t"; go test -run=NONE -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	    echo "fuzz $$pkg $$t"; go test -run=NONE -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s $$pkg || exit 1; \
 	  done; \
 	done
 
-golden: ## rewrite the golden files (review the diff before committing)
-	go test ./... -update
+golden: ## rewrite the golden files in testdata/golden (review the diff before committing)
+	go test ./report/ -run Golden -update
 
 docs: ## regenerate docs/rules.md from the rule registry
 	go run ./cmd/fakegraf rules --markdown > docs/rules.md
 
-bench: ## benchmarks
+bench: $(TELEGRAF_BIN) ## Go benchmarks, then fakegraf against a real Telegraf over loopback (see docs/benchmarks.md)
 	go test -run=NONE -bench=. -benchmem ./...
+	go run ./bench/loopback -telegraf $(TELEGRAF_BIN)
 
 telegraf: $(TELEGRAF_BIN) ## build a real Telegraf $(TELEGRAF_VERSION) from the module proxy, for parity and bench
 

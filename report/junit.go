@@ -111,7 +111,10 @@ func (j *JUnit) Result(r *parse.Result) {
 }
 
 func (j *JUnit) add(c *junitCase, d parse.Diagnostic, data []byte) {
-	body := fmt.Sprintf("%s record #%d: %s", d.Source.Listener, d.Source.Record, d.Message)
+	body := fmt.Sprintf("%s: %s", d.Source.Listener, d.Message)
+	if d.Source.Record > 0 {
+		body = fmt.Sprintf("%s record #%d: %s", d.Source.Listener, d.Source.Record, d.Message)
+	}
 	if data != nil {
 		body += "\nrecord: " + Quote(data, 400)
 	}

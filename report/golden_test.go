@@ -1,0 +1,117 @@
+package report_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/metric"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// session plays a fixed run through a printer: what every output format
+// must render the same way from one release to the next.
+func session(p report.Printer) {
+	const udp, tcp = "udp://127.0.0.1:8094", "tcp://127.0.0.1:8094"
+	p.Listening(udp, "json")
+	p.Listening(tcp, "influx")
+	p.Result(&parse.Result{
+		Record: listener.Record{Listener: udp, Peer: "127.0.0.1:40000", Seq: 1, Size: 62, Terminated: true, Received: t0,
+			Data: []byte(`{"metric_name": "good_metric_name", "value1": 10, "value2": 7}`)},
+		Format:  "json",
+		Metrics: []telegraf.Metric{metric.New("good_metric_name", map[string]string{"host": "box"}, map[string]interface{}{"value1": 10.0}, t0)},
+	})
+	p.Conn(listener.ConnEvent{Listener: tcp, Peer: "127.0.0.1:50000", Conn: 1, Open: true, Time: t0})
+	p.Result(&parse.Result{
+		Record: listener.Record{Listener: tcp, Peer: "127.0.0.1:50000", Conn: 1, Seq: 1, Size: 10, Stream: true, Terminated: true, Received: t0,
+			Data: []byte("wild boyz")},
+		Format: "influx",
+		Err:    errors.New(`metric parse error: expected field at 1:10: "wild boyz"`),
+		Diagnostics: []parse.Diagnostic{{
+			Rule: "parse-error", Severity: parse.Error, Message: `metric parse error: expected field at 1:10: "wild boyz"`,
+			Source:   parse.Source{Listener: tcp, Peer: "127.0.0.1:50000", Conn: 1, Record: 1},
+			Position: parse.Position{Offset: 9, Line: 1, Column: 10},
+			Fixes:    []string{"make the record valid influx line protocol"},
+		}},
+	})
+	p.Result(&parse.Result{
+		Record: listener.Record{Listener: tcp, Peer: "127.0.0.1:50000", Conn: 1, Seq: 2, Size: 30, Stream: true, Received: t0,
+			Data: []byte("cpu,core=0 usage=1.5 1700000000")},
+		Format:  "influx",
+		Metrics: []telegraf.Metric{metric.New("cpu", map[string]string{"core": "0"}, map[string]interface{}{"usage": 1.5}, time.Unix(1, 700000000))},
+		Diagnostics: []parse.Diagnostic{{
+			Rule: "missing-newline", Severity: parse.Warning, Message: "the last record on the connection had no terminator: Telegraf got it only when the connection closed",
+			Source:   parse.Source{Listener: tcp, Peer: "127.0.0.1:50000", Conn: 1, Record: 2},
+			Position: parse.Position{Offset: 30, Line: 1, Column: 31},
+			Fixes:    []string{`append "\n" after every record, the last one too`},
+		}},
+	})
+	p.Conn(listener.ConnEvent{Listener: tcp, Peer: "127.0.0.1:50000", Conn: 1, Time: t0, Records: 2, Bytes: 40, Reason: "closed"})
+	p.Finding(parse.Diagnostic{Rule: "line-too-long", Severity: parse.Error, Message: "bufio.Scanner: token too long: Telegraf reset the connection and lost the rest of its data",
+		Source: parse.Source{Listener: tcp}, Fixes: []string{`set read_buffer_size larger than the longest record (e.g. read_buffer_size = "1MiB"), or send shorter records`}})
+	p.Failure(report.Failure{Check: "golden", Name: "client.golden", Message: "what arrived differs from the golden file (rerun with --update to accept it)",
+		Detail: report.LineDiff([]string{"# metrics", "cpu usage=1.5"}, []string{"# metrics", "cpu usage=1.25"})})
+
+	p.Summary(&report.Summary{
+		Listeners: []*report.ListenerSummary{
+			{Listener: udp, DataFormat: "json", Records: 1, Metrics: 1, ByMeasurement: map[string]int{"good_metric_name": 1}, Bytes: 62, AcceptedBytes: 62, Findings: map[string]int{}},
+			{Listener: tcp, DataFormat: "influx", Records: 2, Rejected: 1, Metrics: 1, ByMeasurement: map[string]int{"cpu": 1}, Bytes: 40, AcceptedBytes: 30, RejectedBytes: 10,
+				Connections: 1, SocketErrors: 1, Findings: map[string]int{"parse-error": 1, "missing-newline": 1, "line-too-long": 1}},
+		},
+		Metrics:  2,
+		Findings: map[string]int{"error": 2, "warning": 1},
+		ByRule:   map[string]int{"parse-error": 1, "missing-newline": 1, "line-too-long": 1},
+		Worst:    parse.Error, WorstLabel: "error",
+	})
+}
+
+func TestOutputFormatsGolden(t *testing.T) {
+	tests := []struct {
+		name    string
+		printer func(*bytes.Buffer) report.Printer
+	}{
+		{"text.txt", func(b *bytes.Buffer) report.Printer { return report.NewText(b, report.Options{}) }},
+		{"text-quiet.txt", func(b *bytes.Buffer) report.Printer { return report.NewText(b, report.Options{Quiet: true}) }},
+		{"text-color.txt", func(b *bytes.Buffer) report.Printer { return report.NewText(b, report.Options{Color: true}) }},
+		{"events.ndjson", func(b *bytes.Buffer) report.Printer { return report.NewJSON(b, report.Options{}) }},
+		{"github.txt", func(b *bytes.Buffer) report.Printer { return report.NewGitHub(b) }},
+		{"junit.xml", func(b *bytes.Buffer) report.Printer { return report.NewJUnit(b, parse.Warning) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got bytes.Buffer
+			session(tt.printer(&got))
+			path := filepath.Join("..", "testdata", "golden", "report-"+tt.name)
+			if *update {
+				require.NoError(t, os.WriteFile(path, got.Bytes(), 0o644))
+				return
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "run make golden to create it")
+			if diff := report.LineDiff(lines(want), lines(got.Bytes())); diff != "" {
+				t.Errorf("%s changed (make golden rewrites it; review the diff):\n%s", path, diff)
+			}
+		})
+	}
+}
+
+func lines(b []byte) []string {
+	var out []string
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		out = append(out, string(l))
+	}
+	return out
+}
