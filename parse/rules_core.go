@@ -177,7 +177,7 @@ func salvage(ctx *Context) (good, lines int) {
 			continue
 		}
 		lines++
-		ms, err := ctx.Stage.Parser.Parse(line)
+		ms, err := safeParse(ctx.Stage.Parser, line)
 		if err == nil {
 			good += len(ms)
 		}

@@ -9,6 +9,10 @@ import (
 )
 
 func runRules(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && args[0] == "--markdown" {
+		rulesMarkdown(stdout) // docs/rules.md; `make docs`
+		return exitOK
+	}
 	if len(args) == 0 {
 		for _, r := range parse.Rules() {
 			fmt.Fprintf(stdout, "%-28s %-8s %s\n", r.ID, r.Severity, r.Title)

@@ -1,0 +1,469 @@
+package parse
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/plugins/parsers/influx"
+	jsonparser "github.com/influxdata/telegraf/plugins/parsers/json"
+	"github.com/influxdata/telegraf/plugins/parsers/wavefront"
+
+	"github.com/fakegraf/fakegraf/listener"
+)
+
+// Rules about the bytes and values of a record, whatever its names.
+
+const (
+	ruleBadEncoding       = "bad-encoding"
+	ruleWrongFormat       = "wrong-format"
+	rulePrecisionLoss     = "precision-loss"
+	ruleFieldTypeConflict = "field-type-conflict"
+	ruleInfluxComment     = "influx-comment-line"
+)
+
+func init() {
+	Register(&Rule{
+		ID:       ruleBadEncoding,
+		Severity: Error,
+		Title:    "the bytes are not plain UTF-8 text: BOM, UTF-16, NUL bytes, invalid UTF-8 or compressed data",
+		Doc: "Telegraf's parsers read UTF-8 text. A UTF-16 payload fails with \"invalid character 'ÿ'\" " +
+			"(telegraf#8540). A UTF-8 byte-order mark is trimmed by the json parser but becomes part of the " +
+			"measurement name in line protocol (\"\\ufeffcpu\", a different series) and fails Wavefront. NUL bytes, " +
+			"often a C string terminator, end up inside names and values or fail the parse. Invalid UTF-8 is " +
+			"stored as raw bytes by the influx parser, rejected by influx_upstream and replaced with U+FFFD by " +
+			"the json parser. Compressed data (gzip, zlib, zstd) without content_encoding is parsed as text " +
+			"and rejected (plugins/common/socket/socket.go decoders). In every case data is lost or corrupted.",
+		Bad:   `sock.send(line.encode("utf-16"))`,
+		Good:  `sock.send(line.encode("utf-8"))`,
+		Check: checkBadEncoding,
+	})
+	Register(&Rule{
+		ID:       ruleWrongFormat,
+		Severity: Error,
+		Title:    "the record is plainly another format than the configured data_format",
+		Doc: "A socket_listener parses every record with the one data_format its config names (influx when " +
+			"unset, config/config.go setDefaultParser). JSON, Wavefront, Graphite or statsd sent to an influx " +
+			"socket fail with errors such as \"expected tag\" or \"expected field\", and the record is lost. " +
+			"fakegraf re-parses the record with the format it looks like and names the data_format that accepts " +
+			"it; statsd has no data_format at all and needs [[inputs.statsd]].",
+		Bad:   "data_format = \"influx\"\n{\"metric_name\": \"good_metric_name\", \"value1\": 10}",
+		Good:  "data_format = \"json\"\njson_name_key = \"metric_name\"",
+		Check: checkWrongFormat,
+	})
+	Register(&Rule{
+		ID:       rulePrecisionLoss,
+		Severity: Warning,
+		Title:    "values that do not survive: JSON integers beyond 2^53, sub-second Wavefront times, NaN and Inf",
+		Doc: "The json parser decodes every number into a float64 (encoding/json into interface{}, " +
+			"plugins/parsers/json/json_flattener.go), which holds integers exactly only up to 2^53, so IDs, " +
+			"counters and nanosecond timestamps are rounded (9007199254740993 becomes 9007199254740992). " +
+			"Telegraf's wavefront parser keeps whole seconds (time.Unix(ts, 0), plugins/parsers/wavefront/parser.go), " +
+			"so millisecond timestamps are truncated and points of a series within one second overwrite each " +
+			"other. NaN and -Inf pass the wavefront parser, but Telegraf's influx output cannot write them and " +
+			"drops the field, and the point with it when it was the only one (\"no serializable fields\").",
+		Bad:   `{"metric_name": "order", "id": 9007199254740993, "amount": 10}`,
+		Good:  `{"metric_name": "order", "id": "9007199254740993", "amount": 10}   # tag_keys = ["id"]`,
+		Check: checkPrecisionLoss,
+	})
+	Register(&Rule{
+		ID:       ruleFieldTypeConflict,
+		Severity: Error,
+		Title:    "one measurement's field arrives as different types",
+		Doc: "InfluxDB fixes a field's type (float, integer, string, boolean) with its first write; later writes " +
+			"of another type are refused (\"partial write: field type conflict: input field \\\"value\\\" on " +
+			"measurement \\\"cpu\\\" is type integer, already exists as type float dropped=1\", influxdb#3460). " +
+			"In line protocol 1 is a float and 1i an integer; a sender that formats whole numbers with i, or " +
+			"sends a number as a string sometimes, loses every point of the other type. fakegraf remembers " +
+			"the first type of up to 10 000 fields (least recently used forgotten first).",
+		Bad:   "cpu value=1\ncpu value=2i",
+		Good:  "cpu value=1\ncpu value=2",
+		Check: checkFieldTypeConflict,
+	})
+	Register(&Rule{
+		ID:       ruleInfluxComment,
+		Severity: Warning,
+		Title:    "a line-protocol line starting with # is dropped as a comment",
+		Doc: "Telegraf's influx parsers treat a line whose first non-blank character is '#' as a comment " +
+			"(plugins/parsers/influx/machine.go.rl) and skip it without an error, so a metric named \"#cpu\" " +
+			"or a line commented out by mistake never arrives. fakegraf reports comment lines that would parse " +
+			"as line protocol without the '#'.",
+		Bad:   "#cpu,host=a usage=1",
+		Good:  "cpu,host=a usage=1",
+		Check: checkInfluxComment,
+	})
+}
+
+// --- bad-encoding -----------------------------------------------------------
+
+var (
+	utf8BOM   = []byte("\xef\xbb\xbf")
+	gzipMagic = []byte("\x1f\x8b")
+	zstdMagic = []byte("\x28\xb5\x2f\xfd")
+)
+
+func looksUTF16(data []byte) bool {
+	if bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")) {
+		return true
+	}
+	if len(data) < 4 {
+		return false
+	}
+	zeroEven, zeroOdd := 0, 0
+	n := min(len(data), 64) &^ 1
+	for i := 0; i < n; i += 2 {
+		if data[i] == 0 {
+			zeroEven++
+		}
+		if data[i+1] == 0 {
+			zeroOdd++
+		}
+	}
+	half := n / 2
+	return (zeroOdd*4 >= half*3 && zeroEven == 0) || (zeroEven*4 >= half*3 && zeroOdd == 0)
+}
+
+func isZlib(data []byte) bool {
+	return len(data) >= 2 && data[0]&0x0f == 8 && data[0]>>4 <= 7 && (uint16(data[0])<<8|uint16(data[1]))%31 == 0
+}
+
+func checkBadEncoding(ctx *Context) {
+	data := ctx.Record.Data
+	rec := ctx.Record
+	listenerOpt := section(ctx)
+	switch {
+	case len(data) == 0:
+		return
+	case looksUTF16(data):
+		ctx.Report("the record is UTF-16 text: Telegraf's parsers read UTF-8 and reject it", Position{Offset: 0, Line: 1, Column: 1},
+			`encode the text as UTF-8 (Python: s.encode("utf-8"), not "utf-16")`)
+		return
+	case bytes.HasPrefix(data, gzipMagic):
+		fix := fmt.Sprintf("set content_encoding = \"gzip\" in %s", listenerOpt)
+		ctx.Report("the record is gzip-compressed but content_encoding is not set: Telegraf parses the compressed bytes as text",
+			Position{Offset: 0, Line: 1, Column: 1}, fix, "or send it uncompressed")
+		return
+	case !rec.Stream && ctx.Err != nil && (bytes.HasPrefix(data, zstdMagic) || isZlib(data)):
+		enc := "zlib"
+		if bytes.HasPrefix(data, zstdMagic) {
+			enc = "zstd"
+		}
+		ctx.Report(fmt.Sprintf("the datagram is %s-compressed but content_encoding is not set: Telegraf parses the compressed bytes as text", enc),
+			Position{Offset: 0, Line: 1, Column: 1}, fmt.Sprintf("set content_encoding = %q in %s", enc, listenerOpt), "or send it uncompressed")
+		return
+	case bytes.HasPrefix(data, utf8BOM) && ctx.Format != "json":
+		effect := "Telegraf rejects the record"
+		if isInflux(ctx.Format) && ctx.Err == nil {
+			effect = "Telegraf keeps it as part of the measurement name (\"\\ufeff...\"), a series of its own"
+		}
+		ctx.Report("the record starts with a UTF-8 byte-order mark: "+effect, Position{Offset: 0, Line: 1, Column: 1},
+			`write UTF-8 without a byte-order mark (Python: encoding="utf-8", not "utf-8-sig")`)
+		return
+	}
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		fixes := []string{`remove the NUL byte: send the text without a C string terminator`}
+		if rec.Stream && i == len(data)-1 {
+			fixes = append(fixes, fmt.Sprintf(`or, if every record ends in NUL instead of "\n", set splitting_strategy = "null" in %s`, section(ctx)))
+		}
+		ctx.Report(fmt.Sprintf("a NUL byte at offset %d: it ends up inside a name or value, or fails the parse", i), OffsetPosition(data, i), fixes...)
+		return
+	}
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			effect := "the influx parser stores the raw bytes, which InfluxDB and other outputs may refuse"
+			switch ctx.Format {
+			case "json":
+				effect = "the json parser replaces it with U+FFFD"
+			case "influx_upstream":
+				effect = "Telegraf rejects the record"
+			case "wavefront":
+				effect = "Telegraf's wavefront parser rejects the record"
+			}
+			ctx.Report(fmt.Sprintf("invalid UTF-8 byte 0x%02x at offset %d: %s", data[i], i, effect), OffsetPosition(data, i),
+				`encode text as UTF-8 (Python: s.encode("utf-8"); a Latin-1 'é' is the byte 0xe9, in UTF-8 it is 0xc3 0xa9)`)
+			return
+		}
+		i += size
+	}
+}
+
+// --- wrong-format -----------------------------------------------------------
+
+var statsdLine = regexp.MustCompile(`^[^\s:|]+(:[^\s:|]+\|(c|g|ms|h|s|d|m|st)(\|@[0-9.]+)?(\|#\S*)?)+$`)
+
+// sniffFormat says which format a record plainly is, or "".
+func sniffFormat(data []byte) string {
+	t := bytes.TrimSpace(bytes.TrimPrefix(data, utf8BOM))
+	if len(t) == 0 {
+		return ""
+	}
+	first := t
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = bytes.TrimSpace(first[:i])
+	}
+	if statsdLine.Match(first) {
+		return "statsd"
+	}
+	return Sniff(t)
+}
+
+// acceptsAs reports whether Telegraf's parser for format, with its
+// defaults, parses data into at least one metric.
+func acceptsAs(format string, data []byte) bool {
+	var p telegraf.Parser
+	switch format {
+	case "json":
+		jp := &jsonparser.Parser{MetricName: "socket_listener", Strict: true, Log: listener.Log{}}
+		if jp.Init() != nil {
+			return false
+		}
+		p = jp
+	case "influx":
+		ip := &influx.Parser{}
+		if ip.Init() != nil {
+			return false
+		}
+		p = ip
+	case "wavefront":
+		wp := &wavefront.Parser{Log: listener.Log{}}
+		if wp.Init() != nil {
+			return false
+		}
+		p = wp
+	default:
+		return false
+	}
+	ms, err := safeParse(p, data)
+	return err == nil && len(ms) > 0
+}
+
+func checkWrongFormat(ctx *Context) {
+	if ctx.Err == nil || ctx.Auto || ctx.Format == "value" {
+		return
+	}
+	want := sniffFormat(ctx.Record.Data)
+	if want == "" || want == ctx.Format || (want == "influx" && isInflux(ctx.Format)) {
+		return
+	}
+	pos := Position{Offset: 0, Line: 1, Column: 1}
+	have := formatTitle(ctx.Format)
+	if want == "statsd" {
+		ctx.Report(fmt.Sprintf("the record is statsd (name:value|type), not %s: socket_listener has no data_format for statsd", have), pos,
+			`send statsd to a [[inputs.statsd]] listener (service_address = "udp://:8125")`,
+			fmt.Sprintf("or send %s to this socket", have))
+		return
+	}
+	if !acceptsAs(want, ctx.Record.Data) {
+		return
+	}
+	config := fmt.Sprintf("data_format = %q", want)
+	title := formatTitle(want)
+	if want == "json" {
+		if key := jsonNameCandidate(ctx.Record.Data); key != "" {
+			config += fmt.Sprintf(" and json_name_key = %q", key)
+		}
+	}
+	if want == "wavefront" && !bytes.Contains(ctx.Record.Data, []byte("=")) {
+		title = "Wavefront (or Graphite plaintext)"
+	}
+	ctx.Report(fmt.Sprintf("the record is %s, but this socket's data_format is %q: Telegraf rejects it", title, ctx.Format), pos,
+		fmt.Sprintf("set %s in %s", config, section(ctx)),
+		fmt.Sprintf("or send %s to this socket", have))
+}
+
+// --- precision-loss ---------------------------------------------------------
+
+var twoTo53 = new(big.Int).Lsh(big.NewInt(1), 53)
+
+func checkPrecisionLoss(ctx *Context) {
+	if ctx.Err != nil {
+		return
+	}
+	if ctx.Format == "json" {
+		if checkJSONBigInts(ctx) {
+			return
+		}
+	}
+	if ctx.Format == "wavefront" {
+		for _, st := range sentStamps(ctx) {
+			per := int64(time.Second / st.unit)
+			if st.unit >= time.Second || st.value%per == 0 {
+				continue
+			}
+			ctx.Report(fmt.Sprintf("timestamp %s has a sub-second part: Telegraf's wavefront parser keeps whole seconds, so it is stored as %s and points of one series within a second overwrite each other",
+				st.raw, st.got.UTC().Format(time.RFC3339)),
+				OffsetPosition(ctx.Record.Data, st.off),
+				"send whole seconds (10 digits), or send line protocol (data_format = \"influx\") when sub-second times matter")
+			return
+		}
+	}
+	syn := syntaxOf(ctx)
+	for i, m := range ctx.Parsed {
+		for _, f := range m.FieldList() {
+			v, ok := f.Value.(float64)
+			if !ok || !(math.IsNaN(v) || math.IsInf(v, 0)) {
+				continue
+			}
+			what := "the field"
+			if len(m.FieldList()) == 1 {
+				what = "the point (its only field)"
+			}
+			pos := Position{}
+			if off := syn.partOffset(ctx, i, partFieldValue, f.Key); off >= 0 {
+				pos = OffsetPosition(ctx.Record.Data, off)
+			}
+			ctx.Report(fmt.Sprintf("field %q of %q is %v: Telegraf's influx output cannot write NaN or Inf and drops %s", f.Key, m.Name(), v, what),
+				pos, "leave the point out when there is no value, instead of sending NaN or Inf")
+			return
+		}
+	}
+}
+
+// checkJSONBigInts reports an integer the json parser's float64 rounds.
+func checkJSONBigInts(ctx *Context) bool {
+	doc := syntaxOf(ctx).json(ctx.Stage)
+	if doc == nil {
+		return false
+	}
+	jp := jsonOptions(ctx.Stage)
+	for _, o := range doc.Objects {
+		for _, lf := range o.Leaves {
+			if lf.Kind != 'n' || strings.ContainsAny(lf.Raw, ".eE") {
+				continue
+			}
+			n, ok := new(big.Int).SetString(lf.Raw, 10)
+			if !ok || new(big.Int).Abs(n).Cmp(twoTo53) <= 0 {
+				continue
+			}
+			f, _ := strconv.ParseFloat(lf.Raw, 64)
+			stored, _ := new(big.Float).SetFloat64(f).Int(nil)
+			if stored.Cmp(n) == 0 {
+				continue
+			}
+			fix := fmt.Sprintf("send it as a JSON string (%q: \"%s\") and list it in tag_keys or json_string_fields", lf.Key, lf.Raw)
+			if jp != nil && jp.TimeKey == lf.Key {
+				fix = fmt.Sprintf("send the timestamp as a JSON string (%q: \"%s\"): Telegraf reads a numeric string in json_time_key exactly", lf.Key, lf.Raw)
+			}
+			ctx.Report(fmt.Sprintf("%q is %s, beyond 2^53: the json parser reads every number as a float64 and keeps %s", lf.Key, lf.Raw, stored.String()),
+				OffsetPosition(ctx.Record.Data, lf.ValueOff), fix)
+			return true
+		}
+	}
+	return false
+}
+
+// --- field-type-conflict ----------------------------------------------------
+
+type firstType struct {
+	typ  string
+	seq  uint64
+	conn uint64
+}
+
+// fieldTypesCap bounds the memory of field-type-conflict: 10 000 fields of
+// (measurement, field) at about 100 bytes each. The least recently seen
+// field is forgotten first.
+const fieldTypesCap = 10000
+
+func valueType(v interface{}) string {
+	switch v.(type) {
+	case float64:
+		return "float"
+	case int64, uint64:
+		// Telegraf's influx output writes unsigned values as integers unless
+		// influx_uint_support is set (plugins/serializers/influx/influx.go).
+		return "integer"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func checkFieldTypeConflict(ctx *Context) {
+	if len(ctx.Metrics) == 0 {
+		return
+	}
+	types := ctx.State.Get(ruleFieldTypeConflict, func() interface{} { return newLRU[firstType](fieldTypesCap) }).(*lru[firstType])
+	syn := syntaxOf(ctx)
+	reported := map[string]bool{}
+	for i, m := range ctx.Metrics {
+		for _, f := range m.FieldList() {
+			key := m.Name() + "\x00" + f.Key
+			t := valueType(f.Value)
+			first, ok := types.Get(key)
+			if !ok {
+				types.Put(key, firstType{typ: t, seq: ctx.Record.Seq, conn: ctx.Record.Conn})
+				continue
+			}
+			if first.typ == t || reported[key] {
+				continue
+			}
+			reported[key] = true
+			where := fmt.Sprintf("record #%d", first.seq)
+			if first.seq == ctx.Record.Seq {
+				where = "an earlier line of this record"
+			}
+			pos := Position{}
+			if len(ctx.Metrics) == len(ctx.Parsed) {
+				if off := syn.partOffset(ctx, i, partFieldValue, f.Key); off >= 0 {
+					pos = OffsetPosition(ctx.Record.Data, off)
+				}
+			}
+			ctx.Report(fmt.Sprintf("field %q of measurement %q arrives as %s, but %s sent it as %s: InfluxDB refuses the write (field type conflict) and the point is lost",
+				f.Key, m.Name(), t, where, first.typ),
+				pos, typeFixes(ctx, f.Key, first.typ, t)...)
+		}
+	}
+}
+
+func typeFixes(ctx *Context, key, want, got string) []string {
+	numeric := func(t string) bool { return t == "float" || t == "integer" }
+	switch {
+	case numeric(want) && numeric(got) && isInflux(ctx.Format):
+		if want == "float" {
+			return []string{fmt.Sprintf("write every value of %q as a float: %s=10, not %s=10i", key, key, key)}
+		}
+		return []string{fmt.Sprintf("write every value of %q as an integer, with the i suffix: %s=10i", key, key)}
+	case numeric(want) && got == "string":
+		return []string{fmt.Sprintf("send %q as a number every time, never as a string", key)}
+	case want == "string" && numeric(got):
+		return []string{fmt.Sprintf("send %q as a string every time (or as a number every time)", key)}
+	}
+	return []string{fmt.Sprintf("send %q as one type (%s) every time", key, want)}
+}
+
+// --- influx-comment-line ----------------------------------------------------
+
+func checkInfluxComment(ctx *Context) {
+	if !isInflux(ctx.Format) {
+		return
+	}
+	data := ctx.Record.Data
+	for _, l := range syntaxOf(ctx).influx() {
+		if !l.Comment {
+			continue
+		}
+		line := data[l.Off:l.End]
+		rest := bytes.TrimLeft(bytes.TrimPrefix(line, []byte("#")), "# ")
+		if len(rest) == 0 {
+			continue
+		}
+		if ms, err := safeParse(ctx.Stage.Parser, rest); err != nil || len(ms) == 0 {
+			continue
+		}
+		ctx.Report(fmt.Sprintf("line %q starts with '#', so Telegraf skips it as a comment and the metric is never stored", shortRaw(string(line))),
+			OffsetPosition(data, l.Off),
+			fmt.Sprintf("remove the leading '#': send %q (a measurement name cannot start with '#')", shortRaw(string(rest))))
+		return
+	}
+}

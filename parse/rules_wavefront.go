@@ -1,0 +1,54 @@
+package parse
+
+import "fmt"
+
+// Rules about data_format = "wavefront".
+
+const ruleWavefrontSource = "wavefront-missing-source"
+
+func init() {
+	Register(&Rule{
+		ID:       ruleWavefrontSource,
+		Severity: Warning,
+		Title:    "a Wavefront point without a source= (or host=) tag",
+		Doc: "Telegraf's wavefront parser accepts a point without source: it is only a tag " +
+			"(plugins/parsers/wavefront/element.go). But the Wavefront data format requires it " +
+			"(docs.wavefront.com/wavefront_data_format.html), and Telegraf's wavefront output, lacking it, " +
+			"takes the source from the host tag, which is Telegraf's own host name " +
+			"(plugins/outputs/wavefront/wavefront.go buildTags), so every sender's points look as if they came " +
+			"from the Telegraf machine and series from different hosts merge.",
+		Bad:   `prefix_metric_name.value1 10 1700000000 format="wavefront"`,
+		Good:  `prefix_metric_name.value1 10 1700000000 source=localhost format="wavefront"`,
+		Check: checkWavefrontSource,
+	})
+}
+
+func checkWavefrontSource(ctx *Context) {
+	if ctx.Err != nil || ctx.Format != "wavefront" {
+		return
+	}
+	missing, first := 0, -1
+	for i, m := range ctx.Parsed {
+		src, _ := m.GetTag("source")
+		host, _ := m.GetTag("host")
+		if src == "" && host == "" {
+			missing++
+			if first < 0 {
+				first = i
+			}
+		}
+	}
+	if missing == 0 {
+		return
+	}
+	pos := Position{}
+	if lines := syntaxOf(ctx).wavefront(); len(lines) == len(ctx.Parsed) {
+		pos = OffsetPosition(ctx.Record.Data, lines[first].End)
+	}
+	msg := fmt.Sprintf("point %q has no source= tag: Wavefront requires one, and Telegraf's wavefront output would use Telegraf's own host name", ctx.Parsed[first].Name())
+	if len(ctx.Parsed) > 1 {
+		msg = fmt.Sprintf("%d of %d points have no source= tag (the first is %q): Wavefront requires one, and Telegraf's wavefront output would use Telegraf's own host name",
+			missing, len(ctx.Parsed), ctx.Parsed[first].Name())
+	}
+	ctx.Report(msg, pos, `append " source=<the sending host>" to every line (e.g. source=localhost; Python: socket.gethostname())`)
+}
