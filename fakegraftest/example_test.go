@@ -45,6 +45,9 @@ func ExampleServer_Findings() {
 	}
 	fmt.Fprint(conn, "cpu,host=a usage=1\nwild boyz\n")
 	conn.Close()
+	if _, err := srv.Await(1, 5*time.Second); err != nil {
+		panic(err)
+	}
 	srv.Close() // waits until everything that arrived is processed
 
 	for _, d := range srv.Findings() {

@@ -1,6 +1,7 @@
 package parse_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -38,15 +39,15 @@ func FuzzProcess(f *testing.F) {
 	var seq uint64
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, tg := range targets {
-			if telegrafPanics(tg.parser, data) {
-				// Telegraf's influx parser panics on some input ("a\\" at
-				// the end of a buffer); its parse pool survives that, and
-				// Pipeline.Process must recover the same way.
-				continue
-			}
+			// Telegraf's influx parser panics on some input ("a\\" at the
+			// end of a buffer); Process must survive it and say so.
+			panics := telegrafPanics(tg.parser, data)
 			seq++
 			r := rec{data: string(data), stream: tg.url[0] == 't', peer: "10.0.0.1:4000"}
 			res := tg.p.Process(r.record(tg.url, seq, time.Now()))
+			if panics && !errors.Is(res.Err, parse.ErrParserPanic) {
+				t.Fatalf("the parser panics on %q but Process says %v", data, res.Err)
+			}
 			for _, d := range res.Diagnostics {
 				if parse.Lookup(d.Rule) == nil {
 					t.Fatalf("finding of unregistered rule %q", d.Rule)

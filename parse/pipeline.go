@@ -2,6 +2,8 @@ package parse
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -107,7 +109,7 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 
 func (p *Pipeline) run(stage *Stage, res *Result) {
 	res.Format = stage.Format
-	parsed, err := stage.Parser.Parse(res.Record.Data)
+	parsed, err := parseRecovering(stage.Parser, res.Record.Data)
 	if err != nil {
 		res.Err = err
 		return
@@ -126,6 +128,24 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 			res.SenderTime = append(res.SenderTime, sender[i])
 		}
 	}
+}
+
+// ErrParserPanic marks a record on which Telegraf's parser panicked.
+var ErrParserPanic = errors.New("Telegraf's parser panicked on this record")
+
+// parseRecovering calls the parser and turns a panic into an error. Some
+// inputs crash Telegraf's own parsers (the influx parser on a name that ends
+// in a backslash at the end of the buffer, `a\`, handler.go:42). Telegraf
+// survives because its parse pool (github.com/alitto/pond) recovers and
+// prints "Worker exits from a panic" on stdout; the record is lost.
+// fakegraf must survive too, and say so.
+func parseRecovering(p telegraf.Parser, data []byte) (ms []telegraf.Metric, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ms, err = nil, fmt.Errorf("%w (Telegraf's parse pool recovers and the record is lost): %v", ErrParserPanic, r)
+		}
+	}()
+	return p.Parse(data)
 }
 
 // detect picks the AutoFormats stage a record most plausibly belongs to.

@@ -91,13 +91,8 @@ func influxPrecision(st *Stage) time.Duration {
 // input (a measurement ending in a backslash at the end of the buffer,
 // plugins/parsers/influx/handler.go Metric); Telegraf's parse pool survives
 // that (pond's panic handler) and so must the rules.
-func safeParse(p telegraf.Parser, data []byte) (ms []telegraf.Metric, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			ms, err = nil, fmt.Errorf("parser panicked: %v", r)
-		}
-	}()
-	return p.Parse(data)
+func safeParse(p telegraf.Parser, data []byte) ([]telegraf.Metric, error) {
+	return parseRecovering(p, data)
 }
 
 func isInflux(format string) bool { return format == "influx" || format == "influx_upstream" }
