@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -139,17 +140,26 @@ func senderEnv(ls []serve.Listening) []string {
 	var env []string
 	seen := map[string]bool{}
 	for i, l := range ls {
-		if i == 0 {
-			env = append(env, "FAKEGRAF_ADDR="+l.URL)
-		}
-		env = append(env, fmt.Sprintf("FAKEGRAF_ADDR_%d=%s", i+1, l.URL))
 		u, err := url.Parse(l.URL)
 		if err != nil {
 			continue
 		}
+		// A socket bound to every interface is reached on loopback.
+		if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
+			host := "127.0.0.1"
+			if strings.HasSuffix(u.Scheme, "6") {
+				host = "::1"
+			}
+			u.Host = net.JoinHostPort(host, u.Port())
+		}
+		addr := u.String()
+		if i == 0 {
+			env = append(env, "FAKEGRAF_ADDR="+addr)
+		}
+		env = append(env, fmt.Sprintf("FAKEGRAF_ADDR_%d=%s", i+1, addr))
 		if key := "FAKEGRAF_ADDR_" + strings.ToUpper(u.Scheme); !seen[key] {
 			seen[key] = true
-			env = append(env, key+"="+l.URL)
+			env = append(env, key+"="+addr)
 		}
 		if strings.HasPrefix(u.Scheme, "unix") {
 			if !seen["socket"] {

@@ -247,3 +247,32 @@ func TestPythonCIExample(t *testing.T) {
 	require.Equal(t, 0, exitCode(cmd.Run()), "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	require.Contains(t, stdout.String(), "3 metric(s), no findings")
 }
+
+// TestRunTutorialBrokenVariants runs the tutorial's senders with its known
+// mistakes against the tutorial's own configs (which bind :8094 on every
+// interface), and checks each is flagged with the right rule.
+func TestRunTutorialBrokenVariants(t *testing.T) {
+	py := python(t)
+	examples, err := filepath.Abs("../../examples/tutorial")
+	require.NoError(t, err)
+	tests := []struct {
+		example, config string
+		want            []string
+	}{
+		{"1", "telegraf-1-stats-simple-datagram-json.conf", []string{`"rule":"forbidden-char"`}},
+		{"2", "telegraf-2-stats-json.conf", []string{`"rule":"missing-newline","severity":"error"`, `"rule":"missing-newline","severity":"warning"`, `"rule":"parse-error"`}},
+		{"3", "telegraf-3-stats-wavefront.conf", []string{`"rule":"wavefront-missing-source"`}},
+		{"4", "telegraf-4-stats-influx-line.conf", []string{`"rule":"timestamp-unit"`, `"rule":"forbidden-char"`}},
+	}
+	for _, tt := range tests {
+		t.Run("example "+tt.example, func(t *testing.T) {
+			r := fakegraf(t, "run", "--config", filepath.Join(examples, tt.config), "--output", "json", "-q",
+				"--", py, filepath.Join(examples, "stats.py"), tt.example, "--broken", "--count", "2", "--interval", "0.05")
+			require.Equal(t, 1, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+			for _, w := range tt.want {
+				require.Contains(t, r.stdout, w)
+			}
+			require.NotContains(t, r.stdout, `"event":"failure"`, "the sender ran and sent")
+		})
+	}
+}
