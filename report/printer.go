@@ -156,7 +156,11 @@ func (t *Text) Conn(ev listener.ConnEvent) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if ev.Open {
-		fmt.Fprintf(t.w, "%s\n", t.c(cDim, fmt.Sprintf("%s conn %d opened from %s", ev.Listener, ev.Conn, ev.Peer)))
+		msg := fmt.Sprintf("%s conn %d opened", ev.Listener, ev.Conn)
+		if ev.Peer != "" {
+			msg += " from " + ev.Peer
+		}
+		fmt.Fprintf(t.w, "%s\n", t.c(cDim, msg))
 		return
 	}
 	msg := fmt.Sprintf("%s conn %d %s: %d record(s), %d B", ev.Listener, ev.Conn, ev.Reason, ev.Records, ev.Bytes)

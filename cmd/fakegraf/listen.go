@@ -489,7 +489,12 @@ func (s *session) serve(ctx context.Context) int {
 	if s.stopped != nil {
 		s.stopped()
 	}
+	return s.finish()
+}
 
+// finish runs the end-of-run checks, prints the failures and the summary,
+// and returns the exit code.
+func (s *session) finish() int {
 	s.checks()
 	for _, f := range s.failures {
 		s.printer.Failure(f)

@@ -41,6 +41,8 @@ Usage:
   fakegraf listen --config telegraf.conf    serve every [[inputs.socket_listener]] of a real config
   fakegraf run [ADDRESS ...] [flags] -- CMD [ARGS...]
                                            bind, run a sender with the addresses in its environment, report
+  fakegraf check [--config telegraf.conf | --data-format F] [FILE ... | -]
+                                           the same rules over captured payloads, without sockets
   fakegraf rules [ID]                       list the rule catalogue, or explain one rule
   fakegraf version
 
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runListen(ctx, args[1:], stdout, stderr, true)
 	case "run":
 		return runRun(ctx, args[1:], stdout, stderr)
+	case "check":
+		return runCheck(args[1:], stdin, stdout, stderr)
 	case "rules":
 		return runRules(args[1:], stdout, stderr)
 	case "version", "--version":
