@@ -445,8 +445,8 @@ func typeFixes(ctx *Context, key, want, got string) []string {
 // --- influx-comment-line ----------------------------------------------------
 
 func checkInfluxComment(ctx *Context) {
-	if !isInflux(ctx.Format) {
-		return
+	if !isInflux(ctx.Format) || !bytes.Contains(ctx.Record.Data, []byte("#")) {
+		return // no comment line: don't lex the record
 	}
 	data := ctx.Record.Data
 	for _, l := range syntaxOf(ctx).influx() {

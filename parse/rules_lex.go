@@ -191,7 +191,7 @@ func lexInflux(data []byte) []lpLine {
 	isBlank := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 	// token scans to the first unescaped byte in stop (or a newline).
 	token := func(j int, stop string) int {
-		for j < n && data[j] != '\n' && !strings.ContainsRune(stop, rune(data[j])) {
+		for j < n && data[j] != '\n' && strings.IndexByte(stop, data[j]) < 0 {
 			if data[j] == '\\' && j+1 < n && data[j+1] != '\n' {
 				j += 2
 				continue

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/influxdata/telegraf"
 )
@@ -107,14 +109,30 @@ type trouble struct {
 
 func troubleChars(s string, stringValue bool) []rune {
 	var out []rune
-	seen := map[rune]bool{}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return troubleCharsSlow(s, stringValue) // non-ASCII: decode runes
+		}
+		bad := c < 0x20 || c == 0x7f
+		if !stringValue {
+			bad = bad || c == ':' || c == '|' || c == ',' || c == '=' || c == ' ' || c == '"' || c == '\''
+		}
+		if bad && !slices.Contains(out, rune(c)) {
+			out = append(out, rune(c))
+		}
+	}
+	return out
+}
+
+func troubleCharsSlow(s string, stringValue bool) []rune {
+	var out []rune
 	for _, r := range s {
 		bad := unicode.IsControl(r)
 		if !stringValue {
 			bad = bad || strings.ContainsRune(":|,= \"'", r)
 		}
-		if bad && !seen[r] {
-			seen[r] = true
+		if bad && !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}
@@ -195,30 +213,47 @@ func checkForbiddenChar(ctx *Context) {
 		checkWavefrontRejectedChars(ctx)
 		return
 	}
-	syn := syntaxOf(ctx)
+	// The common case is a clean record: look for trouble first, and only
+	// then lex the record for positions and build the messages.
 	override := nameOverride(ctx.Stage)
-	seen := map[string]bool{}
+	var syn *recordSyntax
+	var seen map[string]bool
 	var found []trouble
-	add := func(t trouble) {
-		k := t.what + "\x00" + t.text
-		if len(t.chars) == 0 || seen[k] {
+	add := func(chars []rune, what func() string, text string, value bool, off func(*recordSyntax) int) {
+		if len(chars) == 0 {
+			return
+		}
+		w := what()
+		k := w + "\x00" + text
+		if seen == nil {
+			seen = map[string]bool{}
+			syn = syntaxOf(ctx)
+		}
+		if seen[k] {
 			return
 		}
 		seen[k] = true
-		found = append(found, t)
+		found = append(found, trouble{what: w, text: text, chars: chars, off: off(syn), value: value})
 	}
+	word := func(s string) func() string { return func() string { return s } }
 	for i, m := range ctx.Parsed {
 		if override == "" {
-			add(trouble{what: "measurement name", text: m.Name(), chars: troubleChars(m.Name(), false), off: syn.offsetOf(ctx, i, partName, "", m.Name())})
+			name := m.Name()
+			add(troubleChars(name, false), word("measurement name"), name, false,
+				func(syn *recordSyntax) int { return syn.offsetOf(ctx, i, partName, "", name) })
 		}
 		for _, tag := range m.TagList() {
-			add(trouble{what: "tag key", text: tag.Key, chars: troubleChars(tag.Key, false), off: syn.offsetOf(ctx, i, partTagKey, tag.Key, tag.Key)})
-			add(trouble{what: fmt.Sprintf("value of tag %q", tag.Key), text: tag.Value, chars: troubleChars(tag.Value, false), off: syn.offsetOf(ctx, i, partTagValue, tag.Key, tag.Value), value: true})
+			add(troubleChars(tag.Key, false), word("tag key"), tag.Key, false,
+				func(syn *recordSyntax) int { return syn.offsetOf(ctx, i, partTagKey, tag.Key, tag.Key) })
+			add(troubleChars(tag.Value, false), func() string { return fmt.Sprintf("value of tag %q", tag.Key) }, tag.Value, true,
+				func(syn *recordSyntax) int { return syn.offsetOf(ctx, i, partTagValue, tag.Key, tag.Value) })
 		}
 		for _, f := range m.FieldList() {
-			add(trouble{what: "field key", text: f.Key, chars: troubleChars(f.Key, false), off: syn.offsetOf(ctx, i, partFieldKey, f.Key, f.Key)})
+			add(troubleChars(f.Key, false), word("field key"), f.Key, false,
+				func(syn *recordSyntax) int { return syn.offsetOf(ctx, i, partFieldKey, f.Key, f.Key) })
 			if s, ok := f.Value.(string); ok {
-				add(trouble{what: fmt.Sprintf("string field %q", f.Key), text: s, chars: troubleChars(s, true), off: syn.offsetOf(ctx, i, partFieldValue, f.Key, s), value: true})
+				add(troubleChars(s, true), func() string { return fmt.Sprintf("string field %q", f.Key) }, s, true,
+					func(syn *recordSyntax) int { return syn.offsetOf(ctx, i, partFieldValue, f.Key, s) })
 			}
 		}
 	}

@@ -249,8 +249,24 @@ func precisionOption(u time.Duration) string {
 	return "1ns"
 }
 
+// allNear reports whether every parsed metric's time is inside the skew
+// window around now. Then no timestamp is in a wrong unit or skewed, and the
+// record need not be lexed: the common case costs a few comparisons.
+func allNear(ctx *Context, now time.Time) bool {
+	w := TimestampWindow
+	for _, m := range ctx.Parsed {
+		if d := m.Time().Sub(now); d < -w.Past || d > w.Future {
+			return false
+		}
+	}
+	return true
+}
+
 func checkTimestampUnit(ctx *Context) {
 	now := receiveTime(ctx)
+	if allNear(ctx, now) {
+		return
+	}
 	var first *stamp
 	var want time.Duration
 	n := 0
@@ -302,6 +318,9 @@ func checkTimestampUnit(ctx *Context) {
 
 func checkTimestampSkew(ctx *Context) {
 	now := receiveTime(ctx)
+	if allNear(ctx, now) {
+		return
+	}
 	w := TimestampWindow
 	for _, st := range sentStamps(ctx) {
 		if _, wrongUnit := probableUnit(st, now); wrongUnit {
