@@ -63,13 +63,26 @@ type Result struct {
 	Auto   bool   // Format was detected, not configured
 	// Parsed are the parser's metrics before MakeMetric; Metrics are what
 	// Telegraf stores (filtered, renamed, tagged, rounded).
-	Parsed  []telegraf.Metric
-	Metrics []telegraf.Metric
-	// SenderTime says, per stored metric, whether the sender set its
-	// timestamp or the parser stamped it with the time of arrival.
-	SenderTime  []bool
-	Err         error // Telegraf's parse error; the whole record is lost
+	Parsed      []telegraf.Metric
+	Metrics     []telegraf.Metric
+	stage       *Stage
+	parsedIndex []int  // for each of Metrics, its index in Parsed
+	senderTime  []bool // per parsed metric; computed on first use
+	Err         error  // Telegraf's parse error; the whole record is lost
 	Diagnostics []Diagnostic
+}
+
+// SenderSetTime says whether the sender set the timestamp of Metrics[i]
+// (true), or the parser stamped it with the time of arrival. Golden files
+// keep only the former. It lexes the record on first use.
+func (r *Result) SenderSetTime(i int) bool {
+	if r.stage == nil || i < 0 || i >= len(r.parsedIndex) {
+		return false
+	}
+	if r.senderTime == nil {
+		r.senderTime = senderTimes(r.stage, r.Record.Data, len(r.Parsed))
+	}
+	return r.senderTime[r.parsedIndex[i]]
 }
 
 // Source is where the record came from.
@@ -118,14 +131,14 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 	if precision <= 0 {
 		precision = time.Nanosecond
 	}
-	sender := senderTimes(stage, res.Record.Data, len(parsed))
+	res.stage = stage
 	for i, m := range parsed {
 		res.Parsed = append(res.Parsed, m.Copy())
 		// agent/accumulator.go AddMetric: round, then MakeMetric.
 		m.SetTime(m.Time().Round(precision))
 		if out := stage.Maker.MakeMetric(m); out != nil {
 			res.Metrics = append(res.Metrics, out)
-			res.SenderTime = append(res.SenderTime, sender[i])
+			res.parsedIndex = append(res.parsedIndex, i)
 		}
 	}
 }

@@ -137,7 +137,7 @@ func isZlib(data []byte) bool {
 func checkBadEncoding(ctx *Context) {
 	data := ctx.Record.Data
 	rec := ctx.Record
-	listenerOpt := section(ctx)
+	listenerOpt := func() string { return section(ctx) }
 	switch {
 	case len(data) == 0:
 		return
@@ -146,7 +146,7 @@ func checkBadEncoding(ctx *Context) {
 			`encode the text as UTF-8 (Python: s.encode("utf-8"), not "utf-16")`)
 		return
 	case bytes.HasPrefix(data, gzipMagic):
-		fix := fmt.Sprintf("set content_encoding = \"gzip\" in %s", listenerOpt)
+		fix := fmt.Sprintf("set content_encoding = \"gzip\" in %s", listenerOpt())
 		ctx.Report("the record is gzip-compressed but content_encoding is not set: Telegraf parses the compressed bytes as text",
 			Position{Offset: 0, Line: 1, Column: 1}, fix, "or send it uncompressed")
 		return
@@ -156,7 +156,7 @@ func checkBadEncoding(ctx *Context) {
 			enc = "zstd"
 		}
 		ctx.Report(fmt.Sprintf("the datagram is %s-compressed but content_encoding is not set: Telegraf parses the compressed bytes as text", enc),
-			Position{Offset: 0, Line: 1, Column: 1}, fmt.Sprintf("set content_encoding = %q in %s", enc, listenerOpt), "or send it uncompressed")
+			Position{Offset: 0, Line: 1, Column: 1}, fmt.Sprintf("set content_encoding = %q in %s", enc, listenerOpt()), "or send it uncompressed")
 		return
 	case bytes.HasPrefix(data, utf8BOM) && ctx.Format != "json":
 		effect := "Telegraf rejects the record"

@@ -661,10 +661,14 @@ func checkTagTrailingBackslash(ctx *Context) {
 	}
 	for i, m := range ctx.Parsed {
 		for _, t := range m.TagList() {
-			what, text, p := "value of tag "+fmt.Sprintf("%q", t.Key), t.Value, partTagValue
-			if strings.HasSuffix(t.Key, `\`) {
+			var what, text string
+			var p part
+			switch {
+			case strings.HasSuffix(t.Key, `\`):
 				what, text, p = "tag key", t.Key, partTagKey
-			} else if !strings.HasSuffix(t.Value, `\`) {
+			case strings.HasSuffix(t.Value, `\`):
+				what, text, p = fmt.Sprintf("value of tag %q", t.Key), t.Value, partTagValue
+			default:
 				continue
 			}
 			pos := Position{}

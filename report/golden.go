@@ -53,7 +53,7 @@ func (g *Golden) Result(r *parse.Result) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for i, m := range r.Metrics {
-		keepTime := !g.opt.IgnoreTimestamps && i < len(r.SenderTime) && r.SenderTime[i]
+		keepTime := !g.opt.IgnoreTimestamps && r.SenderSetTime(i)
 		g.metrics = append(g.metrics, g.line(m, keepTime))
 	}
 	for _, d := range r.Diagnostics {
