@@ -186,7 +186,7 @@ func checkFormats(v interface{}) error {
 				}
 			}
 		}
-		if !slices.Contains(Formats, format) && format != "xpath_protobuf" {
+		if !slices.Contains(Formats, format) {
 			return fmt.Errorf("line %d: fakegraf does not support data_format %q; it carries %s",
 				kv.Line, format, strings.Join(Formats, ", "))
 		}
