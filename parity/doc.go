@@ -1,0 +1,108 @@
+//go:build parity
+
+// Package parity is the differential suite behind `make parity`: it plays
+// the same byte sequences at a real Telegraf and at fakegraf and requires
+// both to store the same metrics and report the same errors.
+//
+// The Makefile builds Telegraf v1.37.2 from the pinned module (with the
+// socket_listener input, the file output and the json, influx, wavefront and
+// value parsers) and runs
+//
+//	FAKEGRAF_TELEGRAF=.cache/bin/telegraf go test -count=1 -tags parity ./parity/...
+//
+// TestMain builds fakegraf from ./cmd/fakegraf and refuses to run without
+// FAKEGRAF_TELEGRAF: a parity run that compares against nothing must not pass.
+//
+// # Differential cases (TestParity)
+//
+// A case is a telegraf.conf template (the [[inputs.socket_listener]] part,
+// with {{ADDR}} where the service address goes, and {{ADDR2}} for an
+// optional second listener), the [agent] options it wants (omit_hostname,
+// hostname, precision), a list of steps (send bytes to listener L on
+// connection N, wait, close connection N) and a time mode. For every case
+// the suite
+//
+//  1. writes two complete configs into the case's temporary directory, each
+//     with its own service addresses (port 0 on loopback, or its own unix
+//     socket path), an [agent] section with flush_interval = "100ms" and an
+//     [[outputs.file]] with data_format = "influx";
+//  2. starts `telegraf --config tg.conf` and `fakegraf listen --config
+//     fg.conf --metrics-out fg.out --output json -q --fail-on never` side by
+//     side, and learns each one's real addresses from its log ("Listening on
+//     …" from Telegraf, "listening on …" from fakegraf);
+//  3. plays the steps at both at once: one datagram per send step on udp,
+//     udp4, udp6 and unixgram; one write per send step on tcp, tcp4, tcp6,
+//     unix and unixpacket, on the connection the step names. Connections
+//     open on first use; a stream connection is ended by half-closing it and
+//     waiting for the listener to close its end, so that the listener has
+//     read everything before the next step or the stop;
+//  4. waits until neither side's output has changed for 500 ms, stops both
+//     with SIGTERM (Telegraf flushes its outputs on shutdown) and requires
+//     both to exit 0;
+//  5. compares the stored metrics: Telegraf's file output against fakegraf's
+//     --metrics-out, both read back with Telegraf's influx parser, as
+//     multisets of (name, tags, typed fields[, time]); the order of fields
+//     and of metrics does not count. Timestamps are compared exactly when the
+//     sender set them (timeSender); when it did not (timeNow: Telegraf stamps
+//     the time of parsing), both sides' timestamps must lie within the run;
+//  6. compares the errors as multisets: the messages of Telegraf's
+//     `E! [inputs.socket_listener] Error in plugin: <msg>` (and other E!
+//     lines of the input) against the messages of fakegraf's findings with
+//     rule parse-error, line-too-long, socket-error or max-connections. A
+//     fakegraf message may carry a suffix fakegraf adds: " (…)" on every
+//     rule, or ": …" on the socket rules. Ephemeral peer ports and the
+//     per-side socket paths are replaced by placeholders before comparing,
+//     since they differ between the two runs by construction.
+//
+// A case may also hold a config Telegraf refuses to start with (rejected):
+// then fakegraf must refuse it too, exit 2 without listening, and print
+// Telegraf's reason.
+//
+// Every case must make Telegraf store or log something, unless marked
+// silent (then it must store and log nothing): a case where nothing happens
+// on either side proves nothing.
+//
+// The cases cover every socket kind the host has (udp6 and tcp6 only when
+// [::1] can be bound) with good and broken input in json, influx and
+// wavefront, the parser and input options json_name_key, name_override,
+// tag_keys, json_string_fields, json_query, json_time_key/json_time_format/
+// json_timezone, influx_timestamp_precision, influx_parser_type, precision,
+// [agent] precision, [global_tags], input tags, name_prefix/suffix,
+// namepass, fieldexclude, tagexclude and alias, the host tag (default,
+// omit_hostname, hostname), two listeners in one config, and sender
+// mistakes: a bad line among good ones (datagram and stream), JSON glued
+// without a newline, JSON arrays, strings and all-string objects, wavefront
+// without source or with a millisecond timestamp, influx millisecond
+// timestamps, records at and over 64 KiB on tcp and unix, a final record
+// without newline, CRLF, a UTF-8 BOM, binary garbage, blank records, NaN and
+// Inf, splitting strategies, gzip and unknown content_encoding,
+// max_connections, read_timeout, read_buffer_size and seqpacket framing.
+//
+// Run one case with its metrics and errors shown:
+//
+//	FAKEGRAF_PARITY_VERBOSE=1 FAKEGRAF_TELEGRAF=.cache/bin/telegraf \
+//	  go test -tags parity -run '^TestParity/influx/crlf/tcp$' -v ./parity
+//
+// FAKEGRAF_PARITY_JOBS sets how many cases run at once (default 3).
+//
+// # Telegraf's own testcases (TestTelegrafTestcases)
+//
+// Every directory of plugins/inputs/socket_listener/testcases in the module
+// cache ($(go env GOMODCACHE)/github.com/influxdata/telegraf@v1.37.2) is run
+// against fakegraf alone: its telegraf.conf with "[agent] omit_hostname =
+// true" prepended (Telegraf's harness feeds an Accumulator directly, so no
+// host tag), its sequence.json written on one connection, expected.out
+// compared with time ignored and expected.err matched as substrings with the
+// exact count. A case whose data_format fakegraf does not carry is reported
+// with t.Skip and its reason, never as passed.
+//
+// # Figures
+//
+// TestMain prints an agreement table at the end (cases run, agreed, differed,
+// skipped). `go test` shows a passing package's output only with -v, so the
+// table is also written straight to the invoking `go test`'s standard output
+// (see summary_test.go) so that `make parity` shows it.
+//
+// Every file in this directory carries the parity build tag, so that
+// `go test ./...` does not need a Telegraf binary.
+package parity
