@@ -48,8 +48,9 @@ telegraf: $(TELEGRAF_BIN) ## build a real Telegraf $(TELEGRAF_VERSION) from the 
 $(TELEGRAF_BIN):
 	GOBIN=$(CACHE)/bin go install -tags "$(TELEGRAF_TAGS)" github.com/influxdata/telegraf/cmd/telegraf@$(TELEGRAF_VERSION)
 
-parity: $(TELEGRAF_BIN) ## differential suite: the same bytes into fakegraf and a real Telegraf
-	FAKEGRAF_TELEGRAF=$(TELEGRAF_BIN) go test -count=1 -tags parity -timeout 20m ./parity/...
+parity: $(TELEGRAF_BIN) ## differential suite: the same bytes into fakegraf and a real Telegraf, with the agreement table
+	go test -c -tags parity -o $(CACHE)/parity.test ./parity
+	cd parity && FAKEGRAF_TELEGRAF=$(TELEGRAF_BIN) $(CACHE)/parity.test -test.timeout 20m
 
 clean: ## remove build output and the Telegraf cache
 	rm -rf bin $(CACHE)

@@ -9,9 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -82,14 +80,11 @@ type Listener struct {
 	stream   bool
 	url      string
 	splitter bufio.SplitFunc
-	bufSize  int // datagram read buffer, to tell truncation
+	bufSize  int           // datagram read buffer, to tell truncation
+	streams  *streamServer // tcp, unix, unixpacket
 
 	seq   atomic.Uint64
 	conns atomic.Uint64
-
-	mu      sync.Mutex
-	closing bool
-	wg      sync.WaitGroup
 }
 
 // Scheme reports the URL scheme of an address, lower case, or "" when it has none.
@@ -156,19 +151,29 @@ func Listen(cfg Config, h Handler) (*Listener, error) {
 			return nil, err
 		}
 	}
+	if l.stream && l.scheme != "vsock" {
+		if l.streams, err = newStreamServer(l); err != nil {
+			return nil, err
+		}
+		l.url = l.scheme + "://" + l.streams.addr().String()
+		l.streams.serve()
+		return l, nil
+	}
 	if err := sock.Setup(); err != nil {
 		return nil, err
 	}
-	l.url = l.scheme + "://" + addrString(l.scheme, sock.Address())
 	if l.stream {
-		sock.ListenConnection(l.serveConn, l.onError)
-	} else {
-		l.bufSize = 64 * 1024
-		if strings.HasPrefix(l.scheme, "unixgram") && cfg.Socket.ReadBufferSize > 0 {
-			l.bufSize = int(cfg.Socket.ReadBufferSize)
-		}
-		sock.Listen(l.onDatagram, l.onError)
+		// vsock fails in Telegraf v1.37.2's Setup (issue #19685); should it
+		// ever bind, fakegraf does not read it.
+		sock.Close()
+		return nil, errors.New("fakegraf does not serve vsock sockets")
 	}
+	l.url = l.scheme + "://" + addrString(l.scheme, sock.Address())
+	l.bufSize = 64 * 1024
+	if strings.HasPrefix(l.scheme, "unixgram") && cfg.Socket.ReadBufferSize > 0 {
+		l.bufSize = int(cfg.Socket.ReadBufferSize)
+	}
+	sock.Listen(l.onDatagram, l.onError)
 	return l, nil
 }
 
@@ -200,7 +205,12 @@ func addrString(scheme string, a net.Addr) string {
 func (l *Listener) URL() string { return l.url }
 
 // Addr is the bound address.
-func (l *Listener) Addr() net.Addr { return l.sock.Address() }
+func (l *Listener) Addr() net.Addr {
+	if l.streams != nil {
+		return l.streams.addr()
+	}
+	return l.sock.Address()
+}
 
 // Stream reports whether this is a stream socket.
 func (l *Listener) Stream() bool { return l.stream }
@@ -208,11 +218,11 @@ func (l *Listener) Stream() bool { return l.stream }
 // Close stops accepting, lets every open connection deliver what it has
 // already received, and waits until every record has been handed out.
 func (l *Listener) Close() {
+	if l.streams != nil {
+		l.streams.close()
+		return
+	}
 	l.sock.Close()
-	l.mu.Lock()
-	l.closing = true
-	l.mu.Unlock()
-	l.wg.Wait()
 }
 
 func (l *Listener) onError(err error) {
@@ -248,40 +258,6 @@ func peerString(a net.Addr) string {
 	return "@"
 }
 
-// serveConn reads one stream connection the way stream.go's read does.
-func (l *Listener) serveConn(src net.Addr, r io.ReadCloser) {
-	l.mu.Lock()
-	if l.closing {
-		l.mu.Unlock()
-		r.Close()
-		return
-	}
-	l.wg.Add(1)
-	l.mu.Unlock()
-	defer l.wg.Done()
-
-	conn := l.conns.Add(1)
-	peer := peerString(src)
-	l.handler.Conn(ConnEvent{Listener: l.url, Peer: peer, Conn: conn, Open: true, Time: time.Now()})
-
-	ev := ReadStream(r, StreamOptions{
-		Listener:       l.url,
-		Peer:           peer,
-		Conn:           conn,
-		Splitter:       l.splitter,
-		ReadBufferSize: int(l.cfg.Socket.ReadBufferSize),
-		ReadTimeout:    time.Duration(l.cfg.Socket.ReadTimeout),
-		Seq:            &l.seq,
-	}, l.handler.Record)
-	if ev.Err != nil && !errors.Is(ev.Err, syscall.ECONNRESET) {
-		// Telegraf reports the scanner's error (bufio.Scanner: token too
-		// long) and drops the connection with the rest of its data.
-		l.handler.Error(l.url, ev.Err)
-	}
-	r.Close()
-	l.handler.Conn(ev)
-}
-
 // splitTracker wraps Telegraf's split function to learn how many bytes each
 // token took and whether the token ended with its terminator.
 type splitTracker struct {
@@ -308,22 +284,16 @@ func (s *splitTracker) split(data []byte, atEOF bool) (int, []byte, error) {
 }
 
 type countingReader struct {
-	r    io.Reader
-	n    atomic.Int64
-	last atomic.Int64
+	r io.Reader
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if n > 0 {
 		c.n.Add(int64(n))
-		c.last.Store(time.Now().UnixNano())
 	}
 	return n, err
-}
-
-func (c *countingReader) lastRead() time.Time {
-	return time.Unix(0, c.last.Load())
 }
 
 // StreamOptions describe one stream connection for ReadStream.
@@ -332,8 +302,10 @@ type StreamOptions struct {
 	Conn           uint64
 	Splitter       bufio.SplitFunc // from SplitConfig.NewSplitter
 	ReadBufferSize int             // read_buffer_size
-	ReadTimeout    time.Duration   // read_timeout, to tell a timeout from a close
 	Seq            *atomic.Uint64  // record counter of the listener; nil starts at 1
+	// BeforeScan runs before every record (the listener sets the
+	// read_timeout deadline there); an error ends the stream.
+	BeforeScan func() error
 }
 
 // ReadStream splits one stream connection into records exactly as Telegraf's
@@ -358,7 +330,16 @@ func ReadStream(r io.Reader, o StreamOptions, emit func(Record)) ConnEvent {
 
 	records := 0
 	var consumed int64
-	for sc.Scan() {
+	var hookErr error
+	for {
+		if o.BeforeScan != nil {
+			if hookErr = o.BeforeScan(); hookErr != nil {
+				break
+			}
+		}
+		if !sc.Scan() {
+			break
+		}
 		tok := sc.Bytes()
 		data := make([]byte, len(tok))
 		copy(data, tok)
@@ -381,12 +362,11 @@ func ReadStream(r io.Reader, o StreamOptions, emit func(Record)) ConnEvent {
 	if err := sc.Err(); err != nil {
 		ev.Err = err
 		ev.Reason = err.Error()
+	} else if hookErr != nil {
+		ev.Err = hookErr
+		ev.Reason = hookErr.Error()
 	}
 	ev.Bytes = cr.n.Load()
 	ev.PendingBytes = ev.Bytes - st.consumed
-	if o.ReadTimeout > 0 && ev.Err == nil && time.Since(cr.lastRead()) >= o.ReadTimeout {
-		ev.ReadTimeout = true
-		ev.Reason = "read timeout"
-	}
 	return ev
 }

@@ -36,6 +36,11 @@ type pcase struct {
 	// log nothing; any other case where Telegraf does neither fails as
 	// vacuous, since it would prove nothing.
 	silent bool
+	// deliberate marks a difference the README lists under "Deliberate
+	// differences": Telegraf starts and loses the data, fakegraf refuses the
+	// config (exit 2) with a message containing this text. The case checks
+	// exactly that, and the summary counts it apart.
+	deliberate string
 }
 
 // config renders the complete telegraf.conf of one side.
@@ -106,6 +111,10 @@ func runCase(t *testing.T, c pcase) {
 	fg.metrics = fgOut
 	if c.rejected {
 		compareRejection(t, tg, fg, fgText)
+		return
+	}
+	if c.deliberate != "" {
+		checkDeliberate(t, tg, fg, c.deliberate)
 		return
 	}
 	tgTargets := pickTargets(t, "telegraf", tg.addresses(t, len(schemes)), schemes)
@@ -205,6 +214,34 @@ var telegrafFatalPrefixes = []*regexp.Regexp{
 // listening and names Telegraf's reason (the message after Telegraf's own
 // "Error running agent: could not initialize input X: " or "loading config
 // file F failed: ").
+// checkDeliberate checks a documented difference: Telegraf starts, fakegraf
+// refuses the config with exit 2 and says why.
+func checkDeliberate(t *testing.T, tg, fg *process, want string) {
+	markDeliberate(t)
+	select {
+	case <-tg.listening:
+		tg.stop(t)
+	case <-tg.done:
+		t.Fatalf("Telegraf refused the config: the difference is gone, drop the deliberate mark:\n%s", strings.Join(tg.stderr.all(), "\n"))
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Telegraf neither listened nor exited within 30 s")
+	}
+	select {
+	case a := <-fg.listening:
+		fg.stop(t)
+		t.Fatalf("fakegraf listens on %s, where the README says it refuses this config", a)
+	case <-fg.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("fakegraf neither listened nor exited within 30 s")
+	}
+	if code := fg.cmd.ProcessState.ExitCode(); code != 2 {
+		t.Errorf("fakegraf exited %d, want 2", code)
+	}
+	if stderr := strings.Join(fg.stderr.all(), "\n"); !strings.Contains(stderr, want) {
+		t.Errorf("fakegraf's reason does not say %q:\n%s", want, stderr)
+	}
+}
+
 func compareRejection(t *testing.T, tg, fg *process, conf string) {
 	for _, p := range []*process{tg, fg} {
 		select {

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/fakegraf/fakegraf/listener"
 )
 
 const (
@@ -284,6 +286,10 @@ func SocketDiagnostic(listenerURL string, err error) Diagnostic {
 	case strings.Contains(err.Error(), "too many connections"):
 		d.Rule = ruleMaxConnection
 		d.Fixes = []string{"raise max_connections, or reuse one connection per sender"}
+	case errors.Is(err, listener.ErrPacketTruncated):
+		d.Rule = "datagram-truncated"
+		d.Message = err.Error() + ": Telegraf reads unixpacket as a stream and loses the cut-off bytes without a word"
+		d.Fixes = []string{"send messages of at most 4 KiB, or use a unix stream socket (unix://) with newline-terminated records"}
 	case strings.Contains(err.Error(), "gzip: invalid header"):
 		d.Fixes = []string{"the data is not gzip: remove content_encoding, or have the sender compress"}
 	}

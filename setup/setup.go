@@ -13,13 +13,12 @@ import (
 	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/models"
 	"github.com/influxdata/telegraf/plugins/aggregators"
-	"github.com/influxdata/telegraf/plugins/common/socket"
-	"github.com/influxdata/telegraf/plugins/inputs"
 	"github.com/influxdata/telegraf/plugins/processors"
 	"github.com/influxdata/toml"
 	"github.com/influxdata/toml/ast"
 
 	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/setup/internal/socket_listener"
 
 	// The parsers fakegraf carries; parse.Formats lists them.
 	_ "github.com/influxdata/telegraf/plugins/parsers/influx"
@@ -86,7 +85,7 @@ func Load(data []byte, source string) (*Config, error) {
 	}
 	out := &Config{Ignored: ignored}
 	for _, ri := range c.Inputs {
-		sl, ok := ri.Input.(*socketListener)
+		sl, ok := ri.Input.(*socket_listener.SocketListener)
 		if !ok {
 			continue
 		}
@@ -99,8 +98,8 @@ func Load(data []byte, source string) (*Config, error) {
 		}
 		in := &Input{
 			Name:       name,
-			DataFormat: sl.dataFormat,
-			Parser:     sl.parser,
+			DataFormat: sl.DataFormat(),
+			Parser:     sl.Parser(),
 			Running:    ri,
 			Precision:  ri.Config.Precision,
 			Listen: listener.Config{
@@ -192,39 +191,6 @@ func checkFormats(v interface{}) error {
 		}
 	}
 	return nil
-}
-
-// socketListener stands in for plugins/inputs/socket_listener: the same TOML
-// fields (so the same options and typo checks), but fakegraf binds and reads
-// the socket itself instead of starting Telegraf's plugin.
-type socketListener struct {
-	ServiceAddress string          `toml:"service_address"`
-	TimeSource     string          `toml:"time_source"`
-	Log            telegraf.Logger `toml:"-"`
-	socket.Config
-	socket.SplitConfig
-
-	parser     telegraf.Parser
-	dataFormat string
-}
-
-func (*socketListener) SampleConfig() string              { return "" }
-func (*socketListener) Gather(telegraf.Accumulator) error { return nil }
-
-func (sl *socketListener) SetParser(p telegraf.Parser) {
-	sl.parser = p
-	if rp, ok := p.(*models.RunningParser); ok {
-		sl.dataFormat = rp.Config.DataFormat
-	}
-}
-
-// Init checks the address and socket options as socket_listener's Init does.
-func (sl *socketListener) Init() error {
-	return listener.Validate(listener.Config{Address: sl.ServiceAddress, Socket: sl.Config, Split: sl.SplitConfig})
-}
-
-func init() {
-	inputs.Add("socket_listener", func() telegraf.Input { return &socketListener{} })
 }
 
 // stubPlugin accepts any options, so that a user's processors and aggregators
