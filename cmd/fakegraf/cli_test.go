@@ -37,11 +37,32 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// syncBuffer is a bytes.Buffer that the test may read while the process
+// writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *syncBuffer) Bytes() []byte { return []byte(s.String()) }
+
 // proc is a running fakegraf.
 type proc struct {
 	t         *testing.T
 	cmd       *exec.Cmd
-	stdout    *bytes.Buffer
+	stdout    *syncBuffer
 	mu        sync.Mutex
 	stderr    bytes.Buffer
 	listening []string
@@ -58,7 +79,7 @@ func (p *proc) Stderr() string {
 // start runs fakegraf and waits for its `listening on` lines.
 func start(t *testing.T, sockets int, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, cmd: exec.Command(binary, args...), stdout: &bytes.Buffer{}, done: make(chan struct{})}
+	p := &proc{t: t, cmd: exec.Command(binary, args...), stdout: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout = p.stdout
 	errPipe, err := p.cmd.StderrPipe()
 	require.NoError(t, err)
