@@ -329,6 +329,9 @@ func checkPrecisionLoss(ctx *Context) {
 
 // checkJSONBigInts reports an integer the json parser's float64 rounds.
 func checkJSONBigInts(ctx *Context) bool {
+	if !hasLongDigitRun(ctx.Record.Data, 16) {
+		return false // no integer can pass 2^53 (16 digits): don't lex
+	}
 	doc := syntaxOf(ctx).json(ctx.Stage)
 	if doc == nil {
 		return false

@@ -156,6 +156,9 @@ func checkJSONStringDropped(ctx *Context) {
 	if ctx.Err != nil || ctx.Format != "json" || jp == nil {
 		return
 	}
+	if nothingDropped(ctx, jp) {
+		return
+	}
 	doc := syntaxOf(ctx).json(ctx.Stage)
 	if doc == nil || len(doc.Objects) != len(ctx.Parsed) {
 		return
@@ -215,10 +218,13 @@ func checkJSONNoFields(ctx *Context) {
 		return
 	}
 	jp := jsonOptions(ctx.Stage)
-	doc := syntaxOf(ctx).json(ctx.Stage)
+	var doc *jsonDoc
 	for i, m := range ctx.Parsed {
 		if len(m.FieldList()) > 0 {
 			continue
+		}
+		if doc == nil {
+			doc = syntaxOf(ctx).json(ctx.Stage)
 		}
 		if jp == nil || doc == nil || len(doc.Objects) != len(ctx.Parsed) {
 			ctx.Report("the JSON object has no numeric member: Telegraf makes a metric without fields and drops it without a log line",
@@ -339,4 +345,97 @@ func checkJSONMultiline(ctx *Context) {
 		Position{},
 		`send each document on one line, then "\n": json.dumps(data) without indent=`,
 		fmt.Sprintf(`or set splitting_strategy = "null" in %s and end every document with a NUL byte`, section(ctx)))
+}
+
+// The checks below let a clean JSON record skip the lexer: one pass over the
+// bytes, no allocation, and a fall back to the full check whenever they
+// cannot tell.
+
+// jsonValueCounts counts the values of a JSON text that can become a tag,
+// a field or a name: strings (not followed by ':', which makes them keys),
+// true/false literals and numbers.
+func jsonValueCounts(data []byte) (values int) {
+	n := len(data)
+	for i := 0; i < n; i++ {
+		switch c := data[i]; {
+		case c == '"':
+			j := i + 1
+			for j < n && data[j] != '"' {
+				if data[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			k := j + 1
+			for k < n && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n') {
+				k++
+			}
+			if k >= n || data[k] != ':' {
+				values++
+			}
+			i = j
+		case c == 't' || c == 'f' || c == '-' || c >= '0' && c <= '9':
+			values++
+			for i+1 < n && strings.IndexByte("abcdefghijklmnopqrstuvwxyz0123456789.+-E", data[i+1]) >= 0 {
+				i++
+			}
+		case c >= 'a' && c <= 'z': // null
+			for i+1 < n && data[i+1] >= 'a' && data[i+1] <= 'z' {
+				i++
+			}
+		}
+	}
+	return values
+}
+
+// nothingDropped reports whether every value of the record survived as a
+// tag, a field or the measurement name: then no string or bool was dropped.
+// json_query, json_time_key and tag_keys on numbers make the sums differ,
+// and the full check runs.
+func nothingDropped(ctx *Context, jp *jsonparser.Parser) bool {
+	kept := 0
+	for _, m := range ctx.Parsed {
+		kept += len(m.TagList()) + len(m.FieldList())
+		if jp.NameKey != "" && m.Name() != jp.MetricName {
+			kept++
+		}
+	}
+	return kept == jsonValueCounts(ctx.Record.Data)
+}
+
+// allNamedByKey reports whether every parsed metric took its name from
+// json_name_key, which only a non-empty string does.
+func allNamedByKey(ctx *Context, jp *jsonparser.Parser) bool {
+	for _, m := range ctx.Parsed {
+		if m.Name() == jp.MetricName || m.Name() == "" {
+			return false
+		}
+	}
+	return len(ctx.Parsed) > 0
+}
+
+// mayHaveTimeKey is a quick look for a member named like a timestamp.
+func mayHaveTimeKey(data []byte) bool {
+	for _, k := range [][]byte{[]byte("time"), []byte("ts\""), []byte("epoch"), []byte("TIME"), []byte("Time"), []byte("TS\""), []byte("Epoch"), []byte("EPOCH")} {
+		if bytes.Contains(data, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasLongDigitRun reports whether data holds at least n digits in a row.
+func hasLongDigitRun(data []byte, n int) bool {
+	run := 0
+	for _, c := range data {
+		if c >= '0' && c <= '9' {
+			run++
+			if run >= n {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }

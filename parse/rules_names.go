@@ -500,6 +500,9 @@ func checkJSONNameKeyType(ctx *Context) {
 	if ctx.Err != nil || ctx.Format != "json" || jp == nil || jp.NameKey == "" || nameOverride(ctx.Stage) != "" {
 		return
 	}
+	if allNamedByKey(ctx, jp) {
+		return // every object named itself: don't lex the record
+	}
 	doc := syntaxOf(ctx).json(ctx.Stage)
 	if doc == nil {
 		return
@@ -565,7 +568,7 @@ func checkTimeKeyName(ctx *Context) {
 		return
 	}
 	reported := map[string]bool{}
-	if jp := jsonOptions(ctx.Stage); ctx.Format == "json" && jp != nil && jp.TimeKey == "" {
+	if jp := jsonOptions(ctx.Stage); ctx.Format == "json" && jp != nil && jp.TimeKey == "" && mayHaveTimeKey(ctx.Record.Data) {
 		if doc := syntaxOf(ctx).json(ctx.Stage); doc != nil {
 			for _, o := range doc.Objects {
 				for _, lf := range o.Leaves {

@@ -1,0 +1,43 @@
+package parse_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/setup"
+)
+
+// TestCleanRecordShortcutsKeepFindings checks the shortcuts that let clean
+// records skip the lexer never hide a finding: each input is one the counts
+// could mistake for clean.
+func TestCleanRecordShortcutsKeepFindings(t *testing.T) {
+	tests := []struct {
+		name, options, record, rule string
+	}{
+		{"a number turned into a tag does not hide a dropped string", `tag_keys = ["n"]`, `{"a":"x","n":5,"v":1}`, "json-string-dropped"},
+		{"a bool turned into a tag does not hide a dropped bool", `tag_keys = ["b"]`, `{"b":true,"c":false,"v":1}`, "json-string-dropped"},
+		{"strings inside arrays count", ``, `{"arr":["x",1],"v":1}`, "json-string-dropped"},
+		{"a numeric name key is still reported", `json_name_key = "name"`, `{"name":5,"v":1}`, "json-name-key-type"},
+		{"a missing name key is still reported", `json_name_key = "name"`, `{"nme":"cpu","v":1}`, "json-name-key-type"},
+		{"a big integer is still found", ``, `{"id":9007199254740993,"v":1}`, "precision-loss"},
+		{"a timestamp member is still found", ``, `{"timestamp":1700000000,"v":1}`, "time-key-name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := setup.Load([]byte("[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n  data_format = \"json\"\n  "+tt.options+"\n"), "test")
+			require.NoError(t, err)
+			in := cfg.Inputs[0]
+			p := parse.NewPipeline("udp://127.0.0.1:8094", false, nil, &parse.Stage{Format: in.DataFormat, Parser: in.Parser, Maker: in.Running})
+			res := p.Process(listener.Record{Listener: "udp://127.0.0.1:8094", Peer: "127.0.0.1:1", Seq: 1, Data: []byte(tt.record), Size: len(tt.record), Terminated: true, Received: time.Now()})
+			var rules []string
+			for _, d := range res.Diagnostics {
+				rules = append(rules, d.Rule)
+			}
+			require.Contains(t, rules, tt.rule)
+		})
+	}
+}
