@@ -26,19 +26,22 @@ import (
 
 type benchCase struct {
 	name, scheme, format string
+	bufferSize           string // read_buffer_size; "" keeps the default
 	line                 func(i int, now int64) string
 }
 
+func influxLine(i int, now int64) string {
+	return fmt.Sprintf("cpu,host=web%d,region=eu usage_idle=%d.5,usage_user=1.25 %d\n", i%16, i%100, now+int64(i))
+}
+
 var cases = []benchCase{
-	{"tcp-influx", "tcp", "influx", func(i int, now int64) string {
-		return fmt.Sprintf("cpu,host=web%d,region=eu usage_idle=%d.5,usage_user=1.25 %d\n", i%16, i%100, now+int64(i))
-	}},
-	{"tcp-json", "tcp", "json", func(i int, now int64) string {
+	{"tcp-influx", "tcp", "influx", "8MiB", influxLine},
+	{"tcp-json", "tcp", "json", "8MiB", func(i int, now int64) string {
 		return fmt.Sprintf(`{"metric_name":"cpu","host":"web%d","usage_idle":%d.5,"usage_user":1.25}`+"\n", i%16, i%100)
 	}},
-	{"udp-influx", "udp", "influx", func(i int, now int64) string {
-		return fmt.Sprintf("cpu,host=web%d,region=eu usage_idle=%d.5,usage_user=1.25 %d\n", i%16, i%100, now+int64(i))
-	}},
+	{"udp-influx", "udp", "influx", "8MiB", influxLine},
+	// The kernel's default receive buffer: what a user gets without tuning.
+	{"udp-default", "udp", "influx", "", influxLine},
 }
 
 type measurement struct {
@@ -53,7 +56,7 @@ func main() {
 	telegraf := flag.String("telegraf", ".cache/bin/telegraf", "a Telegraf v1.37.2 built with socket_listener and outputs.discard (make telegraf)")
 	fakegraf := flag.String("fakegraf", "", "the fakegraf binary (default: build it)")
 	n := flag.Int("n", 1000000, "metrics per case")
-	only := flag.String("cases", "tcp-influx,tcp-json,udp-influx", "cases to run")
+	only := flag.String("cases", "tcp-influx,tcp-json,udp-influx,udp-default", "cases to run")
 	udpRate := flag.Int("udp-rate", 100000, "datagrams per second in the udp case")
 	flag.Parse()
 
@@ -123,7 +126,10 @@ func config(c benchCase, extra string) string {
 	if c.format == "json" {
 		opts = "  json_name_key = \"metric_name\"\n  tag_keys = [\"host\"]\n"
 	}
-	return fmt.Sprintf("[agent]\n  omit_hostname = true\n  flush_interval = \"1s\"\n  metric_buffer_limit = 100000\n%s\n[[inputs.socket_listener]]\n  service_address = \"%s://127.0.0.1:0\"\n  data_format = %q\n  read_buffer_size = \"8MiB\"\n%s",
+	if c.bufferSize != "" {
+		opts += fmt.Sprintf("  read_buffer_size = %q\n", c.bufferSize)
+	}
+	return fmt.Sprintf("[agent]\n  omit_hostname = true\n  flush_interval = \"1s\"\n  metric_buffer_limit = 100000\n%s\n[[inputs.socket_listener]]\n  service_address = \"%s://127.0.0.1:0\"\n  data_format = %q\n%s",
 		extra, c.scheme, c.format, opts)
 }
 
