@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,25 +19,15 @@ import (
 // file is read as one stream connection, framed exactly as Telegraf frames a
 // connection, or with --datagrams as one datagram per line.
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fakegraf check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o listenOptions
-	o.register(fs)
+	fs, o := newFlags("check", stderr, "Usage: fakegraf check [--config telegraf.conf | --data-format F ...] [flags] [FILE ... | -]\n\n"+
+		"Runs fakegraf's rules over captured payloads, for CI steps without sockets. Each FILE (default: stdin)\n"+
+		"is read as one stream connection and framed as Telegraf frames one (splitting_strategy, read_buffer_size),\n"+
+		"or, with --datagrams, as one datagram per line. Exit codes as for listen.\n")
 	datagrams := fs.String("datagrams", "", "read one datagram per line instead of a stream: lines (each line with its newline) or quoted (each line a quoted string, like the data field of --output json)")
 	inputN := fs.Int("input", 1, "with --config: check against the Nth [[inputs.socket_listener]]")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: fakegraf check [--config telegraf.conf | --data-format F ...] [flags] [FILE ... | -]\n\n"+
-			"Runs fakegraf's rules over captured payloads, for CI steps without sockets. Each FILE (default: stdin)\n"+
-			"is read as one stream connection and framed as Telegraf frames one (splitting_strategy, read_buffer_size),\n"+
-			"or, with --datagrams, as one datagram per line. Exit codes as for listen.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitCannot
+		return flagExit(err)
 	}
 	if len(files) == 0 {
 		files = []string{"-"}
@@ -58,7 +46,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			addresses = []string{"udp://127.0.0.1:0"}
 		}
 	}
-	sess, err := newSession(&o, addresses, stdout, stderr)
+	sess, err := newSession(o, addresses, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
 		return exitCannot

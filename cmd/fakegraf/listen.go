@@ -118,6 +118,28 @@ func (o *listenOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.expect, "expect", "", "check assertions from this file (at-least N, at-most N, exactly N, never); see README")
 }
 
+// newFlags builds the flag set that listen, run and check share.
+func newFlags(command string, stderr io.Writer, usage string) (*flag.FlagSet, *listenOptions) {
+	fs := flag.NewFlagSet("fakegraf "+command, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &listenOptions{}
+	o.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage+"\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	return fs, o
+}
+
+// flagExit is the exit code for a flag error: -h is not one. The flag
+// package has already said what was wrong.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitCannot
+}
+
 // parseInterleaved parses flags and positional arguments in any order.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
@@ -237,23 +259,13 @@ func parseUntil(o *listenOptions) (stopRule, error) {
 }
 
 func runListen(ctx context.Context, args []string, stdout, stderr io.Writer, signals bool) int {
-	fs := flag.NewFlagSet("fakegraf listen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o listenOptions
-	o.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: fakegraf listen [ADDRESS ...] [flags]\n       fakegraf listen --config telegraf.conf [flags]\n\n"+
-			"ADDRESS is a service_address such as udp://127.0.0.1:8094, tcp://:8094 (binds loopback) or unix:///tmp/telegraf.sock.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs, o := newFlags("listen", stderr, "Usage: fakegraf listen [ADDRESS ...] [flags]\n       fakegraf listen --config telegraf.conf [flags]\n\n"+
+		"ADDRESS is a service_address such as udp://127.0.0.1:8094, tcp://:8094 (binds loopback) or unix:///tmp/telegraf.sock.\n")
 	addresses, err := parseInterleaved(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitCannot
+		return flagExit(err)
 	}
-	sess, err := newSession(&o, addresses, stdout, stderr)
+	sess, err := newSession(o, addresses, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
 		return exitCannot

@@ -23,30 +23,21 @@ import (
 const defaultRunIdle = 500 * time.Millisecond
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fakegraf run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o listenOptions
-	o.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: fakegraf run [ADDRESS ...] [flags] -- CMD [ARGS...]\n"+
-			"       fakegraf run --config telegraf.conf [flags] -- CMD [ARGS...]\n\n"+
-			"Binds the sockets, runs CMD with their addresses in its environment (FAKEGRAF_ADDR, FAKEGRAF_ADDR_1..N,\n"+
-			"FAKEGRAF_ADDR_<SCHEME>, FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET), waits for CMD to exit and the\n"+
-			"traffic to go idle (--until idle=500ms by default), prints the report and exits 0, 1 or 2 like listen.\n"+
-			"CMD's own output goes to stderr. A CMD that fails or sends nothing fails the run.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs, o := newFlags("run", stderr, "Usage: fakegraf run [ADDRESS ...] [flags] -- CMD [ARGS...]\n"+
+		"       fakegraf run --config telegraf.conf [flags] -- CMD [ARGS...]\n\n"+
+		"Binds the sockets, runs CMD with their addresses in its environment (FAKEGRAF_ADDR, FAKEGRAF_ADDR_1..N,\n"+
+		"FAKEGRAF_ADDR_<SCHEME>, FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET), waits for CMD to exit and the\n"+
+		"traffic to go idle (--until idle=500ms by default), prints the report and exits 0, 1 or 2 like listen.\n"+
+		"CMD's own output goes to stderr. A CMD that fails or sends nothing fails the run.\n")
 	addresses, command, err := splitCommand(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		if !strings.HasPrefix(err.Error(), "flag provided") {
-			fmt.Fprintf(stderr, "fakegraf: %v\n", err)
-		}
+	if errors.Is(err, errNoCommand) {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
 		return exitCannot
 	}
-	sess, err := newSession(&o, addresses, stdout, stderr)
+	if err != nil {
+		return flagExit(err)
+	}
+	sess, err := newSession(o, addresses, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
 		return exitCannot
@@ -116,6 +107,8 @@ func totalRecords(s *report.Summary) int {
 	return n
 }
 
+var errNoCommand = errors.New("no command to run: put it after --, e.g. fakegraf run udp://127.0.0.1:0 -- python3 sender.py")
+
 // splitCommand parses flags and addresses up to "--" and returns the command after it.
 func splitCommand(fs *flag.FlagSet, args []string) (addresses, command []string, err error) {
 	i := len(args)
@@ -129,7 +122,7 @@ func splitCommand(fs *flag.FlagSet, args []string) (addresses, command []string,
 		if _, err := parseInterleaved(fs, args[:i]); err != nil {
 			return nil, nil, err
 		}
-		return nil, nil, errors.New("no command to run: put it after --, e.g. fakegraf run udp://127.0.0.1:0 -- python3 sender.py")
+		return nil, nil, errNoCommand
 	}
 	addresses, err = parseInterleaved(fs, args[:i])
 	return addresses, args[i+1:], err
