@@ -397,8 +397,7 @@ func checkFieldTypeConflict(ctx *Context) {
 		return
 	}
 	types := ctx.State.Get(ruleFieldTypeConflict, func() interface{} { return newLRU[firstType](fieldTypesCap) }).(*lru[firstType])
-	syn := syntaxOf(ctx)
-	reported := map[string]bool{}
+	var reported map[string]bool
 	for i, m := range ctx.Metrics {
 		for _, f := range m.FieldList() {
 			key := m.Name() + "\x00" + f.Key
@@ -411,6 +410,9 @@ func checkFieldTypeConflict(ctx *Context) {
 			if first.typ == t || reported[key] {
 				continue
 			}
+			if reported == nil {
+				reported = map[string]bool{}
+			}
 			reported[key] = true
 			where := fmt.Sprintf("record #%d", first.seq)
 			if first.seq == ctx.Record.Seq {
@@ -418,7 +420,7 @@ func checkFieldTypeConflict(ctx *Context) {
 			}
 			pos := Position{}
 			if len(ctx.Metrics) == len(ctx.Parsed) {
-				if off := syn.partOffset(ctx, i, partFieldValue, f.Key); off >= 0 {
+				if off := syntaxOf(ctx).partOffset(ctx, i, partFieldValue, f.Key); off >= 0 {
 					pos = OffsetPosition(ctx.Record.Data, off)
 				}
 			}
