@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -99,8 +100,8 @@ func fmtReady(d time.Duration) string {
 }
 
 func fmtDrops(name string, d int) string {
-	if name != "fakegraf" {
-		return "?"
+	if d < 0 {
+		return "-"
 	}
 	return strconv.Itoa(d)
 }
@@ -196,9 +197,11 @@ func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) meas
 	defer os.Remove(conf)
 	cmd := exec.Command(bin, "listen", "--config", conf, "-q", "--output", "json", "--until", fmt.Sprintf("count=%d,idle=3s", n), "--fail-on", "never")
 	url, ready, stdout := start(cmd, "listening on ")
+	peak := watchPeakRSS(cmd.Process.Pid)
 	send(c, url, payload, udpRate)
-	m := waitIdle(cmd.Process.Pid)
-	_ = cmd.Wait()
+	_ = cmd.Wait() // it stops itself: count reached, or idle
+	m := usage(cmd)
+	m.peakRSS = peak()
 	m.ready = ready
 	m.metrics, m.drops = fakegrafSummary(stdout.Bytes())
 	return m
@@ -232,63 +235,127 @@ func runTelegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) meas
 	defer os.Remove(conf)
 	cmd := exec.Command(bin, "--config", conf)
 	url, ready, _ := start(cmd, "Listening on ")
+	peak := watchPeakRSS(cmd.Process.Pid)
 	send(c, url, payload, udpRate)
-	m := waitIdle(cmd.Process.Pid)
-	m.ready = ready
-	m.metrics = -1 // Telegraf does not say; its CPU went idle
+	waitIdle(cmd.Process.Pid)
+	drops := -1
+	if c.scheme == "udp" {
+		drops = procUDPDrops(url) // read before Telegraf closes the socket
+	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
+	m := usage(cmd)
+	m.peakRSS = peak()
+	m.ready = ready
+	m.metrics = -1 // Telegraf does not say; its CPU went idle
+	m.drops = drops
 	return m
 }
 
-// waitIdle waits until a process has used no CPU for a second (or exited),
-// and returns its CPU time and peak RSS.
-func waitIdle(pid int) measurement {
-	var m measurement
+// usage is the CPU time (user + system) and peak RSS of an exited process,
+// from its rusage.
+func usage(cmd *exec.Cmd) measurement {
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return measurement{}
+	}
+	// Not ru.Maxrss: it counts the memory of the forked bench process
+	// before exec, payload included.
+	return measurement{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
+}
+
+// watchPeakRSS samples VmHWM (the peak resident set) of a running process
+// until it exits; the returned function gives the last value read.
+func watchPeakRSS(pid int) func() int64 {
+	var mu sync.Mutex
+	var peak int64
+	go func() {
+		for {
+			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+			if err != nil {
+				return
+			}
+			for _, line := range strings.Split(string(status), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					if kib, err := strconv.ParseInt(strings.Fields(v)[0], 10, 64); err == nil {
+						mu.Lock()
+						peak = max(peak, kib)
+						mu.Unlock()
+					}
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return func() int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
+}
+
+// waitIdle waits until a process has used no CPU for 1.5 s (or exited):
+// Telegraf does not say when it has processed everything.
+func waitIdle(pid int) {
 	last, idleSince := time.Duration(-1), time.Now()
 	for {
-		cpu, rss, err := procStats(pid)
+		cpu, err := procCPU(pid)
 		if err != nil {
-			return m
+			return
 		}
-		m.cpu, m.peakRSS = cpu, rss
 		if cpu != last {
 			last, idleSince = cpu, time.Now()
 		} else if time.Since(idleSince) > 1500*time.Millisecond {
-			return m
+			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-func procStats(pid int) (time.Duration, int64, error) {
+func procCPU(pid int) (time.Duration, error) {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	// Fields after the command name, which is in parentheses.
 	i := bytes.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0, 0, errors.New("bad stat")
+		return 0, errors.New("bad stat")
 	}
 	f := strings.Fields(string(stat[i+2:]))
 	if len(f) < 13 || f[0] == "Z" {
-		return 0, 0, errors.New("exited")
+		return 0, errors.New("exited")
 	}
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	cpu := time.Duration(utime+stime) * time.Second / 100 // USER_HZ
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	return time.Duration(utime+stime) * time.Second / 100, nil // USER_HZ
+}
+
+// procUDPDrops reads the kernel's drop counter of the UDP socket bound to
+// the port in url (/proc/net/udp and udp6, the drops column).
+func procUDPDrops(url string) int {
+	_, port, _ := strings.Cut(url[strings.LastIndex(url, ":"):], ":")
+	p, err := strconv.Atoi(port)
 	if err != nil {
-		return 0, 0, err
+		return -1
 	}
-	var rss int64
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			rss, _ = strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+	want := fmt.Sprintf("%04X", p)
+	total := 0
+	for _, file := range []string{"/proc/net/udp", "/proc/net/udp6"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 13 || !strings.HasSuffix(f[1], ":"+want) {
+				continue
+			}
+			n, _ := strconv.Atoi(f[12])
+			total += n
 		}
 	}
-	return cpu, rss, nil
+	return total
 }
 
 func numCPU() int {
