@@ -284,21 +284,24 @@ func withSignals(ctx context.Context, stderr io.Writer) (context.Context, contex
 	ctx, cancel := context.WithCancel(ctx)
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{}) // closed when the command has finished
 	go func() {
 		select {
 		case <-ch:
 			cancel()
 		case <-ctx.Done():
+		case <-done:
 			return
 		}
+		// Stopping gracefully: a second signal means now.
 		select {
 		case <-ch:
 			fmt.Fprintln(stderr, "fakegraf: second signal, exiting without the summary")
 			os.Exit(exitCannot)
-		case <-ctx.Done():
+		case <-done:
 		}
 	}()
-	return ctx, func() { signal.Stop(ch); cancel() }
+	return ctx, func() { signal.Stop(ch); close(done); cancel() }
 }
 
 // session is one run of listen: its server, report and stop rule.

@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -275,4 +277,24 @@ func TestRunTutorialBrokenVariants(t *testing.T) {
 			require.NotContains(t, r.stdout, `"event":"failure"`, "the sender ran and sent")
 		})
 	}
+}
+
+// TestSecondSignalExitsAtOnce: the first SIGINT starts a graceful stop,
+// which here waits for a sender that ignores SIGTERM; the second ends
+// fakegraf at once.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	py := python(t)
+	p := start(t, 1, "run", "udp://127.0.0.1:0", "--", py, "-c",
+		"import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ready', flush=True)\ntime.sleep(30)")
+	require.Eventually(t, func() bool { return strings.Contains(p.Stderr(), "ready") }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGINT))
+	// Two signals sent back to back can merge into one in the kernel (a
+	// pending signal is not queued twice); a person's second Ctrl-C comes
+	// later. fakegraf waits up to 2 s for the sender, so 300 ms is inside
+	// the graceful stop.
+	time.Sleep(300 * time.Millisecond)
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGINT))
+	require.Equal(t, 2, p.wait())
+	require.Contains(t, p.Stderr(), "fakegraf: second signal, exiting without the summary")
+	require.NotContains(t, p.stdout.String(), "summary")
 }
