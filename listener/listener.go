@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -187,10 +188,21 @@ func checkSocketPath(address string) error {
 		return nil
 	}
 	st, err := os.Lstat(u.Path)
-	if err != nil || st.Mode()&os.ModeSocket != 0 {
+	if err != nil {
 		return nil
 	}
-	return fmt.Errorf("%s exists and is not a socket: Telegraf would delete it to bind there; fakegraf will not (remove it yourself or choose another path)", u.Path)
+	if st.Mode()&os.ModeSocket == 0 {
+		return fmt.Errorf("%s exists and is not a socket: Telegraf would delete it to bind there; fakegraf will not (remove it yourself or choose another path)", u.Path)
+	}
+	// A socket file someone still listens on (a real Telegraf, another
+	// fakegraf): Telegraf would unlink it and take the path over, leaving
+	// the other program deaf. A stale one refuses the dial and is replaced.
+	network := u.Scheme
+	if c, err := net.DialTimeout(network, u.Path, 200*time.Millisecond); err == nil {
+		c.Close()
+		return fmt.Errorf("listen %s %s: %w (another program, perhaps a real Telegraf, is listening on it: stop it or choose another path)", network, u.Path, syscall.EADDRINUSE)
+	}
+	return nil
 }
 
 func addrString(scheme string, a net.Addr) string {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -386,4 +387,24 @@ func TestReadStreamAccountsForEveryByte(t *testing.T) {
 	}(), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
+}
+
+func TestUnixSocketPathInUse(t *testing.T) {
+	path := tempSock(t)
+	first, _ := start(t, listener.Config{Address: "unix://" + path})
+	_, err := listener.Listen(listener.Config{Address: "unix://" + path}, &sink{})
+	require.ErrorIs(t, err, syscall.EADDRINUSE, "a live socket is not taken over")
+	first.Close()
+
+	// A stale socket file, left by a program that died, is replaced.
+	stale := tempSock(t)
+	ln, err := net.Listen("unix", stale)
+	require.NoError(t, err)
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	require.NoError(t, ln.Close())
+	_, err = os.Stat(stale)
+	require.NoError(t, err)
+	l, err := listener.Listen(listener.Config{Address: "unix://" + stale}, &sink{})
+	require.NoError(t, err)
+	l.Close()
 }
