@@ -38,7 +38,14 @@ type Pipeline struct {
 	auto     bool
 	rules    *RuleSet
 	state    *State
+	// senderFormat remembers, with --data-format auto, the format each
+	// connection (or datagram peer) was first seen sending: a sender keeps
+	// to one, and a pretty-printed JSON document's inner lines must stay
+	// JSON for the rules to recognise it. Bounded by senderFormatCap.
+	senderFormat map[string]*Stage
 }
+
+const senderFormatCap = 4096
 
 // NewPipeline returns a pipeline for one listener. With more than one stage
 // it detects the format of every record (--data-format auto).
@@ -95,7 +102,7 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 	res := &Result{Record: rec}
 	stage := p.stages[0]
 	if p.auto {
-		stage = p.detect(rec.Data)
+		stage = p.detectFor(rec)
 		res.Auto = true
 	}
 	p.run(stage, res)
@@ -110,6 +117,7 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 			p.run(alt, try)
 			if try.Err == nil && len(try.Metrics) > 0 {
 				res, stage = try, alt
+				p.senderFormat[senderKey(rec)] = alt
 				break
 			}
 		}
@@ -161,9 +169,39 @@ func parseRecovering(p telegraf.Parser, data []byte) (ms []telegraf.Metric, err 
 	return p.Parse(data)
 }
 
-// detect picks the AutoFormats stage a record most plausibly belongs to.
+// detectFor picks the stage for a record with --data-format auto: the
+// format its sender was first seen sending, else the one it looks like.
+func (p *Pipeline) detectFor(rec listener.Record) *Stage {
+	key := senderKey(rec)
+	if s, ok := p.senderFormat[key]; ok {
+		return s
+	}
+	s := p.detect(rec.Data)
+	if len(bytes.TrimSpace(rec.Data)) == 0 {
+		return s
+	}
+	if p.senderFormat == nil || len(p.senderFormat) >= senderFormatCap {
+		p.senderFormat = map[string]*Stage{} // forget old senders wholesale
+	}
+	p.senderFormat[key] = s
+	return s
+}
+
+// senderKey names a record's sender: its connection, or its peer.
+func senderKey(rec listener.Record) string {
+	if rec.Stream {
+		return fmt.Sprintf("conn %d", rec.Conn)
+	}
+	return rec.Peer
+}
+
+// detect picks the AutoFormats stage a record most plausibly belongs to;
+// formats fakegraf cannot parse (statsd) get influx, Telegraf's default.
 func (p *Pipeline) detect(data []byte) *Stage {
 	want := Sniff(data)
+	if want != "json" && want != "wavefront" {
+		want = "influx"
+	}
 	for _, s := range p.stages {
 		if s.Format == want {
 			return s

@@ -246,10 +246,13 @@ func acceptsAs(format string, data []byte) bool {
 }
 
 func checkWrongFormat(ctx *Context) {
-	if ctx.Err == nil || ctx.Auto || ctx.Format == "value" {
+	if ctx.Err == nil || ctx.Format == "value" {
 		return
 	}
 	want := sniffFormat(ctx.Record.Data)
+	if ctx.Auto && want != "statsd" {
+		return // auto mode tried every format it carries
+	}
 	if want == "" || want == ctx.Format || (want == "influx" && isInflux(ctx.Format)) {
 		return
 	}

@@ -1,0 +1,57 @@
+package parse_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/setup"
+)
+
+func autoPipeline(t *testing.T, stream bool) *parse.Pipeline {
+	t.Helper()
+	cfg, err := setup.FromFlags(setup.Flags{Addresses: []string{"tcp://127.0.0.1:0"}, DataFormat: "auto", OmitHostname: true})
+	require.NoError(t, err)
+	var stages []*parse.Stage
+	for _, alt := range cfg.Inputs[0].Auto {
+		stages = append(stages, &parse.Stage{Format: alt.DataFormat, Parser: alt.Parser, Maker: alt.Running})
+	}
+	return parse.NewPipeline("tcp://127.0.0.1:8094", stream, nil, stages...)
+}
+
+func rulesOf(res *parse.Result) []string {
+	var out []string
+	for _, d := range res.Diagnostics {
+		out = append(out, d.Rule)
+	}
+	return out
+}
+
+func TestAutoKeepsEachSendersFormat(t *testing.T) {
+	p := autoPipeline(t, true)
+	lines := []string{"{", `  "metric_name": "pretty",`, `  "v": 1`, "}"}
+	var last *parse.Result
+	for i, l := range lines {
+		last = p.Process(listener.Record{Listener: "tcp://127.0.0.1:8094", Peer: "127.0.0.1:1", Conn: 1, Seq: uint64(i + 1),
+			Data: []byte(l), Size: len(l) + 1, Stream: true, Terminated: true, Received: time.Now()})
+		require.Equal(t, "json", last.Format, "line %d stays JSON, the format its connection started with", i+1)
+	}
+	require.Contains(t, rulesOf(last), "json-multiline")
+
+	// Another connection is detected afresh.
+	res := p.Process(listener.Record{Listener: "tcp://127.0.0.1:8094", Peer: "127.0.0.1:2", Conn: 2, Seq: 5,
+		Data: []byte("cpu v=1"), Size: 8, Stream: true, Terminated: true, Received: time.Now()})
+	require.Equal(t, "influx", res.Format)
+	require.NoError(t, res.Err)
+}
+
+func TestAutoNamesStatsd(t *testing.T) {
+	p := autoPipeline(t, false)
+	res := p.Process(listener.Record{Listener: "udp://127.0.0.1:8094", Peer: "127.0.0.1:1", Seq: 1,
+		Data: []byte("my.counter:1|c"), Size: 14, Terminated: true, Received: time.Now()})
+	require.Equal(t, "influx", res.Format, "Telegraf's default data_format")
+	require.Contains(t, rulesOf(res), "wrong-format")
+}
