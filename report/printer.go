@@ -208,10 +208,10 @@ func (t *Text) Summary(s *Summary) {
 		}
 		fmt.Fprintln(t.w)
 		for _, name := range sortedKeys(ls.ByMeasurement) {
-			fmt.Fprintf(t.w, "    %-30s %d metric(s)\n", name, ls.ByMeasurement[name])
+			fmt.Fprintf(t.w, "    %-36s %d metric(s)\n", name, ls.ByMeasurement[name])
 		}
 		for _, rule := range sortedKeys(ls.Findings) {
-			fmt.Fprintf(t.w, "    finding %-22s %d\n", rule, ls.Findings[rule])
+			fmt.Fprintf(t.w, "    finding %-28s %d\n", rule, ls.Findings[rule])
 		}
 	}
 	total := 0

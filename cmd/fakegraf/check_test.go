@@ -37,7 +37,7 @@ func TestCheck(t *testing.T) {
 			args:  []string{"--config", conf, "-q"},
 			stdin: `{"metric_name":"speed","value":10,"note":"fast"}` + "\n",
 			code:  1,
-			want:  []string{"warning[json-string-dropped]", "speed                          1 metric(s)"},
+			want:  []string{"warning[json-string-dropped]", "speed                                1 metric(s)"},
 		},
 		{
 			name:  "datagrams, one per line",

@@ -73,7 +73,7 @@ func TestRunTutorialSenders(t *testing.T) {
 			name:    "example 1 JSON over UDP",
 			args:    []string{"udp://127.0.0.1:0", "--data-format", "json", "--json-name-key", "metric_name"},
 			example: "1",
-			want:    []string{"good_metric_name               3 metric(s)", "no findings"},
+			want:    []string{"good_metric_name                     3 metric(s)", "no findings"},
 		},
 		{
 			name:    "example 2 JSON lines over a unix socket",
