@@ -1,6 +1,7 @@
 package parse_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -40,4 +41,30 @@ func TestCleanRecordShortcutsKeepFindings(t *testing.T) {
 			require.Contains(t, rules, tt.rule)
 		})
 	}
+}
+
+// TestOverflowThatLandsNearNow: nanoseconds read with precision 1s wrap
+// around int64 and can land anywhere, even within the skew window; it is
+// still the wrong unit.
+func TestOverflowThatLandsNearNow(t *testing.T) {
+	cfg, err := setup.Load([]byte("[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n  influx_timestamp_precision = \"1s\"\n"), "test")
+	require.NoError(t, err)
+	in := cfg.Inputs[0]
+	// Find a nanosecond timestamp within a minute of now whose wrapped
+	// seconds*1e9 also lands within the hour.
+	now := time.Now()
+	var ts int64
+	for v := now.UnixNano() - int64(time.Minute); v < now.UnixNano(); v += 1000 {
+		if d := time.Unix(0, v*int64(time.Second)).Sub(now); d > -time.Hour && d < time.Hour {
+			ts = v
+			break
+		}
+	}
+	if ts == 0 {
+		t.Skip("no wrapped value near now in the minute before now (try again)")
+	}
+	p := parse.NewPipeline("udp://127.0.0.1:8094", false, nil, &parse.Stage{Format: in.DataFormat, Parser: in.Parser, Maker: in.Running})
+	data := fmt.Sprintf("cpu v=1 %d\n", ts)
+	res := p.Process(listener.Record{Listener: "udp://127.0.0.1:8094", Peer: "127.0.0.1:1", Seq: 1, Data: []byte(data), Size: len(data), Terminated: true, Received: now})
+	require.Contains(t, rulesOf(res), "timestamp-unit")
 }

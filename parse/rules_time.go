@@ -209,7 +209,11 @@ func within(t, now time.Time, d time.Duration) bool {
 // probableUnit reports the unit that puts a timestamp near now when the
 // unit Telegraf used puts it decades away.
 func probableUnit(st stamp, now time.Time) (time.Duration, bool) {
-	if st.unit == 0 || within(st.got, now, unitHorizon) {
+	// value*unit past int64 wraps around (influx/handler.go SetTimestamp
+	// multiplies unchecked) and can land anywhere, even near now: an
+	// overflow is always the wrong unit.
+	overflow := st.unit > time.Nanosecond && (st.value > math.MaxInt64/int64(st.unit) || st.value < math.MinInt64/int64(st.unit))
+	if st.unit == 0 || !overflow && within(st.got, now, unitHorizon) {
 		return 0, false
 	}
 	var found []time.Duration
@@ -262,10 +266,24 @@ func allNear(ctx *Context, now time.Time) bool {
 	return true
 }
 
+// readUnit is the unit Telegraf multiplies sent timestamps by, where that
+// multiplication can overflow and wrap to any date, even a near one.
+func readUnit(ctx *Context) time.Duration {
+	switch {
+	case isInflux(ctx.Format):
+		return influxPrecision(ctx.Stage)
+	case ctx.Format == "json":
+		if jp := jsonOptions(ctx.Stage); jp != nil && jp.TimeKey != "" {
+			return unitsByFormat[jp.TimeFormat]
+		}
+	}
+	return time.Nanosecond
+}
+
 func checkTimestampUnit(ctx *Context) {
 	now := receiveTime(ctx)
-	if allNear(ctx, now) {
-		return
+	if readUnit(ctx) <= time.Nanosecond && allNear(ctx, now) {
+		return // nothing can have wrapped around, and every time is near
 	}
 	var first *stamp
 	var want time.Duration
