@@ -36,6 +36,27 @@ type Handler interface {
 	Error(listenerURL string, err error)
 }
 
+// ErrSourceNotAllowed marks data refused by allowed_sources, which Telegraf
+// drops with at most a debug log line.
+var ErrSourceNotAllowed = errors.New("source not in allowed_sources")
+
+// blockedSourceLogger turns the debug line Telegraf's datagram listener logs
+// for a datagram from a source not in allowed_sources
+// (plugins/common/socket/datagram.go listenData) into an error fakegraf
+// reports: otherwise the datagram vanishes without a trace.
+type blockedSourceLogger struct {
+	telegraf.Logger
+	l *Listener
+}
+
+func (b blockedSourceLogger) Debugf(format string, args ...interface{}) {
+	if format == "Received message from blocked IP: %s" && len(args) == 1 {
+		b.l.onError(fmt.Errorf("%w: datagram from %v dropped", ErrSourceNotAllowed, args[0]))
+		return
+	}
+	b.Logger.Debugf(format, args...)
+}
+
 // Record is one unit handed to the parser: a datagram, or one token of a stream.
 type Record struct {
 	Listener string // URL of the listener, with the bound address
@@ -109,17 +130,17 @@ func IsStream(scheme string) bool {
 
 // Validate checks a config the way socket_listener's Init does, without binding.
 func Validate(cfg Config) error {
-	_, err := newSocket(cfg)
+	_, err := newSocket(cfg, logger(cfg.Log))
 	return err
 }
 
-func newSocket(cfg Config) (*socket.Socket, error) {
+func newSocket(cfg Config, log telegraf.Logger) (*socket.Socket, error) {
 	if err := checkSocketPath(cfg.Address); err != nil {
 		return nil, err
 	}
 	sc := cfg.Socket
 	sp := cfg.Split
-	sock, err := sc.NewSocket(cfg.Address, &sp, logger(cfg.Log))
+	sock, err := sc.NewSocket(cfg.Address, &sp, log)
 	if err != nil {
 		return nil, err
 	}
@@ -140,11 +161,12 @@ func newSocket(cfg Config) (*socket.Socket, error) {
 // Listen binds the socket described by cfg and starts handing records to h.
 // It returns once the socket is bound and ready.
 func Listen(cfg Config, h Handler) (*Listener, error) {
-	sock, err := newSocket(cfg)
+	l := &Listener{cfg: cfg, handler: h, scheme: Scheme(cfg.Address)}
+	sock, err := newSocket(cfg, blockedSourceLogger{Logger: logger(cfg.Log), l: l})
 	if err != nil {
 		return nil, err
 	}
-	l := &Listener{cfg: cfg, handler: h, sock: sock, scheme: Scheme(cfg.Address)}
+	l.sock = sock
 	l.stream = IsStream(l.scheme)
 	if l.stream {
 		sp := cfg.Split

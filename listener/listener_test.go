@@ -408,3 +408,39 @@ func TestUnixSocketPathInUse(t *testing.T) {
 	require.NoError(t, err)
 	l.Close()
 }
+
+func TestAllowedSources(t *testing.T) {
+	other := []net.IP{net.ParseIP("10.0.0.5")}
+	for _, scheme := range []string{"tcp", "udp"} {
+		t.Run(scheme+" from a source not listed", func(t *testing.T) {
+			l, s := start(t, listener.Config{Address: scheme + "://127.0.0.1:0", Socket: socket.Config{AllowedSources: other}})
+			c := dial(t, l)
+			defer c.Close()
+			_, err := c.Write([]byte("cpu v=1\n"))
+			require.NoError(t, err)
+			require.Eventually(t, func() bool { _, _, e := s.snapshot(); return len(e) == 1 }, 5*time.Second, 10*time.Millisecond)
+			recs, _, errs := s.snapshot()
+			require.Empty(t, recs, "Telegraf drops it")
+			require.ErrorIs(t, errs[0], listener.ErrSourceNotAllowed, "fakegraf says so")
+		})
+	}
+	t.Run("tcp from a listed source", func(t *testing.T) {
+		l, s := start(t, listener.Config{Address: "tcp://127.0.0.1:0", Socket: socket.Config{AllowedSources: []net.IP{net.ParseIP("127.0.0.1")}}})
+		c := dial(t, l)
+		_, err := c.Write([]byte("cpu v=1\n"))
+		require.NoError(t, err)
+		require.NoError(t, c.Close())
+		require.Eventually(t, func() bool { return s.closed() == 1 }, 5*time.Second, 10*time.Millisecond)
+		recs, _, errs := s.snapshot()
+		require.Len(t, recs, 1)
+		require.Empty(t, errs)
+	})
+	t.Run("unix has no IP to check", func(t *testing.T) {
+		l, s := start(t, listener.Config{Address: "unix://" + tempSock(t), Socket: socket.Config{AllowedSources: other}})
+		c := dial(t, l)
+		defer c.Close()
+		require.Eventually(t, func() bool { _, _, e := s.snapshot(); return len(e) == 1 }, 5*time.Second, 10*time.Millisecond)
+		_, _, errs := s.snapshot()
+		require.ErrorContains(t, errs[0], "(*net.UnixAddr) has no IP", "Telegraf's own error")
+	})
+}

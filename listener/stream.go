@@ -117,7 +117,9 @@ func (s *streamServer) serve() {
 				}
 				continue
 			} else if !allowed {
-				// Telegraf closes it without a word (stream.go listenData).
+				// Telegraf closes it without a word (stream.go listenData);
+				// fakegraf says so, since the sender's data is lost.
+				s.l.onError(fmt.Errorf("%w: connection from %s closed unread", ErrSourceNotAllowed, conn.RemoteAddr()))
 				if err := conn.Close(); err != nil {
 					s.l.onError(fmt.Errorf("closing connection from %q failed: %w", conn.RemoteAddr(), err))
 				}

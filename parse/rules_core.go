@@ -235,9 +235,10 @@ func countJSONValues(data []byte) (n, second int) {
 }
 
 const (
-	ruleLineTooLong   = "line-too-long"
-	ruleSocketError   = "socket-error"
-	ruleMaxConnection = "max-connections"
+	ruleSourceNotAllowed = "source-not-allowed"
+	ruleLineTooLong      = "line-too-long"
+	ruleSocketError      = "socket-error"
+	ruleMaxConnection    = "max-connections"
 )
 
 func init() {
@@ -263,6 +264,17 @@ func init() {
 		Good: "raise max_connections, or have senders share and reuse connections",
 	})
 	Register(&Rule{
+		ID:       ruleSourceNotAllowed,
+		Severity: Warning,
+		Title:    "data from a sender that allowed_sources does not list",
+		Doc: "With allowed_sources set, Telegraf closes a stream connection from any other address without " +
+			"reading it and drops such datagrams, logging at most a debug line " +
+			"(plugins/common/socket/stream.go listenData, datagram.go listenData). The sender sees its writes " +
+			"succeed. On unix sockets every connection is refused, because a unix peer has no IP address.",
+		Bad:  "allowed_sources = [\"10.0.0.5\"], and the sender runs on 10.0.0.6",
+		Good: "allowed_sources = [\"10.0.0.5\", \"10.0.0.6\"]",
+	})
+	Register(&Rule{
 		ID:       ruleSocketError,
 		Severity: Error,
 		Title:    "Telegraf's socket code reported an error",
@@ -286,6 +298,10 @@ func SocketDiagnostic(listenerURL string, err error) Diagnostic {
 	case strings.Contains(err.Error(), "too many connections"):
 		d.Rule = ruleMaxConnection
 		d.Fixes = []string{"raise max_connections, or reuse one connection per sender"}
+	case errors.Is(err, listener.ErrSourceNotAllowed):
+		d.Rule, d.Severity = ruleSourceNotAllowed, Warning
+		d.Message = err.Error() + ": Telegraf drops it without an error (a debug log line at most)"
+		d.Fixes = []string{"add the sender's address to allowed_sources, or remove allowed_sources to accept every sender"}
 	case errors.Is(err, listener.ErrPacketTruncated):
 		d.Rule = "datagram-truncated"
 		d.Message = err.Error() + ": Telegraf reads unixpacket as a stream and loses the cut-off bytes without a word"
