@@ -277,6 +277,17 @@ func senderCases() []pcase {
 		steps: []step{sendOn(0, "a v=1i "+ts0+"\n"), pause(200 * time.Millisecond), sendOn(1, "b v=2i "+ts1+"\n"), pause(200 * time.Millisecond), sendOn(0, "c v=3i "+ts2+"\n")}})
 	add(pcase{name: "stream/max_connections/unix", scheme: "unix", conf: listener("influx", `max_connections = 1`),
 		steps: []step{sendOn(0, "a v=1i "+ts0+"\n"), pause(200 * time.Millisecond), sendOn(1, "b v=2i "+ts1+"\n"), pause(200 * time.Millisecond), sendOn(0, "c v=3i "+ts2+"\n")}})
+	// allowed_sources: Telegraf drops data from other senders silently (a
+	// finding in fakegraf, outside the compared rules) and refuses every
+	// unix connection with an error.
+	for _, scheme := range []string{"tcp", "udp"} {
+		add(pcase{name: "allowed_sources-other-sender/" + scheme, scheme: scheme, conf: listener("influx", `allowed_sources = ["10.0.0.5"]`), silent: true,
+			steps: []step{send("a v=1i " + ts0 + "\n")}})
+		add(pcase{name: "allowed_sources-listed-sender/" + scheme, scheme: scheme, conf: listener("influx", `allowed_sources = ["127.0.0.1"]`),
+			steps: []step{send("a v=1i " + ts0 + "\n")}})
+	}
+	add(pcase{name: "allowed_sources/unix", scheme: "unix", conf: listener("influx", `allowed_sources = ["127.0.0.1"]`),
+		steps: []step{send("a v=1i " + ts0 + "\n")}})
 	add(pcase{name: "stream/read_timeout/tcp", scheme: "tcp", conf: listener("influx", `read_timeout = "200ms"`),
 		steps: []step{send("a v=1i " + ts0 + "\n"), pause(700 * time.Millisecond), send("b v=2i " + ts1 + "\n")}})
 	add(pcase{name: "stream/read_timeout-cuts-unterminated/tcp", scheme: "tcp", conf: listener("influx", `read_timeout = "200ms"`),
