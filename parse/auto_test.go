@@ -8,6 +8,7 @@ import (
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/serve"
 	"github.com/fakegraf/fakegraf/setup"
 )
 
@@ -15,11 +16,7 @@ func autoPipeline(t *testing.T, stream bool) *parse.Pipeline {
 	t.Helper()
 	cfg, err := setup.FromFlags(setup.Flags{Addresses: []string{"tcp://127.0.0.1:0"}, DataFormat: "auto", OmitHostname: true})
 	require.NoError(t, err)
-	var stages []*parse.Stage
-	for _, alt := range cfg.Inputs[0].Auto {
-		stages = append(stages, &parse.Stage{Format: alt.DataFormat, Parser: alt.Parser, Maker: alt.Running})
-	}
-	return parse.NewPipeline("tcp://127.0.0.1:8094", stream, nil, stages...)
+	return parse.NewPipeline("tcp://127.0.0.1:8094", stream, nil, serve.Stages(cfg.Inputs[0])...)
 }
 
 func rulesOf(res *parse.Result) []string {

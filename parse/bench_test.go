@@ -8,6 +8,7 @@ import (
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/serve"
 	"github.com/fakegraf/fakegraf/setup"
 )
 
@@ -27,8 +28,7 @@ func benchStage(b *testing.B, format, options string) *parse.Stage {
 	if err != nil {
 		b.Fatal(err)
 	}
-	in := cfg.Inputs[0]
-	return &parse.Stage{Format: in.DataFormat, Parser: in.Parser, Maker: in.Running, Precision: in.Precision}
+	return serve.Stages(cfg.Inputs[0])[0]
 }
 
 // BenchmarkParser is the floor: Telegraf's bare parser on the same record.

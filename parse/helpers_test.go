@@ -11,6 +11,7 @@ import (
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/serve"
 	"github.com/fakegraf/fakegraf/setup"
 )
 
@@ -48,9 +49,8 @@ func load(t testing.TB, c conf) *setup.Input {
 	return cfg.Inputs[0]
 }
 
-func stage(in *setup.Input) *parse.Stage {
-	return &parse.Stage{Format: in.DataFormat, Parser: in.Parser, Maker: in.Running, Precision: in.Precision}
-}
+// stage is the stage serve builds for an input.
+func stage(in *setup.Input) *parse.Stage { return serve.Stages(in)[0] }
 
 // newPipeline returns the pipeline fakegraf would run for c.
 func newPipeline(t testing.TB, c conf, stream bool) *parse.Pipeline {

@@ -24,6 +24,10 @@ type Stage struct {
 	Parser    telegraf.Parser // Telegraf's parser, as config.addParser built it
 	Maker     MetricMaker     // the input's RunningInput
 	Precision time.Duration   // the input's precision; 0 means no rounding
+	// ScanLimit is the longest stream record Telegraf's scanner holds:
+	// max(64 KiB, read_buffer_size) (plugins/common/socket/stream.go read).
+	// 0 when unknown.
+	ScanLimit int
 	// Options are the parser options that rules need to read
 	// (json_name_key, tag_keys, ...), keyed by their TOML names.
 	Options map[string]interface{}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/serve"
 	"github.com/fakegraf/fakegraf/setup"
 )
 
@@ -31,8 +32,7 @@ func TestCleanRecordShortcutsKeepFindings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := setup.Load([]byte("[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n  data_format = \"json\"\n  "+tt.options+"\n"), "test")
 			require.NoError(t, err)
-			in := cfg.Inputs[0]
-			p := parse.NewPipeline("udp://127.0.0.1:8094", false, nil, &parse.Stage{Format: in.DataFormat, Parser: in.Parser, Maker: in.Running})
+			p := parse.NewPipeline("udp://127.0.0.1:8094", false, nil, serve.Stages(cfg.Inputs[0])...)
 			res := p.Process(listener.Record{Listener: "udp://127.0.0.1:8094", Peer: "127.0.0.1:1", Seq: 1, Data: []byte(tt.record), Size: len(tt.record), Terminated: true, Received: time.Now()})
 			var rules []string
 			for _, d := range res.Diagnostics {
@@ -49,7 +49,6 @@ func TestCleanRecordShortcutsKeepFindings(t *testing.T) {
 func TestOverflowThatLandsNearNow(t *testing.T) {
 	cfg, err := setup.Load([]byte("[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n  influx_timestamp_precision = \"1s\"\n"), "test")
 	require.NoError(t, err)
-	in := cfg.Inputs[0]
 	// Find a nanosecond timestamp within a minute of now whose wrapped
 	// seconds*1e9 also lands within the hour.
 	now := time.Now()
@@ -63,7 +62,7 @@ func TestOverflowThatLandsNearNow(t *testing.T) {
 	if ts == 0 {
 		t.Skip("no wrapped value near now in the minute before now (try again)")
 	}
-	p := parse.NewPipeline("udp://127.0.0.1:8094", false, nil, &parse.Stage{Format: in.DataFormat, Parser: in.Parser, Maker: in.Running})
+	p := parse.NewPipeline("udp://127.0.0.1:8094", false, nil, serve.Stages(cfg.Inputs[0])...)
 	data := fmt.Sprintf("cpu v=1 %d\n", ts)
 	res := p.Process(listener.Record{Listener: "udp://127.0.0.1:8094", Peer: "127.0.0.1:1", Seq: 1, Data: []byte(data), Size: len(data), Terminated: true, Received: now})
 	require.Contains(t, rulesOf(res), "timestamp-unit")

@@ -252,6 +252,19 @@ func init() {
 			"so the sender sees \"connection reset by peer\" and every later record on that connection is lost.",
 		Bad:  "one JSON document of 100 000 bytes on a line, read_buffer_size unset",
 		Good: "read_buffer_size = \"1MiB\"   # in [[inputs.socket_listener]], or send smaller records",
+		Check: func(ctx *Context) {
+			// The error itself comes from the socket (SocketDiagnostic);
+			// here a record within 20 % of the limit gets a warning while
+			// it still fits.
+			limit := ctx.Stage.ScanLimit
+			if !ctx.Record.Stream || limit <= 0 || ctx.Record.Size*5 < limit*4 {
+				return
+			}
+			ctx.ReportAs(Warning, fmt.Sprintf("the record is %d bytes, %d%% of the %d bytes Telegraf's scanner holds: a little longer and Telegraf resets the connection and loses the rest of it",
+				ctx.Record.Size, ctx.Record.Size*100/limit, limit),
+				OffsetPosition(ctx.Record.Data, len(ctx.Record.Data)),
+				fmt.Sprintf("set read_buffer_size above the longest record you will send (e.g. read_buffer_size = \"%dKiB\"), or send shorter records", 2*limit/1024))
+		},
 	})
 	Register(&Rule{
 		ID:       ruleMaxConnection,

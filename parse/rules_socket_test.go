@@ -76,8 +76,8 @@ func sockPath(t *testing.T) string {
 	return filepath.Join(dir, "telegraf.sock")
 }
 
-// serve binds what c describes and returns its address and the processor.
-func serve(t *testing.T, c conf) (net.Addr, *processor) {
+// bind binds what c describes and returns its address and the processor.
+func bind(t *testing.T, c conf) (net.Addr, *processor) {
 	t.Helper()
 	in := load(t, c)
 	h := &processor{}
@@ -173,7 +173,7 @@ func tutorialCases(t *testing.T) []tutorialCase {
 func TestTutorialOverSockets(t *testing.T) {
 	for _, tc := range tutorialCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
-			addr, h := serve(t, tc.conf)
+			addr, h := bind(t, tc.conf)
 			sendOn(t, addr, tc.payloads...)
 			require.Eventually(t, func() bool { n, _ := h.count(); return n >= tc.records }, 5*time.Second, 10*time.Millisecond)
 			if strings.HasPrefix(addr.Network(), "unix") || addr.Network() == "tcp" {
@@ -208,7 +208,7 @@ func TestConnectionChurnOverTCP(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			addr, h := serve(t, conf{addr: "tcp://127.0.0.1:0", format: "influx"})
+			addr, h := bind(t, conf{addr: "tcp://127.0.0.1:0", format: "influx"})
 			if tc.conns == 0 {
 				sendOn(t, addr, strings.Repeat("cpu v=1\n", 6))
 			}
@@ -241,7 +241,7 @@ func TestLineTooLongOverTCP(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			addr, h := serve(t, conf{addr: "tcp://127.0.0.1:0", format: "influx", options: tc.options})
+			addr, h := bind(t, conf{addr: "tcp://127.0.0.1:0", format: "influx", options: tc.options})
 			c := dialAddr(t, addr)
 			// Telegraf resets the connection with data unread, so the write
 			// may fail; what matters is what the listener saw.
@@ -270,7 +270,7 @@ func TestDatagramTruncatedOverUnixgram(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			addr, h := serve(t, conf{addr: "unixgram://" + sockPath(t), format: "influx", options: []string{`read_buffer_size = "1KiB"`}})
+			addr, h := bind(t, conf{addr: "unixgram://" + sockPath(t), format: "influx", options: []string{`read_buffer_size = "1KiB"`}})
 			line := "cpu s=\"" + strings.Repeat("x", tc.size-9) + "\"\n"
 			sendOn(t, addr, line)
 			require.Eventually(t, func() bool { n, _ := h.count(); return n == 1 }, 5*time.Second, 10*time.Millisecond)
@@ -300,7 +300,7 @@ func TestDatagramOverMTU(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			addr, h := serve(t, conf{addr: "udp://" + ip + ":0", format: "influx"})
+			addr, h := bind(t, conf{addr: "udp://" + ip + ":0", format: "influx"})
 			src, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(ip)})
 			require.NoError(t, err)
 			defer src.Close()

@@ -50,6 +50,12 @@ func ruleCases() []ruleCase {
 		{"forbidden-char/near miss: safe names, spaces inside a string field", influxUDP, []rec{{data: "my_metric.name-1,host=web-1 msg=\"a b, c=d\",v=1\n"}}, nil},
 		{"forbidden-char/near miss: quoted wavefront tag value", wavefrontUDP, []rec{{data: "a.b 10 " + nowS() + " source=localhost format=\"wavefront\"\n"}}, nil},
 
+		// line-too-long: the error comes from the socket (rules_socket_test.go);
+		// a record near the scanner's limit gets a warning while it fits.
+		{"line-too-long/a record at 92% of the 64 KiB limit", influxTCP, []rec{{stream: true, data: "cpu s=\"" + strings.Repeat("x", 60000) + "\"∑"}}, []want{{"line-too-long", w, 1}}},
+		{"line-too-long/near miss: 61% of the limit", influxTCP, []rec{{stream: true, data: "cpu s=\"" + strings.Repeat("x", 40000) + "\""}}, nil},
+		{"line-too-long/near miss: read_buffer_size raises the limit", with(influxTCP, `read_buffer_size = "1MiB"`), []rec{{stream: true, data: "cpu s=\"" + strings.Repeat("x", 60000) + "\""}}, nil},
+
 		// timestamp-unit
 		{"timestamp-unit/influx milliseconds", influxUDP, []rec{{data: "good_metric_name,format=influxline value1=10 ∑" + nowMS() + "\n"}}, []want{{"timestamp-unit", e, 1}}},
 		{"timestamp-unit/influx seconds", influxUDP, []rec{{data: "cpu v=1 ∑" + nowS() + "\n"}}, []want{{"timestamp-unit", e, 1}}},

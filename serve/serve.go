@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"sync"
@@ -163,7 +164,8 @@ func Stages(in *setup.Input) []*parse.Stage {
 	}
 	out := make([]*parse.Stage, 0, len(list))
 	for _, alt := range list {
-		out = append(out, &parse.Stage{Format: alt.DataFormat, Parser: alt.Parser, Maker: alt.Running, Precision: alt.Precision})
+		out = append(out, &parse.Stage{Format: alt.DataFormat, Parser: alt.Parser, Maker: alt.Running, Precision: alt.Precision,
+			ScanLimit: max(bufio.MaxScanTokenSize, int(alt.Listen.Socket.ReadBufferSize))})
 	}
 	return out
 }
