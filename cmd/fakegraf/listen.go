@@ -221,7 +221,24 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 		}
 		f.Addresses = append(f.Addresses, bound)
 	}
-	return setup.FromFlags(f)
+	cfg, err := setup.FromFlags(f)
+	if err != nil {
+		// Telegraf's message names a line of the config the flags make.
+		format := f.DataFormat
+		if format == "auto" {
+			format = setup.AutoFormats[0]
+		}
+		return nil, fmt.Errorf("%w\nthe flags make this telegraf.conf:\n%s", err, indentLines(f.TOML(format)))
+	}
+	return cfg, nil
+}
+
+func indentLines(s string) string {
+	var b strings.Builder
+	for i, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		fmt.Fprintf(&b, "  %2d  %s\n", i+1, line)
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 type stopRule struct {
