@@ -31,6 +31,10 @@ import (
 // messages through whole, none of which socket_listener does (the parity
 // suite found all three). Binding options are validated by Telegraf's
 // socket.Config.NewSocket before this runs.
+//
+// The code follows github.com/influxdata/telegraf v1.37.2
+// (plugins/common/socket/stream.go and internal/content_coding.go),
+// Copyright (c) 2015-2025 InfluxData Inc., MIT License.
 type streamServer struct {
 	l        *Listener
 	listener net.Listener
