@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net"
 	"sort"
 	"sync"
 
@@ -70,13 +71,18 @@ func (j *JUnit) getCase(class, name string) *junitCase {
 }
 
 // senderName names the sender of a record: its connection on stream
-// sockets, its address on datagram sockets.
+// sockets, its host on datagram sockets (senders that open a socket per
+// datagram, as the tutorial's Example 1 does, use a new port each time).
 func senderName(src parse.Source) string {
 	if src.Conn > 0 {
 		return fmt.Sprintf("conn %d from %s", src.Conn, src.Peer)
 	}
 	if src.Peer != "" {
-		return "sender " + src.Peer
+		host := src.Peer
+		if h, _, err := net.SplitHostPort(src.Peer); err == nil {
+			host = h
+		}
+		return "sender " + host
 	}
 	return "listener"
 }

@@ -37,6 +37,13 @@ type Summary struct {
 	WorstLabel string             `json:"worst,omitempty"`
 }
 
+// maxMeasurements bounds the per-measurement counts of one listener; the
+// rest are counted together under otherMeasurements.
+const (
+	maxMeasurements   = 10000
+	otherMeasurements = "(other measurements)"
+)
+
 // Collector adds up what happens, for the summary and the exit code.
 type Collector struct {
 	mu        sync.Mutex
@@ -86,7 +93,11 @@ func (c *Collector) Result(r *parse.Result) {
 	ls.Metrics += len(r.Metrics)
 	c.metrics += len(r.Metrics)
 	for _, m := range r.Metrics {
-		ls.ByMeasurement[m.Name()]++
+		name := m.Name()
+		if _, seen := ls.ByMeasurement[name]; !seen && len(ls.ByMeasurement) >= maxMeasurements {
+			name = otherMeasurements // bounded however many names a sender invents
+		}
+		ls.ByMeasurement[name]++
 	}
 	for _, d := range r.Diagnostics {
 		ls.Findings[d.Rule+"\x00"+d.Severity.String()]++
