@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -652,13 +651,4 @@ func writeFile(t *testing.T, path, text string) {
 
 func fakegrafArgs(conf, out string) []string {
 	return []string{"listen", "--config", conf, "--metrics-out", out, "--output", "json", "-q", "--fail-on", "never"}
-}
-
-func mustAbs(t *testing.T, p string) string {
-	t.Helper()
-	a, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
 }

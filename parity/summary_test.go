@@ -4,7 +4,6 @@ package parity
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -125,13 +124,4 @@ func summaryText(elapsed time.Duration) string {
 // test binary itself, so the table shows whether the suite passes or not.
 func printSummary(elapsed time.Duration, code int) {
 	fmt.Print(summaryText(elapsed))
-}
-
-func verbose() bool {
-	for _, a := range os.Args[1:] {
-		if a == "-test.v" || a == "-test.v=true" || a == "-test.v=test2json" {
-			return true
-		}
-	}
-	return false
 }

@@ -156,7 +156,7 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 }
 
 // ErrParserPanic marks a record on which Telegraf's parser panicked.
-var ErrParserPanic = errors.New("Telegraf's parser panicked on this record")
+var ErrParserPanic = errors.New("the parser panicked on this record (a bug in Telegraf's parser)")
 
 // parseRecovering calls the parser and turns a panic into an error. Some
 // inputs crash Telegraf's own parsers (the influx parser on a name that ends
