@@ -260,3 +260,49 @@ func TestUnixPathThatIsARegularFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "keep me", string(b))
 }
+
+// TestShutdownUnderLoad closes the server while senders are still writing:
+// everything fakegraf read is in the report, as a record or as bytes
+// pending at the close, and nothing hangs.
+func TestShutdownUnderLoad(t *testing.T) {
+	for _, scheme := range []string{"tcp", "udp"} {
+		t.Run(scheme, func(t *testing.T) {
+			srv, sink, url := startServer(t, fmt.Sprintf("  service_address = \"%s://127.0.0.1:0\"", scheme))
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for w := 0; w < 4; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c, err := net.Dial(scheme, hostPort(url))
+					if err != nil {
+						return
+					}
+					defer c.Close()
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						if _, err := fmt.Fprintf(c, "load,w=%d v=%di\n", w, i); err != nil {
+							return // closed under us: expected
+						}
+					}
+				}()
+			}
+			require.Eventually(t, func() bool { return sink.Summary().Listeners[0].Records >= 2000 }, 10*time.Second, 10*time.Millisecond)
+			done := make(chan struct{})
+			go func() { srv.Close(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Close hung under load")
+			}
+			close(stop)
+			wg.Wait()
+			ls := requireAccounted(t, sink)
+			require.Equal(t, ls.Records, ls.Metrics+ls.Rejected, "every record read is in the report")
+		})
+	}
+}
