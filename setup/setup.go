@@ -7,12 +7,14 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/models"
 	"github.com/influxdata/telegraf/plugins/aggregators"
+	"github.com/influxdata/telegraf/plugins/parsers"
 	"github.com/influxdata/telegraf/plugins/processors"
 	"github.com/influxdata/toml"
 	"github.com/influxdata/toml/ast"
@@ -54,6 +56,9 @@ type Input struct {
 type Config struct {
 	Inputs  []*Input
 	Ignored []string // other sections, which fakegraf does not run
+	// Skipped are socket_listeners whose data_format fakegraf does not
+	// carry; the others are served.
+	Skipped []string
 }
 
 // ErrNoListener means the config has no [[inputs.socket_listener]].
@@ -71,7 +76,7 @@ func LoadFile(path string) (*Config, error) {
 // Load loads telegraf.conf text with Telegraf's own config package, so option
 // names, defaults, env-var substitution and typo messages are Telegraf's.
 func Load(data []byte, source string) (*Config, error) {
-	ignored, err := prepass(data)
+	ignored, unsupported, err := prepass(data)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +98,10 @@ func Load(data []byte, source string) (*Config, error) {
 		if ri.Config.Alias != "" {
 			name += "::" + ri.Config.Alias
 		}
+		if u, ok := unsupported[sl.DataFormat()]; ok {
+			out.Skipped = append(out.Skipped, fmt.Sprintf("%s on %s: %s", name, sl.ServiceAddress, u))
+			continue
+		}
 		if err := ri.Init(); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -111,6 +120,9 @@ func Load(data []byte, source string) (*Config, error) {
 		out.Inputs = append(out.Inputs, in)
 	}
 	if len(out.Inputs) == 0 {
+		for _, u := range unsupported {
+			return nil, errors.New(u) // none left to serve
+		}
 		return nil, ErrNoListener
 	}
 	return out, nil
@@ -119,14 +131,17 @@ func Load(data []byte, source string) (*Config, error) {
 // prepass reads the TOML once before Telegraf does: it lists the sections
 // fakegraf will not run, registers a stub for every processor and aggregator
 // (they have no filter in config.go, so an unknown one would fail the load),
-// and refuses data formats fakegraf does not carry with a clearer message than
-// Telegraf's "undefined but requested parser".
-func prepass(data []byte) ([]string, error) {
+// and finds the socket_listeners whose data_format fakegraf does not carry:
+// a stub parser lets the config load, and Load skips them with a clearer
+// message than Telegraf's "undefined but requested parser". It returns those
+// messages by data format.
+func prepass(data []byte) ([]string, map[string]string, error) {
 	tbl, err := toml.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("error parsing data: %w", err)
+		return nil, nil, fmt.Errorf("error parsing data: %w", err)
 	}
 	var ignored []string
+	unsupported := map[string]string{}
 	for section, v := range tbl.Fields {
 		sub, ok := v.(*ast.Table)
 		if !ok {
@@ -148,19 +163,17 @@ func prepass(data []byte) ([]string, error) {
 				registerStubAggregator(name)
 			}
 			if section == "inputs" && name == "socket_listener" {
-				if err := checkFormats(pv); err != nil {
-					return nil, err
-				}
+				findUnsupported(pv, unsupported)
 				continue
 			}
 			ignored = append(ignored, section+"."+name)
 		}
 	}
 	sort.Strings(ignored)
-	return ignored, nil
+	return ignored, unsupported, nil
 }
 
-func checkFormats(v interface{}) error {
+func findUnsupported(v interface{}, unsupported map[string]string) {
 	var tables []*ast.Table
 	switch t := v.(type) {
 	case *ast.Table:
@@ -186,11 +199,13 @@ func checkFormats(v interface{}) error {
 			}
 		}
 		if !slices.Contains(Formats, format) {
-			return fmt.Errorf("line %d: fakegraf does not support data_format %q; it carries %s",
-				kv.Line, format, strings.Join(Formats, ", "))
+			if _, seen := unsupported[format]; !seen {
+				unsupported[format] = fmt.Sprintf("line %d: fakegraf does not support data_format %q; it carries %s",
+					kv.Line, format, strings.Join(Formats, ", "))
+			}
+			registerStubParser(format)
 		}
 	}
-	return nil
 }
 
 // stubPlugin accepts any options, so that a user's processors and aggregators
@@ -209,7 +224,32 @@ type stubAggregator struct{ stubPlugin }
 
 func (*stubAggregator) Add(telegraf.Metric) {}
 
+// stubParser stands for a parser fakegraf does not carry, so that a config
+// using it loads; Load skips its socket_listener.
+type stubParser struct{ stubPlugin }
+
+func (*stubParser) Parse([]byte) ([]telegraf.Metric, error)   { return nil, errNotCarried }
+func (*stubParser) ParseLine(string) (telegraf.Metric, error) { return nil, errNotCarried }
+func (*stubParser) SetDefaultTags(map[string]string)          {}
+
+var errNotCarried = errors.New("fakegraf does not carry this data_format")
+
+func registerStubParser(format string) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, ok := parsers.Parsers[format]; ok {
+		return
+	}
+	parsers.Add(format, func(string) telegraf.Parser { return &stubParser{} })
+}
+
+// registryMu guards Telegraf's plugin registries, which fakegraf adds stubs
+// to while loading (tests load configs in parallel).
+var registryMu sync.Mutex
+
 func registerStubProcessor(name string) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
 	if _, ok := processors.Processors[name]; ok {
 		return
 	}
@@ -217,6 +257,8 @@ func registerStubProcessor(name string) {
 }
 
 func registerStubAggregator(name string) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
 	if _, ok := aggregators.Aggregators[name]; ok {
 		return
 	}

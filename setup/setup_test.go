@@ -209,3 +209,20 @@ func TestLoadFileMissing(t *testing.T) {
 	_, err := setup.LoadFile("/nonexistent/telegraf.conf")
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
+
+func TestListenersWithFormatsFakegrafDoesNotCarryAreSkipped(t *testing.T) {
+	cfg, err := setup.Load([]byte(`
+[[inputs.socket_listener]]
+  service_address = "udp://127.0.0.1:0"
+  data_format = "graphite"
+  templates = ["measurement.field"]
+
+[[inputs.socket_listener]]
+  service_address = "tcp://127.0.0.1:0"
+  data_format = "json"
+`), "telegraf.conf")
+	require.NoError(t, err)
+	require.Len(t, cfg.Inputs, 1)
+	require.Equal(t, "json", cfg.Inputs[0].DataFormat)
+	require.Equal(t, []string{`inputs.socket_listener on udp://127.0.0.1:0: line 4: fakegraf does not support data_format "graphite"; it carries influx, influx_upstream, json, value, wavefront`}, cfg.Skipped)
+}

@@ -204,6 +204,9 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 		if len(cfg.Ignored) > 0 {
 			fmt.Fprintf(stderr, "fakegraf: ignoring %s: fakegraf serves only [[inputs.socket_listener]]\n", strings.Join(cfg.Ignored, ", "))
 		}
+		for _, skipped := range cfg.Skipped {
+			fmt.Fprintf(stderr, "fakegraf: skipping %s\n", skipped)
+		}
 		return cfg, nil
 	}
 	if len(addresses) == 0 {
