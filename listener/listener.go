@@ -191,7 +191,7 @@ func Listen(cfg Config, h Handler) (*Listener, error) {
 		sock.Close()
 		return nil, errors.New("fakegraf does not serve vsock sockets")
 	}
-	l.url = l.scheme + "://" + addrString(l.scheme, sock.Address())
+	l.url = l.scheme + "://" + sock.Address().String() // unixgram: the path, so unixgram:///tmp/x.sock
 	l.bufSize = 64 * 1024
 	if strings.HasPrefix(l.scheme, "unixgram") && cfg.Socket.ReadBufferSize > 0 {
 		l.bufSize = int(cfg.Socket.ReadBufferSize)
@@ -225,13 +225,6 @@ func checkSocketPath(address string) error {
 		return fmt.Errorf("listen %s %s: %w (another program, perhaps a real Telegraf, is listening on it: stop it or choose another path)", network, u.Path, syscall.EADDRINUSE)
 	}
 	return nil
-}
-
-func addrString(scheme string, a net.Addr) string {
-	if strings.HasPrefix(scheme, "unix") {
-		return a.String() // the path: unix:///tmp/x.sock
-	}
-	return a.String()
 }
 
 // URL is the listener's address as scheme://host:port (with the real port
