@@ -1,7 +1,8 @@
 package report
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/fakegraf/fakegraf/listener"
@@ -146,7 +147,7 @@ func (c *Collector) Summary() *Summary {
 	for _, url := range c.order {
 		src := c.listeners[url]
 		ls := *src
-		ls.ByMeasurement = copyMap(src.ByMeasurement)
+		ls.ByMeasurement = maps.Clone(src.ByMeasurement)
 		ls.Findings = map[string]int{}
 		for key, n := range src.Findings {
 			rule, sevName := splitKey(key)
@@ -185,19 +186,5 @@ func splitKey(k string) (string, string) {
 	return k, ""
 }
 
-func copyMap(m map[string]int) map[string]int {
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
 
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys(m map[string]int) []string { return slices.Sorted(maps.Keys(m)) }

@@ -47,7 +47,7 @@ func (s *setFlag) Set(v string) error {
 	return nil
 }
 
-// listenOptions are the flags of listen (and of run and check, later).
+// listenOptions are the flags listen, run and check share.
 type listenOptions struct {
 	config       string
 	dataFormat   string
