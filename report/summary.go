@@ -186,5 +186,4 @@ func splitKey(k string) (string, string) {
 	return k, ""
 }
 
-
 func sortedKeys(m map[string]int) []string { return slices.Sorted(maps.Keys(m)) }
