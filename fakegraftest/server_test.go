@@ -76,3 +76,28 @@ func TestStartErrors(t *testing.T) {
 	_, err = fakegraftest.Start("udp", fakegraftest.Option("json_name_key", `"x"`))
 	require.ErrorContains(t, err, `["json_name_key"], but they were not used`)
 }
+
+// TestParallelServers: tests that use the helper may run in parallel.
+func TestParallelServers(t *testing.T) {
+	for i := 0; i < 8; i++ {
+		t.Run(fmt.Sprintf("server %d", i), func(t *testing.T) {
+			t.Parallel()
+			network := []string{"udp", "tcp", "unix", "unixgram"}[i%4]
+			srv := fakegraftest.NewServer(t, network, fakegraftest.DataFormat("json"), fakegraftest.Option("json_name_key", `"n"`))
+			var conn net.Conn
+			var err error
+			if network == "unixgram" {
+				conn, err = net.DialUnix("unixgram", nil, &net.UnixAddr{Name: srv.Addr(), Net: "unixgram"})
+			} else {
+				conn, err = net.Dial(srv.Network(), srv.Addr())
+			}
+			require.NoError(t, err)
+			defer conn.Close()
+			_, err = fmt.Fprintf(conn, `{"n":"m%d","v":%d}`+"\n", i, i)
+			require.NoError(t, err)
+			ms := srv.WaitForMetrics(t, 1, 5*time.Second)
+			require.Equal(t, fmt.Sprintf("m%d", i), ms[0].Name())
+			srv.RequireNoFindings(t)
+		})
+	}
+}
