@@ -2,6 +2,7 @@ package fakegraftest
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -140,6 +141,17 @@ func (s *Server) Addr() string {
 		return u.Path
 	}
 	return u.Host
+}
+
+// Dial connects to the server the way a sender would: a stream
+// connection, or a connected datagram socket on udp and unixgram.
+func (s *Server) Dial() (net.Conn, error) {
+	if s.Network() == "unixgram" {
+		// A unixgram client needs an address of its own to be dialled from;
+		// nil lets the kernel pick an unnamed one.
+		return net.DialUnix("unixgram", nil, &net.UnixAddr{Name: s.Addr(), Net: "unixgram"})
+	}
+	return net.Dial(s.Network(), s.Addr())
 }
 
 // Close stops the server once every record that arrived has been processed,

@@ -17,13 +17,7 @@ func TestEverySocketKind(t *testing.T) {
 	for _, network := range []string{"udp", "udp4", "tcp", "tcp4", "unix", "unixpacket", "unixgram"} {
 		t.Run(network, func(t *testing.T) {
 			srv := fakegraftest.NewServer(t, network)
-			var conn net.Conn
-			var err error
-			if network == "unixgram" {
-				conn, err = net.DialUnix("unixgram", nil, &net.UnixAddr{Name: srv.Addr(), Net: "unixgram"})
-			} else {
-				conn, err = net.Dial(srv.Network(), srv.Addr())
-			}
+			conn, err := srv.Dial()
 			require.NoError(t, err)
 			defer conn.Close()
 			now := time.Now().UnixNano()
@@ -84,13 +78,7 @@ func TestParallelServers(t *testing.T) {
 			t.Parallel()
 			network := []string{"udp", "tcp", "unix", "unixgram"}[i%4]
 			srv := fakegraftest.NewServer(t, network, fakegraftest.DataFormat("json"), fakegraftest.Option("json_name_key", `"n"`))
-			var conn net.Conn
-			var err error
-			if network == "unixgram" {
-				conn, err = net.DialUnix("unixgram", nil, &net.UnixAddr{Name: srv.Addr(), Net: "unixgram"})
-			} else {
-				conn, err = net.Dial(srv.Network(), srv.Addr())
-			}
+			conn, err := srv.Dial()
 			require.NoError(t, err)
 			defer conn.Close()
 			_, err = fmt.Fprintf(conn, `{"n":"m%d","v":%d}`+"\n", i, i)

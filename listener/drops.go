@@ -18,8 +18,14 @@ func (l *Listener) KernelDrops() (drops uint64, ok bool) {
 	if !isUDP {
 		return 0, false
 	}
+	return UDPDrops(ua.Port)
+}
+
+// UDPDrops sums the kernel's drop counters of the UDP sockets bound to port,
+// IPv4 and IPv6 (Linux). bench/loopback reads Telegraf's socket with it.
+func UDPDrops(port int) (drops uint64, ok bool) {
 	for _, file := range []string{"/proc/net/udp", "/proc/net/udp6"} {
-		n, found := procUDPDrops(file, ua.Port)
+		n, found := procUDPDrops(file, port)
 		if found {
 			drops += n
 			ok = true

@@ -23,6 +23,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/fakegraf/fakegraf/listener"
 )
 
 type benchCase struct {
@@ -332,30 +334,17 @@ func procCPU(pid int) (time.Duration, error) {
 }
 
 // procUDPDrops reads the kernel's drop counter of the UDP socket bound to
-// the port in url (/proc/net/udp and udp6, the drops column).
+// the port in url.
 func procUDPDrops(url string) int {
-	_, port, _ := strings.Cut(url[strings.LastIndex(url, ":"):], ":")
-	p, err := strconv.Atoi(port)
+	port, err := strconv.Atoi(url[strings.LastIndex(url, ":")+1:])
 	if err != nil {
 		return -1
 	}
-	want := fmt.Sprintf("%04X", p)
-	total := 0
-	for _, file := range []string{"/proc/net/udp", "/proc/net/udp6"} {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(b), "\n")[1:] {
-			f := strings.Fields(line)
-			if len(f) < 13 || !strings.HasSuffix(f[1], ":"+want) {
-				continue
-			}
-			n, _ := strconv.Atoi(f[12])
-			total += n
-		}
+	n, ok := listener.UDPDrops(port)
+	if !ok {
+		return -1
 	}
-	return total
+	return int(n)
 }
 
 func numCPU() int {
