@@ -311,14 +311,16 @@ func (s *splitTracker) split(data []byte, atEOF bool) (int, []byte, error) {
 }
 
 type countingReader struct {
-	r io.Reader
-	n atomic.Int64
+	r    io.Reader
+	n    atomic.Int64
+	last time.Time // when the last bytes arrived: the records in them were received then
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if n > 0 {
 		c.n.Add(int64(n))
+		c.last = time.Now()
 	}
 	return n, err
 }
@@ -382,7 +384,7 @@ func ReadStream(r io.Reader, o StreamOptions, emit func(Record)) ConnEvent {
 			Size:       int(size),
 			Stream:     true,
 			Terminated: st.terminated,
-			Received:   time.Now(),
+			Received:   cr.last,
 		})
 	}
 	ev := ConnEvent{Listener: o.Listener, Peer: o.Peer, Conn: o.Conn, Time: time.Now(), Records: records, Reason: "closed"}

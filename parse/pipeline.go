@@ -21,7 +21,7 @@ type MetricMaker interface {
 // builds it for one [[inputs.socket_listener]].
 type Stage struct {
 	Format    string          // data_format
-	Parser    telegraf.Parser // Telegraf's parser, as config.addParser built it
+	Parser    telegraf.Parser // Telegraf's parser, as config.addParser built it (RunningParser or bare)
 	Maker     MetricMaker     // the input's RunningInput
 	Precision time.Duration   // the input's precision; 0 means no rounding
 	// ScanLimit is the longest stream record Telegraf's scanner holds:

@@ -141,7 +141,7 @@ func checkBadEncoding(ctx *Context) {
 	switch {
 	case len(data) == 0:
 		return
-	case looksUTF16(data):
+	case (data[0] == 0xff || data[0] == 0xfe || bytes.IndexByte(data, 0) >= 0) && looksUTF16(data): // UTF-16 has a BOM or NULs
 		ctx.Report("the record is UTF-16 text: Telegraf's parsers read UTF-8 and reject it", Position{Offset: 0, Line: 1, Column: 1},
 			`encode the text as UTF-8 (Python: s.encode("utf-8"), not "utf-16")`)
 		return
@@ -173,6 +173,9 @@ func checkBadEncoding(ctx *Context) {
 			fixes = append(fixes, fmt.Sprintf(`or, if every record ends in NUL instead of "\n", set splitting_strategy = "null" in %s`, section(ctx)))
 		}
 		ctx.Report(fmt.Sprintf("a NUL byte at offset %d: it ends up inside a name or value, or fails the parse", i), OffsetPosition(data, i), fixes...)
+		return
+	}
+	if utf8.Valid(data) {
 		return
 	}
 	for i := 0; i < len(data); {
@@ -395,15 +398,19 @@ func valueType(v interface{}) string {
 	return fmt.Sprintf("%T", v)
 }
 
+// fieldKey is a field of a measurement. A struct, not name+"\x00"+key: the
+// lookup then costs no allocation.
+type fieldKey struct{ measurement, field string }
+
 func checkFieldTypeConflict(ctx *Context) {
 	if len(ctx.Metrics) == 0 {
 		return
 	}
-	types := ctx.State.Get(ruleFieldTypeConflict, func() interface{} { return newLRU[firstType](fieldTypesCap) }).(*lru[firstType])
-	var reported map[string]bool
+	types := ctx.State.Get(ruleFieldTypeConflict, func() interface{} { return newLRU[fieldKey, firstType](fieldTypesCap) }).(*lru[fieldKey, firstType])
+	var reported map[fieldKey]bool
 	for i, m := range ctx.Metrics {
 		for _, f := range m.FieldList() {
-			key := m.Name() + "\x00" + f.Key
+			key := fieldKey{m.Name(), f.Key}
 			t := valueType(f.Value)
 			first, ok := types.Get(key)
 			if !ok {
@@ -414,7 +421,7 @@ func checkFieldTypeConflict(ctx *Context) {
 				continue
 			}
 			if reported == nil {
-				reported = map[string]bool{}
+				reported = map[fieldKey]bool{}
 			}
 			reported[key] = true
 			where := fmt.Sprintf("record #%d", first.seq)

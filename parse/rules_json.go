@@ -317,7 +317,7 @@ func checkJSONMultiline(ctx *Context) {
 	if !rec.Stream || ctx.Format != "json" {
 		return
 	}
-	conns := ctx.State.Get(ruleJSONMultiline, func() interface{} { return newLRU[*multilineState](multilineConns) }).(*lru[*multilineState])
+	conns := ctx.State.Get(ruleJSONMultiline, func() interface{} { return newLRU[string, *multilineState](multilineConns) }).(*lru[string, *multilineState])
 	key := fmt.Sprint(rec.Conn)
 	st, _ := conns.Get(key)
 	if ctx.Err == nil {

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,7 +111,7 @@ func TestLexJSON(t *testing.T) {
 }
 
 func TestLRUEvictsTheLeastRecentlyUsed(t *testing.T) {
-	c := newLRU[int](2)
+	c := newLRU[string, int](2)
 	c.Put("a", 1)
 	c.Put("b", 2)
 	c.Get("a") // b is now the oldest
@@ -154,4 +155,22 @@ func troubleStrings(s string) []string {
 		out = append(out, string(r))
 	}
 	return out
+}
+
+// troubleChars' byte table agrees with the rune-decoding definition for
+// every byte, alone and inside a name.
+func TestTroubleCharsFastPathAgrees(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for _, s := range []string{string([]byte{byte(c)}), "cpu" + string([]byte{byte(c)}) + "load", "é" + string([]byte{byte(c)})} {
+			for _, value := range []bool{false, true} {
+				want := troubleCharsSlow(s, value)
+				if got := troubleChars(s, value); !slices.Equal(got, want) {
+					t.Errorf("troubleChars(%q, %v) = %q, want %q", s, value, got, want)
+				}
+				if len(want) > 0 && !mayHaveTroubleChars(s, value) {
+					t.Errorf("mayHaveTroubleChars(%q, %v) = false, but it has %q", s, value, want)
+				}
+			}
+		}
+	}
 }

@@ -107,7 +107,46 @@ type trouble struct {
 	value bool
 }
 
+// troubleByte classifies bytes for troubleChars' fast path.
+var troubleByte = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c < 0x20 || c == 0x7f:
+			t[c] = troubleAlways
+		case c >= utf8.RuneSelf:
+			t[c] = troubleMaybe // part of a multi-byte rune: decode to tell
+		case strings.IndexByte(":|,= \"'", byte(c)) >= 0:
+			t[c] = troubleInName
+		}
+	}
+	return t
+}()
+
+const (
+	troubleAlways = 1 << iota // a control character
+	troubleInName             // breaks a name, key or tag value, not a string field
+	troubleMaybe              // non-ASCII
+)
+
+// mayHaveTroubleChars is troubleChars' cheap first look: false means
+// troubleChars returns nothing.
+func mayHaveTroubleChars(s string, stringValue bool) bool {
+	mask := byte(troubleAlways | troubleMaybe)
+	if !stringValue {
+		mask |= troubleInName
+	}
+	for i := 0; i < len(s); i++ {
+		if troubleByte[s[i]]&mask != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func troubleChars(s string, stringValue bool) []rune {
+	if !mayHaveTroubleChars(s, stringValue) {
+		return nil
+	}
 	var out []rune
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -123,6 +162,30 @@ func troubleChars(s string, stringValue bool) []rune {
 		}
 	}
 	return out
+}
+
+// metricsMayHaveTroubleChars is checkForbiddenChar's first look over every
+// name, key and value, before any closure or lexing.
+func metricsMayHaveTroubleChars(ms []telegraf.Metric, checkName bool) bool {
+	for _, m := range ms {
+		if checkName && mayHaveTroubleChars(m.Name(), false) {
+			return true
+		}
+		for _, tag := range m.TagList() {
+			if mayHaveTroubleChars(tag.Key, false) || mayHaveTroubleChars(tag.Value, false) {
+				return true
+			}
+		}
+		for _, f := range m.FieldList() {
+			if mayHaveTroubleChars(f.Key, false) {
+				return true
+			}
+			if v, ok := f.Value.(string); ok && mayHaveTroubleChars(v, true) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func troubleCharsSlow(s string, stringValue bool) []rune {
@@ -216,6 +279,9 @@ func checkForbiddenChar(ctx *Context) {
 	// The common case is a clean record: look for trouble first, and only
 	// then lex the record for positions and build the messages.
 	override := nameOverride(ctx.Stage)
+	if !metricsMayHaveTroubleChars(ctx.Parsed, override == "") {
+		return
+	}
 	var syn *recordSyntax
 	var seen map[string]bool
 	var found []trouble

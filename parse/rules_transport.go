@@ -87,6 +87,14 @@ const (
 	churnMinConns = 5
 )
 
+// churnState is connection-churn's memory: the senders' hosts, and the
+// last connection seen, which most records share.
+type churnState struct {
+	peers    *lru[string, *churn]
+	lastConn uint64
+	last     *churn
+}
+
 // peerHost is the peer without its port: a sender's connections come from
 // new ports each time.
 func peerHost(peer string) string {
@@ -101,13 +109,20 @@ func checkConnectionChurn(ctx *Context) {
 	if !rec.Stream || rec.Conn == 0 {
 		return
 	}
-	peers := ctx.State.Get(ruleConnectionChurn, func() interface{} { return newLRU[*churn](churnPeers) }).(*lru[*churn])
+	st := ctx.State.Get(ruleConnectionChurn, func() interface{} { return &churnState{peers: newLRU[string, *churn](churnPeers)} }).(*churnState)
+	if rec.Conn == st.lastConn && st.last != nil {
+		// Another record on the connection just seen: no new connection,
+		// and more records only take the peer further from a finding.
+		st.last.records++
+		return
+	}
 	host := peerHost(rec.Peer)
-	c, ok := peers.Get(host)
+	c, ok := st.peers.Get(host)
 	if !ok {
 		c = &churn{}
-		peers.Put(host, c)
+		st.peers.Put(host, c)
 	}
+	st.lastConn, st.last = rec.Conn, c
 	c.records++
 	if rec.Conn > c.lastConn {
 		// Connection numbers grow on a listener: a higher one is a new
@@ -186,7 +201,7 @@ func checkDatagramSplit(ctx *Context) {
 	if rec.Stream || ctx.Format == "value" {
 		return
 	}
-	peers := ctx.State.Get(ruleDatagramSplit, func() interface{} { return newLRU[*lastDatagram](splitPeers) }).(*lru[*lastDatagram])
+	peers := ctx.State.Get(ruleDatagramSplit, func() interface{} { return newLRU[string, *lastDatagram](splitPeers) }).(*lru[string, *lastDatagram])
 	key := rec.Peer
 	prev, _ := peers.Get(key)
 	if len(rec.Data) <= splitBytes {

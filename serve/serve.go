@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/models"
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
@@ -39,7 +40,7 @@ type Server struct {
 	listeners []*listener.Listener
 	bound     []Listening
 	pipelines map[string]*parse.Pipeline
-	events    chan event
+	events    *queue
 	done      chan struct{}
 	closeOnce sync.Once
 
@@ -55,11 +56,12 @@ type Server struct {
 const dropsInterval = 500 * time.Millisecond
 
 type event struct {
-	rec  *listener.Record
-	conn *listener.ConnEvent
-	url  string
-	err  error
-	diag *parse.Diagnostic
+	isRec bool
+	rec   listener.Record // by value: a pointer would cost an allocation per record
+	conn  *listener.ConnEvent
+	url   string
+	err   error
+	diag  *parse.Diagnostic
 }
 
 // Options tune a server.
@@ -83,7 +85,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 		sink:      sink,
 		rules:     opt.Rules,
 		pipelines: map[string]*parse.Pipeline{},
-		events:    make(chan event, 4096),
+		events:    newQueue(),
 		done:      make(chan struct{}),
 		last:      time.Now(),
 		drops:     map[string]uint64{},
@@ -140,7 +142,7 @@ func (s *Server) checkDrops() {
 		d := parse.KernelDropsDiagnostic(l.URL(), total-s.drops[l.URL()], total)
 		s.drops[l.URL()] = total
 		if s.rules.Enabled(d.Rule) {
-			s.events <- event{diag: &d}
+			s.events.push(event{diag: &d})
 		}
 	}
 }
@@ -164,10 +166,20 @@ func Stages(in *setup.Input) []*parse.Stage {
 	}
 	out := make([]*parse.Stage, 0, len(list))
 	for _, alt := range list {
-		out = append(out, &parse.Stage{Format: alt.DataFormat, Parser: alt.Parser, Maker: alt.Running, Precision: alt.Precision,
+		out = append(out, &parse.Stage{Format: alt.DataFormat, Parser: bareParser(alt.Parser), Maker: alt.Running, Precision: alt.Precision,
 			ScanLimit: max(bufio.MaxScanTokenSize, int(alt.Listen.Socket.ReadBufferSize))})
 	}
 	return out
+}
+
+// bareParser unwraps Telegraf's RunningParser, which only adds parse-time
+// statistics (models/running_parsers.go Parse): two clock reads a record
+// that nothing in fakegraf reads.
+func bareParser(p telegraf.Parser) telegraf.Parser {
+	if rp, ok := p.(*models.RunningParser); ok {
+		return rp.Parser
+	}
+	return p
 }
 
 // Listening lists the bound sockets in config order.
@@ -190,39 +202,50 @@ func (s *Server) Close() {
 		for _, l := range s.listeners {
 			l.Close()
 		}
-		close(s.events)
+		s.events.close()
 		<-s.done
 	})
 }
 
 func (s *Server) loop() {
 	defer close(s.done)
-	for ev := range s.events {
+	for {
+		batch, ok := s.events.next()
+		if !ok {
+			return
+		}
 		s.mu.Lock()
 		s.last = time.Now()
 		s.mu.Unlock()
-		switch {
-		case ev.rec != nil:
-			if p := s.pipelines[ev.rec.Listener]; p != nil {
-				s.sink.Result(p.Process(*ev.rec))
-			}
-		case ev.conn != nil:
-			s.sink.Conn(*ev.conn)
-		case ev.diag != nil:
-			s.sink.Finding(*ev.diag)
-		case ev.err != nil:
-			d := parse.SocketDiagnostic(ev.url, ev.err)
-			if s.rules.Enabled(d.Rule) {
-				s.sink.Finding(d)
-			}
+		for i := range batch {
+			s.handle(&batch[i])
+		}
+		s.events.done(batch)
+	}
+}
+
+func (s *Server) handle(ev *event) {
+	switch {
+	case ev.isRec:
+		if p := s.pipelines[ev.rec.Listener]; p != nil {
+			s.sink.Result(p.Process(ev.rec))
+		}
+	case ev.conn != nil:
+		s.sink.Conn(*ev.conn)
+	case ev.diag != nil:
+		s.sink.Finding(*ev.diag)
+	case ev.err != nil:
+		d := parse.SocketDiagnostic(ev.url, ev.err)
+		if s.rules.Enabled(d.Rule) {
+			s.sink.Finding(d)
 		}
 	}
 }
 
 // handler feeds listener events into the server's single processing loop,
 // which keeps records in arrival order and rule state unshared.
-type handler struct{ events chan<- event }
+type handler struct{ events *queue }
 
-func (h handler) Record(r listener.Record)    { h.events <- event{rec: &r} }
-func (h handler) Conn(ev listener.ConnEvent)  { h.events <- event{conn: &ev} }
-func (h handler) Error(url string, err error) { h.events <- event{url: url, err: err} }
+func (h handler) Record(r listener.Record)    { h.events.push(event{isRec: true, rec: r}) }
+func (h handler) Conn(ev listener.ConnEvent)  { h.events.push(event{conn: &ev}) }
+func (h handler) Error(url string, err error) { h.events.push(event{url: url, err: err}) }
