@@ -406,9 +406,14 @@ func checkFieldTypeConflict(ctx *Context) {
 	if len(ctx.Metrics) == 0 {
 		return
 	}
-	types := ctx.State.Get(ruleFieldTypeConflict, func() interface{} { return newLRU[fieldKey, firstType](fieldTypesCap) }).(*lru[fieldKey, firstType])
+	st := ctx.State.Get(ruleFieldTypeConflict, func() interface{} { return &fieldTypes{types: newLRU[fieldKey, firstType](fieldTypesCap)} }).(*fieldTypes)
+	types := st.types
 	var reported map[fieldKey]bool
 	for i, m := range ctx.Metrics {
+		if st.sameAsLast(m) {
+			continue
+		}
+		conflicts := len(ctx.Diagnostics)
 		for _, f := range m.FieldList() {
 			key := fieldKey{m.Name(), f.Key}
 			t := valueType(f.Value)
@@ -438,6 +443,42 @@ func checkFieldTypeConflict(ctx *Context) {
 				f.Key, m.Name(), t, where, first.typ),
 				pos, typeFixes(ctx, f.Key, first.typ, t)...)
 		}
+		if len(ctx.Diagnostics) == conflicts {
+			st.remember(m)
+		}
+	}
+}
+
+// fieldTypes is field-type-conflict's memory: the first type of each field,
+// and the shape of the last metric that agreed with them. A sender repeats
+// one shape; a metric of that shape cannot conflict (first types never
+// change), so it skips the lookups.
+type fieldTypes struct {
+	types      *lru[fieldKey, firstType]
+	lastName   string
+	lastFields []fieldSig
+}
+
+type fieldSig struct{ key, typ string }
+
+func (st *fieldTypes) sameAsLast(m telegraf.Metric) bool {
+	fields := m.FieldList()
+	if m.Name() != st.lastName || len(fields) != len(st.lastFields) {
+		return false
+	}
+	for i, f := range fields {
+		if f.Key != st.lastFields[i].key || valueType(f.Value) != st.lastFields[i].typ {
+			return false
+		}
+	}
+	return true
+}
+
+func (st *fieldTypes) remember(m telegraf.Metric) {
+	st.lastName = m.Name()
+	st.lastFields = st.lastFields[:0]
+	for _, f := range m.FieldList() {
+		st.lastFields = append(st.lastFields, fieldSig{f.Key, valueType(f.Value)})
 	}
 }
 

@@ -30,7 +30,7 @@ func TestRuleStateIsBounded(t *testing.T) {
 			Data: []byte(fmt.Sprintf("m f%d=1", i)),
 		})
 	}
-	types := stream.state.Get(ruleFieldTypeConflict, nil).(*lru[fieldKey, firstType])
+	types := stream.state.Get(ruleFieldTypeConflict, nil).(*fieldTypes).types
 	require.Equal(t, fieldTypesCap, types.Len())
 	peers := stream.state.Get(ruleConnectionChurn, nil).(*churnState).peers
 	require.Equal(t, churnPeers, peers.Len())
