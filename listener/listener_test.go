@@ -444,3 +444,4 @@ func TestAllowedSources(t *testing.T) {
 		require.ErrorContains(t, errs[0], "(*net.UnixAddr) has no IP", "Telegraf's own error")
 	})
 }
+

@@ -204,27 +204,40 @@ func checkDatagramSplit(ctx *Context) {
 	peers := ctx.State.Get(ruleDatagramSplit, func() interface{} { return newLRU[string, *lastDatagram](splitPeers) }).(*lru[string, *lastDatagram])
 	key := rec.Peer
 	prev, _ := peers.Get(key)
-	if len(rec.Data) <= splitBytes {
-		peers.Put(key, &lastDatagram{seq: rec.Seq, data: append([]byte{}, rec.Data...), failed: ctx.Err != nil})
-	} else {
-		peers.Put(key, nil)
+	split := prev != nil && splitFrom(ctx, prev)
+	var prevSeq uint64
+	if prev != nil {
+		prevSeq = prev.seq
 	}
-	if prev == nil || (ctx.Err == nil && !prev.failed) {
-		return
+	switch {
+	case len(rec.Data) > splitBytes:
+		peers.Put(key, nil)
+	case prev != nil: // reuse the peer's entry and buffer: no allocation per datagram
+		prev.seq, prev.data, prev.failed = rec.Seq, append(prev.data[:0], rec.Data...), ctx.Err != nil
+	default:
+		peers.Put(key, &lastDatagram{seq: rec.Seq, data: append([]byte{}, rec.Data...), failed: ctx.Err != nil})
+	}
+	if split {
+		ctx.Report(fmt.Sprintf("this datagram continues the previous one from the same peer (#%d): Telegraf parses every datagram alone, so the record was split and lost", prevSeq),
+			Position{Offset: 0, Line: 1, Column: 1},
+			"send every record whole in one datagram: build the complete line, then call sendto once",
+			"to keep datagrams small, send fewer records per datagram, never part of one")
+	}
+}
+
+// splitFrom reports whether the record parses when joined to the previous
+// datagram of its peer, which was cut or failed.
+func splitFrom(ctx *Context, prev *lastDatagram) bool {
+	if ctx.Err == nil && !prev.failed {
+		return false
 	}
 	trimmed := bytes.TrimRight(prev.data, " \t")
 	if !prev.failed && (len(trimmed) == 0 || trimmed[len(trimmed)-1] == '\n') {
-		return // the previous datagram was whole
+		return false // the previous datagram was whole
 	}
-	joined := append(append([]byte{}, prev.data...), rec.Data...)
+	joined := append(append([]byte{}, prev.data...), ctx.Record.Data...)
 	ms, err := safeParse(ctx.Stage.Parser, joined)
-	if err != nil || len(ms) == 0 {
-		return
-	}
-	ctx.Report(fmt.Sprintf("this datagram continues the previous one from the same peer (#%d): Telegraf parses every datagram alone, so the record was split and lost", prev.seq),
-		Position{Offset: 0, Line: 1, Column: 1},
-		"send every record whole in one datagram: build the complete line, then call sendto once",
-		"to keep datagrams small, send fewer records per datagram, never part of one")
+	return err == nil && len(ms) > 0
 }
 
 // --- crlf-line-ending -------------------------------------------------------
