@@ -444,4 +444,3 @@ func TestAllowedSources(t *testing.T) {
 		require.ErrorContains(t, errs[0], "(*net.UnixAddr) has no IP", "Telegraf's own error")
 	})
 }
-
