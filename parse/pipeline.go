@@ -74,7 +74,7 @@ type Result struct {
 	Auto   bool   // Format was detected, not configured
 	// Parsed are the parser's metrics before MakeMetric; Metrics are what
 	// Telegraf stores (filtered, renamed, tagged, rounded).
-	Parsed      []telegraf.Metric
+	Parsed      []ParsedMetric
 	Metrics     []telegraf.Metric
 	stage       *Stage
 	parsedIndex []int  // for each of Metrics, its index in Parsed
@@ -144,8 +144,10 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 		precision = time.Nanosecond
 	}
 	res.stage = stage
+	res.Parsed = viewParsed(parsed)
+	res.Metrics = make([]telegraf.Metric, 0, len(parsed))
+	res.parsedIndex = make([]int, 0, len(parsed))
 	for i, m := range parsed {
-		res.Parsed = append(res.Parsed, m.Copy())
 		// agent/accumulator.go AddMetric: round, then MakeMetric.
 		m.SetTime(m.Time().Round(precision))
 		if out := stage.Maker.MakeMetric(m); out != nil {

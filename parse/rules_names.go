@@ -166,7 +166,7 @@ func troubleChars(s string, stringValue bool) []rune {
 
 // metricsMayHaveTroubleChars is checkForbiddenChar's first look over every
 // name, key and value, before any closure or lexing.
-func metricsMayHaveTroubleChars(ms []telegraf.Metric, checkName bool) bool {
+func metricsMayHaveTroubleChars(ms []ParsedMetric, checkName bool) bool {
 	for _, m := range ms {
 		if checkName && mayHaveTroubleChars(m.Name(), false) {
 			return true
