@@ -245,6 +245,9 @@ func (s *streamServer) handle(conn net.Conn) {
 			return nil
 		},
 	}, s.l.handler.Record)
+	if c, ok := decoder.(io.Closer); ok {
+		_ = c.Close() // the gzip reader's read-ahead goroutine and buffers
+	}
 	if pr != nil && pr.truncated > 0 {
 		s.l.onError(fmt.Errorf("%w: %d message(s) longer than the space Telegraf's scanner had left; the kernel discarded the rest of each", ErrPacketTruncated, pr.truncated))
 	}
@@ -351,6 +354,13 @@ func newGzipReader(r io.Reader) (io.Reader, error) {
 	z.Multistream(false)
 	return &gzipReader{r: br, z: z}, nil
 }
+
+// Close stops pgzip's read-ahead goroutine and frees its blocks. Telegraf
+// never closes its GzipReader: a connection that ends with decoded bytes
+// unread (a line too long, a reset, a bomb) leaves the goroutine blocked
+// for ever with megabytes of blocks, so Telegraf's memory grows with every
+// such connection. fakegraf closes it; nothing Telegraf stores changes.
+func (r *gzipReader) Close() error { return r.z.Close() }
 
 func (r *gzipReader) Read(b []byte) (int, error) {
 	if r.endOfStream {

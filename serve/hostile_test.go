@@ -168,6 +168,38 @@ func TestHostileInput(t *testing.T) {
 		require.Less(t, ms.HeapInuse, uint64(40<<20), "the bomb was not decoded past the limit")
 	})
 
+	t.Run("gzip bombs on a stream socket leave nothing behind", func(t *testing.T) {
+		// Telegraf's gzip reader (pgzip) decodes ahead in a goroutine that
+		// holds megabytes and blocks forever once the connection ends with
+		// decoded bytes unread; Telegraf never closes it. fakegraf must.
+		srv, sink, url := startServer(t, "  service_address = \"tcp://127.0.0.1:0\"\n  content_encoding = \"gzip\"")
+		var bomb bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&bomb, gzip.BestCompression)
+		zeros := make([]byte, 1<<20)
+		for range 20 { // 20 MiB without a newline: the scanner gives up at 64 KiB
+			_, _ = zw.Write(zeros)
+		}
+		require.NoError(t, zw.Close())
+		before := runtime.NumGoroutine()
+		const conns = 10
+		for range conns {
+			c, err := net.Dial("tcp", hostPort(url))
+			require.NoError(t, err)
+			_, _ = c.Write(bomb.Bytes())
+			c.Close()
+		}
+		require.Eventually(t, func() bool {
+			sink.mu.Lock()
+			defer sink.mu.Unlock()
+			return sink.closed == conns
+		}, 10*time.Second, 10*time.Millisecond)
+		require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+2 }, 5*time.Second, 10*time.Millisecond,
+			"goroutines left behind by the gzip readers of closed connections")
+		srv.Close()
+		ls := requireAccounted(t, sink)
+		require.Equal(t, int64(conns*64<<10), ls.PendingBytes, "each connection's 64 KiB of zeros is pending at its close")
+	})
+
 	t.Run("1000 connections against max_connections = 100", func(t *testing.T) {
 		srv, sink, url := startServer(t, "  service_address = \"tcp://127.0.0.1:0\"\n  max_connections = 100")
 		var conns []net.Conn
