@@ -304,10 +304,10 @@ func run(ctx context.Context, addrs []string, ss []sender) func() map[string][2]
 }
 
 type sampleAt struct {
-	at       time.Duration
-	rssKiB   int64
-	fds      int
-	threads  int
+	at      time.Duration
+	rssKiB  int64
+	fds     int
+	threads int
 }
 
 // sample reads fakegraf's resident set, descriptors and threads every second.
