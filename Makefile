@@ -4,8 +4,10 @@ TELEGRAF_TAGS    := custom,inputs.socket_listener,outputs.file,outputs.discard,p
 CACHE            := $(CURDIR)/.cache
 TELEGRAF_BIN     ?= $(CACHE)/bin/telegraf
 FUZZTIME         ?= 10s
+SOAKTIME         ?= 10m
+RUNS             ?= 3
 
-.PHONY: help build test race lint fuzz golden docs bench parity telegraf clean
+.PHONY: help build test race lint fuzz golden docs bench soak parity telegraf clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -39,9 +41,12 @@ golden: ## rewrite the golden files in testdata/golden (review the diff before c
 docs: ## regenerate docs/rules.md from the rule registry
 	go run ./cmd/fakegraf rules --markdown > docs/rules.md
 
-bench: $(TELEGRAF_BIN) ## Go benchmarks, then fakegraf against a real Telegraf over loopback (see docs/benchmarks.md)
+bench: $(TELEGRAF_BIN) ## Go benchmarks, then fakegraf against a real Telegraf over loopback, median of RUNS (see docs/benchmarks.md)
 	go test -run=NONE -bench=. -benchmem ./...
-	go run ./bench/loopback -telegraf $(TELEGRAF_BIN)
+	go run ./bench/loopback -telegraf $(TELEGRAF_BIN) -runs $(RUNS)
+
+soak: ## fakegraf under hostile traffic for SOAKTIME (default 10m): memory, descriptors, byte accounting
+	go run ./bench/soak -duration $(SOAKTIME)
 
 telegraf: $(TELEGRAF_BIN) ## build a real Telegraf $(TELEGRAF_VERSION) from the module proxy, for parity and bench
 

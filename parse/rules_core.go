@@ -124,6 +124,119 @@ func ErrorPosition(data []byte, err error) Position {
 	return Position{}
 }
 
+// wavefrontErrorPosition finds where Telegraf's wavefront parser stopped.
+// Its errors carry no position (plugins/parsers/wavefront/element.go), so
+// fakegraf finds the first line that fails on its own, then the token the
+// error names ("found \"x\", expected number", "invalid metric value x")
+// after the metric name, where the parser was when it failed.
+func wavefrontErrorPosition(ctx *Context) Position {
+	data := ctx.Record.Data
+	msg := ctx.Err.Error()
+	for start := 0; start < len(data); {
+		end := bytes.IndexByte(data[start:], '\n')
+		if end < 0 {
+			end = len(data)
+		} else {
+			end += start
+		}
+		line := data[start:end]
+		if len(bytes.TrimSpace(line)) > 0 {
+			if _, err := safeParse(ctx.Stage.Parser, line); err != nil && err.Error() == msg {
+				return OffsetPosition(data, start+wavefrontErrorColumn(line, msg))
+			}
+		}
+		start = end + 1
+	}
+	return Position{}
+}
+
+var wavefrontFoundRE = regexp.MustCompile(`^found ("(?:[^"\\]|\\.)*"), expected (\w+)`)
+
+// wavefrontErrorColumn is the offset in one line of the token an error of
+// Telegraf's wavefront parser names, or 0 (the start of the line).
+func wavefrontErrorColumn(line []byte, msg string) int {
+	nameEnd := bytes.IndexAny(line, " \t")
+	if nameEnd < 0 {
+		nameEnd = len(line)
+	}
+	fields := wavefrontFields(line)
+	var tok, want string
+	switch {
+	case msg == "EOF":
+		return len(bytes.TrimRight(line, " \t\r")) // the line ended where the parser wanted a value
+	case strings.HasPrefix(msg, "found delta inside metric name"):
+		return max(bytes.Index(line[:nameEnd], []byte("\u2206")), bytes.Index(line[:nameEnd], []byte("\u0394")), 0)
+	case strings.HasPrefix(msg, "found quote inside unquoted literal"):
+		return max(bytes.LastIndexByte(line[:nameEnd], '"'), 0)
+	case msg == "invalid timestamp":
+		if len(fields) > 2 {
+			return fields[2]
+		}
+		return 0
+	case strings.HasPrefix(msg, "invalid metric value "):
+		tok = strings.TrimPrefix(msg, "invalid metric value ")
+	default:
+		m := wavefrontFoundRE.FindStringSubmatch(msg)
+		if m == nil {
+			return 0
+		}
+		tok, _ = strconv.Unquote(m[1])
+		want = m[2]
+	}
+	if strings.TrimSpace(tok) != "" {
+		if i := bytes.Index(line[nameEnd:], []byte(tok)); i >= 0 {
+			return nameEnd + i
+		}
+	}
+	if tok == "" && strings.HasPrefix(msg, "invalid metric value") {
+		// The scanner ended the name at a character it does not take
+		// (':' or '|' from statsd habits) and found no value there.
+		if i := bytes.IndexAny(line[:nameEnd], ":|"); i >= 0 {
+			return i
+		}
+		return nameEnd
+	}
+	switch want {
+	case "equals":
+		// The first word after the value that is neither a timestamp nor
+		// key=value: a tag without its '='.
+		for _, off := range fields[min(2, len(fields)):] {
+			w := line[off:]
+			if i := bytes.IndexAny(w, " \t\r"); i >= 0 {
+				w = w[:i]
+			}
+			if !bytes.ContainsRune(w, '=') && !isDigits(w) {
+				return off
+			}
+		}
+	case "quotes":
+		if i := bytes.LastIndexByte(line, '"'); i >= 0 {
+			return i
+		}
+	}
+	return len(bytes.TrimRight(line, " \t\r\n"))
+}
+
+// wavefrontFields are the offsets of the words of a line.
+func wavefrontFields(line []byte) []int {
+	var out []int
+	for i := 0; i < len(line); i++ {
+		if line[i] != ' ' && line[i] != '\t' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t') {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func isDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
 // OffsetPosition turns a byte offset into a position with line and column.
 func OffsetPosition(data []byte, off int) Position {
 	off = min(max(off, 0), len(data))
@@ -150,6 +263,9 @@ func checkParseError(ctx *Context) {
 		return
 	}
 	pos := ErrorPosition(ctx.Record.Data, ctx.Err)
+	if pos == (Position{}) && ctx.Format == "wavefront" {
+		pos = wavefrontErrorPosition(ctx)
+	}
 	msg := ctx.Err.Error()
 	good, lines := salvage(ctx)
 	var fixes []string

@@ -166,7 +166,7 @@ func tutorialCases(t *testing.T) []tutorialCase {
 			rules:    []string{"forbidden-char"}, fixes: []string{`"my_metric_name"`}},
 		{name: "example 3 with a forbidden name", conf: example3, records: 1,
 			payloads: []string{"my:metric|name 10 " + nowS() + " source=localhost\n"},
-			rules:    []string{"parse-error", "forbidden-char"}, fixes: []string{"", `"my_metric_name"`}},
+			rules:    []string{"forbidden-char", "parse-error"}, fixes: []string{`"my_metric_name"`, ""}},
 	}
 }
 
