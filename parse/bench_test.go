@@ -48,6 +48,32 @@ func BenchmarkParser(b *testing.B) {
 	}
 }
 
+// BenchmarkParserAndMakeMetric is what Telegraf's input itself does with a
+// record before the agent takes the metrics: the parser, the agent's
+// rounding and RunningInput.MakeMetric. fakegraf must do all of it too.
+func BenchmarkParserAndMakeMetric(b *testing.B) {
+	for _, in := range benchInputs() {
+		b.Run(in.format, func(b *testing.B) {
+			st := benchStage(b, in.format, in.options)
+			data := []byte(in.record)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				ms, err := st.Parser.Parse(data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, m := range ms {
+					m.SetTime(m.Time().Round(time.Nanosecond))
+					if st.Maker.MakeMetric(m) == nil {
+						b.Fatal("filtered")
+					}
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkProcess is fakegraf's record -> metrics + findings path with
 // every rule on.
 func BenchmarkProcess(b *testing.B) {

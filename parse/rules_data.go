@@ -298,7 +298,10 @@ func checkPrecisionLoss(ctx *Context) {
 			return
 		}
 	}
-	if ctx.Format == "wavefront" {
+	// A sub-second wavefront timestamp has 13, 16 or 19 characters
+	// (wavefrontUnit), a sign included: without a run of 12 digits there is
+	// none, and the record need not be lexed.
+	if ctx.Format == "wavefront" && hasLongDigitRun(ctx.Record.Data, 12) {
 		for _, st := range sentStamps(ctx) {
 			per := int64(time.Second / st.unit)
 			if st.unit >= time.Second || st.value%per == 0 {

@@ -317,8 +317,11 @@ func checkJSONMultiline(ctx *Context) {
 	if !rec.Stream || ctx.Format != "json" {
 		return
 	}
-	conns := ctx.State.Get(ruleJSONMultiline, func() interface{} { return newLRU[string, *multilineState](multilineConns) }).(*lru[string, *multilineState])
-	key := fmt.Sprint(rec.Conn)
+	conns := ctx.State.Get(ruleJSONMultiline, func() interface{} { return newLRU[uint64, *multilineState](multilineConns) }).(*lru[uint64, *multilineState])
+	if ctx.Err == nil && conns.Len() == 0 {
+		return // the common case: no connection is in the middle of a document
+	}
+	key := rec.Conn
 	st, _ := conns.Get(key)
 	if ctx.Err == nil {
 		if st != nil {
@@ -416,12 +419,33 @@ func allNamedByKey(ctx *Context, jp *jsonparser.Parser) bool {
 
 // mayHaveTimeKey is a quick look for a member named like a timestamp.
 func mayHaveTimeKey(data []byte) bool {
-	for _, k := range [][]byte{[]byte("time"), []byte("ts\""), []byte("epoch"), []byte("TIME"), []byte("Time"), []byte("TS\""), []byte("Epoch"), []byte("EPOCH")} {
-		if bytes.Contains(data, k) {
-			return true
+	// One pass, case-insensitive: "time", "ts\"" or "epoch" anywhere.
+	for i := 0; i < len(data); i++ {
+		switch data[i] | 0x20 {
+		case 't':
+			if hasPrefixFold(data[i:], "time") || hasPrefixFold(data[i:], "ts\"") {
+				return true
+			}
+		case 'e':
+			if hasPrefixFold(data[i:], "epoch") {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// hasPrefixFold is bytes.HasPrefix ignoring ASCII case; prefix is lower case.
+func hasPrefixFold(b []byte, prefix string) bool {
+	if len(b) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if b[i]|0x20 != prefix[i] && b[i] != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // hasLongDigitRun reports whether data holds at least n digits in a row.

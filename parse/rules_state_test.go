@@ -46,6 +46,6 @@ func TestRuleStateIsBounded(t *testing.T) {
 	for i := 0; i < multilineConns+100; i++ {
 		lines.Process(listener.Record{Listener: "tcp://127.0.0.1:0", Peer: "127.0.0.1:1", Conn: uint64(i + 1), Seq: uint64(i + 1), Stream: true, Terminated: true, Data: []byte(`{`)})
 	}
-	conns := lines.state.Get(ruleJSONMultiline, nil).(*lru[string, *multilineState])
+	conns := lines.state.Get(ruleJSONMultiline, nil).(*lru[uint64, *multilineState])
 	require.Equal(t, multilineConns, conns.Len())
 }
