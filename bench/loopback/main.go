@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/report"
 )
 
 type benchCase struct {
@@ -243,15 +244,12 @@ func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) meas
 func fakegrafSummary(out []byte) (metrics, drops int) {
 	for _, line := range bytes.Split(out, []byte("\n")) {
 		var ev struct {
-			Event     string `json:"event"`
-			Metrics   int    `json:"metrics"`
-			Listeners []struct {
-				KernelDrops int `json:"kernel_drops"`
-			} `json:"listeners"`
+			Event string `json:"event"`
+			report.Summary
 		}
 		if json.Unmarshal(line, &ev) == nil && ev.Event == "summary" {
 			for _, l := range ev.Listeners {
-				drops += l.KernelDrops
+				drops += int(l.KernelDrops)
 			}
 			return ev.Metrics, drops
 		}

@@ -32,6 +32,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/fakegraf/fakegraf/report"
 )
 
 // sender is one kind of traffic, run in a loop until the context ends.
@@ -136,7 +138,7 @@ func main() {
 		_ = cmd.Process.Kill()
 		fail("fakegraf did not stop within 30 s of SIGINT")
 	}
-	ok := report(samples(), counts, <-events.summary, events.findings.Load())
+	ok := judge(samples(), counts, <-events.summary, events.findings.Load())
 	if !ok {
 		os.Exit(1)
 	}
@@ -350,33 +352,16 @@ func sample(ctx context.Context, pid int) func() []sampleAt {
 	}
 }
 
-type summary struct {
-	Listeners []struct {
-		Listener      string         `json:"listener"`
-		Records       int            `json:"records"`
-		Rejected      int            `json:"rejected_records"`
-		Metrics       int            `json:"metrics"`
-		Bytes         int64          `json:"bytes"`
-		AcceptedBytes int64          `json:"accepted_bytes"`
-		RejectedBytes int64          `json:"rejected_bytes"`
-		PendingBytes  int64          `json:"pending_bytes"`
-		Connections   int            `json:"connections"`
-		SocketErrors  int            `json:"socket_errors"`
-		KernelDrops   uint64         `json:"kernel_drops"`
-		Findings      map[string]int `json:"findings_by_rule"`
-	} `json:"listeners"`
-}
-
 type eventStream struct {
 	listening chan string
-	summary   chan summary
+	summary   chan report.Summary
 	findings  atomic.Int64
 }
 
 // readEvents drains fakegraf's NDJSON output, keeping only what the soak
 // checks: a run of hours must not fill the soak's own memory.
 func readEvents(r io.Reader) *eventStream {
-	es := &eventStream{listening: make(chan string, 16), summary: make(chan summary, 1)}
+	es := &eventStream{listening: make(chan string, 16), summary: make(chan report.Summary, 1)}
 	go func() {
 		defer close(es.listening)
 		sc := bufio.NewScanner(r)
@@ -398,7 +383,7 @@ func readEvents(r io.Reader) *eventStream {
 			case "listening":
 				es.listening <- head.Listener
 			case "summary":
-				var s summary
+				var s report.Summary
 				if json.Unmarshal(line, &s) == nil {
 					es.summary <- s
 				}
@@ -408,9 +393,9 @@ func readEvents(r io.Reader) *eventStream {
 	return es
 }
 
-// report prints the run and judges it: memory and descriptors in the last
+// judge prints the run and judges it: memory and descriptors in the last
 // third of the run against the first, and every listener's bytes.
-func report(samples []sampleAt, counts func() map[string][2]int64, s summary, events int64) bool {
+func judge(samples []sampleAt, counts func() map[string][2]int64, s report.Summary, events int64) bool {
 	ok := true
 	fmt.Printf("\n%-8s %10s %6s %8s\n", "minute", "max RSS", "fds", "threads")
 	byMinute := map[int]sampleAt{}
