@@ -65,25 +65,53 @@ func (q *queue) close() {
 	q.mu.Unlock()
 }
 
-// next waits for events and returns all that are queued, oldest first. The
-// slice is valid until the next call. ok is false when the queue is closed
+// wait blocks until an event is queued; false means the queue is closed
 // and empty.
-func (q *queue) next() (batch []event, ok bool) {
+func (q *queue) wait() bool {
 	for {
 		q.mu.Lock()
-		if len(q.items) > 0 {
-			batch, q.items, q.spare = q.items, q.spare[:0], nil
-			q.notFull.Broadcast()
-			q.mu.Unlock()
-			return batch, true
-		}
-		closed := q.closed
+		n, closed := len(q.items), q.closed
 		q.mu.Unlock()
+		if n > 0 {
+			return true
+		}
 		if closed {
-			return nil, false
+			return false
 		}
 		<-q.wake
 	}
+}
+
+// take returns every queued event, oldest first, without waiting. The
+// slice is valid until it is handed back with done.
+func (q *queue) take() []event {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 {
+		return nil
+	}
+	batch := q.items
+	q.items, q.spare = q.spare[:0], nil
+	q.notFull.Broadcast()
+	return batch
+}
+
+// empty reports whether nothing is queued.
+func (q *queue) empty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) == 0
+}
+
+// next waits for events and returns all that are queued; ok is false when
+// the queue is closed and empty.
+func (q *queue) next() (batch []event, ok bool) {
+	for q.wait() {
+		if batch = q.take(); len(batch) > 0 {
+			return batch, true
+		}
+	}
+	return nil, false
 }
 
 // done hands back a batch from next for reuse, cleared so that its

@@ -2,11 +2,13 @@ package serve
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
 )
 
 // Every pushed event comes out once, each producer's in its order.
@@ -76,4 +78,49 @@ func TestQueueBoundsAndCloses(t *testing.T) {
 	q.done(batch)
 	_, ok = q.next()
 	require.False(t, ok)
+}
+
+// orderSink records the events it is given and fails on concurrent calls.
+type orderSink struct {
+	busy atomic.Bool
+	got  map[uint64][]int
+	t    *testing.T
+}
+
+func (o *orderSink) Result(*parse.Result)     {}
+func (o *orderSink) Finding(parse.Diagnostic) {}
+func (o *orderSink) Conn(ev listener.ConnEvent) {
+	if !o.busy.CompareAndSwap(false, true) {
+		o.t.Error("the sink was called concurrently")
+	}
+	o.got[ev.Conn] = append(o.got[ev.Conn], ev.Records)
+	o.busy.Store(false)
+}
+
+// Producers that deliver inline or through the queue, whichever is free,
+// still have every event processed once, one at a time, each producer's
+// in order.
+func TestDeliverKeepsEachProducersOrder(t *testing.T) {
+	sink := &orderSink{got: map[uint64][]int{}, t: t}
+	s := &Server{sink: sink, events: newQueue(), done: make(chan struct{})}
+	go s.loop()
+	const producers, each = 4, 5000
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			for i := range each {
+				s.deliver(event{conn: &listener.ConnEvent{Conn: uint64(p), Records: i}})
+			}
+		})
+	}
+	wg.Wait()
+	s.events.close()
+	<-s.done
+	for p := range producers {
+		got := sink.got[uint64(p)]
+		require.Len(t, got, each, "producer %d", p)
+		for i, n := range got {
+			require.Equal(t, i, n, "producer %d out of order", p)
+		}
+	}
 }

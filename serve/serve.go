@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 	"github.com/fakegraf/fakegraf/setup"
 )
 
-// Sink receives what the server sees, from one goroutine, in order.
+// Sink receives what the server sees, one call at a time and each
+// connection's events in order. Calls may come from different goroutines.
 type Sink interface {
 	Result(*parse.Result)
 	Conn(listener.ConnEvent)
@@ -44,8 +46,14 @@ type Server struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
-	mu   sync.Mutex
-	last time.Time
+	// proc is held while events are processed: by the loop for a whole
+	// batch, taken and processed, or by a listener's goroutine that
+	// processes its own event inline because nothing is queued (deliver).
+	// Holding it with an empty queue means every earlier event has been
+	// processed, so inline processing keeps each connection's order.
+	proc sync.Mutex
+
+	last atomic.Int64 // unix nanoseconds of the last event, for LastEvent
 
 	drops     map[string]uint64 // kernel drop counts last reported, per UDP listener
 	stopDrops chan struct{}
@@ -87,11 +95,14 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 		pipelines: map[string]*parse.Pipeline{},
 		events:    newQueue(),
 		done:      make(chan struct{}),
-		last:      time.Now(),
 		drops:     map[string]uint64{},
 		stopDrops: make(chan struct{}),
 		dropsDone: make(chan struct{}),
 	}
+	// A listener may deliver before the others are bound and before its
+	// pipeline is registered: until Start returns, every event queues.
+	s.proc.Lock()
+	defer s.proc.Unlock()
 	for _, in := range cfg.Inputs {
 		lc := in.Listen
 		name := in.Name
@@ -100,7 +111,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 				opt.Log(name + ": " + msg)
 			}
 		}}
-		l, err := listener.Listen(lc, handler{s.events})
+		l, err := listener.Listen(lc, handler{s})
 		if err != nil {
 			for _, l := range s.listeners {
 				l.Close()
@@ -111,6 +122,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 		s.pipelines[l.URL()] = parse.NewPipeline(l.URL(), l.Stream(), s.rules, Stages(in)...)
 		s.bound = append(s.bound, Listening{Name: in.Name, URL: l.URL(), DataFormat: in.DataFormat, Stream: l.Stream()})
 	}
+	s.last.Store(time.Now().UnixNano())
 	go s.loop()
 	go s.watchDrops()
 	return s, nil
@@ -187,11 +199,7 @@ func (s *Server) Listening() []Listening { return s.bound }
 
 // LastEvent is when the last record or connection event arrived (or the
 // start), for --until idle.
-func (s *Server) LastEvent() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.last
-}
+func (s *Server) LastEvent() time.Time { return time.Unix(0, s.last.Load()) }
 
 // Close stops the listeners, lets open connections deliver what they have
 // received, and returns once the sink has seen every event.
@@ -209,19 +217,37 @@ func (s *Server) Close() {
 
 func (s *Server) loop() {
 	defer close(s.done)
-	for {
-		batch, ok := s.events.next()
-		if !ok {
-			return
-		}
-		s.mu.Lock()
-		s.last = time.Now()
-		s.mu.Unlock()
+	for s.events.wait() {
+		s.proc.Lock()
+		batch := s.events.take()
+		s.last.Store(time.Now().UnixNano())
 		for i := range batch {
 			s.handle(&batch[i])
 		}
+		s.proc.Unlock()
 		s.events.done(batch)
 	}
+}
+
+// deliver processes an event in the caller's goroutine when the loop is
+// idle and nothing is queued, and queues it otherwise. Inline, a record
+// costs no hand-over between goroutines: at 100,000 UDP datagrams a
+// second, waking the loop for each was a tenth of fakegraf's CPU.
+func (s *Server) deliver(ev event) {
+	if s.proc.TryLock() {
+		if s.events.empty() {
+			at := ev.rec.Received
+			if !ev.isRec || at.IsZero() {
+				at = time.Now()
+			}
+			s.last.Store(at.UnixNano())
+			s.handle(&ev)
+			s.proc.Unlock()
+			return
+		}
+		s.proc.Unlock()
+	}
+	s.events.push(ev)
 }
 
 func (s *Server) handle(ev *event) {
@@ -242,10 +268,11 @@ func (s *Server) handle(ev *event) {
 	}
 }
 
-// handler feeds listener events into the server's single processing loop,
-// which keeps records in arrival order and rule state unshared.
-type handler struct{ events *queue }
+// handler feeds listener events to the server, which processes them one
+// at a time, each connection's in arrival order, and keeps rule state
+// unshared.
+type handler struct{ s *Server }
 
-func (h handler) Record(r listener.Record)    { h.events.push(event{isRec: true, rec: r}) }
-func (h handler) Conn(ev listener.ConnEvent)  { h.events.push(event{conn: &ev}) }
-func (h handler) Error(url string, err error) { h.events.push(event{url: url, err: err}) }
+func (h handler) Record(r listener.Record)    { h.s.deliver(event{isRec: true, rec: r}) }
+func (h handler) Conn(ev listener.ConnEvent)  { h.s.deliver(event{conn: &ev}) }
+func (h handler) Error(url string, err error) { h.s.deliver(event{url: url, err: err}) }
