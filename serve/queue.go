@@ -3,11 +3,12 @@ package serve
 import "sync"
 
 // queue carries events from the listeners' goroutines to the processing
-// loop in arrival order. It replaces a channel of single events: a channel
-// costs a send, a receive and often a goroutine wake-up per record, which
-// at a million records was a tenth of fakegraf's CPU. Here a producer
-// appends under a mutex and wakes the loop only when the queue was empty;
-// the loop takes everything queued at once.
+// loop in arrival order, when the loop is busy (Server.deliver processes
+// an event inline otherwise). It replaces a channel of single events: a
+// channel costs a send, a receive and often a goroutine wake-up per
+// record, which at a million records was a tenth of fakegraf's CPU. Here a
+// producer appends under a mutex and wakes the loop only when the queue
+// was empty; the loop takes everything queued at once.
 //
 // The queue is bounded: a producer waits while queueCap events are queued,
 // so a sender faster than the rules is slowed down (TCP) or loses
@@ -56,7 +57,7 @@ func (q *queue) signal() {
 	}
 }
 
-// close makes next return false once the queued events are taken.
+// close makes wait return false once the queued events are taken.
 func (q *queue) close() {
 	q.mu.Lock()
 	q.closed = true
@@ -101,17 +102,6 @@ func (q *queue) empty() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return len(q.items) == 0
-}
-
-// next waits for events and returns all that are queued; ok is false when
-// the queue is closed and empty.
-func (q *queue) next() (batch []event, ok bool) {
-	for q.wait() {
-		if batch = q.take(); len(batch) > 0 {
-			return batch, true
-		}
-	}
-	return nil, false
 }
 
 // done hands back a batch from next for reuse, cleared so that its

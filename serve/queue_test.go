@@ -124,3 +124,14 @@ func TestDeliverKeepsEachProducersOrder(t *testing.T) {
 		}
 	}
 }
+
+// next waits for events and returns all that are queued; ok is false when
+// the queue is closed and empty.
+func (q *queue) next() (batch []event, ok bool) {
+	for q.wait() {
+		if batch = q.take(); len(batch) > 0 {
+			return batch, true
+		}
+	}
+	return nil, false
+}
