@@ -19,6 +19,7 @@ import (
 	"github.com/influxdata/telegraf/plugins/common/socket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakegraf/fakegraf/internal/testcert"
 	"github.com/fakegraf/fakegraf/listener"
 )
 
@@ -339,7 +340,7 @@ func TestPortInUse(t *testing.T) {
 
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
-	cert, key := writeSelfSigned(t, dir)
+	cert, key := testcert.Write(t, dir)
 	cfg := listener.Config{Address: "tcp://127.0.0.1:0"}
 	cfg.Socket.TLSCert = cert
 	cfg.Socket.TLSKey = key

@@ -110,6 +110,20 @@ func FromFlags(f Flags) (*Config, error) {
 // Stream reports whether the input listens on a stream socket.
 func (in *Input) Stream() bool { return listener.IsStream(listener.Scheme(in.Listen.Address)) }
 
+// InputNotes are AddressNotes, and what else about a listener's config a
+// user should hear before the first sender connects.
+func InputNotes(in *Input) []string {
+	notes := AddressNotes(in.Listen.Address)
+	if strings.HasPrefix(in.Listen.Address, "unixpacket:") && in.Listen.Socket.TLSCert != "" {
+		// Checked against Telegraf v1.37.2: a Go TLS client over unixpacket
+		// times out in the handshake, and Telegraf logs "unexpected EOF".
+		// The reader takes each message into a buffer smaller than the
+		// handshake's messages, and the kernel drops what does not fit.
+		notes = append(notes, fmt.Sprintf("%s: TLS over unixpacket never completes a handshake in Telegraf (the handshake's messages are cut at the reader's buffer): no sender can connect. Use unix:// with TLS, or unixpacket without it", in.Name))
+	}
+	return notes
+}
+
 // AddressNotes are things worth telling the user about an address before
 // binding it: that it listens on every interface, or that a unix URL with
 // two slashes binds somewhere else than it seems (url.Parse reads

@@ -1,12 +1,14 @@
 package setup_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakegraf/fakegraf/internal/testcert"
 	"github.com/fakegraf/fakegraf/report"
 	"github.com/fakegraf/fakegraf/setup"
 )
@@ -225,4 +227,23 @@ func TestListenersWithFormatsFakegrafDoesNotCarryAreSkipped(t *testing.T) {
 	require.Len(t, cfg.Inputs, 1)
 	require.Equal(t, "json", cfg.Inputs[0].DataFormat)
 	require.Equal(t, []string{`inputs.socket_listener on udp://127.0.0.1:0: line 4: fakegraf does not support data_format "graphite"; it carries influx, influx_upstream, json, value, wavefront`}, cfg.Skipped)
+}
+
+// TLS over unixpacket cannot work in Telegraf; fakegraf says so before a
+// sender tries. The same listener over unix://, or unixpacket without TLS,
+// gets no such note.
+func TestInputNotesTLSOverUnixpacket(t *testing.T) {
+	notes := func(address, tls string) []string {
+		cfg, err := setup.Load([]byte("[[inputs.socket_listener]]\n  service_address = \""+address+"\"\n  data_format = \"influx\"\n"+tls), "test")
+		require.NoError(t, err)
+		return setup.InputNotes(cfg.Inputs[0])
+	}
+	cert, key := testcert.Write(t, t.TempDir())
+	withTLS := fmt.Sprintf("  tls_cert = %q\n  tls_key = %q\n", cert, key)
+	got := notes("unixpacket:///tmp/fg.sock", withTLS)
+	require.Len(t, got, 1)
+	require.Contains(t, got[0], "TLS over unixpacket never completes a handshake")
+	require.Contains(t, got[0], "Use unix:// with TLS")
+	require.Empty(t, notes("unix:///tmp/fg.sock", withTLS))
+	require.Empty(t, notes("unixpacket:///tmp/fg.sock", ""))
 }

@@ -127,18 +127,21 @@ func main() {
 	<-ctx.Done()
 
 	check(cmd.Process.Signal(syscall.SIGINT))
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
+	// Read fakegraf's output to its end before Wait, which closes the pipe:
+	// the summary is the last line.
 	select {
-	case err := <-waited:
-		if err != nil {
-			fail("fakegraf ended with %v", err)
-		}
+	case <-events.done:
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
 		fail("fakegraf did not stop within 30 s of SIGINT")
 	}
-	ok := judge(samples(), counts, <-events.summary, events.findings.Load())
+	if err := cmd.Wait(); err != nil {
+		fail("fakegraf ended with %v", err)
+	}
+	if events.err != nil {
+		fail("reading fakegraf's output: %v", events.err)
+	}
+	ok := judge(samples(), counts, events.summary, events.findings.Load())
 	if !ok {
 		os.Exit(1)
 	}
@@ -354,15 +357,18 @@ func sample(ctx context.Context, pid int) func() []sampleAt {
 
 type eventStream struct {
 	listening chan string
-	summary   chan report.Summary
 	findings  atomic.Int64
+	done      chan struct{} // closed at the end of the output; then:
+	summary   report.Summary
+	err       error
 }
 
 // readEvents drains fakegraf's NDJSON output, keeping only what the soak
 // checks: a run of hours must not fill the soak's own memory.
 func readEvents(r io.Reader) *eventStream {
-	es := &eventStream{listening: make(chan string, 16), summary: make(chan report.Summary, 1)}
+	es := &eventStream{listening: make(chan string, 16), done: make(chan struct{})}
 	go func() {
+		defer close(es.done)
 		defer close(es.listening)
 		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -383,12 +389,10 @@ func readEvents(r io.Reader) *eventStream {
 			case "listening":
 				es.listening <- head.Listener
 			case "summary":
-				var s report.Summary
-				if json.Unmarshal(line, &s) == nil {
-					es.summary <- s
-				}
+				_ = json.Unmarshal(line, &es.summary)
 			}
 		}
+		es.err = sc.Err()
 	}()
 	return es
 }

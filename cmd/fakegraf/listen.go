@@ -197,7 +197,7 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 			return nil, fmt.Errorf("loading %s: %w", o.config, err)
 		}
 		for _, in := range cfg.Inputs {
-			for _, note := range setup.AddressNotes(in.Listen.Address) {
+			for _, note := range setup.InputNotes(in) {
 				fmt.Fprintf(stderr, "fakegraf: note: %s\n", note)
 			}
 		}

@@ -1,4 +1,4 @@
-package listener_test
+package testcert
 
 import (
 	"crypto/ecdsa"
@@ -17,8 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// writeSelfSigned writes a throwaway certificate for 127.0.0.1 and its key.
-func writeSelfSigned(t *testing.T, dir string) (certPath, keyPath string) {
+// Write writes a throwaway self-signed certificate for 127.0.0.1 and its
+// key into dir.
+func Write(t testing.TB, dir string) (certPath, keyPath string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
