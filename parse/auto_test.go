@@ -19,14 +19,6 @@ func autoPipeline(t *testing.T, stream bool) *parse.Pipeline {
 	return parse.NewPipeline("tcp://127.0.0.1:8094", stream, nil, serve.Stages(cfg.Inputs[0])...)
 }
 
-func rulesOf(res *parse.Result) []string {
-	var out []string
-	for _, d := range res.Diagnostics {
-		out = append(out, d.Rule)
-	}
-	return out
-}
-
 func TestAutoKeepsEachSendersFormat(t *testing.T) {
 	p := autoPipeline(t, true)
 	lines := []string{"{", `  "metric_name": "pretty",`, `  "v": 1`, "}"}
@@ -36,7 +28,7 @@ func TestAutoKeepsEachSendersFormat(t *testing.T) {
 			Data: []byte(l), Size: len(l) + 1, Stream: true, Terminated: true, Received: time.Now()})
 		require.Equal(t, "json", last.Format, "line %d stays JSON, the format its connection started with", i+1)
 	}
-	require.Contains(t, rulesOf(last), "json-multiline")
+	require.Contains(t, rulesOf(last.Diagnostics), "json-multiline")
 
 	// Another connection is detected afresh.
 	res := p.Process(listener.Record{Listener: "tcp://127.0.0.1:8094", Peer: "127.0.0.1:2", Conn: 2, Seq: 5,
@@ -50,5 +42,5 @@ func TestAutoNamesStatsd(t *testing.T) {
 	res := p.Process(listener.Record{Listener: "udp://127.0.0.1:8094", Peer: "127.0.0.1:1", Seq: 1,
 		Data: []byte("my.counter:1|c"), Size: 14, Terminated: true, Received: time.Now()})
 	require.Equal(t, "influx", res.Format, "Telegraf's default data_format")
-	require.Contains(t, rulesOf(res), "wrong-format")
+	require.Contains(t, rulesOf(res.Diagnostics), "wrong-format")
 }

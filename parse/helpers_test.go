@@ -203,3 +203,12 @@ func checkStyle(t testing.TB, ds []parse.Diagnostic) {
 func sortFindings(fs []finding) {
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].String() < fs[j].String() })
 }
+
+// rulesOf lists the rule of each finding, in order.
+func rulesOf(ds []parse.Diagnostic) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Rule)
+	}
+	return out
+}

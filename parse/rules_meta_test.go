@@ -81,10 +81,7 @@ func TestTimestampWindowIsConfigurable(t *testing.T) {
 			parse.TimestampWindow = tc.window
 			p := newPipeline(t, influxUDP, false)
 			res := p.Process(rec{data: data}.record(influxUDP.url(), 1, time.Now()))
-			var got []string
-			for _, d := range res.Diagnostics {
-				got = append(got, d.Rule)
-			}
+			got := rulesOf(res.Diagnostics)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("rules (-want +got):\n%s", diff)
 			}

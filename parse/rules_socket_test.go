@@ -181,10 +181,7 @@ func TestTutorialOverSockets(t *testing.T) {
 			}
 			ds := h.diagnostics()
 			checkStyle(t, ds)
-			var got []string
-			for _, d := range ds {
-				got = append(got, d.Rule)
-			}
+			got := rulesOf(ds)
 			if diff := cmp.Diff(tc.rules, got); diff != "" {
 				t.Fatalf("rules (-want +got):\n%s\n%s", diff, describe(ds))
 			}
@@ -219,10 +216,7 @@ func TestConnectionChurnOverTCP(t *testing.T) {
 				require.Eventually(t, func() bool { n, _ := h.count(); return n == i+1 }, 5*time.Second, 10*time.Millisecond)
 			}
 			require.Eventually(t, func() bool { n, _ := h.count(); return n == 6 }, 5*time.Second, 10*time.Millisecond)
-			var got []string
-			for _, d := range h.diagnostics() {
-				got = append(got, d.Rule)
-			}
+			got := rulesOf(h.diagnostics())
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("rules (-want +got):\n%s", diff)
 			}
@@ -248,10 +242,7 @@ func TestLineTooLongOverTCP(t *testing.T) {
 			_, _ = c.Write([]byte("cpu s=\"" + strings.Repeat("x", 70000) + "\"\n"))
 			_ = c.Close()
 			require.Eventually(t, func() bool { _, closed := h.count(); return closed == 1 }, 5*time.Second, 10*time.Millisecond)
-			var got []string
-			for _, d := range h.diagnostics() {
-				got = append(got, d.Rule)
-			}
+			got := rulesOf(h.diagnostics())
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("rules (-want +got):\n%s", diff)
 			}
@@ -275,10 +266,7 @@ func TestDatagramTruncatedOverUnixgram(t *testing.T) {
 			sendOn(t, addr, line)
 			require.Eventually(t, func() bool { n, _ := h.count(); return n == 1 }, 5*time.Second, 10*time.Millisecond)
 			ds := h.diagnostics()
-			var got []string
-			for _, d := range ds {
-				got = append(got, d.Rule)
-			}
+			got := rulesOf(ds)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("rules (-want +got):\n%s\n%s", diff, describe(ds))
 			}
