@@ -158,6 +158,12 @@ func (s *State) Get(key string, mk func() interface{}) interface{} {
 	return v
 }
 
+// stateOf is State.Get typed: the type a rule's state is made with is the
+// type it is read as, checked by the compiler instead of an assertion.
+func stateOf[T any](s *State, key string, mk func() T) T {
+	return s.Get(key, func() interface{} { return mk() }).(T)
+}
+
 func sortDiagnostics(ds []Diagnostic) {
 	sort.SliceStable(ds, func(i, j int) bool {
 		a, b := ds[i], ds[j]

@@ -64,7 +64,7 @@ func init() {
 			if !ctx.Auto || ctx.Err != nil {
 				return
 			}
-			seen := ctx.State.Get(ruleDetected, func() interface{} { return map[string]bool{} }).(map[string]bool)
+			seen := stateOf(ctx.State, ruleDetected, func() map[string]bool { return map[string]bool{} })
 			if seen[ctx.Format] {
 				return
 			}

@@ -409,7 +409,7 @@ func checkFieldTypeConflict(ctx *Context) {
 	if len(ctx.Metrics) == 0 {
 		return
 	}
-	st := ctx.State.Get(ruleFieldTypeConflict, func() interface{} { return &fieldTypes{types: newLRU[fieldKey, firstType](fieldTypesCap)} }).(*fieldTypes)
+	st := stateOf(ctx.State, ruleFieldTypeConflict, func() *fieldTypes { return &fieldTypes{types: newLRU[fieldKey, firstType](fieldTypesCap)} })
 	types := st.types
 	var reported map[fieldKey]bool
 	for i, m := range ctx.Metrics {

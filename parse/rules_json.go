@@ -317,7 +317,7 @@ func checkJSONMultiline(ctx *Context) {
 	if !rec.Stream || ctx.Format != "json" {
 		return
 	}
-	conns := ctx.State.Get(ruleJSONMultiline, func() interface{} { return newLRU[uint64, *multilineState](multilineConns) }).(*lru[uint64, *multilineState])
+	conns := stateOf(ctx.State, ruleJSONMultiline, func() *lru[uint64, *multilineState] { return newLRU[uint64, *multilineState](multilineConns) })
 	if ctx.Err == nil && conns.Len() == 0 {
 		return // the common case: no connection is in the middle of a document
 	}

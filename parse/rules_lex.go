@@ -112,7 +112,7 @@ type recordSyntax struct {
 }
 
 func syntaxOf(ctx *Context) *recordSyntax {
-	s := ctx.State.Get("syntax", func() interface{} { return &recordSyntax{} }).(*recordSyntax)
+	s := stateOf(ctx.State, "syntax", func() *recordSyntax { return &recordSyntax{} })
 	if s.res != ctx.Result {
 		*s = recordSyntax{res: ctx.Result}
 	}

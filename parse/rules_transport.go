@@ -109,7 +109,7 @@ func checkConnectionChurn(ctx *Context) {
 	if !rec.Stream || rec.Conn == 0 {
 		return
 	}
-	st := ctx.State.Get(ruleConnectionChurn, func() interface{} { return &churnState{peers: newLRU[string, *churn](churnPeers)} }).(*churnState)
+	st := stateOf(ctx.State, ruleConnectionChurn, func() *churnState { return &churnState{peers: newLRU[string, *churn](churnPeers)} })
 	if rec.Conn == st.lastConn && st.last != nil {
 		// Another record on the connection just seen: no new connection,
 		// and more records only take the peer further from a finding.
@@ -201,7 +201,7 @@ func checkDatagramSplit(ctx *Context) {
 	if rec.Stream || ctx.Format == "value" {
 		return
 	}
-	peers := ctx.State.Get(ruleDatagramSplit, func() interface{} { return newLRU[string, *lastDatagram](splitPeers) }).(*lru[string, *lastDatagram])
+	peers := stateOf(ctx.State, ruleDatagramSplit, func() *lru[string, *lastDatagram] { return newLRU[string, *lastDatagram](splitPeers) })
 	key := rec.Peer
 	prev, _ := peers.Get(key)
 	split := prev != nil && splitFrom(ctx, prev)
