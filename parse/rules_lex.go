@@ -22,9 +22,10 @@ import (
 // a timestamp was written (Telegraf's parsers keep no positions), a per-record
 // cache of those lexings, and a bounded LRU for rules that remember records.
 
-// innerParser unwraps models.RunningParser, which config.addParser puts
-// around every parser.
-func innerParser(p telegraf.Parser) telegraf.Parser {
+// BareParser unwraps models.RunningParser, which config.addParser puts
+// around every parser and which only adds parse-time statistics
+// (models/running_parsers.go Parse). A Stage's parser may be either.
+func BareParser(p telegraf.Parser) telegraf.Parser {
 	if rp, ok := p.(*models.RunningParser); ok {
 		return rp.Parser
 	}
@@ -35,7 +36,7 @@ func jsonOptions(st *Stage) *jsonparser.Parser {
 	if st == nil {
 		return nil
 	}
-	p, _ := innerParser(st.Parser).(*jsonparser.Parser)
+	p, _ := BareParser(st.Parser).(*jsonparser.Parser)
 	return p
 }
 
@@ -61,7 +62,7 @@ func nameOverride(st *Stage) string {
 // defaultName is the measurement name a parser gives when the data names
 // none: the plugin's name (config.go addParser passes it to the creator).
 func defaultName(st *Stage) string {
-	switch p := innerParser(st.Parser).(type) {
+	switch p := BareParser(st.Parser).(type) {
 	case *jsonparser.Parser:
 		return p.MetricName
 	case *value.Parser:
@@ -74,7 +75,7 @@ func defaultName(st *Stage) string {
 // (influx_timestamp_precision; plugins/parsers/influx/handler.go: ns when unset).
 func influxPrecision(st *Stage) time.Duration {
 	var d time.Duration
-	switch p := innerParser(st.Parser).(type) {
+	switch p := BareParser(st.Parser).(type) {
 	case *influx.Parser:
 		d = time.Duration(p.InfluxTimestampPrecision)
 	case *influx_upstream.Parser:

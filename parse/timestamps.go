@@ -3,7 +3,6 @@ package parse
 import (
 	"bytes"
 
-	"github.com/influxdata/telegraf/models"
 	"github.com/influxdata/telegraf/plugins/parsers/json"
 )
 
@@ -14,11 +13,7 @@ func senderTimes(stage *Stage, data []byte, n int) []bool {
 	out := make([]bool, n)
 	switch stage.Format {
 	case "json":
-		var p *json.Parser
-		if rp, ok := stage.Parser.(*models.RunningParser); ok {
-			p, _ = rp.Parser.(*json.Parser)
-		}
-		if p != nil && p.TimeKey != "" {
+		if p, ok := BareParser(stage.Parser).(*json.Parser); ok && p.TimeKey != "" {
 			for i := range out {
 				out[i] = true
 			}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/models"
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
@@ -178,20 +177,10 @@ func Stages(in *setup.Input) []*parse.Stage {
 	}
 	out := make([]*parse.Stage, 0, len(list))
 	for _, alt := range list {
-		out = append(out, &parse.Stage{Format: alt.DataFormat, Parser: bareParser(alt.Parser), Maker: alt.Running, Precision: alt.Precision,
+		out = append(out, &parse.Stage{Format: alt.DataFormat, Parser: parse.BareParser(alt.Parser), Maker: alt.Running, Precision: alt.Precision,
 			ScanLimit: max(bufio.MaxScanTokenSize, int(alt.Listen.Socket.ReadBufferSize))})
 	}
 	return out
-}
-
-// bareParser unwraps Telegraf's RunningParser, which only adds parse-time
-// statistics (models/running_parsers.go Parse): two clock reads a record
-// that nothing in fakegraf reads.
-func bareParser(p telegraf.Parser) telegraf.Parser {
-	if rp, ok := p.(*models.RunningParser); ok {
-		return rp.Parser
-	}
-	return p
 }
 
 // Listening lists the bound sockets in config order.
