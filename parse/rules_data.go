@@ -116,8 +116,11 @@ func looksUTF16(data []byte) bool {
 	if len(data) < 4 {
 		return false
 	}
-	zeroEven, zeroOdd := 0, 0
 	n := min(len(data), 64) &^ 1
+	if bytes.IndexByte(data[:n], 0) < 0 {
+		return false // UTF-16 without a BOM has NULs in ASCII text; most records have none
+	}
+	zeroEven, zeroOdd := 0, 0
 	for i := 0; i < n; i += 2 {
 		if data[i] == 0 {
 			zeroEven++
@@ -141,7 +144,7 @@ func checkBadEncoding(ctx *Context) {
 	switch {
 	case len(data) == 0:
 		return
-	case (data[0] == 0xff || data[0] == 0xfe || bytes.IndexByte(data, 0) >= 0) && looksUTF16(data): // UTF-16 has a BOM or NULs
+	case looksUTF16(data):
 		ctx.Report("the record is UTF-16 text: Telegraf's parsers read UTF-8 and reject it", Position{Offset: 0, Line: 1, Column: 1},
 			`encode the text as UTF-8 (Python: s.encode("utf-8"), not "utf-16")`)
 		return

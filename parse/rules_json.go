@@ -441,7 +441,7 @@ func hasPrefixFold(b []byte, prefix string) bool {
 		return false
 	}
 	for i := 0; i < len(prefix); i++ {
-		if b[i]|0x20 != prefix[i] && b[i] != prefix[i] {
+		if b[i]|0x20 != prefix[i] {
 			return false
 		}
 	}

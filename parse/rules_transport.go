@@ -204,10 +204,11 @@ func checkDatagramSplit(ctx *Context) {
 	peers := stateOf(ctx.State, ruleDatagramSplit, func() *lru[string, *lastDatagram] { return newLRU[string, *lastDatagram](splitPeers) })
 	key := rec.Peer
 	prev, _ := peers.Get(key)
-	split := prev != nil && splitFrom(ctx, prev)
-	var prevSeq uint64
-	if prev != nil {
-		prevSeq = prev.seq
+	if prev != nil && splitFrom(ctx, prev) {
+		ctx.Report(fmt.Sprintf("this datagram continues the previous one from the same peer (#%d): Telegraf parses every datagram alone, so the record was split and lost", prev.seq),
+			Position{Offset: 0, Line: 1, Column: 1},
+			"send every record whole in one datagram: build the complete line, then call sendto once",
+			"to keep datagrams small, send fewer records per datagram, never part of one")
 	}
 	switch {
 	case len(rec.Data) > splitBytes:
@@ -216,12 +217,6 @@ func checkDatagramSplit(ctx *Context) {
 		prev.seq, prev.data, prev.failed = rec.Seq, append(prev.data[:0], rec.Data...), ctx.Err != nil
 	default:
 		peers.Put(key, &lastDatagram{seq: rec.Seq, data: append([]byte{}, rec.Data...), failed: ctx.Err != nil})
-	}
-	if split {
-		ctx.Report(fmt.Sprintf("this datagram continues the previous one from the same peer (#%d): Telegraf parses every datagram alone, so the record was split and lost", prevSeq),
-			Position{Offset: 0, Line: 1, Column: 1},
-			"send every record whole in one datagram: build the complete line, then call sendto once",
-			"to keep datagrams small, send fewer records per datagram, never part of one")
 	}
 }
 
