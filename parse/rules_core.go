@@ -153,13 +153,15 @@ func wavefrontErrorPosition(ctx *Context) Position {
 var wavefrontFoundRE = regexp.MustCompile(`^found ("(?:[^"\\]|\\.)*"), expected (\w+)`)
 
 // wavefrontErrorColumn is the offset in one line of the token an error of
-// Telegraf's wavefront parser names, or 0 (the start of the line).
+// Telegraf's wavefront parser names, or 0 (the start of the line). The
+// line's tokens are lexWavefront's (wfTokens), quotes grouping as the
+// parser groups them.
 func wavefrontErrorColumn(line []byte, msg string) int {
-	nameEnd := bytes.IndexAny(line, " \t")
-	if nameEnd < 0 {
-		nameEnd = len(line)
+	toks := wfTokens(line, 0)
+	nameEnd := len(line)
+	if len(toks) > 0 {
+		nameEnd = toks[0].Off + len(toks[0].Text)
 	}
-	fields := wavefrontFields(line)
 	var tok, want string
 	switch {
 	case msg == "EOF":
@@ -169,8 +171,8 @@ func wavefrontErrorColumn(line []byte, msg string) int {
 	case strings.HasPrefix(msg, "found quote inside unquoted literal"):
 		return max(bytes.LastIndexByte(line[:nameEnd], '"'), 0)
 	case msg == "invalid timestamp":
-		if len(fields) > 2 {
-			return fields[2]
+		if len(toks) > 2 {
+			return toks[2].Off
 		}
 		return 0
 	case strings.HasPrefix(msg, "invalid metric value "):
@@ -198,15 +200,11 @@ func wavefrontErrorColumn(line []byte, msg string) int {
 	}
 	switch want {
 	case "equals":
-		// The first word after the value that is neither a timestamp nor
+		// The first token after the value that is neither a timestamp nor
 		// key=value: a tag without its '='.
-		for _, off := range fields[min(2, len(fields)):] {
-			w := line[off:]
-			if i := bytes.IndexAny(w, " \t\r"); i >= 0 {
-				w = w[:i]
-			}
-			if !bytes.ContainsRune(w, '=') && !isDigits(w) {
-				return off
+		for _, t := range toks[min(2, len(toks)):] {
+			if w := strings.TrimRight(t.Text, "\r"); !strings.Contains(w, "=") && !isDigits(w) {
+				return t.Off
 			}
 		}
 	case "quotes":
@@ -217,24 +215,13 @@ func wavefrontErrorColumn(line []byte, msg string) int {
 	return len(bytes.TrimRight(line, " \t\r\n"))
 }
 
-// wavefrontFields are the offsets of the words of a line.
-func wavefrontFields(line []byte) []int {
-	var out []int
-	for i := 0; i < len(line); i++ {
-		if line[i] != ' ' && line[i] != '\t' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t') {
-			out = append(out, i)
-		}
-	}
-	return out
-}
-
-func isDigits(b []byte) bool {
-	for _, c := range b {
+func isDigits(s string) bool {
+	for _, c := range []byte(s) {
 		if c < '0' || c > '9' {
 			return false
 		}
 	}
-	return len(b) > 0
+	return len(s) > 0
 }
 
 // OffsetPosition turns a byte offset into a position with line and column.
