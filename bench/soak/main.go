@@ -462,9 +462,11 @@ func peak(ss []sampleAt) sampleAt {
 	return p
 }
 
+// short names a unix socket by its file name: the soak's temporary
+// directory says nothing.
 func short(url string) string {
-	if i := strings.Index(url, "/tmp/"); i >= 0 {
-		return url[:i] + filepath.Base(url[i:])
+	if scheme, path, ok := strings.Cut(url, "://"); ok && strings.HasPrefix(scheme, "unix") {
+		return scheme + "://" + filepath.Base(path)
 	}
 	return url
 }
