@@ -110,7 +110,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 				opt.Log(name + ": " + msg)
 			}
 		}}
-		l, err := listener.Listen(lc, handler{s: s, inline: listener.IsStream(listener.Scheme(lc.Address))})
+		l, err := listener.Listen(lc, handler{s: s, inline: in.Stream()})
 		if err != nil {
 			for _, l := range s.listeners {
 				l.Close()

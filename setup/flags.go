@@ -114,7 +114,7 @@ func (in *Input) Stream() bool { return listener.IsStream(listener.Scheme(in.Lis
 // user should hear before the first sender connects.
 func InputNotes(in *Input) []string {
 	notes := AddressNotes(in.Listen.Address)
-	if strings.HasPrefix(in.Listen.Address, "unixpacket:") && in.Listen.Socket.TLSCert != "" {
+	if listener.Scheme(in.Listen.Address) == "unixpacket" && in.Listen.Socket.TLSCert != "" {
 		// Checked against Telegraf v1.37.2: a Go TLS client over unixpacket
 		// times out in the handshake, and Telegraf logs "unexpected EOF".
 		// The reader takes each message into a buffer smaller than the
