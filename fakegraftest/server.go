@@ -15,7 +15,6 @@ import (
 
 	"github.com/influxdata/telegraf"
 
-	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/report"
 	"github.com/fakegraf/fakegraf/serve"
@@ -106,7 +105,7 @@ func Start(network string, opts ...Opt) (*Server, error) {
 		s.cleanup()
 		return nil, err
 	}
-	srv, err := serve.Start(cfg, s, serve.Options{Rules: rules})
+	srv, err := serve.Start(cfg, serve.Tee{s.golden, recorder{s: s}}, serve.Options{Rules: rules})
 	if err != nil {
 		s.cleanup()
 		return nil, err
@@ -172,9 +171,15 @@ func (s *Server) cleanup() {
 	}
 }
 
-// Result, Conn and Finding make the server serve's sink.
-func (s *Server) Result(r *parse.Result) {
-	s.golden.Result(r)
+// recorder keeps what a Server's tests query: a serve.Sink of results and
+// findings, beside the golden file in the server's fan-out.
+type recorder struct {
+	serve.Ignore
+	s *Server
+}
+
+func (rc recorder) Result(r *parse.Result) {
+	s := rc.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.results = append(s.results, r)
@@ -183,12 +188,8 @@ func (s *Server) Result(r *parse.Result) {
 	s.changed.Broadcast()
 }
 
-// Conn is part of serve.Sink.
-func (s *Server) Conn(listener.ConnEvent) {}
-
-// Finding is part of serve.Sink.
-func (s *Server) Finding(d parse.Diagnostic) {
-	s.golden.Finding(d)
+func (rc recorder) Finding(d parse.Diagnostic) {
+	s := rc.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.findings = append(s.findings, d)

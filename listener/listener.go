@@ -32,14 +32,38 @@ type Config struct {
 type Handler interface {
 	Record(Record)
 	Conn(ConnEvent)
-	// Error reports what Telegraf would log for this socket: the same error,
-	// with Telegraf's message.
-	Error(listenerURL string, err error)
+	Transport(Transport)
 }
 
-// ErrSourceNotAllowed marks data refused by allowed_sources, which Telegraf
-// drops with at most a debug log line.
-var ErrSourceNotAllowed = errors.New("source not in allowed_sources")
+// Transport is something that happened to a socket rather than inside a
+// record: an error Telegraf's socket code logs (with Telegraf's message), or a
+// loss it does not log at all. Err says which, through errors.Is against the
+// sentinels of this package, bufio.ErrTooLong or the decoder's errors.
+type Transport struct {
+	Listener string // URL of the listener
+	Peer     string // the sender, where known
+	Conn     uint64 // the stream connection, where known
+	Err      error
+	// Dropped and Total count datagrams for ErrKernelDrops: since the last
+	// event, and since the socket was bound.
+	Dropped, Total uint64
+}
+
+// Sentinels for Transport.Err. Each wraps into an error with Telegraf's own
+// message where Telegraf logs one.
+var (
+	// ErrSourceNotAllowed marks data refused by allowed_sources, which
+	// Telegraf drops with at most a debug log line.
+	ErrSourceNotAllowed = errors.New("source not in allowed_sources")
+	// ErrTooManyConnections marks a connection refused by max_connections
+	// (plugins/common/socket/stream.go setupConnection).
+	ErrTooManyConnections = errors.New("too many connections")
+	// ErrPacketTruncated marks unixpacket messages the kernel cut short.
+	ErrPacketTruncated = errors.New("unixpacket messages truncated")
+	// ErrKernelDrops marks datagrams the kernel dropped because the
+	// socket's receive buffer was full: Telegraf never sees them.
+	ErrKernelDrops = errors.New("datagrams dropped by the kernel")
+)
 
 // blockedSourceLogger turns the debug line Telegraf's datagram listener logs
 // for a datagram from a source not in allowed_sources
@@ -52,7 +76,7 @@ type blockedSourceLogger struct {
 
 func (b blockedSourceLogger) Debugf(format string, args ...interface{}) {
 	if format == "Received message from blocked IP: %s" && len(args) == 1 {
-		b.l.onError(fmt.Errorf("%w: datagram from %v dropped", ErrSourceNotAllowed, args[0]))
+		b.l.report(Transport{Peer: fmt.Sprint(args[0]), Err: fmt.Errorf("%w: datagram from %v dropped", ErrSourceNotAllowed, args[0])})
 		return
 	}
 	b.Logger.Debugf(format, args...)
@@ -79,19 +103,19 @@ type Record struct {
 
 // ConnEvent reports a stream connection opening or closing.
 type ConnEvent struct {
-	Listener string    `json:"listener"`
-	Peer     string    `json:"peer"`
-	Conn     uint64    `json:"conn"`
-	Open     bool      `json:"-"`
-	Time     time.Time `json:"time"`
+	Listener string
+	Peer     string
+	Conn     uint64
+	Open     bool
+	Time     time.Time
 
 	// Set when the connection closes.
-	Records      int    `json:"records"`
-	Bytes        int64  `json:"bytes"`                  // read from the connection (after content decoding)
-	PendingBytes int64  `json:"pending_bytes"`          // read but never handed to the parser (cut by a scanner error)
-	Reason       string `json:"reason,omitempty"`       // why it ended: "closed", "read timeout", or the scanner's error
-	ReadTimeout  bool   `json:"read_timeout,omitempty"` // probably ended by read_timeout
-	Err          error  `json:"-"`                      // the scanner's error, if any
+	Records      int
+	Bytes        int64  // read from the connection (after content decoding)
+	PendingBytes int64  // read but never handed to the parser (cut by a scanner error)
+	Reason       string // why it ended: "closed", "read timeout", or the scanner's error
+	ReadTimeout  bool   // probably ended by read_timeout
+	Err          error  // the scanner's error, if any
 }
 
 // Listener is one bound socket.
@@ -262,13 +286,17 @@ func (l *Listener) Close() {
 	l.sock.Close()
 }
 
-func (l *Listener) onError(err error) {
+func (l *Listener) onError(err error) { l.report(Transport{Err: err}) }
+
+// report hands a transport event to the handler, naming this listener.
+func (l *Listener) report(t Transport) {
 	// Closing our end of a connection pipe (after a scanner error) makes
 	// Telegraf's copy loop fail; Telegraf itself never sees that error.
-	if errors.Is(err, io.ErrClosedPipe) {
+	if errors.Is(t.Err, io.ErrClosedPipe) {
 		return
 	}
-	l.handler.Error(l.url, err)
+	t.Listener = l.url
+	l.handler.Transport(t)
 }
 
 func (l *Listener) onDatagram(src net.Addr, data []byte, received time.Time) {

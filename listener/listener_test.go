@@ -41,7 +41,11 @@ func (s *sink) Conn(ev listener.ConnEvent) {
 	s.conns = append(s.conns, ev)
 	s.mu.Unlock()
 }
-func (s *sink) Error(_ string, err error) { s.mu.Lock(); s.errs = append(s.errs, err); s.mu.Unlock() }
+func (s *sink) Transport(t listener.Transport) {
+	s.mu.Lock()
+	s.errs = append(s.errs, t.Err)
+	s.mu.Unlock()
+}
 
 func (s *sink) snapshot() ([]listener.Record, []listener.ConnEvent, []error) {
 	s.mu.Lock()

@@ -123,14 +123,14 @@ func (s *streamServer) serve() {
 			} else if !allowed {
 				// Telegraf closes it without a word (stream.go listenData);
 				// fakegraf says so, since the sender's data is lost.
-				s.l.onError(fmt.Errorf("%w: connection from %s closed unread", ErrSourceNotAllowed, conn.RemoteAddr()))
+				s.l.report(Transport{Peer: peerString(conn.RemoteAddr()), Err: fmt.Errorf("%w: connection from %s closed unread", ErrSourceNotAllowed, conn.RemoteAddr())})
 				if err := conn.Close(); err != nil {
 					s.l.onError(fmt.Errorf("closing connection from %q failed: %w", conn.RemoteAddr(), err))
 				}
 				continue
 			}
 			if err := s.setupConnection(conn); err != nil {
-				s.l.onError(err)
+				s.l.report(Transport{Peer: peerString(conn.RemoteAddr()), Err: err})
 				continue
 			}
 			s.wg.Add(1)
@@ -147,7 +147,7 @@ func (s *streamServer) setupConnection(conn net.Conn) error {
 	if cfg.MaxConnections > 0 && s.connections >= cfg.MaxConnections {
 		s.mu.Unlock()
 		_ = conn.Close()
-		return fmt.Errorf("unable to accept connection from %q: too many connections", addr)
+		return fmt.Errorf("unable to accept connection from %q: %w", addr, ErrTooManyConnections)
 	}
 	s.connections++
 	s.mu.Unlock()
@@ -222,7 +222,7 @@ func (s *streamServer) handle(conn net.Conn) {
 	decoder, err := newStreamDecoder(s.l.cfg.Socket.ContentEncoding, src)
 	if err != nil {
 		err = fmt.Errorf("creating decoder failed: %w", err)
-		s.l.onError(err)
+		s.l.report(Transport{Peer: peer, Conn: connNo, Err: err})
 		ev.Time, ev.Err, ev.Reason = time.Now(), err, err.Error()
 		s.l.handler.Conn(ev)
 		return
@@ -249,7 +249,7 @@ func (s *streamServer) handle(conn net.Conn) {
 		_ = c.Close() // the gzip reader's read-ahead goroutine and buffers
 	}
 	if pr != nil && pr.truncated > 0 {
-		s.l.onError(fmt.Errorf("%w: %d message(s) longer than the space Telegraf's scanner had left; the kernel discarded the rest of each", ErrPacketTruncated, pr.truncated))
+		s.l.report(Transport{Peer: peer, Conn: connNo, Err: fmt.Errorf("%w: %d message(s) longer than the space Telegraf's scanner had left; the kernel discarded the rest of each", ErrPacketTruncated, pr.truncated)})
 	}
 	switch err := ev.Err; {
 	case err == nil:
@@ -263,7 +263,7 @@ func (s *streamServer) handle(conn net.Conn) {
 	default:
 		// bufio.Scanner: token too long, a decoder error: Telegraf logs it
 		// and drops the connection with the rest of its data.
-		s.l.onError(err)
+		s.l.report(Transport{Peer: peer, Conn: connNo, Err: err})
 	}
 	closeConn()
 	s.l.handler.Conn(ev)
@@ -283,9 +283,6 @@ func (s *streamServer) close() {
 		}
 	}
 }
-
-// ErrPacketTruncated marks unixpacket messages the kernel cut short.
-var ErrPacketTruncated = errors.New("unixpacket messages truncated")
 
 // packetReader reads a unixpacket connection as Telegraf's scanner does (one
 // message per Read, into whatever space the buffer has left) and counts the

@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -31,9 +30,6 @@ func (s Severity) String() string {
 	return fmt.Sprintf("severity(%d)", int(s))
 }
 
-// MarshalJSON writes the severity by name.
-func (s Severity) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
-
 // ParseSeverity reads info, warning or error.
 func ParseSeverity(s string) (Severity, error) {
 	switch strings.ToLower(s) {
@@ -49,29 +45,29 @@ func ParseSeverity(s string) (Severity, error) {
 
 // Source says where a record came from.
 type Source struct {
-	Listener string `json:"listener"`
-	Peer     string `json:"peer,omitempty"`
-	Conn     uint64 `json:"conn,omitempty"`
-	Record   uint64 `json:"record"`
+	Listener string
+	Peer     string
+	Conn     uint64 // 0 on datagram sockets
+	Record   uint64 // 0 for a finding about the socket rather than a record
 }
 
 // Position is a place inside a record. Line and Column count from 1; zero
 // means unknown.
 type Position struct {
-	Offset int `json:"offset"`
-	Line   int `json:"line,omitempty"`
-	Column int `json:"column,omitempty"`
+	Offset int
+	Line   int
+	Column int
 }
 
 // Diagnostic is one finding about one record.
 type Diagnostic struct {
-	Rule     string   `json:"rule"`
-	Severity Severity `json:"severity"`
-	Message  string   `json:"message"`
-	Source   Source   `json:"source"`
-	Position Position `json:"position"`
-	Fixes    []string `json:"fixes,omitempty"`
+	Rule     string
+	Severity Severity
+	Message  string
+	Source   Source
+	Position Position
+	Fixes    []string
 	// Count is how many things the finding is about, where that is more
 	// than the one record (datagrams the kernel dropped).
-	Count uint64 `json:"count,omitempty"`
+	Count uint64
 }

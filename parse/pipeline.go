@@ -132,6 +132,14 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 	return res
 }
 
+// Transport runs the rules over an event of the socket itself and returns
+// their findings. Like Process, it is called one event at a time.
+func (p *Pipeline) Transport(ev listener.Transport) []Diagnostic {
+	ctx := &TransportContext{Event: ev, Stage: p.stages[0], Pipeline: p}
+	p.rules.runTransport(ctx)
+	return ctx.diagnostics
+}
+
 func (p *Pipeline) run(stage *Stage, res *Result) {
 	res.Format = stage.Format
 	parsed, err := parseRecovering(stage.Parser, res.Record.Data)

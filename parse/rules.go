@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/fakegraf/fakegraf/listener"
 )
 
 // Rule is one entry of the gotcha catalogue. Its metadata is data:
@@ -19,6 +21,11 @@ type Rule struct {
 	Good     string   // the same, fixed
 	// Check inspects one processed record and reports through ctx.Report.
 	Check func(ctx *Context)
+	// CheckTransport inspects one event of the socket itself (a refused
+	// connection, a scanner error, datagrams the kernel dropped) and
+	// reports through ctx.Report. Transport events reach the rules the way
+	// records do, so --enable, --disable and --fail-on act on both alike.
+	CheckTransport func(ctx *TransportContext)
 }
 
 var (
@@ -102,6 +109,44 @@ func (rs *RuleSet) run(ctx *Context) {
 		}
 	}
 	ctx.rule = nil
+}
+
+func (rs *RuleSet) runTransport(ctx *TransportContext) {
+	for _, r := range rs.rules {
+		if r.CheckTransport != nil {
+			ctx.rule = r
+			r.CheckTransport(ctx)
+		}
+	}
+	ctx.rule = nil
+}
+
+// TransportContext is what a rule sees of one transport event.
+type TransportContext struct {
+	Event    listener.Transport
+	Stage    *Stage
+	Pipeline *Pipeline
+
+	rule        *Rule
+	diagnostics []Diagnostic
+}
+
+// Report records a finding of the running rule at its default severity.
+func (c *TransportContext) Report(msg string, fixes ...string) {
+	c.ReportAs(c.rule.Severity, msg, fixes...)
+}
+
+// ReportAs records a finding of the running rule at a given severity.
+func (c *TransportContext) ReportAs(sev Severity, msg string, fixes ...string) {
+	ev := c.Event
+	c.diagnostics = append(c.diagnostics, Diagnostic{
+		Rule:     c.rule.ID,
+		Severity: sev,
+		Message:  msg,
+		Source:   Source{Listener: ev.Listener, Peer: ev.Peer, Conn: ev.Conn},
+		Fixes:    fixes,
+		Count:    ev.Dropped,
+	})
 }
 
 // Context is what a rule sees of one record.

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 
+	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/klauspost/pgzip"
+
 	"github.com/fakegraf/fakegraf/listener"
 )
 
@@ -368,6 +371,12 @@ func init() {
 				OffsetPosition(ctx.Record.Data, len(ctx.Record.Data)),
 				fmt.Sprintf("set read_buffer_size above the longest record you will send (e.g. read_buffer_size = \"%dKiB\"), or send shorter records", 2*limit/1024))
 		},
+		CheckTransport: func(ctx *TransportContext) {
+			if errors.Is(ctx.Event.Err, bufio.ErrTooLong) {
+				ctx.Report(ctx.Event.Err.Error()+": Telegraf reset the connection and lost the rest of its data",
+					"set read_buffer_size larger than the longest record (e.g. read_buffer_size = \"1MiB\"), or send shorter records")
+			}
+		},
 	})
 	Register(&Rule{
 		ID:       ruleMaxConnection,
@@ -378,6 +387,11 @@ func init() {
 			"data is lost without an error on its side.",
 		Bad:  "100 senders each holding a connection open, max_connections = 50",
 		Good: "raise max_connections, or have senders share and reuse connections",
+		CheckTransport: func(ctx *TransportContext) {
+			if errors.Is(ctx.Event.Err, listener.ErrTooManyConnections) {
+				ctx.Report(ctx.Event.Err.Error(), "raise max_connections, or reuse one connection per sender")
+			}
+		},
 	})
 	Register(&Rule{
 		ID:       ruleSourceNotAllowed,
@@ -389,6 +403,12 @@ func init() {
 			"succeed. On unix sockets every connection is refused, because a unix peer has no IP address.",
 		Bad:  "allowed_sources = [\"10.0.0.5\"], and the sender runs on 10.0.0.6",
 		Good: "allowed_sources = [\"10.0.0.5\", \"10.0.0.6\"]",
+		CheckTransport: func(ctx *TransportContext) {
+			if errors.Is(ctx.Event.Err, listener.ErrSourceNotAllowed) {
+				ctx.Report(ctx.Event.Err.Error()+": Telegraf drops it without an error (a debug log line at most)",
+					"add the sender's address to allowed_sources, or remove allowed_sources to accept every sender")
+			}
+		},
 	})
 	Register(&Rule{
 		ID:       ruleSocketError,
@@ -397,35 +417,10 @@ func init() {
 		Doc: "Errors that Telegraf's socket_listener logs while reading (a decoder that fails on the " +
 			"content_encoding, a connection from a source it cannot check, a failed accept). The data of that " +
 			"connection or datagram is lost.",
-		Bad:  "content_encoding = \"gzip\" with a sender that sends plain text",
-		Good: "match content_encoding to what the sender sends",
+		Bad:            "content_encoding = \"gzip\" with a sender that sends plain text",
+		Good:           "match content_encoding to what the sender sends",
+		CheckTransport: checkSocketError,
 	})
-}
-
-// SocketDiagnostic turns an error that Telegraf's socket code reports into
-// a finding, with Telegraf's message.
-func SocketDiagnostic(listenerURL string, err error) Diagnostic {
-	d := Diagnostic{Rule: ruleSocketError, Severity: Error, Message: err.Error(), Source: Source{Listener: listenerURL}}
-	switch {
-	case errors.Is(err, bufio.ErrTooLong):
-		d.Rule = ruleLineTooLong
-		d.Message = err.Error() + ": Telegraf reset the connection and lost the rest of its data"
-		d.Fixes = []string{"set read_buffer_size larger than the longest record (e.g. read_buffer_size = \"1MiB\"), or send shorter records"}
-	case strings.Contains(err.Error(), "too many connections"):
-		d.Rule = ruleMaxConnection
-		d.Fixes = []string{"raise max_connections, or reuse one connection per sender"}
-	case errors.Is(err, listener.ErrSourceNotAllowed):
-		d.Rule, d.Severity = ruleSourceNotAllowed, Warning
-		d.Message = err.Error() + ": Telegraf drops it without an error (a debug log line at most)"
-		d.Fixes = []string{"add the sender's address to allowed_sources, or remove allowed_sources to accept every sender"}
-	case errors.Is(err, listener.ErrPacketTruncated):
-		d.Rule = "datagram-truncated"
-		d.Message = err.Error() + ": Telegraf reads unixpacket as a stream and loses the cut-off bytes without a word"
-		d.Fixes = []string{"send messages of at most 4 KiB, or use a unix stream socket (unix://) with newline-terminated records"}
-	case strings.Contains(err.Error(), "gzip: invalid header"):
-		d.Fixes = []string{"the data is not gzip: remove content_encoding, or have the sender compress"}
-	}
-	return d
 }
 
 // RuleKernelDrops is the ID of the finding for datagrams the kernel dropped.
@@ -443,21 +438,33 @@ func init() {
 			"fakegraf reads the drops column of /proc/net/udp for its own sockets (Linux).",
 		Bad:  "100 000 datagrams a second into a socket_listener with the default 208 KiB buffer",
 		Good: "read_buffer_size = \"8MiB\"   # and: sysctl -w net.core.rmem_max=8388608",
+		CheckTransport: func(ctx *TransportContext) {
+			ev := ctx.Event
+			if !errors.Is(ev.Err, listener.ErrKernelDrops) {
+				return
+			}
+			ctx.Report(fmt.Sprintf("the kernel dropped %d datagram(s) (%d in all) because the socket's receive buffer was full: Telegraf would never see them", ev.Dropped, ev.Total),
+				`set read_buffer_size = "8MiB" on this socket_listener, and raise the kernel's cap: sysctl -w net.core.rmem_max=8388608`,
+				"or send fewer, larger datagrams (several lines per datagram), or use a stream socket")
+		},
 	})
 }
 
-// KernelDropsDiagnostic reports datagrams the kernel dropped on a UDP
-// listener since the last report.
-func KernelDropsDiagnostic(listenerURL string, dropped, total uint64) Diagnostic {
-	return Diagnostic{
-		Rule:     RuleKernelDrops,
-		Severity: Error,
-		Message:  fmt.Sprintf("the kernel dropped %d datagram(s) (%d in all) because the socket's receive buffer was full: Telegraf would never see them", dropped, total),
-		Source:   Source{Listener: listenerURL},
-		Count:    dropped,
-		Fixes: []string{
-			`set read_buffer_size = "8MiB" on this socket_listener, and raise the kernel's cap: sysctl -w net.core.rmem_max=8388608`,
-			"or send fewer, larger datagrams (several lines per datagram), or use a stream socket",
-		},
+// checkSocketError reports the socket errors no other rule claims: each
+// sentinel below has a rule of its own.
+func checkSocketError(ctx *TransportContext) {
+	err := ctx.Event.Err
+	for _, claimed := range []error{bufio.ErrTooLong, listener.ErrTooManyConnections, listener.ErrSourceNotAllowed,
+		listener.ErrPacketTruncated, listener.ErrKernelDrops} {
+		if err == nil || errors.Is(err, claimed) {
+			return
+		}
 	}
+	var fixes []string
+	// Stream sockets decode with pgzip, datagrams with klauspost's gzip
+	// (Telegraf's internal/content_coding.go): each has its own ErrHeader.
+	if errors.Is(err, pgzip.ErrHeader) || errors.Is(err, kgzip.ErrHeader) {
+		fixes = []string{"the data is not gzip: remove content_encoding, or have the sender compress"}
+	}
+	ctx.Report(err.Error(), fixes...)
 }

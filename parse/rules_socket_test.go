@@ -43,10 +43,10 @@ func (h *processor) Conn(ev listener.ConnEvent) {
 	}
 }
 
-func (h *processor) Error(url string, err error) {
+func (h *processor) Transport(ev listener.Transport) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.socket = append(h.socket, parse.SocketDiagnostic(url, err))
+	h.socket = append(h.socket, h.p.Transport(ev)...)
 }
 
 // diagnostics returns every finding so far, record findings first.

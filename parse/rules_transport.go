@@ -2,9 +2,12 @@ package parse
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
+
+	"github.com/fakegraf/fakegraf/listener"
 )
 
 // Rules about how records travel: connections, datagrams and framing.
@@ -44,6 +47,12 @@ func init() {
 		Bad:   "one unixgram datagram of 100 000 bytes, read_buffer_size unset",
 		Good:  "read_buffer_size = \"1MiB\"   # or send smaller datagrams",
 		Check: checkDatagramTruncated,
+		CheckTransport: func(ctx *TransportContext) {
+			if errors.Is(ctx.Event.Err, listener.ErrPacketTruncated) {
+				ctx.Report(ctx.Event.Err.Error()+": Telegraf reads unixpacket as a stream and loses the cut-off bytes without a word",
+					"send messages of at most 4 KiB, or use a unix stream socket (unix://) with newline-terminated records")
+			}
+		},
 	})
 	Register(&Rule{
 		ID:       ruleDatagramSplit,

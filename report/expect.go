@@ -13,8 +13,8 @@ import (
 
 	"github.com/influxdata/telegraf"
 
-	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/serve"
 )
 
 // Expectation is one line of an --expect file:
@@ -229,10 +229,11 @@ func (e *Expectation) differences(m telegraf.Metric, now time.Time) []string {
 
 // Expect checks expectations against every stored metric.
 type Expect struct {
-	mu      sync.Mutex
-	path    string
-	exps    []*Expectation
-	nearest []nearest
+	serve.Ignore // a serve.Sink of results
+	mu           sync.Mutex
+	path         string
+	exps         []*Expectation
+	nearest      []nearest
 }
 
 type nearest struct {
@@ -315,18 +316,3 @@ func (x *Expect) Failures() []Failure {
 	}
 	return out
 }
-
-// Listening is part of Printer; expectations ignore it.
-func (*Expect) Listening(string, string) {}
-
-// Conn is part of Printer; expectations ignore it.
-func (*Expect) Conn(listener.ConnEvent) {}
-
-// Finding is part of Printer; expectations ignore it.
-func (*Expect) Finding(parse.Diagnostic) {}
-
-// Failure is part of Printer; expectations ignore it.
-func (*Expect) Failure(Failure) {}
-
-// Summary is part of Printer; expectations ignore it.
-func (*Expect) Summary(*Summary) {}

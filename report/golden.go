@@ -15,8 +15,8 @@ import (
 	influxparser "github.com/influxdata/telegraf/plugins/parsers/influx"
 	"github.com/influxdata/telegraf/plugins/serializers/influx"
 
-	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/serve"
 )
 
 // GoldenOptions say what a golden comparison leaves out.
@@ -31,22 +31,17 @@ type GoldenOptions struct {
 // accepted metrics as sorted line protocol (timestamps only where the sender
 // set them), then the findings by rule and message.
 type Golden struct {
-	mu       sync.Mutex
-	opt      GoldenOptions
-	metrics  []string
-	findings []string
+	serve.Ignore // a serve.Sink of results and findings
+	mu           sync.Mutex
+	opt          GoldenOptions
+	metrics      []string
+	findings     []string
 }
 
 // NewGolden returns an empty recorder.
 func NewGolden(opt GoldenOptions) *Golden { return &Golden{opt: opt} }
 
 const goldenHeader = "# fakegraf golden file: accepted metrics as sorted line protocol (timestamps only where the sender set them), then findings by rule.\n# Regenerate with --update and review the diff.\n"
-
-// Listening is part of Printer; the golden file ignores it.
-func (*Golden) Listening(string, string) {}
-
-// Conn is part of Printer; the golden file ignores it.
-func (*Golden) Conn(listener.ConnEvent) {}
 
 // Result records a record's metrics and findings.
 func (g *Golden) Result(r *parse.Result) {
@@ -71,12 +66,6 @@ func (g *Golden) Finding(d parse.Diagnostic) {
 	defer g.mu.Unlock()
 	g.findings = append(g.findings, findingLine(d))
 }
-
-// Failure is part of Printer; the golden file ignores it.
-func (*Golden) Failure(Failure) {}
-
-// Summary is part of Printer; the golden file ignores it.
-func (*Golden) Summary(*Summary) {}
 
 func (g *Golden) line(m telegraf.Metric, keepTime bool) string {
 	m = m.Copy()

@@ -7,12 +7,19 @@ import (
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/plugins/serializers/influx"
+
+	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/serve"
 )
 
 // MetricsWriter writes metrics as InfluxDB line protocol with Telegraf's
 // influx serializer at its defaults, which is what [[outputs.file]] with
 // data_format = "influx" writes.
 type MetricsWriter struct {
+	serve.Ignore // a serve.Sink of results
+	// OnError hears of a metric the serializer refused or a failed write.
+	OnError func(error)
+
 	mu  sync.Mutex
 	w   io.Writer
 	ser *influx.Serializer
@@ -25,6 +32,13 @@ func NewMetricsWriter(w io.Writer) (*MetricsWriter, error) {
 		return nil, err
 	}
 	return &MetricsWriter{w: w, ser: ser}, nil
+}
+
+// Result writes a record's metrics.
+func (mw *MetricsWriter) Result(r *parse.Result) {
+	if err := mw.Write(r.Metrics); err != nil && mw.OnError != nil {
+		mw.OnError(err)
+	}
 }
 
 // Write serializes metrics. A metric the serializer refuses (no fields left

@@ -13,15 +13,12 @@ import (
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/serve"
 )
 
-// Printer renders events as they happen.
+// Printer renders events as they happen, then the end of the run.
 type Printer interface {
-	Listening(url, dataFormat string)
-	Result(*parse.Result)
-	Conn(listener.ConnEvent)
-	// Finding is a finding that is not about one record (a socket error).
-	Finding(parse.Diagnostic)
+	serve.Sink
 	// Failure is a check of the whole run that failed.
 	Failure(Failure)
 	Summary(*Summary)
@@ -305,7 +302,7 @@ type jsonMetric struct {
 
 type jsonFinding struct {
 	Event string `json:"event"`
-	parse.Diagnostic
+	WireDiagnostic
 }
 
 // Listening reports a bound socket.
@@ -331,7 +328,7 @@ func (j *JSON) Result(r *parse.Result) {
 		}
 	}
 	for _, d := range r.Diagnostics {
-		j.emit(jsonFinding{Event: "finding", Diagnostic: d})
+		j.emit(jsonFinding{Event: "finding", WireDiagnostic: Wire(d)})
 	}
 }
 
@@ -354,12 +351,14 @@ func (j *JSON) Conn(ev listener.ConnEvent) {
 	}
 	j.emit(struct {
 		Event string `json:"event"`
-		listener.ConnEvent
-	}{name, ev})
+		WireConn
+	}{name, WireConnEvent(ev)})
 }
 
 // Finding writes a finding event.
-func (j *JSON) Finding(d parse.Diagnostic) { j.emit(jsonFinding{Event: "finding", Diagnostic: d}) }
+func (j *JSON) Finding(d parse.Diagnostic) {
+	j.emit(jsonFinding{Event: "finding", WireDiagnostic: Wire(d)})
+}
 
 // Failure writes a failure event.
 func (j *JSON) Failure(f Failure) {

@@ -32,10 +32,19 @@ type ListenerSummary struct {
 type Summary struct {
 	Listeners  []*ListenerSummary `json:"listeners"`
 	Metrics    int                `json:"metrics"`
-	Findings   map[string]int     `json:"findings_by_severity"`
+	Findings   map[string]int     `json:"findings_by_severity"` // by severity name, for the wire
 	ByRule     map[string]int     `json:"findings_by_rule"`
 	Worst      parse.Severity     `json:"-"`
 	WorstLabel string             `json:"worst,omitempty"`
+	// BySeverity counts findings by severity, for the exit code.
+	BySeverity map[parse.Severity]int `json:"-"`
+}
+
+// findingKey counts findings by rule and severity: a rule may report at
+// more than one severity.
+type findingKey struct {
+	rule     string
+	severity parse.Severity
 }
 
 // maxMeasurements bounds the per-measurement counts of one listener; the
@@ -45,22 +54,24 @@ const (
 	otherMeasurements = "(other measurements)"
 )
 
-// Collector adds up what happens, for the summary and the exit code.
+// Collector adds up what happens, for the summary and the exit code. It is
+// a serve.Sink.
 type Collector struct {
 	mu        sync.Mutex
 	listeners map[string]*ListenerSummary
+	findings  map[string]map[findingKey]int // per listener
 	order     []string
 	metrics   int
 }
 
 // NewCollector returns an empty collector.
 func NewCollector() *Collector {
-	return &Collector{listeners: map[string]*ListenerSummary{}}
+	return &Collector{listeners: map[string]*ListenerSummary{}, findings: map[string]map[findingKey]int{}}
 }
 
-// AddListener registers a listener so that it shows in the summary even if
+// Listening registers a listener so that it shows in the summary even if
 // nothing arrives.
-func (c *Collector) AddListener(url, dataFormat string) {
+func (c *Collector) Listening(url, dataFormat string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.get(url).DataFormat = dataFormat
@@ -69,11 +80,16 @@ func (c *Collector) AddListener(url, dataFormat string) {
 func (c *Collector) get(url string) *ListenerSummary {
 	ls, ok := c.listeners[url]
 	if !ok {
-		ls = &ListenerSummary{Listener: url, ByMeasurement: map[string]int{}, Findings: map[string]int{}}
+		ls = &ListenerSummary{Listener: url, ByMeasurement: map[string]int{}}
 		c.listeners[url] = ls
+		c.findings[url] = map[findingKey]int{}
 		c.order = append(c.order, url)
 	}
 	return ls
+}
+
+func (c *Collector) count(d parse.Diagnostic) {
+	c.findings[d.Source.Listener][findingKey{d.Rule, d.Severity}]++
 }
 
 // Result accounts for one processed record.
@@ -101,7 +117,7 @@ func (c *Collector) Result(r *parse.Result) {
 		ls.ByMeasurement[name]++
 	}
 	for _, d := range r.Diagnostics {
-		ls.Findings[d.Rule+"\x00"+d.Severity.String()]++
+		c.count(d)
 	}
 }
 
@@ -111,7 +127,7 @@ func (c *Collector) Finding(d parse.Diagnostic) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ls := c.get(d.Source.Listener)
-	ls.Findings[d.Rule+"\x00"+d.Severity.String()]++
+	c.count(d)
 	if d.Rule == parse.RuleKernelDrops {
 		ls.KernelDrops += d.Count
 	} else {
@@ -143,20 +159,18 @@ func (c *Collector) Metrics() int {
 func (c *Collector) Summary() *Summary {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := &Summary{Findings: map[string]int{}, ByRule: map[string]int{}, Metrics: c.metrics}
+	s := &Summary{Findings: map[string]int{}, ByRule: map[string]int{}, BySeverity: map[parse.Severity]int{}, Metrics: c.metrics}
 	for _, url := range c.order {
 		src := c.listeners[url]
 		ls := *src
 		ls.ByMeasurement = maps.Clone(src.ByMeasurement)
 		ls.Findings = map[string]int{}
-		for key, n := range src.Findings {
-			rule, sevName := splitKey(key)
-			ls.Findings[rule] += n
-			s.ByRule[rule] += n
-			s.Findings[sevName] += n
-			if sev, err := parse.ParseSeverity(sevName); err == nil && sev > s.Worst {
-				s.Worst = sev
-			}
+		for key, n := range c.findings[url] {
+			ls.Findings[key.rule] += n
+			s.ByRule[key.rule] += n
+			s.Findings[key.severity.String()] += n
+			s.BySeverity[key.severity] += n
+			s.Worst = max(s.Worst, key.severity)
 		}
 		s.Listeners = append(s.Listeners, &ls)
 	}
@@ -169,21 +183,12 @@ func (c *Collector) Summary() *Summary {
 // CountAtLeast is the number of findings at or above a severity.
 func (s *Summary) CountAtLeast(sev parse.Severity) int {
 	n := 0
-	for name, count := range s.Findings {
-		if v, err := parse.ParseSeverity(name); err == nil && v >= sev {
+	for v, count := range s.BySeverity {
+		if v >= sev {
 			n += count
 		}
 	}
 	return n
-}
-
-func splitKey(k string) (string, string) {
-	for i := 0; i < len(k); i++ {
-		if k[i] == 0 {
-			return k[:i], k[i+1:]
-		}
-	}
-	return k, ""
 }
 
 func sortedKeys(m map[string]int) []string { return slices.Sorted(maps.Keys(m)) }

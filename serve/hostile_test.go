@@ -84,7 +84,6 @@ func startServer(t *testing.T, table string) (*serve.Server, *accountingSink, st
 	srv, err := serve.Start(cfg, sink, serve.Options{})
 	require.NoError(t, err)
 	t.Cleanup(srv.Close)
-	sink.AddListener(srv.Listening()[0].URL, srv.Listening()[0].DataFormat)
 	return srv, sink, srv.Listening()[0].URL
 }
 

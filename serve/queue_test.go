@@ -87,6 +87,7 @@ type orderSink struct {
 	t    *testing.T
 }
 
+func (o *orderSink) Listening(string, string) {}
 func (o *orderSink) Result(*parse.Result)     {}
 func (o *orderSink) Finding(parse.Diagnostic) {}
 func (o *orderSink) Conn(ev listener.ConnEvent) {
@@ -102,7 +103,7 @@ func (o *orderSink) Conn(ev listener.ConnEvent) {
 // in order.
 func TestDeliverKeepsEachProducersOrder(t *testing.T) {
 	sink := &orderSink{got: map[uint64][]int{}, t: t}
-	s := &Server{sink: sink, events: newQueue(), done: make(chan struct{})}
+	s := &Server{engine: NewEngine(sink), events: newQueue(), done: make(chan struct{})}
 	go s.loop()
 	const producers, each = 4, 5000
 	var wg sync.WaitGroup

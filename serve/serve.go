@@ -16,16 +16,6 @@ import (
 	"github.com/fakegraf/fakegraf/setup"
 )
 
-// Sink receives what the server sees, one call at a time and each
-// connection's events in order. Calls may come from different goroutines.
-type Sink interface {
-	Result(*parse.Result)
-	Conn(listener.ConnEvent)
-	// Finding is a finding that is not about one record: an error
-	// Telegraf's socket code reports.
-	Finding(parse.Diagnostic)
-}
-
 // Listening describes one bound socket.
 type Listening struct {
 	Name       string // inputs.socket_listener, or with its alias
@@ -36,11 +26,9 @@ type Listening struct {
 
 // Server is a running set of listeners.
 type Server struct {
-	sink      Sink
-	rules     *parse.RuleSet
+	engine    *Engine
 	listeners []*listener.Listener
 	bound     []Listening
-	pipelines map[string]*parse.Pipeline
 	events    *queue
 	done      chan struct{}
 	closeOnce sync.Once
@@ -63,12 +51,10 @@ type Server struct {
 const dropsInterval = 500 * time.Millisecond
 
 type event struct {
-	isRec bool
-	rec   listener.Record // by value: a pointer would cost an allocation per record
-	conn  *listener.ConnEvent
-	url   string
-	err   error
-	diag  *parse.Diagnostic
+	isRec     bool
+	rec       listener.Record // by value: a pointer would cost an allocation per record
+	conn      *listener.ConnEvent
+	transport *listener.Transport
 }
 
 // Options tune a server.
@@ -89,9 +75,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 		opt.Rules = parse.DefaultRules()
 	}
 	s := &Server{
-		sink:      sink,
-		rules:     opt.Rules,
-		pipelines: map[string]*parse.Pipeline{},
+		engine:    NewEngine(sink),
 		events:    newQueue(),
 		done:      make(chan struct{}),
 		drops:     map[string]uint64{},
@@ -118,7 +102,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 			return nil, fmt.Errorf("%s: %w on %s: %w", in.Name, ErrBind, in.Listen.Address, hintBind(err))
 		}
 		s.listeners = append(s.listeners, l)
-		s.pipelines[l.URL()] = parse.NewPipeline(l.URL(), l.Stream(), s.rules, Stages(in)...)
+		s.engine.Add(l.URL(), in.DataFormat, parse.NewPipeline(l.URL(), l.Stream(), opt.Rules, Stages(in)...))
 		s.bound = append(s.bound, Listening{Name: in.Name, URL: l.URL(), DataFormat: in.DataFormat, Stream: l.Stream()})
 	}
 	s.last.Store(time.Now().UnixNano())
@@ -150,11 +134,9 @@ func (s *Server) checkDrops() {
 		if !ok || total <= s.drops[l.URL()] {
 			continue
 		}
-		d := parse.KernelDropsDiagnostic(l.URL(), total-s.drops[l.URL()], total)
+		ev := listener.Transport{Listener: l.URL(), Err: listener.ErrKernelDrops, Dropped: total - s.drops[l.URL()], Total: total}
 		s.drops[l.URL()] = total
-		if s.rules.Enabled(d.Rule) {
-			s.events.push(event{diag: &d})
-		}
+		s.events.push(event{transport: &ev})
 	}
 }
 
@@ -246,18 +228,11 @@ func (s *Server) deliver(ev event) {
 func (s *Server) handle(ev *event) {
 	switch {
 	case ev.isRec:
-		if p := s.pipelines[ev.rec.Listener]; p != nil {
-			s.sink.Result(p.Process(ev.rec))
-		}
+		s.engine.Record(ev.rec)
 	case ev.conn != nil:
-		s.sink.Conn(*ev.conn)
-	case ev.diag != nil:
-		s.sink.Finding(*ev.diag)
-	case ev.err != nil:
-		d := parse.SocketDiagnostic(ev.url, ev.err)
-		if s.rules.Enabled(d.Rule) {
-			s.sink.Finding(d)
-		}
+		s.engine.Conn(*ev.conn)
+	case ev.transport != nil:
+		s.engine.Transport(*ev.transport)
 	}
 }
 
@@ -269,9 +244,9 @@ type handler struct {
 	inline bool
 }
 
-func (h handler) Record(r listener.Record)    { h.send(event{isRec: true, rec: r}) }
-func (h handler) Conn(ev listener.ConnEvent)  { h.send(event{conn: &ev}) }
-func (h handler) Error(url string, err error) { h.send(event{url: url, err: err}) }
+func (h handler) Record(r listener.Record)        { h.send(event{isRec: true, rec: r}) }
+func (h handler) Conn(ev listener.ConnEvent)      { h.send(event{conn: &ev}) }
+func (h handler) Transport(ev listener.Transport) { h.send(event{transport: &ev}) }
 
 func (h handler) send(ev event) {
 	if h.inline {

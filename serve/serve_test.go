@@ -30,7 +30,8 @@ func (b *blockingSink) Result(*parse.Result) {
 	b.records++
 	b.mu.Unlock()
 }
-func (*blockingSink) Conn(listener.ConnEvent) {}
+func (*blockingSink) Listening(string, string) {}
+func (*blockingSink) Conn(listener.ConnEvent)  {}
 func (b *blockingSink) Finding(d parse.Diagnostic) {
 	b.mu.Lock()
 	b.findings = append(b.findings, d)
@@ -84,9 +85,9 @@ func procAvailable() (string, bool) {
 
 type nopHandler struct{}
 
-func (nopHandler) Record(listener.Record)  {}
-func (nopHandler) Conn(listener.ConnEvent) {}
-func (nopHandler) Error(string, error)     {}
+func (nopHandler) Record(listener.Record)       {}
+func (nopHandler) Conn(listener.ConnEvent)      {}
+func (nopHandler) Transport(listener.Transport) {}
 
 func TestCloseDeliversEverything(t *testing.T) {
 	cfg, err := setup.Load([]byte("[[inputs.socket_listener]]\n  service_address = \"tcp://127.0.0.1:0\"\n"), "test")

@@ -71,7 +71,10 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.config != "" {
 		target = in.Listen.Address
 	}
+	// Files go through the engine a socket's events go through; they share
+	// one pipeline, as one socket's connections share their rule state.
 	pipeline := parse.NewPipeline(target, *datagrams == "", sess.rules, serve.Stages(in)...)
+	engine := serve.NewEngine(sess.sink())
 
 	for i, file := range files {
 		name, r, err := openInput(file, stdin)
@@ -79,19 +82,19 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "fakegraf: %v\n", err)
 			return exitCannot
 		}
-		sess.collector.AddListener(name, in.DataFormat)
-		sess.printer.Listening(name, in.DataFormat)
+		engine.Add(name, in.DataFormat, pipeline)
 		if *datagrams == "" {
 			conn := uint64(i + 1)
-			sess.Conn(listener.ConnEvent{Listener: name, Conn: conn, Open: true, Time: time.Now()})
+			engine.Conn(listener.ConnEvent{Listener: name, Conn: conn, Open: true, Time: time.Now()})
 			ev := listener.ReadStream(r, listener.StreamOptions{
 				Listener: name, Conn: conn, Splitter: split, ReadBufferSize: int(in.Listen.Socket.ReadBufferSize),
-			}, func(rec listener.Record) { sess.Result(pipeline.Process(rec)) })
+			}, engine.Record)
 			if ev.Err != nil {
-				sess.Finding(parse.SocketDiagnostic(name, ev.Err))
+				// A scanner error: what the socket reports as a transport event.
+				engine.Transport(listener.Transport{Listener: name, Conn: conn, Err: ev.Err})
 			}
-			sess.Conn(ev)
-		} else if err := readDatagrams(r, name, *datagrams, func(rec listener.Record) { sess.Result(pipeline.Process(rec)) }); err != nil {
+			engine.Conn(ev)
+		} else if err := readDatagrams(r, name, *datagrams, engine.Record); err != nil {
 			fmt.Fprintf(stderr, "fakegraf: %s: %v\n", name, err)
 			return exitCannot
 		}

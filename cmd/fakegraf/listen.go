@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/report"
 	"github.com/fakegraf/fakegraf/serve"
@@ -379,6 +378,7 @@ func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) 
 		if s.metrics, err = report.NewMetricsWriter(w); err != nil {
 			return nil, err
 		}
+		s.metrics.OnError = func(err error) { fmt.Fprintf(stderr, "fakegraf: --metrics-out: %v\n", err) }
 	}
 	popt := report.Options{Quiet: o.quiet, Color: useColor(o.color, reportOut)}
 	switch o.output {
@@ -441,35 +441,20 @@ func useColor(mode string, w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// Result, Conn and Finding make the session the server's sink: the summary,
-// the metrics file and the report see every event in order.
-func (s *session) Result(res *parse.Result) {
-	s.collector.Result(res)
+// sink is the one fan-out of the run: the summary, the metrics file, the
+// golden file, the expectations and the report see every event in order.
+func (s *session) sink() serve.Sink {
+	t := serve.Tee{s.collector}
 	if s.metrics != nil {
-		if err := s.metrics.Write(res.Metrics); err != nil {
-			fmt.Fprintf(s.stderr, "fakegraf: --metrics-out: %v\n", err)
-		}
+		t = append(t, s.metrics)
 	}
 	if s.golden != nil {
-		s.golden.Result(res)
+		t = append(t, s.golden)
 	}
 	if s.expect != nil {
-		s.expect.Result(res)
+		t = append(t, s.expect)
 	}
-	s.printer.Result(res)
-}
-
-func (s *session) Conn(ev listener.ConnEvent) {
-	s.collector.Conn(ev)
-	s.printer.Conn(ev)
-}
-
-func (s *session) Finding(d parse.Diagnostic) {
-	s.collector.Finding(d)
-	if s.golden != nil {
-		s.golden.Finding(d)
-	}
-	s.printer.Finding(d)
+	return append(t, s.printer)
 }
 
 // fail records a failed check of the whole run.
@@ -499,7 +484,7 @@ func (s *session) checks() {
 }
 
 func (s *session) serve(ctx context.Context) int {
-	srv, err := serve.Start(s.inputs, s, serve.Options{
+	srv, err := serve.Start(s.inputs, s.sink(), serve.Options{
 		Rules: s.rules,
 		Log:   func(msg string) { fmt.Fprintf(s.stderr, "fakegraf: %s\n", msg) },
 	})
@@ -508,8 +493,6 @@ func (s *session) serve(ctx context.Context) int {
 		return exitCannot
 	}
 	for _, l := range srv.Listening() {
-		s.collector.AddListener(l.URL, l.DataFormat)
-		s.printer.Listening(l.URL, l.DataFormat)
 		fmt.Fprintf(s.stderr, "listening on %s\n", l.URL)
 	}
 	if s.onStart != nil {

@@ -1,0 +1,50 @@
+package serve
+
+import (
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+)
+
+// Engine is the one path every event takes: a record through its listener's
+// pipeline (Telegraf's parser, MakeMetric, the rules), a transport event
+// through the same rules, and everything on to the sink. Server feeds it from
+// sockets, `fakegraf check` from files. It implements listener.Handler but is
+// not safe for concurrent use: rules keep state across records, so the
+// caller hands it one event at a time.
+type Engine struct {
+	sink      Sink
+	pipelines map[string]*parse.Pipeline
+}
+
+// NewEngine returns an engine that delivers to sink.
+func NewEngine(sink Sink) *Engine {
+	return &Engine{sink: sink, pipelines: map[string]*parse.Pipeline{}}
+}
+
+// Add routes the events of the listener named url through p, and announces
+// the listener to the sink. Several names may share one pipeline (check's
+// files share their input's rule state, as one socket's connections do).
+func (e *Engine) Add(url, dataFormat string, p *parse.Pipeline) {
+	e.pipelines[url] = p
+	e.sink.Listening(url, dataFormat)
+}
+
+// Record processes one record.
+func (e *Engine) Record(rec listener.Record) {
+	if p := e.pipelines[rec.Listener]; p != nil {
+		e.sink.Result(p.Process(rec))
+	}
+}
+
+// Conn passes a connection event on.
+func (e *Engine) Conn(ev listener.ConnEvent) { e.sink.Conn(ev) }
+
+// Transport runs the rules over a transport event and passes on their
+// findings.
+func (e *Engine) Transport(ev listener.Transport) {
+	if p := e.pipelines[ev.Listener]; p != nil {
+		for _, d := range p.Transport(ev) {
+			e.sink.Finding(d)
+		}
+	}
+}
