@@ -28,9 +28,6 @@ type Stage struct {
 	// max(64 KiB, read_buffer_size) (plugins/common/socket/stream.go read).
 	// 0 when unknown.
 	ScanLimit int
-	// Options are the parser options that rules need to read
-	// (json_name_key, tag_keys, ...), keyed by their TOML names.
-	Options map[string]interface{}
 }
 
 // Pipeline processes the records of one listener, in order. It is not safe
@@ -126,8 +123,7 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 			}
 		}
 	}
-	ctx := &Context{Result: res, Stage: stage, Pipeline: p, State: p.state}
-	p.rules.run(ctx)
+	p.rules.run(newContext(res, stage, p))
 	sortDiagnostics(res.Diagnostics)
 	return res
 }

@@ -6,6 +6,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/influxdata/telegraf"
 
 	"github.com/fakegraf/fakegraf/listener"
 )
@@ -65,13 +68,22 @@ func Lookup(id string) *Rule {
 	return nil
 }
 
-// RuleSet is the rules one run applies.
+// RuleSet is the rules one run applies, and their options.
 type RuleSet struct {
 	rules []*Rule
+	// TimestampWindow is how far from the arrival time a sender's
+	// timestamp may lie before timestamp-skew reports it.
+	TimestampWindow Window
 }
 
+// DefaultTimestampWindow is a year back (backfilled data is normal) and an
+// hour ahead (clocks drift, but not by an hour).
+var DefaultTimestampWindow = Window{Past: 365 * 24 * time.Hour, Future: time.Hour}
+
 // DefaultRules enables every rule in the catalogue.
-func DefaultRules() *RuleSet { return &RuleSet{rules: Rules()} }
+func DefaultRules() *RuleSet {
+	return &RuleSet{rules: Rules(), TimestampWindow: DefaultTimestampWindow}
+}
 
 // NewRuleSet enables every rule, then applies --enable and --disable lists.
 // enable, when not empty, restricts the set to those IDs.
@@ -82,7 +94,7 @@ func NewRuleSet(enable, disable []string) (*RuleSet, error) {
 			return nil, fmt.Errorf("unknown rule %q: `fakegraf rules` lists them", id)
 		}
 	}
-	rs := &RuleSet{}
+	rs := &RuleSet{TimestampWindow: DefaultTimestampWindow}
 	for _, r := range all {
 		if len(enable) > 0 && !slices.Contains(enable, r.ID) && r.ID != ruleParseError {
 			continue
@@ -101,7 +113,6 @@ func (rs *RuleSet) Enabled(id string) bool {
 }
 
 func (rs *RuleSet) run(ctx *Context) {
-	ctx.rules = rs
 	for _, r := range rs.rules {
 		if r.Check != nil {
 			ctx.rule = r
@@ -149,16 +160,34 @@ func (c *TransportContext) ReportAs(sev Severity, msg string, fixes ...string) {
 	})
 }
 
-// Context is what a rule sees of one record.
+// Context is what a rule sees of one record: the record and what Telegraf
+// made of it, read-only. A rule does not see other rules' findings.
 type Context struct {
-	*Result
+	Record  listener.Record
+	Format  string // the data_format that parsed it
+	Auto    bool   // Format was detected, not configured
+	Parsed  []ParsedMetric
+	Metrics []telegraf.Metric
+	Err     error // Telegraf's parse error
+
 	Stage    *Stage
 	Pipeline *Pipeline
 	State    *State
+	Rules    *RuleSet // the rule set's options (TimestampWindow)
 
-	rules *RuleSet
-	rule  *Rule
+	result *Result
+	rule   *Rule
 }
+
+func newContext(res *Result, stage *Stage, p *Pipeline) *Context {
+	return &Context{
+		Record: res.Record, Format: res.Format, Auto: res.Auto, Parsed: res.Parsed, Metrics: res.Metrics, Err: res.Err,
+		Stage: stage, Pipeline: p, State: p.state, Rules: p.rules, result: res,
+	}
+}
+
+// SenderSetTime says whether the sender set the timestamp of Metrics[i].
+func (c *Context) SenderSetTime(i int) bool { return c.result.SenderSetTime(i) }
 
 // Report records a finding of the running rule at its default severity.
 func (c *Context) Report(msg string, pos Position, fixes ...string) {
@@ -167,19 +196,14 @@ func (c *Context) Report(msg string, pos Position, fixes ...string) {
 
 // ReportAs records a finding of the running rule at a given severity.
 func (c *Context) ReportAs(sev Severity, msg string, pos Position, fixes ...string) {
-	c.Diagnostics = append(c.Diagnostics, Diagnostic{
+	c.result.Diagnostics = append(c.result.Diagnostics, Diagnostic{
 		Rule:     c.rule.ID,
 		Severity: sev,
 		Message:  msg,
-		Source:   c.Source(),
+		Source:   c.result.Source(),
 		Position: pos,
 		Fixes:    fixes,
 	})
-}
-
-// Has reports whether the running record already has a finding of rule id.
-func (c *Context) Has(id string) bool {
-	return slices.ContainsFunc(c.Diagnostics, func(d Diagnostic) bool { return d.Rule == id })
 }
 
 // State is memory a pipeline's rules keep across records. Every map in it

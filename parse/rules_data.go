@@ -419,7 +419,7 @@ func checkFieldTypeConflict(ctx *Context) {
 		if st.sameAsLast(m) {
 			continue
 		}
-		conflicts := len(ctx.Diagnostics)
+		conflicts := 0
 		for _, f := range m.FieldList() {
 			key := fieldKey{m.Name(), f.Key}
 			t := valueType(f.Value)
@@ -448,8 +448,9 @@ func checkFieldTypeConflict(ctx *Context) {
 			ctx.Report(fmt.Sprintf("field %q of measurement %q arrives as %s, but %s sent it as %s: InfluxDB refuses the write (field type conflict) and the point is lost",
 				f.Key, m.Name(), t, where, first.typ),
 				pos, typeFixes(ctx, f.Key, first.typ, t)...)
+			conflicts++
 		}
-		if len(ctx.Diagnostics) == conflicts {
+		if conflicts == 0 {
 			st.remember(m)
 		}
 	}

@@ -114,8 +114,8 @@ type recordSyntax struct {
 
 func syntaxOf(ctx *Context) *recordSyntax {
 	s := stateOf(ctx.State, "syntax", func() *recordSyntax { return &recordSyntax{} })
-	if s.res != ctx.Result {
-		*s = recordSyntax{res: ctx.Result}
+	if s.res != ctx.result {
+		*s = recordSyntax{res: ctx.result}
 	}
 	return s
 }

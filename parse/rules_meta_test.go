@@ -63,23 +63,23 @@ func TestAutoModeConfigFindingsAreInfo(t *testing.T) {
 	}
 }
 
-// The timestamp window is a package setting that a flag can set.
-func TestTimestampWindowIsConfigurable(t *testing.T) {
-	old := parse.TimestampWindow
-	t.Cleanup(func() { parse.TimestampWindow = old })
+// The timestamp window is an option of the rule set, not a package global:
+// two rule sets with different windows judge the same record differently.
+func TestTimestampWindowIsARuleSetOption(t *testing.T) {
 	data := "cpu v=1 " + agoNS(2*time.Hour) + "\n"
 	tests := []struct {
 		name   string
 		window parse.Window
 		want   []string
 	}{
-		{name: "default", window: old},
+		{name: "default", window: parse.DefaultTimestampWindow},
 		{name: "one hour back", window: parse.Window{Past: time.Hour, Future: time.Hour}, want: []string{"timestamp-skew"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			parse.TimestampWindow = tc.window
-			p := newPipeline(t, influxUDP, false)
+			rules := parse.DefaultRules()
+			rules.TimestampWindow = tc.window
+			p := parse.NewPipeline(influxUDP.url(), false, rules, stage(load(t, influxUDP)))
 			res := p.Process(rec{data: data}.record(influxUDP.url(), 1, time.Now()))
 			got := rulesOf(res.Diagnostics)
 			if diff := cmp.Diff(tc.want, got); diff != "" {

@@ -23,11 +23,6 @@ type Window struct {
 	Past, Future time.Duration
 }
 
-// TimestampWindow is the window timestamp-skew uses: by default a year back
-// (backfilled data is normal) and an hour ahead (clocks drift, but not by an
-// hour).
-var TimestampWindow = Window{Past: 365 * 24 * time.Hour, Future: time.Hour}
-
 // unitHorizon: a timestamp further than this from now in the unit Telegraf
 // reads it in, but within it in another unit, has the wrong unit. Units are
 // 1000x apart, so at most one can land within a decade of now.
@@ -59,7 +54,7 @@ func init() {
 			"arrived, or more than an hour in the future, is usually a wrong clock, a local time sent as UTC, or " +
 			"a counter in the timestamp slot, and it lands where no dashboard of recent data looks (and may be " +
 			"dropped by the retention policy at once). A whole-hour offset points at a time zone. The window is " +
-			"parse.TimestampWindow.",
+			"the rule set's TimestampWindow.",
 		Bad:   "cpu value=1 1500000000000000000   # 2017, sent in 2026",
 		Good:  "cpu value=1   # no timestamp: Telegraf stamps the time it parsed the record",
 		Check: checkTimestampSkew,
@@ -257,7 +252,7 @@ func precisionOption(u time.Duration) string {
 // window around now. Then no timestamp is in a wrong unit or skewed, and the
 // record need not be lexed: the common case costs a few comparisons.
 func allNear(ctx *Context, now time.Time) bool {
-	w := TimestampWindow
+	w := ctx.Rules.TimestampWindow
 	for _, m := range ctx.Parsed {
 		if d := m.Time().Sub(now); d < -w.Past || d > w.Future {
 			return false
@@ -339,7 +334,7 @@ func checkTimestampSkew(ctx *Context) {
 	if allNear(ctx, now) {
 		return
 	}
-	w := TimestampWindow
+	w := ctx.Rules.TimestampWindow
 	for _, st := range sentStamps(ctx) {
 		if _, wrongUnit := probableUnit(st, now); wrongUnit {
 			continue
