@@ -29,6 +29,8 @@ type Rule struct {
 	// reports through ctx.Report. Transport events reach the rules the way
 	// records do, so --enable, --disable and --fail-on act on both alike.
 	CheckTransport func(ctx *TransportContext)
+	// Cases trigger the rule, or are near misses that must not: its tests.
+	Cases []Case
 }
 
 var (

@@ -36,6 +36,10 @@ func init() {
 		Bad:   "cpu,host=a usage=1\ncpu host=b usage=2\n   (one datagram)",
 		Good:  "cpu,host=a usage=1\ncpu,host=b usage=2\n",
 		Check: checkParseError,
+		Cases: []Case{
+			{Name: "influx field without a value", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu usage=∑\n"}}, Want: []Want{{"parse-error", Error, 1}}},
+			{Name: "near miss: valid line protocol", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu usage=1\n"}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleMissingNewline,
@@ -51,6 +55,11 @@ func init() {
 		Bad:   `sock.send(json.dumps(data).encode())   # {"a":1}{"a":2} on the wire`,
 		Good:  `sock.send((json.dumps(data) + "\n").encode())`,
 		Check: checkMissingNewline,
+		Cases: []Case{
+			{Name: "influx records glued", Config: caseInfluxTCP, Records: []Rec{{Data: "good_metric_name,format=influxline value1=10,value2=5∑good_metric_name,format=influxline value1=10,value2=7"}}, Want: []Want{{"missing-newline", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "wavefront records glued", Config: caseWavefrontTCP, Records: []Rec{{Data: "prefix_metric_name.value1 10 {now_s} source=localhost format=\"wavefront\"∑prefix_metric_name.value2 3 {now_s} source=localhost format=\"wavefront\""}}, Want: []Want{{"missing-newline", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "near miss: pretty json is not glued", Config: caseJSONTCP, Records: []Rec{{Data: `  "a": 1,`}}, Want: []Want{{"parse-error", Error, AnyPos}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleDetected,
@@ -63,6 +72,10 @@ func init() {
 			"the sender sends. It is reported once per listener and format.",
 		Bad:  "[[inputs.socket_listener]]\n  service_address = \"udp://:8094\"\n  # data_format missing: influx is assumed",
 		Good: "[[inputs.socket_listener]]\n  service_address = \"udp://:8094\"\n  data_format = \"json\"",
+		Cases: []Case{
+			{Name: "json in auto mode", Config: caseAuto, Records: []Rec{{Data: `{"v": 1}`}}, Want: []Want{{"data-format-detected", Info, 0}}},
+			{Name: "near miss: a configured data_format", Config: caseJSONOverride, Records: []Rec{{Data: `{"v": 1}`}}},
+		},
 		Check: func(ctx *Context) {
 			if !ctx.Auto || ctx.Err != nil {
 				return
@@ -377,6 +390,11 @@ func init() {
 					"set read_buffer_size larger than the longest record (e.g. read_buffer_size = \"1MiB\"), or send shorter records")
 			}
 		},
+		Cases: []Case{
+			{Name: "a record at 92% of the 64 KiB limit", Config: caseInfluxTCP, Records: []Rec{{Data: "cpu s=\"" + strings.Repeat("x", 60000) + "\"∑"}}, Want: []Want{{"line-too-long", Warning, 1}}},
+			{Name: "near miss: 61% of the limit", Config: caseInfluxTCP, Records: []Rec{{Data: "cpu s=\"" + strings.Repeat("x", 40000) + "\""}}},
+			{Name: "near miss: read_buffer_size raises the limit", Config: caseInfluxTCP + "\n" + `read_buffer_size = "1MiB"`, Records: []Rec{{Data: "cpu s=\"" + strings.Repeat("x", 60000) + "\""}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleMaxConnection,
@@ -387,6 +405,11 @@ func init() {
 			"data is lost without an error on its side.",
 		Bad:  "100 senders each holding a connection open, max_connections = 50",
 		Good: "raise max_connections, or have senders share and reuse connections",
+		Cases: []Case{
+			{Name: "refused", Config: caseInfluxTCP + "\nmax_connections = 1",
+				Transport: fmt.Errorf("unable to accept connection from %q: %w", "127.0.0.1:40000", listener.ErrTooManyConnections), Want: []Want{{"max-connections", Error, 0}}},
+			{Name: "near miss: another socket error", Config: caseInfluxTCP, Transport: errors.New("accept: too many open files"), Want: []Want{{"socket-error", Error, 0}}},
+		},
 		CheckTransport: func(ctx *TransportContext) {
 			if errors.Is(ctx.Event.Err, listener.ErrTooManyConnections) {
 				ctx.Report(ctx.Event.Err.Error(), "raise max_connections, or reuse one connection per sender")
@@ -403,6 +426,12 @@ func init() {
 			"succeed. On unix sockets every connection is refused, because a unix peer has no IP address.",
 		Bad:  "allowed_sources = [\"10.0.0.5\"], and the sender runs on 10.0.0.6",
 		Good: "allowed_sources = [\"10.0.0.5\", \"10.0.0.6\"]",
+		Cases: []Case{
+			{Name: "connection refused", Config: caseInfluxTCP + "\nallowed_sources = [\"10.9.9.9\"]",
+				Transport: fmt.Errorf("%w: connection from 127.0.0.1:40000 closed unread", listener.ErrSourceNotAllowed), Want: []Want{{"source-not-allowed", Warning, 0}}},
+			{Name: "near miss: a refusal by max_connections", Config: caseInfluxTCP,
+				Transport: fmt.Errorf("unable to accept connection from %q: %w", "127.0.0.1:40000", listener.ErrTooManyConnections), Want: []Want{{"max-connections", Error, 0}}},
+		},
 		CheckTransport: func(ctx *TransportContext) {
 			if errors.Is(ctx.Event.Err, listener.ErrSourceNotAllowed) {
 				ctx.Report(ctx.Event.Err.Error()+": Telegraf drops it without an error (a debug log line at most)",
@@ -420,6 +449,12 @@ func init() {
 		Bad:            "content_encoding = \"gzip\" with a sender that sends plain text",
 		Good:           "match content_encoding to what the sender sends",
 		CheckTransport: checkSocketError,
+		Cases: []Case{
+			{Name: "plain text to a gzip socket", Config: caseInfluxTCP + "\ncontent_encoding = \"gzip\"",
+				Transport: fmt.Errorf("creating decoder failed: %w", pgzip.ErrHeader), Want: []Want{{"socket-error", Error, 0}}},
+			{Name: "near miss: a line too long has its own rule", Config: caseInfluxTCP,
+				Transport: bufio.ErrTooLong, Want: []Want{{"line-too-long", Error, 0}}},
+		},
 	})
 }
 
@@ -438,6 +473,11 @@ func init() {
 			"fakegraf reads the drops column of /proc/net/udp for its own sockets (Linux).",
 		Bad:  "100 000 datagrams a second into a socket_listener with the default 208 KiB buffer",
 		Good: "read_buffer_size = \"8MiB\"   # and: sysctl -w net.core.rmem_max=8388608",
+		Cases: []Case{
+			{Name: "dropped", Config: caseInfluxUDP, Transport: listener.ErrKernelDrops, Want: []Want{{"udp-kernel-drops", Error, 0}}},
+			{Name: "near miss: refused source", Config: caseInfluxUDP,
+				Transport: fmt.Errorf("%w: datagram from 127.0.0.1:40000 dropped", listener.ErrSourceNotAllowed), Want: []Want{{"source-not-allowed", Warning, 0}}},
+		},
 		CheckTransport: func(ctx *TransportContext) {
 			ev := ctx.Event
 			if !errors.Is(ev.Err, listener.ErrKernelDrops) {
@@ -460,7 +500,7 @@ func checkSocketError(ctx *TransportContext) {
 			return
 		}
 	}
-	var fixes []string
+	fixes := []string{"make the sender's transport match this socket_listener (address, TLS, content_encoding): Telegraf loses the data that hit this error"}
 	// Stream sockets decode with pgzip, datagrams with klauspost's gzip
 	// (Telegraf's internal/content_coding.go): each has its own ErrHeader.
 	if errors.Is(err, pgzip.ErrHeader) || errors.Is(err, kgzip.ErrHeader) {

@@ -44,6 +44,15 @@ func init() {
 		Bad:   `sock.send(line.encode("utf-16"))`,
 		Good:  `sock.send(line.encode("utf-8"))`,
 		Check: checkBadEncoding,
+		Cases: []Case{
+			{Name: "utf-16 json", Config: caseJSONOverride, Records: []Rec{{Data: "∑\xff\xfe{\x00\"\x00a\x00\"\x00:\x001\x00}\x00"}}, Want: []Want{{"bad-encoding", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "gzip without content_encoding", Config: caseInfluxUDP, Records: []Rec{{Data: "∑\x1f\x8b\x08\x00\x00\x00\x00\x00"}}, Want: []Want{{"bad-encoding", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "byte-order mark in line protocol", Config: caseInfluxUDP, Records: []Rec{{Data: "∑\xef\xbb\xbfcpu v=1\n"}}, Want: []Want{{"bad-encoding", Error, 1}}},
+			{Name: "nul terminator", Config: caseInfluxTCP, Records: []Rec{{Data: "cpu v=1∑\x00"}}, Want: []Want{{"bad-encoding", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "latin-1", Config: caseJSONOverride + "\n" + `tag_keys = ["city"]`, Records: []Rec{{Data: "{\"city\": \"M∑\xfcnchen\", \"v\": 1}"}}, Want: []Want{{"bad-encoding", Error, 1}}},
+			{Name: "near miss: byte-order mark in json", Config: caseJSONOverride, Records: []Rec{{Data: "\xef\xbb\xbf{\"v\": 1}"}}},
+			{Name: "near miss: utf-8 text", Config: caseJSONOverride + "\n" + `tag_keys = ["city"]`, Records: []Rec{{Data: `{"city": "München", "v": 1}`}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleWrongFormat,
@@ -57,6 +66,14 @@ func init() {
 		Bad:   "data_format = \"influx\"\n{\"metric_name\": \"good_metric_name\", \"value1\": 10}",
 		Good:  "data_format = \"json\"\njson_name_key = \"metric_name\"",
 		Check: checkWrongFormat,
+		Cases: []Case{
+			{Name: "json to influx", Config: caseInfluxUDP, Records: []Rec{{Data: `∑{"metric_name": "good_metric_name", "value1": 10}`}}, Want: []Want{{"parse-error", Error, AnyPos}, {"wrong-format", Error, 1}}},
+			{Name: "wavefront to influx", Config: caseInfluxUDP, Records: []Rec{{Data: "∑prefix_metric_name.value1 10 {now_s} source=localhost\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"wrong-format", Error, 1}}},
+			{Name: "statsd to influx", Config: caseInfluxUDP, Records: []Rec{{Data: "∑my.counter:1|c"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"wrong-format", Error, 1}}},
+			{Name: "influx to json", Config: caseJSONOverride, Records: []Rec{{Data: "∑cpu,host=a usage=1\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"wrong-format", Error, 1}}},
+			{Name: "influx to wavefront", Config: caseWavefrontUDP, Records: []Rec{{Data: "∑cpu,host=a usage=1\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"wrong-format", Error, 1}}},
+			{Name: "near miss: broken line protocol", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu usage=\n"}}, Want: []Want{{"parse-error", Error, AnyPos}}},
+		},
 	})
 	Register(&Rule{
 		ID:       rulePrecisionLoss,
@@ -72,6 +89,14 @@ func init() {
 		Bad:   `{"metric_name": "order", "id": 9007199254740993, "amount": 10}`,
 		Good:  `{"metric_name": "order", "id": "9007199254740993", "amount": 10}   # tag_keys = ["id"]`,
 		Check: checkPrecisionLoss,
+		Cases: []Case{
+			{Name: "json integer beyond 2^53", Config: caseJSONOverride, Records: []Rec{{Data: `{"id": ∑9007199254740993, "v": 1}`}}, Want: []Want{{"precision-loss", Warning, 1}}},
+			{Name: "json nanosecond time key", Config: caseJSONOverride + "\n" + `json_time_key = "t"` + "\n" + `json_time_format = "unix_ns"`, Records: []Rec{{Data: `{"v": 1, "t": ∑{now_us}123}`}}, Want: []Want{{"precision-loss", Warning, 1}}},
+			{Name: "wavefront milliseconds", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 ∑{now_s}123 source=a\n"}}, Want: []Want{{"precision-loss", Warning, 1}}},
+			{Name: "wavefront NaN", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b ∑NaN {now_s} source=a\n"}}, Want: []Want{{"precision-loss", Warning, 1}}},
+			{Name: "near miss: 2^53 exactly", Config: caseJSONOverride, Records: []Rec{{Data: `{"id": 9007199254740992, "v": 1}`}}},
+			{Name: "near miss: whole milliseconds", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 {now_s}000 source=a\n"}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleFieldTypeConflict,
@@ -86,6 +111,12 @@ func init() {
 		Bad:   "cpu value=1\ncpu value=2i",
 		Good:  "cpu value=1\ncpu value=2",
 		Check: checkFieldTypeConflict,
+		Cases: []Case{
+			{Name: "float then integer", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1\n"}, {Data: "cpu value=∑2i\n"}}, Want: []Want{{"field-type-conflict", Error, 1}}},
+			{Name: "in one record", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1\ncpu value=∑\"x\"\n"}}, Want: []Want{{"field-type-conflict", Error, 1}}},
+			{Name: "json string field then number", Config: caseJSONOverride + "\n" + `json_string_fields = ["v"]`, Records: []Rec{{Data: `{"v": "high"}`}, {Data: `{"v": ∑3}`}}, Want: []Want{{"field-type-conflict", Error, 1}}},
+			{Name: "near miss: floats, and integers elsewhere", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1\n"}, {Data: "cpu value=2.5\nmem value=3i\n"}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleInfluxComment,
@@ -98,6 +129,10 @@ func init() {
 		Bad:   "#cpu,host=a usage=1",
 		Good:  "cpu,host=a usage=1",
 		Check: checkInfluxComment,
+		Cases: []Case{
+			{Name: "commented metric", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1\n∑#cpu v=2\n"}}, Want: []Want{{"influx-comment-line", Warning, 1}}},
+			{Name: "near miss: a real comment", Config: caseInfluxUDP, Records: []Rec{{Data: "# cpu load, sent every second\ncpu v=1\n"}}},
+		},
 	})
 }
 

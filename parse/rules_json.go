@@ -31,6 +31,12 @@ func init() {
 		Bad:   `{"value1": 10, "value2": 3, "format": "json"}   # no tag_keys`,
 		Good:  `tag_keys = ["format"]   # in [[inputs.socket_listener]]`,
 		Check: checkJSONStringDropped,
+		Cases: []Case{
+			{Name: "format without tag_keys", Config: caseJSONOverride, Records: []Rec{{Data: `{"value1": 10, "value2": 3, ∑"format": "json"}`}}, Want: []Want{{"json-string-dropped", Warning, 1}}},
+			{Name: "bool and numeric string", Config: caseJSONOverride, Records: []Rec{{Data: `{"value1": 10, ∑"ok": true, "n": "42"}`}}, Want: []Want{{"json-string-dropped", Warning, 1}}},
+			{Name: "near miss: tag_keys", Config: caseJSONOverride + "\n" + `tag_keys = ["format"]`, Records: []Rec{{Data: `{"value1": 10, "value2": 3, "format": "json"}`}}},
+			{Name: "near miss: json_string_fields glob", Config: caseJSONOverride + "\n" + `json_string_fields = ["msg*"]`, Records: []Rec{{Data: `{"value1": 10, "msg_a": "x", "msg_b": "y"}`}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleJSONNoFields,
@@ -43,6 +49,12 @@ func init() {
 		Bad:   `{"metric_name": "status", "state": "ok", "count": "42"}`,
 		Good:  `{"metric_name": "status", "state": "ok", "count": 42}   # plus json_string_fields = ["state"]`,
 		Check: checkJSONNoFields,
+		Cases: []Case{
+			{Name: "only strings", Config: caseJSONNamed, Records: []Rec{{Data: `∑{"metric_name": "status", "state": "ok"}`}}, Want: []Want{{"json-no-fields", Error, 1}}},
+			{Name: "empty object", Config: caseJSONOverride, Records: []Rec{{Data: `∑{}`}}, Want: []Want{{"json-no-fields", Error, 1}}},
+			{Name: "second array element", Config: caseJSONNamed, Records: []Rec{{Data: `[{"metric_name": "a", "v": 1}, ∑{"metric_name": "b", "n": "2"}]`}}, Want: []Want{{"json-no-fields", Error, 1}}},
+			{Name: "near miss: json_string_fields", Config: caseJSONNamed + "\n" + `json_string_fields = ["state"]`, Records: []Rec{{Data: `{"metric_name": "status", "state": "ok"}`}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleJSONMultiDoc,
@@ -55,6 +67,10 @@ func init() {
 		Bad:   `sock.sendto(b'{"a": 1}\n{"a": 2}\n', addr)`,
 		Good:  `sock.sendto(b'[{"a": 1}, {"a": 2}]', addr)   # or one document per datagram`,
 		Check: checkJSONMultiDoc,
+		Cases: []Case{
+			{Name: "ndjson datagram", Config: caseJSONOverride, Records: []Rec{{Data: "{\"v\": 1}\n∑{\"v\": 2}\n"}}, Want: []Want{{"json-multiple-documents", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "near miss: an array", Config: caseJSONOverride, Records: []Rec{{Data: `[{"v": 1}, {"v": 2}]`}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleJSONMultiline,
@@ -67,6 +83,10 @@ func init() {
 		Bad:   "sock.send((json.dumps(data, indent=2) + \"\\n\").encode())",
 		Good:  "sock.send((json.dumps(data) + \"\\n\").encode())",
 		Check: checkJSONMultiline,
+		Cases: []Case{
+			{Name: "pretty-printed", Config: caseJSONTCP, Records: []Rec{{Data: "{"}, {Data: `  "a": 1,`}, {Data: `  "b": 2`}, {Data: "}"}}, Want: []Want{{"json-multiline", Error, 0}, {"parse-error", Error, AnyPos}}},
+			{Name: "near miss: one line each", Config: caseJSONTCP, Records: []Rec{{Data: `{"a": 1}`}, {Data: `{"a": 2}`}}},
+		},
 	})
 }
 

@@ -41,6 +41,15 @@ func init() {
 		Bad:   `{"metric_name": "my:metric|name", "value1": 10}`,
 		Good:  `{"metric_name": "my_metric_name", "value1": 10}`,
 		Check: checkForbiddenChar,
+		Cases: []Case{
+			{Name: "json name", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "my∑:metric|name", "value1": 10}`}}, Want: []Want{{"forbidden-char", Warning, 1}}},
+			{Name: "influx tag value with an escaped space", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu,host=my\\∑ host v=1\n"}}, Want: []Want{{"forbidden-char", Warning, 1}}},
+			{Name: "influx string field with a raw newline", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu msg=\"a∑\nb\"\n"}}, Want: []Want{{"forbidden-char", Warning, 1}}},
+			{Name: "influx tag key with a colon", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu,a∑:b=c v=1\n"}}, Want: []Want{{"forbidden-char", Warning, 1}}},
+			{Name: "wavefront unquoted name", Config: caseWavefrontUDP, Records: []Rec{{Data: "my∑:metric|name 10 {now_s} source=a\n"}}, Want: []Want{{"forbidden-char", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "near miss: safe names, spaces inside a string field", Config: caseInfluxUDP, Records: []Rec{{Data: "my_metric.name-1,host=web-1 msg=\"a b, c=d\",v=1\n"}}},
+			{Name: "near miss: quoted wavefront tag value", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 {now_s} source=localhost format=\"wavefront\"\n"}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleDefaultName,
@@ -54,6 +63,12 @@ func init() {
 		Bad:   "data_format = \"json\"   # and no json_name_key or name_override\n{\"metric_name\": \"speed\", \"value\": 10}",
 		Good:  "data_format = \"json\"\njson_name_key = \"metric_name\"\n{\"metric_name\": \"speed\", \"value\": 10}",
 		Check: checkDefaultName,
+		Cases: []Case{
+			{Name: "json without name", Config: caseJSON, Records: []Rec{{Data: `∑{"value1": 10}`}}, Want: []Want{{"default-measurement-name", Warning, 1}}},
+			{Name: "json with an unused name member", Config: caseJSON, Records: []Rec{{Data: `∑{"metric_name": "speed", "value": 10}`}}, Want: []Want{{"default-measurement-name", Warning, 1}}},
+			{Name: "value format", Config: "data_format = \"value\"\ndata_type = \"integer\"", Records: []Rec{{Data: "42"}}, Want: []Want{{"default-measurement-name", Warning, 0}}},
+			{Name: "near miss: name_override", Config: caseJSONOverride, Records: []Rec{{Data: `{"value1": 10}`}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleJSONNameKeyType,
@@ -67,6 +82,13 @@ func init() {
 		Bad:   `json_name_key = "metric_name"` + "\n" + `{"metric_name": 42, "value": 1}`,
 		Good:  `json_name_key = "metric_name"` + "\n" + `{"metric_name": "speed", "value": 1}`,
 		Check: checkJSONNameKeyType,
+		Cases: []Case{
+			{Name: "number", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": ∑5, "v": 1}`}}, Want: []Want{{"json-name-key-type", Warning, 1}}},
+			{Name: "empty string", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": ∑"", "v": 1}`}}, Want: []Want{{"json-name-key-type", Error, 1}}},
+			{Name: "missing", Config: caseJSONNamed, Records: []Rec{{Data: `∑{"v": 1}`}}, Want: []Want{{"json-name-key-type", Warning, 1}}},
+			{Name: "another name member", Config: caseJSONNamed, Records: []Rec{{Data: `∑{"name": "speed", "v": 1}`}}, Want: []Want{{"json-name-key-type", Warning, 1}}},
+			{Name: "near miss: nested name key", Config: caseJSON + "\n" + `json_name_key = "meta_name"`, Records: []Rec{{Data: `{"meta": {"name": "speed"}, "v": 1}`}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleTimeKeyName,
@@ -81,6 +103,13 @@ func init() {
 		Bad:   `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
 		Good:  "json_time_key = \"timestamp\"\njson_time_format = \"unix\"\n" + `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
 		Check: checkTimeKeyName,
+		Cases: []Case{
+			{Name: "json timestamp member", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, ∑"timestamp": {now_s}}`}}, Want: []Want{{"time-key-name", Warning, 1}}},
+			{Name: "json rfc3339 string", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, ∑"time": "2026-01-02T03:04:05Z"}`}}, Want: []Want{{"time-key-name", Warning, 1}}},
+			{Name: "influx tag time", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu,∑time=a v=1\n"}}, Want: []Want{{"time-key-name", Error, 1}}},
+			{Name: "influx field time beside another", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1,∑time=2\n"}}, Want: []Want{{"time-key-name", Warning, 1}}},
+			{Name: "near miss: json_time_key", Config: caseJSONNamed + "\n" + `json_time_key = "timestamp"` + "\n" + `json_time_format = "unix"`, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, "timestamp": {now_s}}`}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleTagTrailingSlash,
@@ -94,6 +123,12 @@ func init() {
 		Bad:   `disk,path=C:\ free=10`,
 		Good:  `disk,path=C: free=10`,
 		Check: checkTagTrailingBackslash,
+		Cases: []Case{
+			{Name: "influx", Config: caseInfluxUDP, Records: []Rec{{Data: "disk,path=C:∑\\ free=10\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"tag-trailing-backslash", Error, 1}}},
+			{Name: "json tag", Config: caseJSONOverride + "\n" + `tag_keys = ["path"]`, Records: []Rec{{Data: `{"path": ∑"logs\\", "free": 10}`}}, Want: []Want{{"tag-trailing-backslash", Warning, 1}}},
+			{Name: "near miss: escaped comma", Config: caseInfluxUDP, Records: []Rec{{Data: "disk,path=C:/\\,x free=10\n"}}, Want: []Want{{"forbidden-char", Warning, AnyPos}}},
+			{Name: "near miss: slash", Config: caseInfluxUDP, Records: []Rec{{Data: "disk,path=C:/ free=10\n"}}, Want: []Want{{"forbidden-char", Warning, AnyPos}}},
+		},
 	})
 }
 

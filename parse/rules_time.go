@@ -44,6 +44,15 @@ func init() {
 		Bad:   "good_metric_name,format=influxline value1=10 1700000000000   # milliseconds",
 		Good:  "good_metric_name,format=influxline value1=10 1700000000000000000   # or influx_timestamp_precision = \"1ms\"",
 		Check: checkTimestampUnit,
+		Cases: []Case{
+			{Name: "influx milliseconds", Config: caseInfluxUDP, Records: []Rec{{Data: "good_metric_name,format=influxline value1=10 ∑{now_ms}\n"}}, Want: []Want{{"timestamp-unit", Error, 1}}},
+			{Name: "influx seconds", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑{now_s}\n"}}, Want: []Want{{"timestamp-unit", Error, 1}}},
+			{Name: "influx nanoseconds with precision 1s", Config: caseInfluxUDP + "\n" + `influx_timestamp_precision = "1s"`, Records: []Rec{{Data: "cpu v=1 ∑{now_ns}\n"}}, Want: []Want{{"timestamp-unit", Error, 1}}},
+			{Name: "json milliseconds with unix", Config: caseJSONNamed + "\n" + `json_time_key = "t"` + "\n" + `json_time_format = "unix"`, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, "t": ∑{now_ms}}`}}, Want: []Want{{"timestamp-unit", Error, 1}}},
+			{Name: "near miss: milliseconds with precision 1ms", Config: caseInfluxUDP + "\n" + `influx_timestamp_precision = "1ms"`, Records: []Rec{{Data: "cpu v=1 {now_ms}\n"}}},
+			{Name: "near miss: nanoseconds", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 {now_ns}\n"}}},
+			{Name: "near miss: json unix_ms", Config: caseJSONNamed + "\n" + `json_time_key = "t"` + "\n" + `json_time_format = "unix_ms"`, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, "t": {now_ms}}`}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleTimestampSkew,
@@ -58,6 +67,13 @@ func init() {
 		Bad:   "cpu value=1 1500000000000000000   # 2017, sent in 2026",
 		Good:  "cpu value=1   # no timestamp: Telegraf stamps the time it parsed the record",
 		Check: checkTimestampSkew,
+		Cases: []Case{
+			{Name: "two years back", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑{ago_ns:17520h}\n"}}, Want: []Want{{"timestamp-skew", Warning, 1}}},
+			{Name: "three hours ahead", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑{ago_ns:-3h}\n"}}, Want: []Want{{"timestamp-skew", Warning, 1}}},
+			{Name: "a counter in the timestamp slot", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑42\n"}}, Want: []Want{{"timestamp-skew", Warning, 1}}},
+			{Name: "near miss: a month back", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 {ago_ns:720h}\n"}}},
+			{Name: "near miss: ten minutes ahead", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 {ago_ns:-10m}\n"}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleTimestampFormat,
@@ -72,6 +88,12 @@ func init() {
 		Bad:   "prefix_metric_name.value1 10 1700000000.123456 source=localhost",
 		Good:  "prefix_metric_name.value1 10 1700000000 source=localhost   # int(time.time())",
 		Check: checkTimestampFormat,
+		Cases: []Case{
+			{Name: "influx fraction", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑1700000000.5\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"timestamp-format", Error, 1}}},
+			{Name: "wavefront fraction", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 ∑1700000000.25 source=a\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"timestamp-format", Error, 1}}},
+			{Name: "wavefront nine digits", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 ∑999999999 source=a\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"timestamp-format", Error, 1}}},
+			{Name: "near miss: wavefront zero means now", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 0 source=a\n"}}},
+		},
 	})
 }
 

@@ -34,6 +34,10 @@ func init() {
 		Bad:   "for v in values:\n    s = socket.create_connection(addr); s.send(line(v)); s.close()",
 		Good:  "s = socket.create_connection(addr)\nfor v in values:\n    s.send(line(v))",
 		Check: checkConnectionChurn,
+		Cases: []Case{
+			{Name: "a connection per record", Config: caseInfluxTCP, Records: caseChurnRecs(5, true), Want: []Want{{"connection-churn", Warning, 0}}},
+			{Name: "near miss: one connection", Config: caseInfluxTCP, Records: caseChurnRecs(5, false)},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleDatagramTruncated,
@@ -53,6 +57,12 @@ func init() {
 					"send messages of at most 4 KiB, or use a unix stream socket (unix://) with newline-terminated records")
 			}
 		},
+		Cases: []Case{
+			{Name: "cut at the buffer", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1\ncpu v=2∑", Truncated: true}}, Want: []Want{{"datagram-truncated", Error, 1}}},
+			{Name: "over the path MTU", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu s=\"" + strings.Repeat("x", 1465) + "∑" + strings.Repeat("x", 35) + "\"\n", Peer: "192.0.2.10:5000"}}, Want: []Want{{"datagram-truncated", Warning, 1}}},
+			{Name: "near miss: large on loopback", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu s=\"" + strings.Repeat("x", 1500) + "\"\n"}}},
+			{Name: "near miss: 1472 bytes", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu s=\"" + strings.Repeat("x", 1472-9) + "\"\n", Peer: "192.0.2.10:5000"}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleDatagramSplit,
@@ -66,6 +76,12 @@ func init() {
 		Bad:   "sock.sendto(b\"cpu value=1 \", addr); sock.sendto(b\"1700000000000000000\\n\", addr)",
 		Good:  "sock.sendto(b\"cpu value=1 1700000000000000000\\n\", addr)",
 		Check: checkDatagramSplit,
+		Cases: []Case{
+			{Name: "timestamp in the next datagram", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1 "}, {Data: "∑{now_ns}\n"}}, Want: []Want{{"datagram-split-record", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "json cut in two", Config: caseJSONOverride, Records: []Rec{{Data: `{"value1": 10, `}, {Data: `∑"value2": 3}`}}, Want: []Want{{"datagram-split-record", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "near miss: a whole line, then garbage", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1\n"}, {Data: "1700000000\n"}}, Want: []Want{{"parse-error", Error, AnyPos}}},
+			{Name: "near miss: another peer", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1 "}, {Data: "{now_ns}\n", Peer: "127.0.0.1:40001"}}, Want: []Want{{"parse-error", Error, AnyPos}}},
+		},
 	})
 	Register(&Rule{
 		ID:       ruleCRLF,
@@ -78,6 +94,10 @@ func init() {
 		Bad:   "prefix_metric_name.value1 10 1700000000 source=localhost\\r\\n   (one UDP datagram)",
 		Good:  "prefix_metric_name.value1 10 1700000000 source=localhost\\n",
 		Check: checkCRLF,
+		Cases: []Case{
+			{Name: "wavefront datagram", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 {now_s} source=a∑\r\n"}}, Want: []Want{{"crlf-line-ending", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "near miss: influx datagram", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1\r\n"}}},
+		},
 	})
 }
 

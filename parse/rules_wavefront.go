@@ -20,6 +20,11 @@ func init() {
 		Bad:   `prefix_metric_name.value1 10 1700000000 format="wavefront"`,
 		Good:  `prefix_metric_name.value1 10 1700000000 source=localhost format="wavefront"`,
 		Check: checkWavefrontSource,
+		Cases: []Case{
+			{Name: "no source", Config: caseWavefrontUDP, Records: []Rec{{Data: "prefix_metric_name.value1 10 {now_s} format=\"wavefront\"∑\n"}}, Want: []Want{{"wavefront-missing-source", Warning, 1}}},
+			{Name: "empty source", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 {now_s} source=\"\"∑\n"}}, Want: []Want{{"wavefront-missing-source", Warning, 1}}},
+			{Name: "near miss: host tag", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 {now_s} host=web1\n"}}},
+		},
 	})
 }
 

@@ -1,0 +1,183 @@
+package parse
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/fakegraf/fakegraf/listener"
+)
+
+// Case is an input that triggers a rule, or a near miss that must not: part
+// of the rule, beside its check, so that a rule is one place. The rule's
+// tests run every case through a pipeline (parse/cases_test.go); the
+// entry-point tests send each rule's first trigger to listen, run, check
+// and fakegraftest.
+type Case struct {
+	Name string
+	// Config is the body of the [[inputs.socket_listener]] table, TOML;
+	// service_address decides whether the records are stream records.
+	Config  string
+	Records []Rec
+	// Transport, when set, is a transport event's error fed to the rules
+	// in place of records (a refused connection, a socket error).
+	Transport error
+	// Want are the findings of the last record; none for a near miss.
+	// Findings of rules not named here are not compared.
+	Want []Want
+}
+
+// Rec is one record of a case. In Data, ∑ marks a place a Want points at,
+// and {now_s}, {now_ms}, {now_us}, {now_ns} and {ago_ns:DURATION} stand for
+// the time of the run as a sender writes it (see ExpandTimes).
+type Rec struct {
+	Data string
+	// Conn and Peer name the sender; zero values mean connection 1 (on a
+	// stream) and 127.0.0.1:40000.
+	Conn uint64
+	Peer string
+	// Truncated marks a datagram that filled the read buffer; Unterminated
+	// a stream record delivered only when its connection closed.
+	Truncated, Unterminated bool
+}
+
+// Want is an expected finding: its rule, its severity, and the mark (from 1)
+// in the last record it points at. At 0 means no position; AnyPos means the
+// position is Telegraf's (a parse error's) and is not compared.
+type Want struct {
+	Rule     string
+	Severity Severity
+	At       int
+}
+
+// AnyPos is Want.At for a position that is not compared.
+const AnyPos = -1
+
+// Mark shows in case data where a finding points.
+const Mark = "∑"
+
+// Trigger reports whether the case must produce findings.
+func (c Case) Trigger() bool { return len(c.Want) > 0 }
+
+// Address is the case's service_address, or udp://127.0.0.1:0.
+func (c Case) Address() string {
+	if m := addressRE.FindStringSubmatch(c.Config); m != nil {
+		return m[1]
+	}
+	return "udp://127.0.0.1:0"
+}
+
+// Stream reports whether the case's records come from a stream socket.
+func (c Case) Stream() bool {
+	u, err := url.Parse(c.Address())
+	return err == nil && listener.IsStream(u.Scheme)
+}
+
+var addressRE = regexp.MustCompile(`(?m)^\s*service_address\s*=\s*"([^"]*)"`)
+
+// TOML is a telegraf.conf with the case's input, the host tag left out.
+func (c Case) TOML() string {
+	body := c.Config
+	if addressRE.FindStringIndex(body) == nil {
+		body = `service_address = "udp://127.0.0.1:0"` + "\n" + body
+	}
+	var b strings.Builder
+	b.WriteString("[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n")
+	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+		b.WriteString("  " + strings.TrimSpace(line) + "\n")
+	}
+	return b.String()
+}
+
+var timeRE = regexp.MustCompile(`\{(now_s|now_ms|now_us|now_ns|ago_ns:[^}]+)\}`)
+
+// ExpandTimes replaces the time placeholders of case data with now as a
+// sender writes it: {now_s} seconds, {now_ms}, {now_us}, {now_ns}, and
+// {ago_ns:2h} nanoseconds two hours before now (a negative duration is in
+// the future).
+func ExpandTimes(s string, now time.Time) string {
+	return timeRE.ReplaceAllStringFunc(s, func(m string) string {
+		name := m[1 : len(m)-1]
+		switch name {
+		case "now_s":
+			return fmt.Sprint(now.Unix())
+		case "now_ms":
+			return fmt.Sprint(now.UnixMilli())
+		case "now_us":
+			return fmt.Sprint(now.UnixMicro())
+		case "now_ns":
+			return fmt.Sprint(now.UnixNano())
+		}
+		d, err := time.ParseDuration(strings.TrimPrefix(name, "ago_ns:"))
+		if err != nil {
+			panic("parse: bad case placeholder " + m)
+		}
+		return fmt.Sprint(now.Add(-d).UnixNano())
+	})
+}
+
+// Unmark removes the marks from data and returns their offsets.
+func Unmark(data string) (string, []int) {
+	var offs []int
+	var b strings.Builder
+	for {
+		i := strings.Index(data, Mark)
+		if i < 0 {
+			b.WriteString(data)
+			return b.String(), offs
+		}
+		b.WriteString(data[:i])
+		offs = append(offs, b.Len())
+		data = data[i+len(Mark):]
+	}
+}
+
+// Record is the n-th (from 0) record of the case as a listener hands it
+// out, with its times expanded and its marks removed; offs are the marks.
+func (c Case) Record(listenerURL string, n int, now time.Time) (rec listener.Record, offs []int) {
+	r := c.Records[n]
+	data, offs := Unmark(ExpandTimes(r.Data, now))
+	stream := c.Stream()
+	peer, conn := r.Peer, r.Conn
+	if peer == "" {
+		peer = "127.0.0.1:40000"
+	}
+	if stream && conn == 0 {
+		conn = 1
+	}
+	return listener.Record{
+		Listener: listenerURL, Peer: peer, Conn: conn, Seq: uint64(n + 1),
+		Data: []byte(data), Size: len(data), Stream: stream,
+		Terminated: !r.Unterminated, Truncated: r.Truncated, Received: now,
+	}, offs
+}
+
+// Configs the cases share.
+const (
+	caseInfluxUDP    = `data_format = "influx"`
+	caseInfluxTCP    = "service_address = \"tcp://127.0.0.1:0\"\ndata_format = \"influx\""
+	caseWavefrontUDP = `data_format = "wavefront"`
+	caseWavefrontTCP = "service_address = \"tcp://127.0.0.1:0\"\ndata_format = \"wavefront\""
+	caseJSON         = `data_format = "json"`
+	caseJSONNamed    = "data_format = \"json\"\njson_name_key = \"metric_name\""
+	caseJSONOverride = "data_format = \"json\"\nname_override = \"good_metric_name\""
+	// caseAuto is --data-format auto, which no telegraf.conf can say.
+	caseAuto    = `data_format = "auto"`
+	caseJSONTCP = "service_address = \"tcp://127.0.0.1:0\"\ndata_format = \"json\"\nname_override = \"m\""
+)
+
+// caseChurnRecs are n stream records, each on a connection of its own or
+// all on one.
+func caseChurnRecs(n int, churn bool) []Rec {
+	var out []Rec
+	for i := 1; i <= n; i++ {
+		conn := uint64(1)
+		if churn {
+			conn = uint64(i)
+		}
+		out = append(out, Rec{Conn: conn, Peer: fmt.Sprintf("127.0.0.1:%d", 40000+i), Data: "cpu v=1"})
+	}
+	return out
+}
