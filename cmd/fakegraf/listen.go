@@ -402,6 +402,7 @@ func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) 
 		}
 		s.golden = report.NewGolden(report.GoldenOptions{
 			IgnoreTags: ignore, IgnoreFields: o.ignoreFields, IgnoreTimestamps: o.ignoreTimestamps, FloatTolerance: o.floatTolerance,
+			UpdateHint: "--update",
 		})
 	} else if o.update {
 		return nil, errors.New("--update rewrites the file given with --golden: add --golden FILE")
