@@ -163,7 +163,8 @@ func (g *Golden) Compare(path string) (string, error) {
 	return LineDiff(wantLines, gotLines), nil
 }
 
-// headerLines counts the comment lines before the first blank line.
+// headerLines counts the leading comment lines: the header, which the blank
+// line before "# metrics" ends.
 func headerLines(lines []string) int {
 	n := 0
 	for n < len(lines) && strings.HasPrefix(lines[n], "#") {
