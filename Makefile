@@ -6,6 +6,8 @@ TELEGRAF_BIN     ?= $(CACHE)/bin/telegraf
 FUZZTIME         ?= 10s
 SOAKTIME         ?= 10m
 RUNS             ?= 3
+# staticcheck 2026.2.2, which knows Go 1.26; go run builds it once into the build cache.
+STATICCHECK      := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help build test race lint fuzz golden docs bench soak parity telegraf clean
 
@@ -24,9 +26,13 @@ test: ## what CI runs: lint, unit and end-to-end tests, a short fuzz run, then t
 race: ## the tests under the race detector
 	go test -race -count=1 ./...
 
-lint: ## gofmt -l and go vet
+lint: ## gofmt -l, go vet and staticcheck (default build and -tags parity), go mod tidy -diff
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	go vet -tags parity ./...
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags parity ./...
+	@go mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy and commit the result"; exit 1; }
 
 fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 	@for pkg in $$(go list ./...); do \

@@ -71,7 +71,7 @@ func Start(network string, opts ...Opt) (*Server, error) {
 	for _, opt := range opts {
 		opt(o)
 	}
-	s := &Server{golden: report.NewGolden(report.GoldenOptions{})}
+	s := &Server{golden: report.NewGolden(report.GoldenOptions{UpdateHint: "FAKEGRAF_UPDATE=1"})}
 	s.changed = sync.NewCond(&s.mu)
 	address := network
 	if !strings.Contains(network, "://") {
@@ -286,7 +286,7 @@ func (s *Server) RequireGolden(t testing.TB, path string) {
 	}
 	diff, err := s.golden.Compare(path)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("fakegraftest: %v", err)
 	}
 	if diff != "" {
 		t.Fatalf("fakegraftest: what arrived differs from %s (FAKEGRAF_UPDATE=1 rewrites it):\n%s", path, diff)

@@ -5,6 +5,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +64,62 @@ func TestRequireGolden(t *testing.T) {
 	require.Contains(t, string(content), "\napp.latency,source=web1 value=0.25\napp.requests,source=web1 value=3 1700000000000000000\n")
 	t.Setenv("FAKEGRAF_UPDATE", "")
 	srv.RequireGolden(t, golden)
+}
+
+// fatalRecorder is a testing.TB whose Fatal records the message and stops
+// the goroutine, as testing's does.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (r *fatalRecorder) Helper()                   {}
+func (r *fatalRecorder) Fatal(args ...any)         { r.msg = fmt.Sprint(args...); runtime.Goexit() }
+func (r *fatalRecorder) Fatalf(f string, a ...any) { r.msg = fmt.Sprintf(f, a...); runtime.Goexit() }
+
+// fatalMessage runs f and returns what it passed to Fatal, or "".
+func fatalMessage(t *testing.T, f func(testing.TB)) string {
+	r := &fatalRecorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(r)
+	}()
+	<-done
+	return r.msg
+}
+
+// RequireGolden's failures tell a Go test's reader to set FAKEGRAF_UPDATE=1,
+// never the CLI's --update.
+func TestRequireGoldenNamesFakegrafUpdate(t *testing.T) {
+	srv := fakegraftest.NewServer(t, "tcp")
+	conn, err := srv.Dial()
+	require.NoError(t, err)
+	_, err = conn.Write([]byte("cpu usage=1.25\nmem used=3i\n"))
+	require.NoError(t, err)
+	require.NoError(t, conn.Close())
+	srv.WaitForMetrics(t, 2, 5*time.Second)
+
+	dir := t.TempDir()
+	// Written by the CLI before this change: the header names --update.
+	changed := filepath.Join(dir, "changed.golden")
+	require.NoError(t, os.WriteFile(changed, []byte("# fakegraf golden file: accepted metrics as sorted line protocol (timestamps only where the sender set them), then findings by rule.\n"+
+		"# Regenerate with --update and review the diff.\n\n# metrics\ncpu usage=1.5\nmem used=3i\n\n# findings\n"), 0o644))
+	tests := []struct {
+		name, path, want string
+	}{
+		{"missing file", filepath.Join(dir, "missing.golden"), "run once with FAKEGRAF_UPDATE=1 to create it"},
+		{"difference", changed, "FAKEGRAF_UPDATE=1 rewrites it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := fatalMessage(t, func(tb testing.TB) { srv.RequireGolden(tb, tt.path) })
+			require.NotEmpty(t, msg, "RequireGolden should fail")
+			if !strings.Contains(msg, tt.want) || strings.Contains(msg, "--update") {
+				t.Errorf("RequireGolden's message should say %q and not name --update:\n%s", tt.want, msg)
+			}
+		})
+	}
 }
 
 func TestStartErrors(t *testing.T) {

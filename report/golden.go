@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/influxdata/telegraf"
 	influxparser "github.com/influxdata/telegraf/plugins/parsers/influx"
 	"github.com/influxdata/telegraf/plugins/serializers/influx"
+	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/serve"
@@ -25,6 +27,11 @@ type GoldenOptions struct {
 	IgnoreFields     []string // field keys left out
 	IgnoreTimestamps bool     // leave out every timestamp, not only those the sender did not set
 	FloatTolerance   float64  // absolute tolerance for float fields
+
+	// UpdateHint is how the reader rewrites the file: "--update" on the
+	// CLI, "FAKEGRAF_UPDATE=1" in fakegraftest. The file's header and
+	// Compare's errors name it; empty, they name no switch.
+	UpdateHint string
 }
 
 // Golden records what a client sent in a stable, reviewable form: the
@@ -41,7 +48,17 @@ type Golden struct {
 // NewGolden returns an empty recorder.
 func NewGolden(opt GoldenOptions) *Golden { return &Golden{opt: opt} }
 
-const goldenHeader = "# fakegraf golden file: accepted metrics as sorted line protocol (timestamps only where the sender set them), then findings by rule.\n# Regenerate with --update and review the diff.\n"
+const goldenTitle = "# fakegraf golden file: accepted metrics as sorted line protocol (timestamps only where the sender set them), then findings by rule."
+
+// header is the file's leading comment block. Its second line depends on
+// who wrote the file, so Compare does not compare it.
+func (g *Golden) header() string {
+	regen := "# Regenerate it and review the diff."
+	if g.opt.UpdateHint != "" {
+		regen = "# Regenerate with " + g.opt.UpdateHint + " and review the diff."
+	}
+	return goldenTitle + "\n" + regen + "\n"
+}
 
 // Result records a record's metrics and findings.
 func (g *Golden) Result(r *parse.Result) {
@@ -95,7 +112,7 @@ func (g *Golden) Content() []byte {
 	sort.Strings(metrics)
 	sort.Strings(findings)
 	var b bytes.Buffer
-	b.WriteString(goldenHeader)
+	b.WriteString(g.header())
 	b.WriteString("\n# metrics\n")
 	for _, l := range metrics {
 		b.WriteString(l + "\n")
@@ -108,22 +125,41 @@ func (g *Golden) Content() []byte {
 }
 
 // Compare checks the recording against the file at path and returns a
-// -want +got diff, empty when they agree. A missing file is an error that
-// says to run with --update.
+// -want +got diff, empty when they agree. The file's header is not
+// compared. A missing file is an error that wraps fs.ErrNotExist and, with
+// an UpdateHint, says how to create it.
 func (g *Golden) Compare(path string) (string, error) {
 	want, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("golden file %s does not exist: run once with --update to create it, then review and commit it", path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if g.opt.UpdateHint == "" {
+			return "", fmt.Errorf("golden file %s: %w", path, fs.ErrNotExist)
+		}
+		return "", fmt.Errorf("golden file %s: %w: run once with %s to create it, then review and commit it", path, fs.ErrNotExist, g.opt.UpdateHint)
 	}
 	if err != nil {
 		return "", err
 	}
 	wantLines := splitLines(want)
 	gotLines := splitLines(g.Content())
+	// A file written by another tool, or by an older fakegraf, says
+	// another way to regenerate it; that is not a difference.
+	if hw, hg := headerLines(wantLines), headerLines(gotLines); hw > 0 && wantLines[0] == goldenTitle {
+		wantLines = slices.Concat(gotLines[:hg], wantLines[hw:])
+	}
 	if g.opt.FloatTolerance > 0 {
 		gotLines = adoptWithinTolerance(wantLines, gotLines, g.opt.FloatTolerance)
 	}
 	return LineDiff(wantLines, gotLines), nil
+}
+
+// headerLines counts the leading comment lines: the header, which the blank
+// line before "# metrics" ends.
+func headerLines(lines []string) int {
+	n := 0
+	for n < len(lines) && strings.HasPrefix(lines[n], "#") {
+		n++
+	}
+	return n
 }
 
 // Update writes the recording to path.
@@ -204,68 +240,26 @@ func equalWithin(a, b telegraf.Metric, tol float64) bool {
 	return true
 }
 
-// LineDiff renders a line diff of want and got in the -want +got style,
-// with two lines of context around each change; empty when equal.
+// LineDiff renders a unified diff of want and got (-want +got), with three
+// lines of context around each change; empty when equal. It is Go's
+// anchored diff (go-internal/diff, from cmd/go): time O(n log n) and memory
+// linear in the input, so a golden file of any size can be compared.
+// Lines must not contain newlines.
 func LineDiff(want, got []string) string {
 	if slices.Equal(want, got) {
 		return ""
 	}
-	// Longest common subsequence, fine for the sizes of golden files.
-	n, m := len(want), len(got)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
+	d := diff.Diff("want (golden file)", joinLines(want), "got (this run)", joinLines(got))
+	// Drop the "diff want got" line: the --- and +++ lines say it.
+	_, d, _ = bytes.Cut(d, []byte("\n"))
+	return string(d)
+}
+
+func joinLines(lines []string) []byte {
+	var b bytes.Buffer
+	for _, l := range lines {
+		b.WriteString(l)
+		b.WriteByte('\n')
 	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if want[i] == got[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	type op struct {
-		kind byte
-		text string
-	}
-	var ops []op
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && want[i] == got[j]:
-			ops = append(ops, op{' ', want[i]})
-			i++
-			j++
-		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
-			ops = append(ops, op{'-', want[i]})
-			i++
-		default:
-			ops = append(ops, op{'+', got[j]})
-			j++
-		}
-	}
-	const context = 2
-	var b strings.Builder
-	b.WriteString("--- want (golden file)\n+++ got (this run)\n")
-	lastShown := -1
-	for k, o := range ops {
-		if o.kind == ' ' {
-			near := false
-			for d := -context; d <= context; d++ {
-				if k+d >= 0 && k+d < len(ops) && ops[k+d].kind != ' ' {
-					near = true
-				}
-			}
-			if !near {
-				continue
-			}
-		}
-		if lastShown >= 0 && k > lastShown+1 {
-			b.WriteString("@@\n")
-		}
-		fmt.Fprintf(&b, "%c %s\n", o.kind, o.text)
-		lastShown = k
-	}
-	return b.String()
+	return b.Bytes()
 }

@@ -119,43 +119,10 @@ func (o *listenOptions) register(fs *flag.FlagSet) {
 
 // newFlags builds the flag set that listen, run and check share.
 func newFlags(command string, stderr io.Writer, usage string) (*flag.FlagSet, *listenOptions) {
-	fs := flag.NewFlagSet("fakegraf "+command, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(command, stderr, usage)
 	o := &listenOptions{}
 	o.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage+"\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	return fs, o
-}
-
-// flagExit is the exit code for a flag error: -h is not one. The flag
-// package has already said what was wrong.
-func flagExit(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	return exitCannot
-}
-
-// parseInterleaved parses flags and positional arguments in any order.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 func (o *listenOptions) parserOptions() []setup.Option {
@@ -402,6 +369,7 @@ func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) 
 		}
 		s.golden = report.NewGolden(report.GoldenOptions{
 			IgnoreTags: ignore, IgnoreFields: o.ignoreFields, IgnoreTimestamps: o.ignoreTimestamps, FloatTolerance: o.floatTolerance,
+			UpdateHint: "--update",
 		})
 	} else if o.update {
 		return nil, errors.New("--update rewrites the file given with --golden: add --golden FILE")

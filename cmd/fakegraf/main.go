@@ -43,33 +43,70 @@ Usage:
                                            bind, run a sender with the addresses in its environment, report
   fakegraf check [--config telegraf.conf | --data-format F] [FILE ... | -]
                                            the same rules over captured payloads, without sockets
-  fakegraf rules [ID]                       list the rule catalogue, or explain one rule
+  fakegraf rules [ID ...]                   list the rule catalogue, or explain rules
   fakegraf version
 
-Run 'fakegraf listen -h' for the flags.
+Run 'fakegraf COMMAND -h' (or 'fakegraf help COMMAND') for a command's flags.
 `
 
+const versionUsage = "Usage: fakegraf version\n\nPrints the fakegraf version and the Telegraf version whose parsers it uses.\n"
+
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("", stderr, usage)
+	version := fs.Bool("version", false, "print the version, as fakegraf version does")
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if *version {
+		return runVersion(fs.Args(), stdout, stderr)
+	}
+	args = fs.Args()
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fs.Usage()
 		return exitCannot
 	}
-	switch args[0] {
-	case "listen":
-		return runListen(ctx, args[1:], stdout, stderr, true)
-	case "run":
-		return runRun(ctx, args[1:], stdout, stderr)
-	case "check":
-		return runCheck(args[1:], stdin, stdout, stderr)
-	case "rules":
-		return runRules(args[1:], stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintln(stdout, "fakegraf (Telegraf parsers v1.37.2)")
-		return exitOK
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
+	command, args := args[0], args[1:]
+	if command == "help" {
+		// fakegraf help COMMAND is fakegraf COMMAND -h.
+		switch len(args) {
+		case 0:
+			fs.Usage()
+			return exitOK
+		case 1:
+			command, args = args[0], []string{"-h"}
+		default:
+			fmt.Fprintf(stderr, "fakegraf: help takes one command, got %q\n", args)
+			return exitCannot
+		}
 	}
-	fmt.Fprintf(stderr, "fakegraf: unknown command %q\n\n%s", args[0], usage)
+	switch command {
+	case "listen":
+		return runListen(ctx, args, stdout, stderr, true)
+	case "run":
+		return runRun(ctx, args, stdout, stderr)
+	case "check":
+		return runCheck(args, stdin, stdout, stderr)
+	case "rules":
+		return runRules(args, stdout, stderr)
+	case "version":
+		return runVersion(args, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "fakegraf: unknown command %q\n\n", command)
+	fs.Usage()
 	return exitCannot
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", stderr, versionUsage)
+	extra, err := parseInterleaved(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(extra) > 0 {
+		fmt.Fprintf(stderr, "fakegraf: version takes no arguments, got %q\n\n", extra)
+		fs.Usage()
+		return exitCannot
+	}
+	fmt.Fprintln(stdout, "fakegraf (Telegraf parsers v1.37.2)")
+	return exitOK
 }

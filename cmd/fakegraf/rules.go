@@ -9,18 +9,30 @@ import (
 )
 
 func runRules(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 1 && args[0] == "--markdown" {
+	fs := newFlagSet("rules", stderr, "Usage: fakegraf rules [ID ...]\n       fakegraf rules --markdown\n\n"+
+		"Lists every rule with its ID, severity and title; with IDs, explains those rules: what Telegraf\n"+
+		"does with such input, a bad example and its fix. IDs are what --enable and --disable take.\n")
+	markdown := fs.Bool("markdown", false, "print the whole catalogue as Markdown (docs/rules.md; make docs)")
+	ids, err := parseInterleaved(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if *markdown {
+		if len(ids) > 0 {
+			fmt.Fprintln(stderr, "fakegraf: rules --markdown prints every rule: drop the IDs, or drop --markdown")
+			return exitCannot
+		}
 		rulesMarkdown(stdout) // docs/rules.md; `make docs`
 		return exitOK
 	}
-	if len(args) == 0 {
+	if len(ids) == 0 {
 		for _, r := range parse.Rules() {
 			fmt.Fprintf(stdout, "%-28s %-8s %s\n", r.ID, r.Severity, r.Title)
 		}
 		return exitOK
 	}
 	code := exitOK
-	for _, id := range args {
+	for _, id := range ids {
 		r := parse.Lookup(id)
 		if r == nil {
 			fmt.Fprintf(stderr, "fakegraf: unknown rule %q: 'fakegraf rules' lists them\n", id)

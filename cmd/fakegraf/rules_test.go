@@ -36,7 +36,10 @@ func TestRulesCommand(t *testing.T) {
 		{name: "markdown", args: []string{"rules", "--markdown"}, wantCode: exitOK, contains: []string{"# fakegraf rules", "## timestamp-unit", "```text"}},
 		{name: "list", args: []string{"rules"}, wantCode: exitOK, contains: ruleIDs()},
 		{name: "one rule", args: []string{"rules", "forbidden-char"}, wantCode: exitOK, contains: []string{"forbidden-char (warning)", "Bad:", "Fixed:"}},
+		{name: "two rules", args: []string{"rules", "forbidden-char", "timestamp-unit"}, wantCode: exitOK, contains: []string{"forbidden-char (warning)", "timestamp-unit ("}},
 		{name: "unknown rule", args: []string{"rules", "no-such-rule"}, wantCode: exitCannot},
+		{name: "markdown with IDs", args: []string{"rules", "--markdown", "forbidden-char"}, wantCode: exitCannot},
+		{name: "help", args: []string{"rules", "-h"}, wantCode: exitOK},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

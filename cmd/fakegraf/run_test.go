@@ -157,7 +157,7 @@ func TestGoldenFiles(t *testing.T) {
 	r = fakegraf(t, append(base, changed...)...)
 	require.Equal(t, 1, r.code)
 	require.Contains(t, r.stdout, "FAIL golden "+golden)
-	require.Contains(t, r.stdout, "- cpu,dc=eu usage=1.5 1700000000000000000\n+ cpu,dc=eu usage=1.25 1700000000000000000\n")
+	require.Contains(t, r.stdout, "\n-cpu,dc=eu usage=1.5 1700000000000000000\n+cpu,dc=eu usage=1.25 1700000000000000000\n")
 
 	r = fakegraf(t, append(append(base, "--float-tolerance", "0.5"), changed...)...)
 	require.Equal(t, 0, r.code, "within tolerance:\n%s", r.stdout)
@@ -165,6 +165,35 @@ func TestGoldenFiles(t *testing.T) {
 	r = fakegraf(t, append([]string{"run", "udp://127.0.0.1:0", "--golden", filepath.Join(t.TempDir(), "missing.golden")}, send...)...)
 	require.Equal(t, 1, r.code)
 	require.Contains(t, r.stdout, "run once with --update to create it")
+}
+
+// Every golden failure the CLI prints names --update, the switch its reader
+// has, and never fakegraftest's FAKEGRAF_UPDATE=1.
+func TestGoldenMessagesNameUpdate(t *testing.T) {
+	before := writeFile(t, "before.lp", "cpu usage=1.5\nmem used=3i\n")
+	after := writeFile(t, "after.lp", "cpu usage=1.25\nmem used=3i\n")
+	golden := filepath.Join(t.TempDir(), "client.golden")
+	r := fakegraf(t, "check", "--data-format", "influx", "--golden", golden, "--update", before)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+
+	tests := []struct {
+		name, golden, want string
+	}{
+		{"missing file", filepath.Join(t.TempDir(), "missing.golden"), "run once with --update to create it"},
+		{"difference", golden, "rerun with --update to accept it"},
+	}
+	for _, tt := range tests {
+		for _, output := range []string{"text", "json", "github", "junit"} {
+			t.Run(tt.name+"/"+output, func(t *testing.T) {
+				r := fakegraf(t, "check", "--data-format", "influx", "--output", output, "--golden", tt.golden, after)
+				require.Equal(t, 1, r.code, r.stdout+r.stderr)
+				out := r.stdout + r.stderr
+				if !strings.Contains(out, tt.want) || strings.Contains(out, "FAKEGRAF_UPDATE") {
+					t.Errorf("the report should say %q and not name FAKEGRAF_UPDATE:\n%s", tt.want, out)
+				}
+			})
+		}
+	}
 }
 
 func TestExpectations(t *testing.T) {
