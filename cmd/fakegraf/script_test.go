@@ -35,14 +35,17 @@ import (
 //	    With -tee it also copies CMD's stdout and stderr to NAME.stdout and
 //	    NAME.stderr, which a script can watch while CMD runs (testscript
 //	    shows a background command's output only after `wait`).
-//	send [-to URL] PAYLOAD...
-//	    send each PAYLOAD (Go escapes such as \n are decoded) to URL, by
-//	    default $FAKEGRAF_ADDR as `fakegraf run` sets it: one datagram each
-//	    over udp and unixgram, one write each on a single connection over
-//	    tcp and unix.
+//	sender PAYLOAD...
+//	    a sender for `fakegraf run -- sender ...`: send each PAYLOAD to
+//	    $FAKEGRAF_ADDR, as the send command below does.
 //
 // and these script commands:
 //
+//	send URL PAYLOAD...
+//	    send each PAYLOAD (Go escapes such as \n decoded, double quotes
+//	    kept) to URL: one datagram each over udp and unixgram, one write each
+//	    on a single connection over tcp and unix. It runs in the test
+//	    process, so it sends as soon as the script gets to it.
 //	listening FILE VAR...
 //	    wait until FILE (a -tee copy of fakegraf's stderr) has one
 //	    `listening on URL` line per VAR, and set each VAR to its URL.
@@ -70,7 +73,7 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"fakegraf": main,
 		"exitcode": exitcodeMain,
-		"send":     sendMain,
+		"sender":   senderMain,
 	})
 }
 
@@ -89,6 +92,7 @@ func TestScript(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"send":      cmdSend,
 			"listening": cmdListening,
 			"waitfor":   cmdWaitfor,
 			"lock":      cmdLock,
@@ -158,15 +162,19 @@ func exitcodeMain() {
 	}
 }
 
-// sendMain is the send program.
-func sendMain() {
-	fs := flag.NewFlagSet("send", flag.ExitOnError)
-	to := fs.String("to", os.Getenv("FAKEGRAF_ADDR"), "where to send, as a URL such as udp://127.0.0.1:8094 or unix:///tmp/telegraf.sock")
-	_ = fs.Parse(os.Args[1:])
-	if err := send(*to, fs.Args()); err != nil {
-		fmt.Fprintf(os.Stderr, "send: %v\n", err)
+// senderMain is the sender program.
+func senderMain() {
+	if err := send(os.Getenv("FAKEGRAF_ADDR"), os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "sender: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+func cmdSend(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: send URL PAYLOAD...")
+	}
+	ts.Check(send(args[0], args[1:]))
 }
 
 func send(to string, payloads []string) error {
