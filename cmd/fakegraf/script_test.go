@@ -1,0 +1,316 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// The CLI tests are the scripts in testdata/script, one scenario each (go doc
+// github.com/rogpeppe/go-internal/testscript). `exec fakegraf` runs this
+// package's real main in the test binary, so nothing is built first. The
+// scripts also have these programs, which are the test binary too:
+//
+//	exitcode [-tee NAME] CODE CMD [ARGS...]
+//	    run CMD and succeed only if it exits with CODE. testscript's
+//	    `! exec` says only "not 0", and fakegraf's 1 (findings) and 2
+//	    (could not run) mean different things. It forwards SIGINT and
+//	    SIGTERM to CMD, so `kill -INT NAME` reaches a background fakegraf.
+//	    With -tee it also copies CMD's stdout and stderr to NAME.stdout and
+//	    NAME.stderr, which a script can watch while CMD runs (testscript
+//	    shows a background command's output only after `wait`).
+//	sender PAYLOAD...
+//	    a sender for `fakegraf run -- sender ...`: send each PAYLOAD to
+//	    $FAKEGRAF_ADDR, as the send command below does.
+//
+// and these script commands:
+//
+//	send URL PAYLOAD...
+//	    send each PAYLOAD (Go escapes such as \n decoded, double quotes
+//	    kept) to URL: one datagram each over udp and unixgram, one write each
+//	    on a single connection over tcp and unix. It runs in the test
+//	    process, so it sends as soon as the script gets to it.
+//	listening FILE VAR...
+//	    wait until FILE (a -tee copy of fakegraf's stderr) has one
+//	    `listening on URL` line per VAR, and set each VAR to its URL.
+//	waitfor [-count=N] FILE REGEXP
+//	    wait until the complete lines of FILE match REGEXP (N times).
+//	lock NAME
+//	    hold a lock named NAME until the script ends: scripts that bind
+//	    the tutorial's fixed addresses (127.0.0.1:8094, /tmp/telegraf.sock)
+//	    take `lock tutorial-addresses` so they do not run at the same time.
+//	mkfile FILE [COUNT TEXT]...
+//	    write FILE as each TEXT (Go escapes decoded) repeated COUNT times,
+//	    for inputs too big to keep in the script.
+//
+// and the condition [listening:HOST:PORT], true when something accepts TCP
+// connections at HOST:PORT.
+//
+// The waits poll with a deadline (waitTimeout) instead of sleeping.
+
+var updateScripts = flag.Bool("update", false, "rewrite the files in testdata/script that a cmp compares against")
+
+// waitTimeout bounds listening and waitfor.
+const waitTimeout = 10 * time.Second
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"fakegraf": main,
+		"exitcode": exitcodeMain,
+		"sender":   senderMain,
+	})
+}
+
+func TestScript(t *testing.T) {
+	examples, err := filepath.Abs(filepath.Join("..", "..", "examples"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("testdata", "script"),
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		UpdateScripts:       *updateScripts,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("EXAMPLES", examples)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"send":      cmdSend,
+			"listening": cmdListening,
+			"waitfor":   cmdWaitfor,
+			"lock":      cmdLock,
+			"mkfile":    cmdMkfile,
+		},
+		Condition: func(cond string) (bool, error) {
+			addr, ok := strings.CutPrefix(cond, "listening:")
+			if !ok {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				return false, nil
+			}
+			c.Close()
+			return true, nil
+		},
+	})
+}
+
+// exitcodeMain is the exitcode program.
+func exitcodeMain() {
+	fs := flag.NewFlagSet("exitcode", flag.ExitOnError)
+	tee := fs.String("tee", "", "also copy CMD's stdout and stderr to `NAME`.stdout and NAME.stderr")
+	fs.Usage = func() { fmt.Fprintln(os.Stderr, "usage: exitcode [-tee NAME] CODE CMD [ARGS...]") }
+	_ = fs.Parse(os.Args[1:])
+	if fs.NArg() < 2 {
+		fs.Usage()
+		os.Exit(2)
+	}
+	want, err := strconv.Atoi(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "exitcode: CODE %q is not a number\n", fs.Arg(0))
+		os.Exit(2)
+	}
+	cmd := exec.Command(fs.Arg(1), fs.Args()[2:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if *tee != "" {
+		for _, s := range []struct {
+			w   *io.Writer
+			ext string
+		}{{&cmd.Stdout, ".stdout"}, {&cmd.Stderr, ".stderr"}} {
+			f, err := os.Create(*tee + s.ext)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "exitcode: %v\n", err)
+				os.Exit(2)
+			}
+			defer f.Close()
+			*s.w = io.MultiWriter(*s.w, f)
+		}
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "exitcode: %v\n", err)
+		os.Exit(2)
+	}
+	go func() {
+		for sig := range sigs {
+			_ = cmd.Process.Signal(sig)
+		}
+	}()
+	_ = cmd.Wait()
+	if got := cmd.ProcessState.ExitCode(); got != want {
+		fmt.Fprintf(os.Stderr, "exitcode: %s: %v, want exit status %d\n", fs.Arg(1), cmd.ProcessState, want)
+		os.Exit(1)
+	}
+}
+
+// senderMain is the sender program.
+func senderMain() {
+	if err := send(os.Getenv("FAKEGRAF_ADDR"), os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "sender: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func cmdSend(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: send URL PAYLOAD...")
+	}
+	ts.Check(send(args[0], args[1:]))
+}
+
+func send(to string, payloads []string) error {
+	u, err := url.Parse(to)
+	if err != nil {
+		return err
+	}
+	addr := u.Host
+	if strings.HasPrefix(u.Scheme, "unix") {
+		addr = u.Path
+	}
+	c, err := net.Dial(u.Scheme, addr)
+	if err != nil {
+		return err
+	}
+	for _, p := range payloads {
+		data, err := unescape(p)
+		if err != nil {
+			return err
+		}
+		if _, err := c.Write(data); err != nil {
+			return err
+		}
+	}
+	return c.Close()
+}
+
+// unescape decodes the Go escapes in s (\n, \t, \x00, \u00e9, \\), leaving
+// every other byte, double quotes included, as it is.
+func unescape(s string) ([]byte, error) {
+	var b []byte
+	for s != "" {
+		r, multibyte, tail, err := strconv.UnquoteChar(s, 0)
+		if err != nil {
+			return nil, fmt.Errorf("bad escape in %q: %w", s, err)
+		}
+		if r < 0x100 && !multibyte {
+			b = append(b, byte(r))
+		} else {
+			b = append(b, string(r)...)
+		}
+		s = tail
+	}
+	return b, nil
+}
+
+// poll calls done until it returns true or waitTimeout passes.
+func poll(ts *testscript.TestScript, what string, done func() bool) {
+	deadline := time.Now().Add(waitTimeout)
+	for !done() {
+		if time.Now().After(deadline) {
+			ts.Fatalf("gave up after %s waiting for %s", waitTimeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// completeLines is FILE up to its last newline ("" while it does not exist):
+// a line still being written is not matched yet.
+func completeLines(ts *testscript.TestScript, file string) string {
+	b, err := os.ReadFile(ts.MkAbs(file))
+	if errors.Is(err, os.ErrNotExist) {
+		return ""
+	}
+	ts.Check(err)
+	return string(b[:strings.LastIndexByte(string(b), '\n')+1])
+}
+
+var listeningLine = regexp.MustCompile(`(?m)^listening on (\S+)$`)
+
+func cmdListening(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: listening FILE VAR...")
+	}
+	file, vars := args[0], args[1:]
+	var urls []string
+	poll(ts, fmt.Sprintf("%d `listening on` line(s) in %s", len(vars), file), func() bool {
+		found := listeningLine.FindAllStringSubmatch(completeLines(ts, file), -1)
+		if len(found) < len(vars) {
+			return false
+		}
+		for _, m := range found {
+			urls = append(urls, m[1])
+		}
+		return true
+	})
+	for i, v := range vars {
+		ts.Setenv(v, urls[i])
+	}
+}
+
+func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
+	count := 1
+	if len(args) > 0 && strings.HasPrefix(args[0], "-count=") {
+		n, err := strconv.Atoi(strings.TrimPrefix(args[0], "-count="))
+		if err != nil || n < 1 {
+			ts.Fatalf("waitfor: bad %s", args[0])
+		}
+		count, args = n, args[1:]
+	}
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfor [-count=N] FILE REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	poll(ts, fmt.Sprintf("%d match(es) of %q in %s", count, args[1], args[0]), func() bool {
+		return len(re.FindAllStringIndex(completeLines(ts, args[0]), -1)) >= count
+	})
+}
+
+var locks sync.Map // name -> *sync.Mutex
+
+func cmdLock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: lock NAME")
+	}
+	mu, _ := locks.LoadOrStore(args[0], new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	ts.Defer(mu.(*sync.Mutex).Unlock)
+}
+
+func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args)%2 != 1 {
+		ts.Fatalf("usage: mkfile FILE [COUNT TEXT]...")
+	}
+	var b []byte
+	for i := 1; i < len(args); i += 2 {
+		n, err := strconv.Atoi(args[i])
+		if err != nil || n < 0 {
+			ts.Fatalf("mkfile: COUNT %q is not a number", args[i])
+		}
+		text, err := unescape(args[i+1])
+		ts.Check(err)
+		for range n {
+			b = append(b, text...)
+		}
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o666))
+}
