@@ -134,7 +134,11 @@ func (s *streamServer) serve() {
 				continue
 			}
 			s.wg.Add(1)
-			go s.handle(conn)
+			// Numbered here, in accept order: numbered in handle, two
+			// connections accepted back to back could swap numbers, and
+			// connection-churn counts a connection only when its number
+			// grows.
+			go s.handle(conn, s.l.conns.Add(1))
 		}
 	}()
 }
@@ -197,7 +201,7 @@ func (s *streamServer) closeConnection(conn net.Conn) {
 }
 
 // handle is stream.go handleReaderConn and read.
-func (s *streamServer) handle(conn net.Conn) {
+func (s *streamServer) handle(conn net.Conn, connNo uint64) {
 	defer s.wg.Done()
 	var once sync.Once
 	closeConn := func() { once.Do(func() { s.closeConnection(conn) }) }
@@ -205,7 +209,6 @@ func (s *streamServer) handle(conn net.Conn) {
 	defer stop()
 	defer closeConn()
 
-	connNo := s.l.conns.Add(1)
 	peer := peerString(conn.RemoteAddr())
 	if s.path != "" {
 		peer = s.path // Telegraf reports the socket path as the source

@@ -44,7 +44,7 @@ func TestEveryRuleInEveryEntryPoint(t *testing.T) {
 				t.Run(ep.name, func(t *testing.T) {
 					got := ep.run(t, sc, nil)
 					sev, ok := got.severity(r.ID)
-					require.True(t, ok, "the trigger gave no %s finding; findings: %v", r.ID, got.rules)
+					require.True(t, ok, "the trigger gave no %s finding; findings: %v; records arrived: %d", r.ID, got.rules, got.arrived[0])
 
 					all := got
 					got = ep.run(t, sc, []string{"--disable", r.ID})
