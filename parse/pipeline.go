@@ -91,7 +91,7 @@ func (r *Result) SenderSetTime(i int) bool {
 		return false
 	}
 	if r.senderTime == nil {
-		r.senderTime = senderTimes(r.stage, r.Record.Data, len(r.Parsed))
+		r.senderTime = senderTimes(r)
 	}
 	return r.senderTime[r.parsedIndex[i]]
 }
