@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/influxdata/telegraf"
@@ -473,13 +472,9 @@ func lexJSON(data []byte, query string) *jsonDoc {
 			base = 0 // a computed result (a gjson modifier) has no place in the record
 		}
 	}
-	lead := bytes.TrimLeftFunc(buf, unicode.IsSpace) // bytes.TrimSpace's left half
-	if !json.Valid(bytes.TrimPrefix(bytes.TrimSpace(lead), utf8BOM)) {
+	start := jsonStart(buf)
+	if !json.Valid(bytes.TrimSpace(buf[start:])) {
 		return nil
-	}
-	start := len(buf) - len(lead)
-	if bytes.HasPrefix(lead, utf8BOM) {
-		start += len(utf8BOM)
 	}
 	root := gjson.Parse(string(buf[start:])) // skips the blanks after a BOM
 	base += start
