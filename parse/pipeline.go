@@ -239,7 +239,7 @@ func Sniff(data []byte) string {
 		// and always a timestamp, but the wavefront parser reads it too).
 		return "wavefront"
 	}
-	if len(fields) == 1 && bytes.Contains(fields[0], []byte(":")) && bytes.Contains(fields[0], []byte("|")) {
+	if len(fields) == 1 && isStatsd(fields[0]) {
 		return "statsd"
 	}
 	return "influx"
