@@ -22,8 +22,10 @@ import (
 
 // This file holds what the gotcha rules share: the parser options of a
 // stage, a lexer per format that finds where in the record a name, a tag or
-// a timestamp was written (Telegraf's parsers keep no positions), a per-record
-// cache of those lexings, and a bounded LRU for rules that remember records.
+// a timestamp was written (Telegraf's parsers keep no positions: line
+// protocol is lexed with Telegraf's own influx machine, JSON with gjson,
+// Wavefront by hand), a per-record cache of those lexings, and a bounded LRU
+// for rules that remember records.
 
 // BareParser unwraps models.RunningParser, which config.addParser puts
 // around every parser and which only adds parse-time statistics
@@ -365,6 +367,12 @@ type wfTag struct {
 // does: one point per line, tokens separated by blanks, double quotes group a
 // token. The timestamp is the third token when it is made of digits (and
 // dots, to catch fractional seconds, which Telegraf rejects).
+//
+// It is written by hand because Telegraf's wavefront parser hides what it
+// would take: its scanner and element parsers are unexported, it reads
+// each line through a bufio.Reader that keeps no offsets, and a Point
+// carries its tags in a map, so neither the grouping of quoted tokens nor
+// any position can be had from it.
 func lexWavefront(data []byte) []wfLine {
 	var out []wfLine
 	off := 0
