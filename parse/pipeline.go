@@ -88,7 +88,7 @@ func (r *Result) SenderSetTime(i int) bool {
 		return false
 	}
 	if r.senderTime == nil {
-		r.senderTime = senderTimes(r.stage, r.Record.Data, len(r.Parsed))
+		r.senderTime = senderTimes(r)
 	}
 	return r.senderTime[r.parsedIndex[i]]
 }
@@ -243,7 +243,7 @@ func Sniff(data []byte) string {
 		// and always a timestamp, but the wavefront parser reads it too).
 		return "wavefront"
 	}
-	if len(fields) == 1 && bytes.Contains(fields[0], []byte(":")) && bytes.Contains(fields[0], []byte("|")) {
+	if len(fields) == 1 && isStatsd(fields[0]) {
 		return "statsd"
 	}
 	return "influx"

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 
 	kgzip "github.com/klauspost/compress/gzip"
@@ -124,30 +122,15 @@ func jsonNameCandidate(data []byte) string {
 	return ""
 }
 
-var influxPosRE = regexp.MustCompile(` at (\d+):(\d+)`)
-
-// ErrorPosition finds where in the record Telegraf's parser stopped.
-func ErrorPosition(data []byte, err error) Position {
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		return OffsetPosition(data, int(syn.Offset))
-	}
-	if m := influxPosRE.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		col, _ := strconv.Atoi(m[2])
-		return LinePosition(data, line, col)
-	}
-	return Position{}
-}
-
 // wavefrontErrorPosition finds where Telegraf's wavefront parser stopped.
-// Its errors carry no position (plugins/parsers/wavefront/element.go), so
-// fakegraf finds the first line that fails on its own, then the token the
-// error names ("found \"x\", expected number", "invalid metric value x")
-// after the metric name, where the parser was when it failed.
+// Its errors carry no position (plugins/parsers/wavefront/element.go).
+// The parser reads the record line by line, each on its own, and stops at
+// the first line that fails (parser.go Parse), so fakegraf finds that line
+// by parsing line by line, then the token the error names after the metric
+// name, where the parser was when it failed.
 func wavefrontErrorPosition(ctx *Context) Position {
 	data := ctx.Record.Data
-	msg := ctx.Err.Error()
+	f := wavefrontFailureOf(ctx.Err)
 	for start := 0; start < len(data); {
 		end := bytes.IndexByte(data[start:], '\n')
 		if end < 0 {
@@ -157,8 +140,8 @@ func wavefrontErrorPosition(ctx *Context) Position {
 		}
 		line := data[start:end]
 		if len(bytes.TrimSpace(line)) > 0 {
-			if _, err := safeParse(ctx.Stage.Parser, line); err != nil && err.Error() == msg {
-				return OffsetPosition(data, start+wavefrontErrorColumn(line, msg))
+			if _, err := safeParse(ctx.Stage.Parser, line); err != nil {
+				return OffsetPosition(data, start+wavefrontErrorColumn(line, f))
 			}
 		}
 		start = end + 1
@@ -166,47 +149,38 @@ func wavefrontErrorPosition(ctx *Context) Position {
 	return Position{}
 }
 
-var wavefrontFoundRE = regexp.MustCompile(`^found ("(?:[^"\\]|\\.)*"), expected (\w+)`)
-
-// wavefrontErrorColumn is the offset in one line of the token an error of
+// wavefrontErrorColumn is the offset in one line of the token a failure of
 // Telegraf's wavefront parser names, or 0 (the start of the line). The
 // line's tokens are lexWavefront's (wfTokens), quotes grouping as the
 // parser groups them.
-func wavefrontErrorColumn(line []byte, msg string) int {
+func wavefrontErrorColumn(line []byte, f wavefrontFailure) int {
 	toks := wfTokens(line, 0)
 	nameEnd := len(line)
 	if len(toks) > 0 {
 		nameEnd = toks[0].Off + len(toks[0].Text)
 	}
-	var tok, want string
-	switch {
-	case msg == "EOF":
+	switch f.Kind {
+	case wfEOF:
 		return len(bytes.TrimRight(line, " \t\r")) // the line ended where the parser wanted a value
-	case strings.HasPrefix(msg, "found delta inside metric name"):
+	case wfDeltaInName:
 		return max(bytes.Index(line[:nameEnd], []byte("\u2206")), bytes.Index(line[:nameEnd], []byte("\u0394")), 0)
-	case strings.HasPrefix(msg, "found quote inside unquoted literal"):
+	case wfQuoteInLiteral:
 		return max(bytes.LastIndexByte(line[:nameEnd], '"'), 0)
-	case msg == "invalid timestamp":
+	case wfBadTimestamp:
 		if len(toks) > 2 {
 			return toks[2].Off
 		}
 		return 0
-	case strings.HasPrefix(msg, "invalid metric value "):
-		tok = strings.TrimPrefix(msg, "invalid metric value ")
+	case wfBadValue, wfFound:
 	default:
-		m := wavefrontFoundRE.FindStringSubmatch(msg)
-		if m == nil {
-			return 0
-		}
-		tok, _ = strconv.Unquote(m[1])
-		want = m[2]
+		return 0
 	}
-	if strings.TrimSpace(tok) != "" {
-		if i := bytes.Index(line[nameEnd:], []byte(tok)); i >= 0 {
+	if strings.TrimSpace(f.Found) != "" {
+		if i := bytes.Index(line[nameEnd:], []byte(f.Found)); i >= 0 {
 			return nameEnd + i
 		}
 	}
-	if tok == "" && strings.HasPrefix(msg, "invalid metric value") {
+	if f.Kind == wfBadValue && f.Found == "" {
 		// The scanner ended the name at a character it does not take
 		// (':' or '|' from statsd habits) and found no value there.
 		if i := bytes.IndexAny(line[:nameEnd], ":|"); i >= 0 {
@@ -214,7 +188,7 @@ func wavefrontErrorColumn(line []byte, msg string) int {
 		}
 		return nameEnd
 	}
-	switch want {
+	switch f.Want {
 	case "equals":
 		// The first token after the value that is neither a timestamp nor
 		// key=value: a tag without its '='.
@@ -321,7 +295,9 @@ func checkMissingNewline(ctx *Context) {
 		return
 	}
 	checkGluedLines(ctx) // rules_transport.go: the same for line protocol and Wavefront
-	if ctx.Format == "json" && strings.Contains(ctx.Err.Error(), "after top-level value") {
+	if ctx.Format == "json" && isJSONSyntaxError(ctx.Err) {
+		// Two whole values are what json.Unmarshal rejects with "invalid
+		// character ... after top-level value".
 		n, second := countJSONValues(rec.Data)
 		if n < 2 {
 			return // one line of a pretty-printed document: json-multiline

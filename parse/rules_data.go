@@ -240,21 +240,10 @@ func checkBadEncoding(ctx *Context) {
 
 var statsdLine = regexp.MustCompile(`^[^\s:|]+(:[^\s:|]+\|(c|g|ms|h|s|d|m|st)(\|@[0-9.]+)?(\|#\S*)?)+$`)
 
-// sniffFormat says which format a record plainly is, or "".
-func sniffFormat(data []byte) string {
-	t := bytes.TrimSpace(bytes.TrimPrefix(data, utf8BOM))
-	if len(t) == 0 {
-		return ""
-	}
-	first := t
-	if i := bytes.IndexByte(first, '\n'); i >= 0 {
-		first = bytes.TrimSpace(first[:i])
-	}
-	if statsdLine.Match(first) {
-		return "statsd"
-	}
-	return Sniff(t)
-}
+// isStatsd reports whether a line is statsd: name:value|type, with an
+// optional sample rate and DogStatsD tags, several values allowed. Sniff
+// uses it for --data-format auto and wrong-format alike.
+func isStatsd(line []byte) bool { return statsdLine.Match(line) }
 
 // acceptsAs reports whether Telegraf's parser for format, with its
 // defaults, parses data into at least one metric.
@@ -290,7 +279,7 @@ func checkWrongFormat(ctx *Context) {
 	if ctx.Err == nil || ctx.Format == "value" {
 		return
 	}
-	want := sniffFormat(ctx.Record.Data)
+	want := Sniff(ctx.Record.Data)
 	if ctx.Auto && want != "statsd" {
 		return // auto mode tried every format it carries
 	}

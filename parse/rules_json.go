@@ -304,12 +304,12 @@ func quoteKeys(keys []string) string {
 }
 
 func checkJSONMultiDoc(ctx *Context) {
-	if ctx.Err == nil || ctx.Format != "json" || ctx.Record.Stream || !strings.Contains(ctx.Err.Error(), "after top-level value") {
+	if ctx.Err == nil || ctx.Format != "json" || ctx.Record.Stream || !isJSONSyntaxError(ctx.Err) {
 		return
 	}
 	n, second := countJSONValues(bytes.TrimPrefix(ctx.Record.Data, []byte("\xef\xbb\xbf")))
 	if n < 2 {
-		return
+		return // not two whole documents: json.Unmarshal failed on something else
 	}
 	ctx.Report(fmt.Sprintf("%d JSON documents in one datagram: Telegraf parses a datagram as one document, so it rejects the datagram and all of them are lost", n),
 		OffsetPosition(ctx.Record.Data, second),

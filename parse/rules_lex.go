@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"container/list"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/models"
@@ -19,8 +22,10 @@ import (
 
 // This file holds what the gotcha rules share: the parser options of a
 // stage, a lexer per format that finds where in the record a name, a tag or
-// a timestamp was written (Telegraf's parsers keep no positions), a per-record
-// cache of those lexings, and a bounded LRU for rules that remember records.
+// a timestamp was written (Telegraf's parsers keep no positions: line
+// protocol is lexed with Telegraf's own influx machine, JSON with gjson,
+// Wavefront by hand), a per-record cache of those lexings, and a bounded LRU
+// for rules that remember records.
 
 // BareParser unwraps models.RunningParser, which config.addParser puts
 // around every parser and which only adds parse-time statistics
@@ -180,114 +185,153 @@ type lpLine struct {
 	TSOff    int
 }
 
-// lexInflux splits line protocol into its parts the way
-// plugins/parsers/influx/machine.go.rl reads it: blank lines are skipped, a
-// line whose first non-blank byte is '#' is a comment, a backslash escapes the
-// next byte, and a quoted string field may span lines. It never fails: on
-// malformed input the parts are whatever was found.
+// lexInflux splits line protocol into its parts with Telegraf's own influx
+// machine (plugins/parsers/influx/machine.go, the one the influx parser
+// runs), so lines, escapes and string fields that span lines are exactly the
+// parser's. Telegraf keeps no positions; lpHandler records where each part
+// ends as the machine reads it (its Position). The machine skips blank and
+// comment lines without telling its handler, so lexInflux finds comment
+// lines in the gaps between metric lines. A line the machine rejects is kept
+// with the parts read before the error (for a bad timestamp, the token the
+// machine stopped in), and lexing goes on with the next line, as the machine
+// recovers. The influx_upstream parser (line-protocol v2) exposes no
+// positions at all; its records are lexed with this machine too.
 func lexInflux(data []byte) []lpLine {
-	var out []lpLine
-	n := len(data)
-	i := 0
-	isBlank := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
-	// token scans to the first unescaped byte in stop (or a newline).
-	token := func(j int, stop string) int {
-		for j < n && data[j] != '\n' && strings.IndexByte(stop, data[j]) < 0 {
-			if data[j] == '\\' && j+1 < n && data[j+1] != '\n' {
-				j += 2
-				continue
-			}
-			j++
-		}
-		return min(j, n)
-	}
-	for i < n {
-		for i < n && isBlank(data[i]) {
-			i++
-		}
-		if i < n && data[i] == '\n' {
-			i++
-			continue
-		}
-		if i >= n {
+	h := &lpHandler{data: data}
+	m := influx.NewMachine(h)
+	h.pos, h.lineOffset = m.Position, m.LineOffset
+	m.SetData(data)
+	next := 0 // where the gap after the last line starts
+	for {
+		err := m.Next()
+		if errors.Is(err, influx.EOF) {
 			break
 		}
-		l := lpLine{Off: i, TSOff: -1}
-		if data[i] == '#' {
-			l.Comment = true
-			e := bytes.IndexByte(data[i:], '\n')
-			if e < 0 {
-				e = n - i
-			}
-			l.End = i + e
-			out = append(out, trimCR(data, l))
-			i += e + 1
+		if err == nil && !h.open {
 			continue
 		}
-		j := token(i, " ,\t")
-		l.Name, l.NameOff = string(data[i:j]), i
-		for j < n && data[j] == ',' {
-			k := token(j+1, "=, \t")
-			kv := lpKV{Key: string(data[j+1 : k]), KeyOff: j + 1, ValueOff: k}
-			j = k
-			if j < n && data[j] == '=' {
-				v := token(j+1, ", \t\r")
-				kv.Value, kv.ValueOff = string(data[j+1:v]), j+1
-				j = v
+		if !h.open { // rejected before its name
+			h.start = m.LineOffset()
+			off := h.start
+			for off < len(data) && isLPSpace(data[off]) {
+				off++
 			}
-			l.Tags = append(l.Tags, kv)
+			h.line = lpLine{Off: off, NameOff: off, TSOff: -1}
 		}
-		for j < n && (data[j] == ' ' || data[j] == '\t') {
-			j++
-		}
-		for j < n && data[j] != '\n' {
-			k := token(j, "= \t,")
-			kv := lpKV{Key: string(data[j:k]), KeyOff: j, ValueOff: k}
-			j = k
-			if j < n && data[j] == '=' {
-				j++
-				v := j
-				if v < n && data[v] == '"' {
-					v++
-					for v < n && data[v] != '"' {
-						if data[v] == '\\' && v+1 < n {
-							v++
-						}
-						v++
-					}
-					v = min(v+1, n)
-				} else {
-					v = token(v, ", \t\r")
-				}
-				kv.Value, kv.ValueOff = string(data[j:v]), j
-				j = v
+		h.comments(next, h.start)
+		l := h.line
+		if err == nil {
+			next = m.Position() // past the line's newline
+			l.End = next
+			if l.End > 0 && data[l.End-1] == '\n' {
+				l.End--
 			}
-			l.Fields = append(l.Fields, kv)
-			if j < n && data[j] == ',' {
-				j++
-				continue
+		} else {
+			l.End = len(data)
+			if i := bytes.IndexByte(data[m.Position():], '\n'); i >= 0 {
+				l.End = m.Position() + i
 			}
-			break
-		}
-		for j < n && (data[j] == ' ' || data[j] == '\t') {
-			j++
-		}
-		if j < n && data[j] != '\n' && data[j] != '\r' {
-			k := j
-			for k < n && data[k] != '\n' && !isBlank(data[k]) {
-				k++
+			next = min(l.End+1, len(data)) // the machine discards the rest of the line
+			if errors.Is(err, influx.ErrTimestampParse) && l.TSOff < 0 {
+				l.TS, l.TSOff = badTimestamp(data, m.Position())
 			}
-			l.TS, l.TSOff = string(data[j:k]), j
-			j = k
 		}
-		for j < n && data[j] != '\n' {
-			j++
-		}
-		l.End = j
-		out = append(out, trimCR(data, l))
-		i = j + 1
+		h.lines = append(h.lines, trimCR(data, l))
+		h.open = false
 	}
-	return out
+	h.comments(next, len(data))
+	return h.lines
+}
+
+// isLPSpace is the machine's ws: [\t\v\f ].
+func isLPSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\v' || c == '\f' }
+
+// badTimestamp is the blank-separated token around off, where the machine
+// stopped reading a timestamp (1700000000.5, 1e9).
+func badTimestamp(data []byte, off int) (string, int) {
+	start, end := off, off
+	for start > 0 && !isLPSpace(data[start-1]) && data[start-1] != '\n' {
+		start--
+	}
+	for end < len(data) && !isLPSpace(data[end]) && data[end] != '\r' && data[end] != '\n' {
+		end++
+	}
+	return string(data[start:end]), start
+}
+
+// lpHandler is an influx.Handler that keeps where the machine read each
+// part of a line. The machine calls it when a part ends, with the part's
+// bytes as written (still escaped) and its Position just past them; a key
+// ends at the '=' before its value.
+type lpHandler struct {
+	data       []byte
+	pos        func() int // the machine's Position
+	lineOffset func() int // the machine's LineOffset
+	lines      []lpLine
+	line       lpLine // the line being read
+	open       bool   // line has its name
+	start      int    // where line's first physical line starts
+}
+
+func (h *lpHandler) SetMeasurement(name []byte) error {
+	off := h.pos() - len(name)
+	h.line = lpLine{Off: off, Name: string(name), NameOff: off, TSOff: -1}
+	h.open, h.start = true, h.lineOffset()
+	return nil
+}
+
+func (h *lpHandler) AddTag(key, value []byte) error {
+	h.line.Tags = append(h.line.Tags, h.kv(key, value, h.pos()-len(value)))
+	return nil
+}
+
+func (h *lpHandler) field(key, value []byte) error {
+	h.line.Fields = append(h.line.Fields, h.kv(key, value, h.pos()-len(value)))
+	return nil
+}
+
+func (h *lpHandler) AddInt(key, value []byte) error   { return h.field(key, value) }
+func (h *lpHandler) AddUint(key, value []byte) error  { return h.field(key, value) }
+func (h *lpHandler) AddFloat(key, value []byte) error { return h.field(key, value) }
+func (h *lpHandler) AddBool(key, value []byte) error  { return h.field(key, value) }
+
+// AddString gets the string without its quotes; the machine stands on the
+// closing one.
+func (h *lpHandler) AddString(key, value []byte) error {
+	end := h.pos() + 1
+	off := end - len(value) - 2
+	h.line.Fields = append(h.line.Fields, h.kv(key, h.data[off:end], off))
+	return nil
+}
+
+func (h *lpHandler) SetTimestamp(ts []byte) error {
+	h.line.TS, h.line.TSOff = string(ts), h.pos()-len(ts)
+	return nil
+}
+
+func (h *lpHandler) kv(key, value []byte, valueOff int) lpKV {
+	return lpKV{Key: string(key), Value: string(value), KeyOff: valueOff - 1 - len(key), ValueOff: valueOff}
+}
+
+// comments adds the comment lines in data[from:to], a run of lines the
+// machine skipped: blank lines and comments (machine.go.rl align).
+func (h *lpHandler) comments(from, to int) {
+	for from < to {
+		end := bytes.IndexByte(h.data[from:to], '\n')
+		if end < 0 {
+			end = to
+		} else {
+			end += from
+		}
+		i := from
+		for i < end && isLPSpace(h.data[i]) {
+			i++
+		}
+		if i < end && h.data[i] == '#' {
+			h.lines = append(h.lines, trimCR(h.data, lpLine{Off: i, End: end, Comment: true, TSOff: -1}))
+		}
+		from = end + 1
+	}
 }
 
 func trimCR(data []byte, l lpLine) lpLine {
@@ -323,6 +367,12 @@ type wfTag struct {
 // does: one point per line, tokens separated by blanks, double quotes group a
 // token. The timestamp is the third token when it is made of digits (and
 // dots, to catch fractional seconds, which Telegraf rejects).
+//
+// It is written by hand because Telegraf's wavefront parser hides what it
+// would take: its scanner and element parsers are unexported, it reads
+// each line through a bufio.Reader that keeps no offsets, and a Point
+// carries its tags in a map, so neither the grouping of quoted tokens nor
+// any position can be had from it.
 func lexWavefront(data []byte) []wfLine {
 	var out []wfLine
 	off := 0
@@ -413,8 +463,9 @@ type jsonDoc struct {
 }
 
 // lexJSON walks the JSON the json parser would parse (after json_query, the
-// whitespace and BOM trim of plugins/parsers/json/parser.go Parse). It returns
-// nil for invalid JSON or a shape the parser rejects.
+// whitespace and BOM trim of plugins/parsers/json/parser.go Parse) with
+// gjson, which keeps every value's offset (Result.Index). It returns nil for
+// invalid JSON or a shape the parser rejects.
 func lexJSON(data []byte, query string) *jsonDoc {
 	base := 0
 	buf := data
@@ -429,34 +480,26 @@ func lexJSON(data []byte, query string) *jsonDoc {
 			base = 0 // a computed result (a gjson modifier) has no place in the record
 		}
 	}
-	if !json.Valid(bytes.TrimPrefix(bytes.TrimSpace(buf), []byte("\xef\xbb\xbf"))) {
+	start := jsonStart(buf)
+	if !json.Valid(bytes.TrimSpace(buf[start:])) {
 		return nil
 	}
-	w := &jsonWalker{data: buf, base: base}
-	w.skip()
-	if w.i+3 <= len(buf) && string(buf[w.i:w.i+3]) == "\xef\xbb\xbf" {
-		w.i += 3
-	}
-	w.skip()
+	root := gjson.Parse(string(buf[start:])) // skips the blanks after a BOM
+	base += start
 	doc := &jsonDoc{}
 	switch {
-	case w.i < len(buf) && buf[w.i] == '{':
-		doc.Objects = append(doc.Objects, w.object())
-	case w.i < len(buf) && buf[w.i] == '[':
-		w.i++
-		for {
-			w.skip()
-			if w.i >= len(buf) || buf[w.i] == ']' {
-				break
+	case root.IsObject():
+		doc.Objects = append(doc.Objects, jsonObjectAt(root, base))
+	case root.IsArray():
+		ok := true
+		root.ForEach(func(_, v gjson.Result) bool {
+			if ok = v.IsObject(); ok {
+				doc.Objects = append(doc.Objects, jsonObjectAt(v, base))
 			}
-			if buf[w.i] != '{' {
-				return nil
-			}
-			doc.Objects = append(doc.Objects, w.object())
-			w.skip()
-			if w.i < len(buf) && buf[w.i] == ',' {
-				w.i++
-			}
+			return ok
+		})
+		if !ok {
+			return nil
 		}
 	default:
 		return nil
@@ -464,124 +507,72 @@ func lexJSON(data []byte, query string) *jsonDoc {
 	return doc
 }
 
-// jsonWalker reads JSON that json.Valid accepted, keeping offsets.
-type jsonWalker struct {
-	data []byte
-	base int
-	i    int
+// jsonObjectAt is the object o, whose offsets count from base.
+func jsonObjectAt(o gjson.Result, base int) jsonObject {
+	obj := jsonObject{Off: base + o.Index}
+	o.ForEach(func(k, m gjson.Result) bool {
+		jsonLeaves(m, jsonString(k), base+k.Index, true, base, &obj.Leaves)
+		return true
+	})
+	return obj
 }
 
-func (w *jsonWalker) skip() {
-	for w.i < len(w.data) {
-		switch w.data[w.i] {
-		case ' ', '\t', '\r', '\n':
-			w.i++
-		default:
-			return
-		}
-	}
-}
-
-func (w *jsonWalker) object() jsonObject {
-	o := jsonObject{Off: w.base + w.i}
-	w.value("", -1, true, &o.Leaves)
-	return o
-}
-
-// str reads a string literal and returns it decoded and raw.
-func (w *jsonWalker) str() (string, string) {
-	start := w.i
-	w.i++
-	for w.i < len(w.data) && w.data[w.i] != '"' {
-		if w.data[w.i] == '\\' {
-			w.i++
-		}
-		w.i++
-	}
-	w.i = min(w.i+1, len(w.data))
-	raw := string(w.data[start:w.i])
-	var s string
-	_ = json.Unmarshal([]byte(raw), &s)
-	return s, raw
-}
-
-func (w *jsonWalker) value(key string, keyOff int, top bool, out *[]jsonLeaf) {
-	w.skip()
-	if w.i >= len(w.data) {
+// jsonLeaves appends the scalars in v under the keys json_flattener.go
+// gives them (parent_child, array_0). keyOff is the offset of v's member
+// name, -1 for an array item; top says v is a member of the metric object.
+func jsonLeaves(v gjson.Result, key string, keyOff int, top bool, base int, out *[]jsonLeaf) {
+	off := base + v.Index
+	switch {
+	case v.IsObject():
+		v.ForEach(func(k, m gjson.Result) bool {
+			jsonLeaves(m, flatKey(key, jsonString(k)), base+k.Index, false, base, out)
+			return true
+		})
+		return
+	case v.IsArray():
+		n := 0
+		v.ForEach(func(_, item gjson.Result) bool {
+			jsonLeaves(item, flatKey(key, strconv.Itoa(n)), -1, false, base, out)
+			n++
+			return true
+		})
 		return
 	}
-	start := w.i
-	leaf := func(kind byte, raw, s string) {
-		ko := keyOff
-		if ko < 0 {
-			ko = w.base + start
-		}
-		*out = append(*out, jsonLeaf{Key: key, Kind: kind, Raw: raw, Str: s, KeyOff: ko, ValueOff: w.base + start, TopMember: top})
+	if keyOff < 0 {
+		keyOff = off
 	}
-	join := func(k string) string {
-		if key == "" {
-			return k
-		}
-		return key + "_" + k
-	}
-	switch c := w.data[w.i]; {
-	case c == '{':
-		w.i++
-		for {
-			w.skip()
-			if w.i >= len(w.data) || w.data[w.i] == '}' {
-				w.i++
-				return
-			}
-			if w.data[w.i] == ',' {
-				w.i++
-				continue
-			}
-			ko := w.base + w.i
-			name, _ := w.str()
-			w.skip()
-			if w.i < len(w.data) && w.data[w.i] == ':' {
-				w.i++
-			}
-			w.value(join(name), ko, keyOff < 0, out)
-		}
-	case c == '[':
-		w.i++
-		for n := 0; ; {
-			w.skip()
-			if w.i >= len(w.data) || w.data[w.i] == ']' {
-				w.i++
-				return
-			}
-			if w.data[w.i] == ',' {
-				w.i++
-				continue
-			}
-			w.value(join(fmt.Sprint(n)), -1, false, out)
-			n++
-		}
-	case c == '"':
-		s, raw := w.str()
-		leaf('s', raw, s)
-	case c == 't' || c == 'f':
-		n := 4
-		if c == 'f' {
-			n = 5
-		}
-		w.i = min(w.i+n, len(w.data))
-		leaf('b', string(w.data[start:w.i]), "")
-	case c == 'n':
-		w.i = min(w.i+4, len(w.data))
-		leaf('z', "null", "")
+	leaf := jsonLeaf{Key: key, Raw: v.Raw, KeyOff: keyOff, ValueOff: off, TopMember: top}
+	switch v.Type {
+	case gjson.String:
+		leaf.Kind, leaf.Str = 's', jsonString(v)
+	case gjson.Number:
+		leaf.Kind = 'n'
+	case gjson.True, gjson.False:
+		leaf.Kind = 'b'
 	default:
-		for w.i < len(w.data) && strings.IndexByte("+-0123456789.eE", w.data[w.i]) >= 0 {
-			w.i++
-		}
-		if w.i == start {
-			w.i++ // cannot happen on valid JSON; never loop
-		}
-		leaf('n', string(w.data[start:w.i]), "")
+		leaf.Kind = 'z'
 	}
+	*out = append(*out, leaf)
+}
+
+// flatKey is json_flattener.go's name for member k of parent.
+func flatKey(parent, k string) string {
+	if parent == "" {
+		return k
+	}
+	return parent + "_" + k
+}
+
+// jsonString is a string's value as encoding/json (which Telegraf's json
+// parser uses) decodes it: gjson's own decoding differs on invalid UTF-8
+// and lone surrogates, so anything but plain text goes through encoding/json.
+func jsonString(r gjson.Result) string {
+	if strings.IndexByte(r.Raw, '\\') < 0 && utf8.ValidString(r.Raw) {
+		return r.Str
+	}
+	var s string
+	_ = json.Unmarshal([]byte(r.Raw), &s)
+	return s
 }
 
 // --- bounded memory ---------------------------------------------------------

@@ -1,12 +1,17 @@
 package parse
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/influxdata/telegraf/plugins/parsers/influx"
+	jsonparser "github.com/influxdata/telegraf/plugins/parsers/json"
 )
 
 func TestLexInflux(t *testing.T) {
@@ -37,6 +42,32 @@ func TestLexInflux(t *testing.T) {
 			name: "a string field spanning lines",
 			in:   "cpu s=\"a\nb\" 5",
 			want: []lpLine{{Off: 0, End: 13, Name: "cpu", Fields: []lpKV{{Key: "s", Value: "\"a\nb\"", KeyOff: 4, ValueOff: 6}}, TS: "5", TSOff: 12}},
+		},
+		{
+			name: "a string field spanning lines, then the next line",
+			in:   "cpu s=\"a\nb\" 17\nmem v=1i 18\n",
+			want: []lpLine{
+				{Off: 0, End: 14, Name: "cpu", Fields: []lpKV{{Key: "s", Value: "\"a\nb\"", KeyOff: 4, ValueOff: 6}}, TS: "17", TSOff: 12},
+				{Off: 15, End: 26, Name: "mem", NameOff: 15, Fields: []lpKV{{Key: "v", Value: "1i", KeyOff: 19, ValueOff: 21}}, TS: "18", TSOff: 24},
+			},
+		},
+		{
+			name: "escapes: a space in the name, '=' in a tag key, a quote and a backslash in a string",
+			in:   `my\ cpu,a\=b=c\ d s="x\"y\\",t=T 5` + "\n",
+			want: []lpLine{{Off: 0, End: 34, Name: `my\ cpu`,
+				Tags:   []lpKV{{Key: `a\=b`, Value: `c\ d`, KeyOff: 8, ValueOff: 13}},
+				Fields: []lpKV{{Key: "s", Value: `"x\"y\\"`, KeyOff: 18, ValueOff: 20}, {Key: "t", Value: "T", KeyOff: 29, ValueOff: 31}},
+				TS:     "5", TSOff: 33}},
+		},
+		{
+			name: "a rejected line keeps its parts and the timestamp the machine stopped in",
+			in:   "cpu v=1 1700000000.5\n,bad v=1\nmem v=2\n# last",
+			want: []lpLine{
+				{Off: 0, End: 20, Name: "cpu", Fields: []lpKV{{Key: "v", Value: "1", KeyOff: 4, ValueOff: 6}}, TS: "1700000000.5", TSOff: 8},
+				{Off: 21, End: 29, NameOff: 21, TSOff: -1},
+				{Off: 30, End: 37, Name: "mem", NameOff: 30, Fields: []lpKV{{Key: "v", Value: "2", KeyOff: 34, ValueOff: 36}}, TSOff: -1},
+				{Off: 38, End: 44, Comment: true},
+			},
 		},
 	}
 	for _, tc := range tests {
@@ -98,6 +129,21 @@ func TestLexJSON(t *testing.T) {
 			query: "data",
 			want:  &jsonDoc{Objects: []jsonObject{{Off: 9, Leaves: []jsonLeaf{{Key: "v", Kind: 'n', Raw: "1", KeyOff: 10, ValueOff: 15, TopMember: true}}}}},
 		},
+		{
+			name: "escapes, an empty member name, an object in an array",
+			in:   `{"k\u00e9": "a\"b", "": {"x": 2}, "arr": [{"c": 3}]}`,
+			want: &jsonDoc{Objects: []jsonObject{{Off: 0, Leaves: []jsonLeaf{
+				{Key: "ké", Kind: 's', Raw: `"a\"b"`, Str: `a"b`, KeyOff: 1, ValueOff: 12, TopMember: true},
+				{Key: "x", Kind: 'n', Raw: "2", KeyOff: 25, ValueOff: 30},
+				{Key: "arr_0_c", Kind: 'n', Raw: "3", KeyOff: 43, ValueOff: 48},
+			}}}},
+		},
+		{
+			name: "a no-break space before the document, as bytes.TrimSpace trims it",
+			in:   "\u00a0{\"v\": 1}",
+			want: &jsonDoc{Objects: []jsonObject{{Off: 2, Leaves: []jsonLeaf{{Key: "v", Kind: 'n', Raw: "1", KeyOff: 3, ValueOff: 8, TopMember: true}}}}},
+		},
+		{name: "an array holding a number", in: `[{"v": 1}, 2]`},
 		{name: "invalid", in: `{"a": 1`},
 		{name: "scalar", in: `42`},
 	}
@@ -184,5 +230,167 @@ func TestMayHaveTimeKey(t *testing.T) {
 	}
 	if mayHaveTimeKey([]byte(`{"metric_name": "cpu", "value1": 10, "format": "json"}`)) {
 		t.Error("mayHaveTimeKey is true for a document without a time-like key")
+	}
+}
+
+// FuzzLexInflux holds lexInflux to Telegraf's influx parser: every part's
+// offset points at its text, and on a record the parser accepts, the lexer
+// has one line per metric and a timestamp exactly where the sender set one.
+func FuzzLexInflux(f *testing.F) {
+	for _, s := range []string{
+		"cpu,host=a usage=1,s=\"x y\" 17\n",
+		"  #cpu v=1\n\nmy\\ cpu,k=a\\,b v=1\r\n",
+		"cpu s=\"a\nb\" 1700000000000000000\nmem v=1i 1700000000000000001\n",
+		`my\ cpu,a\=b=c\ d s="x\"y\\",t=T 5` + "\n",
+		"cpu v=1 1700000000.5\n,bad v=1\nmem v=2\n# last",
+		"cpu,t=a\\\\ v=1\n",
+		"cpu v=1 17 \n\t\v\f\n",
+	} {
+		f.Add([]byte(s))
+	}
+	arrival := time.Unix(0, 42)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lines := lexInflux(data)
+		at := func(what string, off int, text string) {
+			if off < 0 || off+len(text) > len(data) || string(data[off:off+len(text)]) != text {
+				t.Fatalf("%q: %s %q is not at %d", data, what, text, off)
+			}
+		}
+		var metricLines []lpLine
+		for _, l := range lines {
+			if l.Off < 0 || l.Off > l.End || l.End > len(data) {
+				t.Fatalf("%q: line %d..%d", data, l.Off, l.End)
+			}
+			if l.Comment {
+				at("comment", l.Off, "#")
+				continue
+			}
+			metricLines = append(metricLines, l)
+			at("name", l.NameOff, l.Name)
+			for _, kv := range append(append([]lpKV{}, l.Tags...), l.Fields...) {
+				at("key", kv.KeyOff, kv.Key)
+				at("value", kv.ValueOff, kv.Value)
+			}
+			if l.TSOff >= 0 {
+				at("timestamp", l.TSOff, l.TS)
+			}
+		}
+		p := &influx.Parser{}
+		if err := p.Init(); err != nil {
+			t.Fatal(err)
+		}
+		p.SetTimeFunc(func() time.Time { return arrival })
+		ms, err := parseRecovering(p, data)
+		if err != nil {
+			return
+		}
+		if len(ms) != len(metricLines) {
+			t.Fatalf("%q: %d metrics, %d lines", data, len(ms), len(metricLines))
+		}
+		for i, m := range ms {
+			l := metricLines[i]
+			if (l.TSOff >= 0) != !m.Time().Equal(arrival) && l.TS != "42" {
+				t.Fatalf("%q: metric %d at %v, lexed timestamp %q", data, i, m.Time(), l.TS)
+			}
+		}
+	})
+}
+
+// FuzzLexJSON holds lexJSON to Telegraf's json parser: every scalar's
+// offset points at its text, one object per metric, and every number is a
+// field under the key the parser gives it.
+func FuzzLexJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"a": {"b": [1, "x"]}, "t": true, "n": null}`,
+		"\xef\xbb\xbf [{\"v\": 1}, {\"v\": 2}]",
+		`{"k\u00e9y": 1, "": {"x": 2}, "s": "a\"b", "arr": [{"c": 3}]}`,
+		"\u00a0 {\"v\": 1}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		doc := lexJSON(data, "")
+		if doc == nil {
+			return
+		}
+		var leaves []jsonLeaf
+		for _, o := range doc.Objects {
+			if o.Off < 0 || o.Off >= len(data) || data[o.Off] != '{' {
+				t.Fatalf("%q: object at %d", data, o.Off)
+			}
+			for _, lf := range o.Leaves {
+				if lf.ValueOff < 0 || lf.ValueOff+len(lf.Raw) > len(data) || string(data[lf.ValueOff:lf.ValueOff+len(lf.Raw)]) != lf.Raw {
+					t.Fatalf("%q: %q is not at %d", data, lf.Raw, lf.ValueOff)
+				}
+				if lf.KeyOff != lf.ValueOff && data[lf.KeyOff] != '"' {
+					t.Fatalf("%q: key of %q at %d", data, lf.Key, lf.KeyOff)
+				}
+				leaves = append(leaves, lf)
+			}
+		}
+		p := &jsonparser.Parser{MetricName: "m"}
+		if err := p.Init(); err != nil {
+			t.Fatal(err)
+		}
+		ms, err := p.Parse(data)
+		if err != nil {
+			return
+		}
+		if len(ms) != len(doc.Objects) {
+			t.Fatalf("%q: %d metrics, %d objects", data, len(ms), len(doc.Objects))
+		}
+		if hasDuplicateKeys(data) {
+			return // the last one wins in the parser; the lexer lists all
+		}
+		for i, o := range doc.Objects {
+			for _, lf := range o.Leaves {
+				if _, ok := ms[i].GetField(lf.Key); lf.Kind == 'n' && !ok {
+					t.Fatalf("%q: number %s under %q is no field of %v", data, lf.Raw, lf.Key, ms[i])
+				}
+			}
+		}
+	})
+}
+
+// hasDuplicateKeys reports whether an object in the JSON names a member twice.
+func hasDuplicateKeys(data []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(bytes.TrimSpace(data), []byte("\xef\xbb\xbf"))))
+	type frame struct {
+		keys   map[string]bool
+		object bool
+		key    bool // the next string token is a member name
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if s, ok := tok.(string); ok && top != nil && top.object && top.key {
+			if top.keys[s] {
+				return true
+			}
+			top.keys[s] = true
+			top.key = false
+			continue
+		}
+		if top != nil && top.object {
+			top.key = true // a value ends, the next token names a member
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{keys: map[string]bool{}, object: true, key: true})
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 && stack[len(stack)-1].object {
+				stack[len(stack)-1].key = true
+			}
+		}
 	}
 }

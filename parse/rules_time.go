@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -97,101 +96,41 @@ func init() {
 	})
 }
 
-// stamp is a timestamp a sender wrote, and what Telegraf made of it.
-type stamp struct {
-	raw   string
-	off   int
-	value int64
-	unit  time.Duration // the unit Telegraf read it in; 0 for a layout
-	got   time.Time     // the metric's time as parsed
-}
-
 var (
 	unitsByFormat = map[string]time.Duration{"unix": time.Second, "unix_ms": time.Millisecond, "unix_us": time.Microsecond, "unix_ns": time.Nanosecond}
 	allUnits      = []time.Duration{time.Second, time.Millisecond, time.Microsecond, time.Nanosecond}
 )
 
-// sentStamps lists the timestamps the record carried, for records that
-// parsed. Metrics without one get the time Telegraf parsed them.
+// sentStamps lists the timestamps the record shows the sender wrote, for
+// records that parsed. Metrics without one got the time Telegraf parsed them.
 func sentStamps(ctx *Context) []stamp {
 	if ctx.Err != nil || len(ctx.Parsed) == 0 {
 		return nil
 	}
-	syn := syntaxOf(ctx)
 	var out []stamp
-	switch {
-	case isInflux(ctx.Format):
-		lines := syn.influxMetricLines()
-		if len(lines) != len(ctx.Parsed) {
-			return nil
-		}
-		unit := influxPrecision(ctx.Stage)
-		for i, l := range lines {
-			v, err := strconv.ParseInt(l.TS, 10, 64)
-			if l.TS == "" || err != nil {
-				continue
-			}
-			out = append(out, stamp{raw: l.TS, off: l.TSOff, value: v, unit: unit, got: ctx.Parsed[i].Time()})
-		}
-	case ctx.Format == "wavefront":
-		lines := syn.wavefront()
-		if len(lines) != len(ctx.Parsed) {
-			return nil
-		}
-		for i, l := range lines {
-			v, err := strconv.ParseInt(l.TS.Text, 10, 64)
-			if l.TS.Off < 0 || err != nil || v == 0 {
-				continue // 0 means now (setTimestamp)
-			}
-			out = append(out, stamp{raw: l.TS.Text, off: l.TS.Off, value: v, unit: wavefrontUnit(len(l.TS.Text)), got: ctx.Parsed[i].Time()})
-		}
-	case ctx.Format == "json":
-		jp := jsonOptions(ctx.Stage)
-		if jp == nil || jp.TimeKey == "" {
-			return nil
-		}
-		doc := syn.json(ctx.Stage)
-		if doc == nil || len(doc.Objects) != len(ctx.Parsed) {
-			return nil
-		}
-		unit := unitsByFormat[jp.TimeFormat]
-		for i, o := range doc.Objects {
-			for _, lf := range o.Leaves {
-				if lf.Key != jp.TimeKey {
-					continue
-				}
-				text := lf.Raw
-				if lf.Kind == 's' {
-					text = lf.Str
-				}
-				st := stamp{raw: text, off: lf.ValueOff, unit: unit, got: ctx.Parsed[i].Time()}
-				if unit != 0 {
-					f, err := strconv.ParseFloat(text, 64)
-					if err != nil || math.Abs(f) > 9e18 {
-						continue
-					}
-					st.value = int64(f)
-					if v, err := strconv.ParseInt(text, 10, 64); err == nil {
-						st.value = v
-					}
-				}
-				out = append(out, st)
-			}
+	for _, st := range senderStamps(syntaxOf(ctx), ctx.Stage, ctx.Parsed) {
+		if st.set && st.raw != "" {
+			out = append(out, st)
 		}
 	}
 	return out
 }
 
-func wavefrontUnit(digits int) time.Duration {
+// wavefrontUnit is the unit of a Wavefront timestamp by its digit count,
+// and whether setTimestamp (plugins/parsers/wavefront/element.go) knows the
+// count; it reads any other as seconds, and rejects it unless it is 0.
+func wavefrontUnit(digits int) (time.Duration, bool) {
 	switch digits {
+	case 10:
+		return time.Second, true
 	case 13:
-		return time.Millisecond
+		return time.Millisecond, true
 	case 16:
-		return time.Microsecond
+		return time.Microsecond, true
 	case 19:
-		return time.Nanosecond
+		return time.Nanosecond, true
 	}
-	return time.Second
+	return time.Second, false
 }
 
 func inUnit(v int64, u time.Duration) time.Time {

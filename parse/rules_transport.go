@@ -267,7 +267,7 @@ func splitFrom(ctx *Context, prev *lastDatagram) bool {
 // --- crlf-line-ending -------------------------------------------------------
 
 func checkCRLF(ctx *Context) {
-	if ctx.Err == nil || ctx.Format != "wavefront" || !strings.Contains(ctx.Err.Error(), `"\r"`) {
+	if ctx.Err == nil || ctx.Format != "wavefront" || !wavefrontFoundCR(ctx.Err) {
 		return
 	}
 	i := bytes.Index(ctx.Record.Data, []byte("\r"))

@@ -1,10 +1,13 @@
 package parse_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/fakegraf/fakegraf/report"
 )
 
 // SenderSetTime tells the timestamps a sender wrote from those the parser
@@ -16,21 +19,47 @@ func TestSenderSetTime(t *testing.T) {
 		name    string
 		c       conf
 		data    string
-		fromSrc bool
+		fromSrc []bool // per stored metric
 	}{
-		{"influx with a timestamp", conf{format: "influx"}, "m v=1 1700000000000000000\n", true},
-		{"influx without", conf{format: "influx"}, "m v=1\n", false},
-		{"wavefront with a timestamp", conf{format: "wavefront"}, "m.v 1 1700000000 source=a\n", true},
-		{"wavefront without", conf{format: "wavefront"}, "m.v 1 source=a\n", false},
-		{"json with json_time_key", conf{format: "json", options: append(jsonOpts, `json_time_key = "t"`, `json_time_format = "unix_ms"`)}, `{"metric_name": "m", "v": 1, "t": 1700000000000}`, true},
-		{"json without", conf{format: "json", options: jsonOpts}, `{"metric_name": "m", "v": 1}`, false},
+		{"influx with a timestamp", conf{format: "influx"}, "m v=1 1700000000000000000\n", []bool{true}},
+		{"influx without", conf{format: "influx"}, "m v=1\n", []bool{false}},
+		{"influx, a string field holding a newline", conf{format: "influx"},
+			"cpu s=\"a\nb\" 1700000000000000000\nmem v=1i 1700000000000000001\n", []bool{true, true}},
+		{"influx, a string field holding a newline, then no timestamp", conf{format: "influx"},
+			"cpu s=\"a\nb 1\" \nmem v=1i\n", []bool{false, false}},
+		{"influx, comments and blank lines between", conf{format: "influx"},
+			"# header\n\ncpu v=1\n  # note v=2 3\nmem v=1i 1700000000000000001\n", []bool{false, true}},
+		{"influx, an escaped quote and a space in a string field", conf{format: "influx"},
+			"cpu s=\"a \\\" 5\" 1700000000000000000\n", []bool{true}},
+		{"influx_upstream with a timestamp", conf{format: "influx_upstream"}, "m v=1 1700000000000000000\n", []bool{true}},
+		{"wavefront with a timestamp", conf{format: "wavefront"}, "m.v 1 1700000000 source=a\n", []bool{true}},
+		{"wavefront without", conf{format: "wavefront"}, "m.v 1 source=a\n", []bool{false}},
+		{"wavefront 0 means now", conf{format: "wavefront"}, "m.v 1 0 source=a\n", []bool{false}},
+		{"wavefront ten zeros are 1970", conf{format: "wavefront"}, "m.v 1 0000000000 source=a\n", []bool{true}},
+		{"json with json_time_key", conf{format: "json", options: append(jsonOpts, `json_time_key = "t"`, `json_time_format = "unix_ms"`)}, `{"metric_name": "m", "v": 1, "t": 1700000000000}`, []bool{true}},
+		{"json without", conf{format: "json", options: jsonOpts}, `{"metric_name": "m", "v": 1}`, []bool{false}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			res := newPipeline(t, tc.c, false).Process(rec{data: tc.data}.record(tc.c.url(), 1, time.Now()))
 			require.NoError(t, res.Err)
-			require.Len(t, res.Metrics, 1)
-			require.Equal(t, tc.fromSrc, res.SenderSetTime(0))
+			require.Len(t, res.Metrics, len(tc.fromSrc))
+			for i, want := range tc.fromSrc {
+				require.Equal(t, want, res.SenderSetTime(i), "metric %d", i)
+			}
 		})
 	}
+}
+
+// One datagram with a string field holding a real newline: the golden file
+// keeps both timestamps the sender set.
+func TestGoldenKeepsTimestampsAfterAMultiLineString(t *testing.T) {
+	c := conf{format: "influx"}
+	res := newPipeline(t, c, false).Process(rec{data: "cpu s=\"a\nb\" 1700000000000000000\nmem v=1i 1700000000000000001\n"}.record(c.url(), 1, time.Now()))
+	require.NoError(t, res.Err)
+	g := report.NewGolden(report.GoldenOptions{})
+	g.Result(res)
+	got := string(g.Content())
+	metrics := got[strings.Index(got, "# metrics\n")+len("# metrics\n") : strings.Index(got, "\n# findings")]
+	require.Equal(t, "cpu s=\"a\nb\" 1700000000000000000\nmem v=1i 1700000000000000001\n", metrics)
 }
