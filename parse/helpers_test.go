@@ -115,26 +115,6 @@ func findingsOf(ds []parse.Diagnostic) []finding {
 // nowS, nowMS and nowNS are the current time as a sender writes it.
 func nowS() string  { return fmt.Sprint(time.Now().Unix()) }
 func nowMS() string { return fmt.Sprint(time.Now().UnixMilli()) }
-func nowNS() string { return fmt.Sprint(time.Now().UnixNano()) }
-
-// mark shows in test inputs where a finding is expected; the helpers cut it
-// out and turn it into a line and column.
-const mark = "∑"
-
-func unmark(s string) (string, []int) {
-	var offs []int
-	var b strings.Builder
-	for {
-		i := strings.Index(s, mark)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String(), offs
-		}
-		b.WriteString(s[:i])
-		offs = append(offs, b.Len())
-		s = s[i+len(mark):]
-	}
-}
 
 // want is an expected finding: its rule, severity and which mark (from 1)
 // in the last record it points at; 0 means no position, anyPos means the

@@ -313,7 +313,6 @@ func FuzzLexJSON(f *testing.F) {
 		if doc == nil {
 			return
 		}
-		var leaves []jsonLeaf
 		for _, o := range doc.Objects {
 			if o.Off < 0 || o.Off >= len(data) || data[o.Off] != '{' {
 				t.Fatalf("%q: object at %d", data, o.Off)
@@ -325,7 +324,6 @@ func FuzzLexJSON(f *testing.F) {
 				if lf.KeyOff != lf.ValueOff && data[lf.KeyOff] != '"' {
 					t.Fatalf("%q: key of %q at %d", data, lf.Key, lf.KeyOff)
 				}
-				leaves = append(leaves, lf)
 			}
 		}
 		p := &jsonparser.Parser{MetricName: "m"}

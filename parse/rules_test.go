@@ -8,20 +8,7 @@ import (
 	"github.com/fakegraf/fakegraf/parse"
 )
 
-var (
-	jsonNamed    = conf{format: "json", options: []string{`json_name_key = "metric_name"`}}
-	jsonOverride = conf{format: "json", options: []string{`name_override = "good_metric_name"`}}
-	influxUDP    = conf{format: "influx"}
-	influxTCP    = conf{format: "influx", addr: "tcp://127.0.0.1:0"}
-	wavefrontUDP = conf{format: "wavefront"}
-	wavefrontTCP = conf{format: "wavefront", addr: "tcp://127.0.0.1:0"}
-	jsonTCP      = conf{format: "json", addr: "tcp://127.0.0.1:0", options: []string{`name_override = "m"`}}
-)
-
-func with(c conf, options ...string) conf {
-	c.options = append(append([]string{}, c.options...), options...)
-	return c
-}
+var influxUDP = conf{format: "influx"}
 
 func agoNS(d time.Duration) string { return fmt.Sprint(time.Now().Add(-d).UnixNano()) }
 
