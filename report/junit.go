@@ -19,8 +19,8 @@ type JUnit struct {
 	mu        sync.Mutex
 	w         io.Writer
 	threshold parse.Severity // findings below it are written as system-out, not failures; 0 = never fail
-	cases     map[string]*junitCase
-	order     []string
+	cases     map[caseKey]*junitCase
+	order     []caseKey
 }
 
 type junitCase struct {
@@ -56,11 +56,14 @@ type junitSuites struct {
 // NewJUnit returns a JUnit printer; findings at or above threshold are
 // failures (pass --fail-on's severity; 0 for never).
 func NewJUnit(w io.Writer, threshold parse.Severity) *JUnit {
-	return &JUnit{w: w, threshold: threshold, cases: map[string]*junitCase{}}
+	return &JUnit{w: w, threshold: threshold, cases: map[caseKey]*junitCase{}}
 }
 
+// caseKey names a test case: its class (the listener) and its name (the sender).
+type caseKey struct{ class, name string }
+
 func (j *JUnit) getCase(class, name string) *junitCase {
-	key := class + "\x00" + name
+	key := caseKey{class, name}
 	c, ok := j.cases[key]
 	if !ok {
 		c = &junitCase{ClassName: class, Name: name}
