@@ -321,7 +321,7 @@ func (l *lockedBuffer) String() string {
 }
 
 func runListenScenario(t *testing.T, sc scenario, flags []string) outcome {
-	args := append([]string{"listen", "--output", "json", "--until", "idle=300ms"}, flags...)
+	args := append([]string{"listen", "--output", "json", "--until", "idle=300ms,duration=10s"}, flags...)
 	if sc.auto {
 		args = append(args, configAddress(sc), "--data-format", "auto", "--omit-hostname")
 	} else {
