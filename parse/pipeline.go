@@ -179,6 +179,15 @@ func parseRecovering(p telegraf.Parser, data []byte) (ms []telegraf.Metric, err 
 	return p.Parse(data)
 }
 
+// safeParse runs a stage's parser on bytes a rule made up (a line without
+// its '#', two datagrams joined). Telegraf's influx parser panics on some
+// input (a measurement ending in a backslash at the end of the buffer,
+// plugins/parsers/influx/handler.go Metric); Telegraf's parse pool survives
+// that (pond's panic handler) and so must the rules.
+func safeParse(p telegraf.Parser, data []byte) ([]telegraf.Metric, error) {
+	return parseRecovering(p, data)
+}
+
 // detectFor picks the stage for a record with --data-format auto: the
 // format its sender was first seen sending, else the one it looks like.
 func (p *Pipeline) detectFor(rec listener.Record) *Stage {
@@ -218,54 +227,4 @@ func (p *Pipeline) detect(data []byte) *Stage {
 		}
 	}
 	return p.stages[0]
-}
-
-// Sniff guesses the data format of a record: json, wavefront or influx (the
-// default, like Telegraf's), or statsd/graphite for formats fakegraf can
-// only name.
-func Sniff(data []byte) string {
-	t := bytes.TrimLeft(data, " \t\r\n\ufeff")
-	t = bytes.TrimPrefix(t, []byte("\xef\xbb\xbf"))
-	if len(t) == 0 {
-		return "influx"
-	}
-	if t[0] == '{' || t[0] == '[' {
-		return "json"
-	}
-	line := t
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
-	}
-	line = bytes.TrimRight(line, "\r")
-	fields := bytes.Fields(line)
-	if len(fields) >= 2 && !bytes.ContainsAny(fields[0], "=") && isNumber(fields[1]) {
-		// name value [timestamp] [k=v ...]: wavefront (graphite has no tags
-		// and always a timestamp, but the wavefront parser reads it too).
-		return "wavefront"
-	}
-	if len(fields) == 1 && isStatsd(fields[0]) {
-		return "statsd"
-	}
-	return "influx"
-}
-
-func isNumber(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	digits := 0
-	for i, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '-' || c == '+':
-			if i != 0 && b[i-1] != 'e' && b[i-1] != 'E' {
-				return false
-			}
-		case c == '.' || c == 'e' || c == 'E':
-		default:
-			return false
-		}
-	}
-	return digits > 0
 }

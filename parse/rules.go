@@ -78,6 +78,12 @@ type RuleSet struct {
 	TimestampWindow Window
 }
 
+// Window is how far from the time a record arrived a sender's timestamp may
+// lie before timestamp-skew reports it.
+type Window struct {
+	Past, Future time.Duration
+}
+
 // DefaultTimestampWindow is a year back (backfilled data is normal) and an
 // hour ahead (clocks drift, but not by an hour).
 var DefaultTimestampWindow = Window{Past: 365 * 24 * time.Hour, Future: time.Hour}
@@ -206,6 +212,17 @@ func (c *Context) ReportAs(sev Severity, msg string, pos Position, fixes ...stri
 		Position: pos,
 		Fixes:    fixes,
 	})
+}
+
+// reportConfigDependent reports a finding that depends on parser options.
+// With --data-format auto nobody has written those options yet, so the
+// finding is information about the config to write, not a sender mistake.
+func reportConfigDependent(ctx *Context, msg string, pos Position, fixes ...string) {
+	if ctx.Auto {
+		ctx.ReportAs(Info, msg, pos, fixes...)
+		return
+	}
+	ctx.Report(msg, pos, fixes...)
 }
 
 // State is memory a pipeline's rules keep across records. Every map in it

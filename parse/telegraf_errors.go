@@ -50,6 +50,9 @@ func ErrorPosition(data []byte, err error) Position {
 	return Position{}
 }
 
+// utf8BOM is the byte-order mark the json parser trims.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
 // jsonStart is where the document starts that the json parser unmarshals:
 // after bytes.TrimSpace and a byte-order mark.
 func jsonStart(data []byte) int {

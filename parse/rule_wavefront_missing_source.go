@@ -2,8 +2,6 @@ package parse
 
 import "fmt"
 
-// Rules about data_format = "wavefront".
-
 const ruleWavefrontSource = "wavefront-missing-source"
 
 func init() {
