@@ -1,63 +1,165 @@
 package parse
 
-// recordSyntax caches the lexing of the record being processed, so that the
-// rules of one record lex it once. It lives in the pipeline's State and holds
-// only the last record.
-type recordSyntax struct {
-	res *Result
+import (
+	"fmt"
+	"slices"
+)
 
-	lpDone bool
-	lp     []lpLine
-	wfDone bool
-	wf     []wfLine
-	jsDone bool
-	js     *jsonDoc
+// Facts are what the rules share about one record, computed at most once
+// for it: the record lexed as line protocol, Wavefront or JSON, the
+// timestamps its sender wrote, and where each metric's parts were written.
+// They play the part of golang.org/x/tools/go/analysis's Requires: a rule
+// names the facts it reads in Rule.Requires and reads them through the
+// Context (ctx.influx(), ctx.wavefront(), ctx.json(), ctx.sentStamps(),
+// ctx.partOffset()), which computes each on first use and keeps it for the
+// other rules of the record. The Context holds them, so they live exactly
+// as long as the record.
+//
+// Reading a fact the running rule did not declare panics: it is a
+// programming error, and TestRuleCases, which runs every rule's cases,
+// catches it. TestRuleRequires catches the opposite, a declared fact that
+// none of the rule's cases reads.
+//
+// A fact may build on others (the sender's timestamps come from the lexing
+// of the record's format); a rule declares only the facts it reads itself.
+type Fact int
+
+const (
+	_ Fact = iota
+	// FactInflux is the record lexed as line protocol: ctx.influx() and
+	// ctx.influxMetricLines().
+	FactInflux
+	// FactWavefront is the record lexed as Wavefront lines: ctx.wavefront().
+	FactWavefront
+	// FactJSON is the record lexed as JSON the way the json parser reads
+	// it, honouring json_query: ctx.json().
+	FactJSON
+	// FactSentStamps are the timestamps the sender wrote: ctx.sentStamps().
+	FactSentStamps
+	// FactParts is where each metric's name, tags and fields were written
+	// in the record: ctx.partOffset().
+	FactParts
+
+	factCount
+)
+
+var factNames = [...]string{
+	FactInflux:     "FactInflux",
+	FactWavefront:  "FactWavefront",
+	FactJSON:       "FactJSON",
+	FactSentStamps: "FactSentStamps",
+	FactParts:      "FactParts",
 }
 
-func syntaxOf(ctx *Context) *recordSyntax {
-	s := stateOf(ctx.State, "syntax", func() *recordSyntax { return &recordSyntax{} })
-	if s.res != ctx.result {
-		*s = recordSyntax{res: ctx.result}
+func (f Fact) String() string {
+	if f > 0 && f < factCount {
+		return factNames[f]
 	}
-	return s
+	return fmt.Sprintf("Fact(%d)", int(f))
 }
 
-func (s *recordSyntax) influx() []lpLine {
-	if !s.lpDone {
-		s.lp, s.lpDone = lexInflux(s.res.Record.Data), true
+// uses checks that the running rule declared the fact it is about to read.
+func (c *Context) uses(f Fact) {
+	if !slices.Contains(c.rule.Requires, f) {
+		panic(fmt.Sprintf("parse: rule %s reads %v but does not list it in Requires", c.rule.ID, f))
 	}
-	return s.lp
+	if c.Pipeline != nil && c.Pipeline.onFact != nil {
+		c.Pipeline.onFact(c.rule.ID, f)
+	}
 }
+
+func (c *Context) influx() []lpLine { c.uses(FactInflux); return c.facts.influx() }
 
 // influxMetricLines are the lines that give a metric, in order: what the
 // parser's output maps to one to one when the record parsed.
-func (s *recordSyntax) influxMetricLines() []lpLine {
-	var out []lpLine
-	for _, l := range s.influx() {
-		if !l.Comment {
-			out = append(out, l)
+func (c *Context) influxMetricLines() []lpLine {
+	c.uses(FactInflux)
+	return c.facts.influxMetricLines()
+}
+
+func (c *Context) wavefront() []wfLine { c.uses(FactWavefront); return c.facts.wavefront() }
+
+// json is nil when the record is not valid JSON.
+func (c *Context) json() *jsonDoc { c.uses(FactJSON); return c.facts.json() }
+
+// sentStamps lists the timestamps the record shows the sender wrote, for
+// records that parsed. Metrics without one got the time Telegraf parsed them.
+func (c *Context) sentStamps() []stamp { c.uses(FactSentStamps); return c.facts.sentStamps() }
+
+// partOffset finds where metric i's part was written, or -1.
+func (c *Context) partOffset(i int, p part, key string) int {
+	c.uses(FactParts)
+	return c.facts.partOffset(i, p, key)
+}
+
+// facts holds the facts of one record, each computed on first use. Facts
+// read each other through it directly: only rules declare what they read.
+type facts struct {
+	data   []byte
+	format string
+	stage  *Stage
+	parsed []ParsedMetric
+	err    error
+
+	lpDone, lpMetricDone, wfDone, jsDone, sentDone bool
+
+	lp       []lpLine
+	lpMetric []lpLine
+	wf       []wfLine
+	js       *jsonDoc
+	sent     []stamp
+}
+
+func (f *facts) influx() []lpLine {
+	if !f.lpDone {
+		f.lp, f.lpDone = lexInflux(f.data), true
+	}
+	return f.lp
+}
+
+func (f *facts) influxMetricLines() []lpLine {
+	if !f.lpMetricDone {
+		f.lpMetricDone = true
+		for _, l := range f.influx() {
+			if !l.Comment {
+				f.lpMetric = append(f.lpMetric, l)
+			}
 		}
 	}
-	return out
+	return f.lpMetric
 }
 
-func (s *recordSyntax) wavefront() []wfLine {
-	if !s.wfDone {
-		s.wf, s.wfDone = lexWavefront(s.res.Record.Data), true
+func (f *facts) wavefront() []wfLine {
+	if !f.wfDone {
+		f.wf, f.wfDone = lexWavefront(f.data), true
 	}
-	return s.wf
+	return f.wf
 }
 
-// json lexes the record as JSON the way the json parser reads it, honouring
-// json_query. It is nil when the record is not valid JSON.
-func (s *recordSyntax) json(st *Stage) *jsonDoc {
-	if !s.jsDone {
-		s.jsDone = true
+func (f *facts) json() *jsonDoc {
+	if !f.jsDone {
+		f.jsDone = true
 		query := ""
-		if p := jsonOptions(st); p != nil {
+		if p := jsonOptions(f.stage); p != nil {
 			query = p.Query
 		}
-		s.js = lexJSON(s.res.Record.Data, query)
+		f.js = lexJSON(f.data, query)
 	}
-	return s.js
+	return f.js
+}
+
+func (f *facts) sentStamps() []stamp {
+	if f.sentDone {
+		return f.sent
+	}
+	f.sentDone = true
+	if f.err != nil || len(f.parsed) == 0 {
+		return nil
+	}
+	for _, st := range f.senderStamps() {
+		if st.set && st.raw != "" {
+			f.sent = append(f.sent, st)
+		}
+	}
+	return f.sent
 }

@@ -10,7 +10,8 @@ import (
 // Telegraf's parsers keep no positions. The lexers (lex_influx.go,
 // lex_wavefront.go, lex_json.go) find where in the record a name, a tag or a
 // timestamp was written: line protocol with Telegraf's own influx machine,
-// Wavefront by hand, JSON with gjson.
+// Wavefront by hand, JSON with gjson. Rules read a record's lexing as a
+// fact (facts.go), computed once for all of them.
 
 // lpKV is one tag or field as written, still escaped.
 type lpKV struct {

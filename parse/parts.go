@@ -18,11 +18,11 @@ const (
 // partOffset finds where metric i's part was written, or -1. It maps parser
 // output to lines (influx, wavefront) or objects (json) by order, which holds
 // when the record parsed.
-func (s *recordSyntax) partOffset(ctx *Context, i int, p part, key string) int {
+func (f *facts) partOffset(i int, p part, key string) int {
 	switch {
-	case isInflux(ctx.Format):
-		lines := s.influxMetricLines()
-		if len(lines) != len(ctx.Parsed) || i >= len(lines) {
+	case isInflux(f.format):
+		lines := f.influxMetricLines()
+		if len(lines) != len(f.parsed) || i >= len(lines) {
 			return -1
 		}
 		l := lines[i]
@@ -48,9 +48,9 @@ func (s *recordSyntax) partOffset(ctx *Context, i int, p part, key string) int {
 				}
 			}
 		}
-	case ctx.Format == "wavefront":
-		lines := s.wavefront()
-		if len(lines) != len(ctx.Parsed) || i >= len(lines) {
+	case f.format == "wavefront":
+		lines := f.wavefront()
+		if len(lines) != len(f.parsed) || i >= len(lines) {
 			return -1
 		}
 		l := lines[i]
@@ -69,13 +69,13 @@ func (s *recordSyntax) partOffset(ctx *Context, i int, p part, key string) int {
 		case partFieldValue:
 			return l.Value.Off
 		}
-	case ctx.Format == "json":
-		doc := s.json(ctx.Stage)
-		if doc == nil || len(doc.Objects) != len(ctx.Parsed) || i >= len(doc.Objects) {
+	case f.format == "json":
+		doc := f.json()
+		if doc == nil || len(doc.Objects) != len(f.parsed) || i >= len(doc.Objects) {
 			return -1
 		}
 		if p == partName {
-			if jp := jsonOptions(ctx.Stage); jp != nil && jp.NameKey != "" {
+			if jp := jsonOptions(f.stage); jp != nil && jp.NameKey != "" {
 				key = jp.NameKey
 			} else {
 				return doc.Objects[i].Off

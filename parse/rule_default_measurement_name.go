@@ -17,9 +17,10 @@ func init() {
 			"plugins/parsers/json/parser.go parseObject), unless json_name_key finds a string in the object or " +
 			"name_override renames it (models/makemetric.go). Every sender on the socket then writes into one " +
 			"measurement called socket_listener, where their fields mix and dashboards cannot tell them apart.",
-		Bad:   "data_format = \"json\"   # and no json_name_key or name_override\n{\"metric_name\": \"speed\", \"value\": 10}",
-		Good:  "data_format = \"json\"\njson_name_key = \"metric_name\"\n{\"metric_name\": \"speed\", \"value\": 10}",
-		Check: checkDefaultName,
+		Bad:      "data_format = \"json\"   # and no json_name_key or name_override\n{\"metric_name\": \"speed\", \"value\": 10}",
+		Good:     "data_format = \"json\"\njson_name_key = \"metric_name\"\n{\"metric_name\": \"speed\", \"value\": 10}",
+		Requires: []Fact{FactJSON},
+		Check:    checkDefaultName,
 		Cases: []Case{
 			{Name: "json without name", Config: caseJSON, Records: []Rec{{Data: `∑{"value1": 10}`}}, Want: []Want{{"default-measurement-name", Warning, 1}}},
 			{Name: "json with an unused name member", Config: caseJSON, Records: []Rec{{Data: `∑{"metric_name": "speed", "value": 10}`}}, Want: []Want{{"default-measurement-name", Warning, 1}}},
@@ -48,7 +49,7 @@ func checkDefaultName(ctx *Context) {
 		pos := Position{}
 		var fixes []string
 		if ctx.Format == "json" {
-			if doc := syntaxOf(ctx).json(ctx.Stage); doc != nil && i < len(doc.Objects) {
+			if doc := ctx.json(); doc != nil && i < len(doc.Objects) {
 				pos = OffsetPosition(ctx.Record.Data, doc.Objects[i].Off)
 			}
 			if key := jsonNameCandidate(ctx.Record.Data); key != "" {

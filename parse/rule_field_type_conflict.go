@@ -19,9 +19,10 @@ func init() {
 			"In line protocol 1 is a float and 1i an integer; a sender that formats whole numbers with i, or " +
 			"sends a number as a string sometimes, loses every point of the other type. fakegraf remembers " +
 			"the first type of up to 10 000 fields (least recently used forgotten first).",
-		Bad:   "cpu value=1\ncpu value=2i",
-		Good:  "cpu value=1\ncpu value=2",
-		Check: checkFieldTypeConflict,
+		Bad:      "cpu value=1\ncpu value=2i",
+		Good:     "cpu value=1\ncpu value=2",
+		Requires: []Fact{FactParts},
+		Check:    checkFieldTypeConflict,
 		Cases: []Case{
 			{Name: "float then integer", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1\n"}, {Data: "cpu value=∑2i\n"}}, Want: []Want{{"field-type-conflict", Error, 1}}},
 			{Name: "in one record", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1\ncpu value=∑\"x\"\n"}}, Want: []Want{{"field-type-conflict", Error, 1}}},
@@ -95,7 +96,7 @@ func checkFieldTypeConflict(ctx *Context) {
 			}
 			pos := Position{}
 			if len(ctx.Metrics) == len(ctx.Parsed) {
-				if off := syntaxOf(ctx).partOffset(ctx, i, partFieldValue, f.Key); off >= 0 {
+				if off := ctx.partOffset(i, partFieldValue, f.Key); off >= 0 {
 					pos = OffsetPosition(ctx.Record.Data, off)
 				}
 			}

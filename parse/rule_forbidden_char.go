@@ -27,9 +27,10 @@ func init() {
 			"plugins/serializers/prometheus/convert.go), so two names can merge. A newline or tab in a value " +
 			"splits newline-framed records and comes back from InfluxDB as a literal \\n. String field values " +
 			"are only checked for control characters: line protocol quotes them.",
-		Bad:   `{"metric_name": "my:metric|name", "value1": 10}`,
-		Good:  `{"metric_name": "my_metric_name", "value1": 10}`,
-		Check: checkForbiddenChar,
+		Bad:      `{"metric_name": "my:metric|name", "value1": 10}`,
+		Good:     `{"metric_name": "my_metric_name", "value1": 10}`,
+		Requires: []Fact{FactWavefront, FactParts},
+		Check:    checkForbiddenChar,
 		Cases: []Case{
 			{Name: "json name", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "my∑:metric|name", "value1": 10}`}}, Want: []Want{{"forbidden-char", Warning, 1}}},
 			{Name: "influx tag value with an escaped space", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu,host=my\\∑ host v=1\n"}}, Want: []Want{{"forbidden-char", Warning, 1}}},
@@ -225,10 +226,9 @@ func checkForbiddenChar(ctx *Context) {
 	if !metricsMayHaveTroubleChars(ctx.Parsed, override == "") {
 		return
 	}
-	var syn *recordSyntax
 	var seen map[string]bool
 	var found []trouble
-	add := func(chars []rune, what func() string, text string, value bool, off func(*recordSyntax) int) {
+	add := func(chars []rune, what func() string, text string, value bool, off func() int) {
 		if len(chars) == 0 {
 			return
 		}
@@ -236,33 +236,32 @@ func checkForbiddenChar(ctx *Context) {
 		k := w + "\x00" + text
 		if seen == nil {
 			seen = map[string]bool{}
-			syn = syntaxOf(ctx)
 		}
 		if seen[k] {
 			return
 		}
 		seen[k] = true
-		found = append(found, trouble{what: w, text: text, chars: chars, off: off(syn), value: value})
+		found = append(found, trouble{what: w, text: text, chars: chars, off: off(), value: value})
 	}
 	word := func(s string) func() string { return func() string { return s } }
 	for i, m := range ctx.Parsed {
 		if override == "" {
 			name := m.Name()
 			add(troubleChars(name, false), word("measurement name"), name, false,
-				func(syn *recordSyntax) int { return syn.offsetOf(ctx, i, partName, "", name) })
+				func() int { return offsetOf(ctx, i, partName, "", name) })
 		}
 		for _, tag := range m.TagList() {
 			add(troubleChars(tag.Key, false), word("tag key"), tag.Key, false,
-				func(syn *recordSyntax) int { return syn.offsetOf(ctx, i, partTagKey, tag.Key, tag.Key) })
+				func() int { return offsetOf(ctx, i, partTagKey, tag.Key, tag.Key) })
 			add(troubleChars(tag.Value, false), func() string { return fmt.Sprintf("value of tag %q", tag.Key) }, tag.Value, true,
-				func(syn *recordSyntax) int { return syn.offsetOf(ctx, i, partTagValue, tag.Key, tag.Value) })
+				func() int { return offsetOf(ctx, i, partTagValue, tag.Key, tag.Value) })
 		}
 		for _, f := range m.FieldList() {
 			add(troubleChars(f.Key, false), word("field key"), f.Key, false,
-				func(syn *recordSyntax) int { return syn.offsetOf(ctx, i, partFieldKey, f.Key, f.Key) })
+				func() int { return offsetOf(ctx, i, partFieldKey, f.Key, f.Key) })
 			if s, ok := f.Value.(string); ok {
 				add(troubleChars(s, true), func() string { return fmt.Sprintf("string field %q", f.Key) }, s, true,
-					func(syn *recordSyntax) int { return syn.offsetOf(ctx, i, partFieldValue, f.Key, s) })
+					func() int { return offsetOf(ctx, i, partFieldValue, f.Key, s) })
 			}
 		}
 	}
@@ -300,7 +299,7 @@ func checkWavefrontRejectedChars(ctx *Context) {
 	if ctx.Format != "wavefront" {
 		return
 	}
-	for _, l := range syntaxOf(ctx).wavefront() {
+	for _, l := range ctx.wavefront() {
 		check := func(what string, tok wfTok) bool {
 			if strings.HasPrefix(tok.Text, `"`) {
 				return false
@@ -340,8 +339,8 @@ func checkWavefrontRejectedChars(ctx *Context) {
 // offsetOf finds where metric i's name, tag or field was written in the
 // record, and returns the offset of the first troublesome character in it
 // (or of the part itself), or -1.
-func (s *recordSyntax) offsetOf(ctx *Context, i int, p part, key, text string) int {
-	off := s.partOffset(ctx, i, p, key)
+func offsetOf(ctx *Context, i int, p part, key, text string) int {
+	off := ctx.partOffset(i, p, key)
 	if off < 0 {
 		return -1
 	}

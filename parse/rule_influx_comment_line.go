@@ -16,9 +16,10 @@ func init() {
 			"(plugins/parsers/influx/machine.go.rl) and skip it without an error, so a metric named \"#cpu\" " +
 			"or a line commented out by mistake never arrives. fakegraf reports comment lines that would parse " +
 			"as line protocol without the '#'.",
-		Bad:   "#cpu,host=a usage=1",
-		Good:  "cpu,host=a usage=1",
-		Check: checkInfluxComment,
+		Bad:      "#cpu,host=a usage=1",
+		Good:     "cpu,host=a usage=1",
+		Requires: []Fact{FactInflux},
+		Check:    checkInfluxComment,
 		Cases: []Case{
 			{Name: "commented metric", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1\n∑#cpu v=2\n"}}, Want: []Want{{"influx-comment-line", Warning, 1}}},
 			{Name: "near miss: a real comment", Config: caseInfluxUDP, Records: []Rec{{Data: "# cpu load, sent every second\ncpu v=1\n"}}},
@@ -31,7 +32,7 @@ func checkInfluxComment(ctx *Context) {
 		return // no comment line: don't lex the record
 	}
 	data := ctx.Record.Data
-	for _, l := range syntaxOf(ctx).influx() {
+	for _, l := range ctx.influx() {
 		if !l.Comment {
 			continue
 		}

@@ -30,9 +30,10 @@ func init() {
 			"the plugin's name, socket_listener, and a number is stored as a field as well. An empty string " +
 			"gives an empty measurement name, which the influx output refuses (\"invalid name\", " +
 			"plugins/serializers/influx/influx.go), so that metric is lost: an error.",
-		Bad:   `json_name_key = "metric_name"` + "\n" + `{"metric_name": 42, "value": 1}`,
-		Good:  `json_name_key = "metric_name"` + "\n" + `{"metric_name": "speed", "value": 1}`,
-		Check: checkJSONNameKeyType,
+		Bad:      `json_name_key = "metric_name"` + "\n" + `{"metric_name": 42, "value": 1}`,
+		Good:     `json_name_key = "metric_name"` + "\n" + `{"metric_name": "speed", "value": 1}`,
+		Requires: []Fact{FactJSON},
+		Check:    checkJSONNameKeyType,
 		Cases: []Case{
 			{Name: "number", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": ∑5, "v": 1}`}}, Want: []Want{{"json-name-key-type", Warning, 1}}},
 			{Name: "empty string", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": ∑"", "v": 1}`}}, Want: []Want{{"json-name-key-type", Error, 1}}},
@@ -51,7 +52,7 @@ func checkJSONNameKeyType(ctx *Context) {
 	if allNamedByKey(ctx, jp) {
 		return // every object named itself: don't lex the record
 	}
-	doc := syntaxOf(ctx).json(ctx.Stage)
+	doc := ctx.json()
 	if doc == nil {
 		return
 	}

@@ -16,9 +16,10 @@ func init() {
 			"the json parser makes a metric without fields, and RunningInput.MakeMetric drops it " +
 			"(models/running_input.go) without an error or a log line: Telegraf only logs \"no metrics created\" " +
 			"at debug level. The record vanishes.",
-		Bad:   `{"metric_name": "status", "state": "ok", "count": "42"}`,
-		Good:  `{"metric_name": "status", "state": "ok", "count": 42}   # plus json_string_fields = ["state"]`,
-		Check: checkJSONNoFields,
+		Bad:      `{"metric_name": "status", "state": "ok", "count": "42"}`,
+		Good:     `{"metric_name": "status", "state": "ok", "count": 42}   # plus json_string_fields = ["state"]`,
+		Requires: []Fact{FactJSON},
+		Check:    checkJSONNoFields,
 		Cases: []Case{
 			{Name: "only strings", Config: caseJSONNamed, Records: []Rec{{Data: `∑{"metric_name": "status", "state": "ok"}`}}, Want: []Want{{"json-no-fields", Error, 1}}},
 			{Name: "empty object", Config: caseJSONOverride, Records: []Rec{{Data: `∑{}`}}, Want: []Want{{"json-no-fields", Error, 1}}},
@@ -39,7 +40,7 @@ func checkJSONNoFields(ctx *Context) {
 			continue
 		}
 		if doc == nil {
-			doc = syntaxOf(ctx).json(ctx.Stage)
+			doc = ctx.json()
 		}
 		if jp == nil || doc == nil || len(doc.Objects) != len(ctx.Parsed) {
 			ctx.Report("the JSON object has no numeric member: Telegraf makes a metric without fields and drops it without a log line",

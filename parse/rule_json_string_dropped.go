@@ -18,9 +18,10 @@ func init() {
 			"makes it a tag or json_string_fields keeps it as a field; everything else, numeric strings such as " +
 			"\"42\" included, is deleted without a log line (plugins/parsers/json/parser.go switchFieldToTag). " +
 			"The sender believes it is storing the value; InfluxDB never sees it.",
-		Bad:   `{"value1": 10, "value2": 3, "format": "json"}   # no tag_keys`,
-		Good:  `tag_keys = ["format"]   # in [[inputs.socket_listener]]`,
-		Check: checkJSONStringDropped,
+		Bad:      `{"value1": 10, "value2": 3, "format": "json"}   # no tag_keys`,
+		Good:     `tag_keys = ["format"]   # in [[inputs.socket_listener]]`,
+		Requires: []Fact{FactJSON},
+		Check:    checkJSONStringDropped,
 		Cases: []Case{
 			{Name: "format without tag_keys", Config: caseJSONOverride, Records: []Rec{{Data: `{"value1": 10, "value2": 3, ∑"format": "json"}`}}, Want: []Want{{"json-string-dropped", Warning, 1}}},
 			{Name: "bool and numeric string", Config: caseJSONOverride, Records: []Rec{{Data: `{"value1": 10, ∑"ok": true, "n": "42"}`}}, Want: []Want{{"json-string-dropped", Warning, 1}}},
@@ -62,7 +63,7 @@ func checkJSONStringDropped(ctx *Context) {
 	if nothingDropped(ctx, jp) {
 		return
 	}
-	doc := syntaxOf(ctx).json(ctx.Stage)
+	doc := ctx.json()
 	if doc == nil || len(doc.Objects) != len(ctx.Parsed) {
 		return
 	}

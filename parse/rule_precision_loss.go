@@ -23,9 +23,10 @@ func init() {
 			"so millisecond timestamps are truncated and points of a series within one second overwrite each " +
 			"other. NaN and -Inf pass the wavefront parser, but Telegraf's influx output cannot write them and " +
 			"drops the field, and the point with it when it was the only one (\"no serializable fields\").",
-		Bad:   `{"metric_name": "order", "id": 9007199254740993, "amount": 10}`,
-		Good:  `{"metric_name": "order", "id": "9007199254740993", "amount": 10}   # tag_keys = ["id"]`,
-		Check: checkPrecisionLoss,
+		Bad:      `{"metric_name": "order", "id": 9007199254740993, "amount": 10}`,
+		Good:     `{"metric_name": "order", "id": "9007199254740993", "amount": 10}   # tag_keys = ["id"]`,
+		Requires: []Fact{FactJSON, FactSentStamps, FactParts},
+		Check:    checkPrecisionLoss,
 		Cases: []Case{
 			{Name: "json integer beyond 2^53", Config: caseJSONOverride, Records: []Rec{{Data: `{"id": ∑9007199254740993, "v": 1}`}}, Want: []Want{{"precision-loss", Warning, 1}}},
 			{Name: "json nanosecond time key", Config: caseJSONOverride + "\n" + `json_time_key = "t"` + "\n" + `json_time_format = "unix_ns"`, Records: []Rec{{Data: `{"v": 1, "t": ∑{now_us}123}`}}, Want: []Want{{"precision-loss", Warning, 1}}},
@@ -52,7 +53,7 @@ func checkPrecisionLoss(ctx *Context) {
 	// (wavefrontUnit), a sign included: without a run of 12 digits there is
 	// none, and the record need not be lexed.
 	if ctx.Format == "wavefront" && hasLongDigitRun(ctx.Record.Data, 12) {
-		for _, st := range sentStamps(ctx) {
+		for _, st := range ctx.sentStamps() {
 			per := int64(time.Second / st.unit)
 			if st.unit >= time.Second || st.value%per == 0 {
 				continue
@@ -64,7 +65,6 @@ func checkPrecisionLoss(ctx *Context) {
 			return
 		}
 	}
-	syn := syntaxOf(ctx)
 	for i, m := range ctx.Parsed {
 		for _, f := range m.FieldList() {
 			v, ok := f.Value.(float64)
@@ -76,7 +76,7 @@ func checkPrecisionLoss(ctx *Context) {
 				what = "the point (its only field)"
 			}
 			pos := Position{}
-			if off := syn.partOffset(ctx, i, partFieldValue, f.Key); off >= 0 {
+			if off := ctx.partOffset(i, partFieldValue, f.Key); off >= 0 {
 				pos = OffsetPosition(ctx.Record.Data, off)
 			}
 			ctx.Report(fmt.Sprintf("field %q of %q is %v: Telegraf's influx output cannot write NaN or Inf and drops %s", f.Key, m.Name(), v, what),
@@ -91,7 +91,7 @@ func checkJSONBigInts(ctx *Context) bool {
 	if !hasLongDigitRun(ctx.Record.Data, 16) {
 		return false // no integer can pass 2^53 (16 digits): don't lex
 	}
-	doc := syntaxOf(ctx).json(ctx.Stage)
+	doc := ctx.json()
 	if doc == nil {
 		return false
 	}

@@ -18,9 +18,10 @@ func init() {
 			"tag\", plugins/parsers/influx/machine.go.rl), losing the whole record. A trailing backslash that " +
 			"arrives another way (a JSON tag, a Wavefront tag) is trimmed by Telegraf's influx output " +
 			"(plugins/serializers/influx/influx.go buildHeader), so InfluxDB stores a different value: a warning.",
-		Bad:   `disk,path=C:\ free=10`,
-		Good:  `disk,path=C: free=10`,
-		Check: checkTagTrailingBackslash,
+		Bad:      `disk,path=C:\ free=10`,
+		Good:     `disk,path=C: free=10`,
+		Requires: []Fact{FactParts},
+		Check:    checkTagTrailingBackslash,
 		Cases: []Case{
 			{Name: "influx", Config: caseInfluxUDP, Records: []Rec{{Data: "disk,path=C:∑\\ free=10\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"tag-trailing-backslash", Error, 1}}},
 			{Name: "json tag", Config: caseJSONOverride + "\n" + `tag_keys = ["path"]`, Records: []Rec{{Data: `{"path": ∑"logs\\", "free": 10}`}}, Want: []Want{{"tag-trailing-backslash", Warning, 1}}},
@@ -50,7 +51,7 @@ func checkTagTrailingBackslash(ctx *Context) {
 				continue
 			}
 			pos := Position{}
-			if off := syntaxOf(ctx).partOffset(ctx, i, p, t.Key); off >= 0 {
+			if off := ctx.partOffset(i, p, t.Key); off >= 0 {
 				pos = OffsetPosition(ctx.Record.Data, off)
 			}
 			ctx.ReportAs(Warning, fmt.Sprintf("%s %q ends in a backslash: Telegraf's influx output trims it, so InfluxDB stores %q", what, text, strings.TrimRight(text, `\`)),

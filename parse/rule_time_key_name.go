@@ -51,9 +51,10 @@ func init() {
 			"json_time_format (plugins/parsers/json/parser.go parseObject): without them a \"time\" or " +
 			"\"timestamp\" member is stored as an ordinary field (or dropped, if it is a string) and the metric " +
 			"gets the time Telegraf parsed it.",
-		Bad:   `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
-		Good:  "json_time_key = \"timestamp\"\njson_time_format = \"unix\"\n" + `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
-		Check: checkTimeKeyName,
+		Bad:      `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
+		Good:     "json_time_key = \"timestamp\"\njson_time_format = \"unix\"\n" + `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
+		Requires: []Fact{FactJSON, FactParts},
+		Check:    checkTimeKeyName,
 		Cases: []Case{
 			{Name: "json timestamp member", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, ∑"timestamp": {now_s}}`}}, Want: []Want{{"time-key-name", Warning, 1}}},
 			{Name: "json rfc3339 string", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, ∑"time": "2026-01-02T03:04:05Z"}`}}, Want: []Want{{"time-key-name", Warning, 1}}},
@@ -70,7 +71,7 @@ func checkTimeKeyName(ctx *Context) {
 	}
 	reported := map[string]bool{}
 	if jp := jsonOptions(ctx.Stage); ctx.Format == "json" && jp != nil && jp.TimeKey == "" && mayHaveTimeKey(ctx.Record.Data) {
-		if doc := syntaxOf(ctx).json(ctx.Stage); doc != nil {
+		if doc := ctx.json(); doc != nil {
 			for _, o := range doc.Objects {
 				for _, lf := range o.Leaves {
 					if !lf.TopMember || !jsonTimeNames[strings.ToLower(lf.Key)] || (lf.Kind != 'n' && lf.Kind != 's') || reported[lf.Key] {
@@ -114,7 +115,7 @@ func checkTimeKeyName(ctx *Context) {
 func keyPosition(ctx *Context, m telegraf.Metric, p part) Position {
 	for i, pm := range ctx.Parsed {
 		if pm.Name() == m.Name() || nameOverride(ctx.Stage) != "" {
-			if off := syntaxOf(ctx).partOffset(ctx, i, p, "time"); off >= 0 {
+			if off := ctx.partOffset(i, p, "time"); off >= 0 {
 				return OffsetPosition(ctx.Record.Data, off)
 			}
 		}

@@ -19,9 +19,10 @@ func init() {
 			"setTimestamp): seconds before 2001 have 9 digits. A fractional Wavefront timestamp, as Python's " +
 			"time.time() gives, fails with the misleading \"found \\\" \\\", expected equals\". Either way the whole " +
 			"record is lost.",
-		Bad:   "prefix_metric_name.value1 10 1700000000.123456 source=localhost",
-		Good:  "prefix_metric_name.value1 10 1700000000 source=localhost   # int(time.time())",
-		Check: checkTimestampFormat,
+		Bad:      "prefix_metric_name.value1 10 1700000000.123456 source=localhost",
+		Good:     "prefix_metric_name.value1 10 1700000000 source=localhost   # int(time.time())",
+		Requires: []Fact{FactInflux, FactWavefront},
+		Check:    checkTimestampFormat,
 		Cases: []Case{
 			{Name: "influx fraction", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑1700000000.5\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"timestamp-format", Error, 1}}},
 			{Name: "wavefront fraction", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 ∑1700000000.25 source=a\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"timestamp-format", Error, 1}}},
@@ -41,7 +42,7 @@ func checkTimestampFormat(ctx *Context) {
 	switch {
 	case isInflux(ctx.Format):
 		unit := influxPrecision(ctx.Stage)
-		for _, l := range syntaxOf(ctx).influx() {
+		for _, l := range ctx.influx() {
 			if l.Comment || !fractionalTS.MatchString(l.TS) {
 				continue
 			}
@@ -51,7 +52,7 @@ func checkTimestampFormat(ctx *Context) {
 			return
 		}
 	case ctx.Format == "wavefront":
-		for _, l := range syntaxOf(ctx).wavefront() {
+		for _, l := range ctx.wavefront() {
 			ts := l.TS.Text
 			if l.TS.Off < 0 || strings.Trim(ts, "0") == "" {
 				continue

@@ -18,9 +18,10 @@ func init() {
 			"a counter in the timestamp slot, and it lands where no dashboard of recent data looks (and may be " +
 			"dropped by the retention policy at once). A whole-hour offset points at a time zone. The window is " +
 			"the rule set's TimestampWindow.",
-		Bad:   "cpu value=1 1500000000000000000   # 2017, sent in 2026",
-		Good:  "cpu value=1   # no timestamp: Telegraf stamps the time it parsed the record",
-		Check: checkTimestampSkew,
+		Bad:      "cpu value=1 1500000000000000000   # 2017, sent in 2026",
+		Good:     "cpu value=1   # no timestamp: Telegraf stamps the time it parsed the record",
+		Requires: []Fact{FactSentStamps},
+		Check:    checkTimestampSkew,
 		Cases: []Case{
 			{Name: "two years back", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑{ago_ns:17520h}\n"}}, Want: []Want{{"timestamp-skew", Warning, 1}}},
 			{Name: "three hours ahead", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑{ago_ns:-3h}\n"}}, Want: []Want{{"timestamp-skew", Warning, 1}}},
@@ -37,7 +38,7 @@ func checkTimestampSkew(ctx *Context) {
 		return
 	}
 	w := ctx.Rules.TimestampWindow
-	for _, st := range sentStamps(ctx) {
+	for _, st := range ctx.sentStamps() {
 		if _, wrongUnit := probableUnit(st, now); wrongUnit {
 			continue
 		}

@@ -20,9 +20,10 @@ func init() {
 			"count (plugins/parsers/wavefront/element.go setTimestamp). InfluxDB stores the point at that date, " +
 			"where retention policies delete it and no dashboard of recent data shows it. The finding names the " +
 			"unit that puts the point near the time it arrived.",
-		Bad:   "good_metric_name,format=influxline value1=10 1700000000000   # milliseconds",
-		Good:  "good_metric_name,format=influxline value1=10 1700000000000000000   # or influx_timestamp_precision = \"1ms\"",
-		Check: checkTimestampUnit,
+		Bad:      "good_metric_name,format=influxline value1=10 1700000000000   # milliseconds",
+		Good:     "good_metric_name,format=influxline value1=10 1700000000000000000   # or influx_timestamp_precision = \"1ms\"",
+		Requires: []Fact{FactSentStamps},
+		Check:    checkTimestampUnit,
 		Cases: []Case{
 			{Name: "influx milliseconds", Config: caseInfluxUDP, Records: []Rec{{Data: "good_metric_name,format=influxline value1=10 ∑{now_ms}\n"}}, Want: []Want{{"timestamp-unit", Error, 1}}},
 			{Name: "influx seconds", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑{now_s}\n"}}, Want: []Want{{"timestamp-unit", Error, 1}}},
@@ -69,7 +70,7 @@ func checkTimestampUnit(ctx *Context) {
 	var first *stamp
 	var want time.Duration
 	n := 0
-	for _, st := range sentStamps(ctx) {
+	for _, st := range ctx.sentStamps() {
 		u, ok := probableUnit(st, now)
 		if !ok {
 			continue

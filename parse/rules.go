@@ -22,6 +22,9 @@ type Rule struct {
 	Doc      string   // what Telegraf/InfluxDB do with such input and why it hurts
 	Bad      string   // an example that triggers the rule
 	Good     string   // the same, fixed
+	// Requires are the per-record facts Check reads (facts.go), as an
+	// analyzer's Requires in golang.org/x/tools/go/analysis.
+	Requires []Fact
 	// Check inspects one processed record and reports through ctx.Report.
 	Check func(ctx *Context)
 	// CheckTransport inspects one event of the socket itself (a refused
@@ -46,6 +49,11 @@ func Register(r *Rule) {
 	for _, have := range registry {
 		if have.ID == r.ID {
 			panic("parse: duplicate rule " + r.ID)
+		}
+	}
+	for _, f := range r.Requires {
+		if f <= 0 || f >= factCount {
+			panic(fmt.Sprintf("parse: rule %s requires unknown %v", r.ID, f))
 		}
 	}
 	registry = append(registry, r)
@@ -169,7 +177,10 @@ func (c *TransportContext) ReportAs(sev Severity, msg string, fixes ...string) {
 }
 
 // Context is what a rule sees of one record: the record and what Telegraf
-// made of it, read-only. A rule does not see other rules' findings.
+// made of it, read-only, and the facts about it that rules share (the
+// record lexed, the timestamps its sender wrote), which a rule reads through
+// the Context's fact methods after declaring them in Rule.Requires
+// (facts.go). A rule does not see other rules' findings.
 type Context struct {
 	Record  listener.Record
 	Format  string // the data_format that parsed it
@@ -185,17 +196,16 @@ type Context struct {
 
 	result *Result
 	rule   *Rule
+	facts  facts // the record's facts, computed as the rules read them
 }
 
-func newContext(res *Result, stage *Stage, p *Pipeline) *Context {
-	return &Context{
+func (c *Context) reset(res *Result, stage *Stage, p *Pipeline) {
+	*c = Context{
 		Record: res.Record, Format: res.Format, Auto: res.Auto, Parsed: res.Parsed, Metrics: res.Metrics, Err: res.Err,
 		Stage: stage, Pipeline: p, State: p.state, Rules: p.rules, result: res,
+		facts: facts{data: res.Record.Data, format: res.Format, stage: stage, parsed: res.Parsed, err: res.Err},
 	}
 }
-
-// SenderSetTime says whether the sender set the timestamp of Metrics[i].
-func (c *Context) SenderSetTime(i int) bool { return c.result.SenderSetTime(i) }
 
 // Report records a finding of the running rule at its default severity.
 func (c *Context) Report(msg string, pos Position, fixes ...string) {

@@ -22,20 +22,21 @@ type stamp struct {
 	got   time.Time     // the metric's time as parsed
 }
 
-// senderStamps says, for each metric the record parsed into (parsed, in
+// senderStamps says, for each metric the record parsed into (f.parsed, in
 // the parser's order), whether its sender set the timestamp, and where. It
 // maps metrics to lines (influx, wavefront) or objects (json) by order,
 // which holds for a record that parsed; when the counts differ nothing is
 // known and every metric counts as stamped by the parser, the answer that
 // keeps golden files stable.
-func senderStamps(syn *recordSyntax, st *Stage, parsed []ParsedMetric) []stamp {
+func (f *facts) senderStamps() []stamp {
+	st, parsed := f.stage, f.parsed
 	out := make([]stamp, len(parsed))
 	for i := range out {
 		out[i].got = parsed[i].Time()
 	}
 	switch {
 	case isInflux(st.Format):
-		lines := syn.influxMetricLines()
+		lines := f.influxMetricLines()
 		if len(lines) != len(parsed) {
 			return out
 		}
@@ -50,7 +51,7 @@ func senderStamps(syn *recordSyntax, st *Stage, parsed []ParsedMetric) []stamp {
 			}
 		}
 	case st.Format == "wavefront":
-		lines := syn.wavefront()
+		lines := f.wavefront()
 		if len(lines) != len(parsed) {
 			return out
 		}
@@ -79,7 +80,7 @@ func senderStamps(syn *recordSyntax, st *Stage, parsed []ParsedMetric) []stamp {
 		for i := range out {
 			out[i].set = true
 		}
-		doc := syn.json(st)
+		doc := f.json()
 		if doc == nil || len(doc.Objects) != len(parsed) {
 			return out
 		}
@@ -94,11 +95,11 @@ func senderStamps(syn *recordSyntax, st *Stage, parsed []ParsedMetric) []stamp {
 					text = lf.Str
 				}
 				if unit != 0 {
-					f, err := strconv.ParseFloat(text, 64)
-					if err != nil || math.Abs(f) > 9e18 {
+					x, err := strconv.ParseFloat(text, 64)
+					if err != nil || math.Abs(x) > 9e18 {
 						continue
 					}
-					out[i].value = int64(f)
+					out[i].value = int64(x)
 					if v, err := strconv.ParseInt(text, 10, 64); err == nil {
 						out[i].value = v
 					}
@@ -114,7 +115,8 @@ func senderStamps(syn *recordSyntax, st *Stage, parsed []ParsedMetric) []stamp {
 // the pipeline has moved on and lexes the record again.
 func senderTimes(r *Result) []bool {
 	out := make([]bool, len(r.Parsed))
-	for i, st := range senderStamps(&recordSyntax{res: r}, r.stage, r.Parsed) {
+	f := &facts{data: r.Record.Data, format: r.Format, stage: r.stage, parsed: r.Parsed, err: r.Err}
+	for i, st := range f.senderStamps() {
 		out[i] = st.set
 	}
 	return out
@@ -129,21 +131,6 @@ var (
 	unitsByFormat = map[string]time.Duration{"unix": time.Second, "unix_ms": time.Millisecond, "unix_us": time.Microsecond, "unix_ns": time.Nanosecond}
 	allUnits      = []time.Duration{time.Second, time.Millisecond, time.Microsecond, time.Nanosecond}
 )
-
-// sentStamps lists the timestamps the record shows the sender wrote, for
-// records that parsed. Metrics without one got the time Telegraf parsed them.
-func sentStamps(ctx *Context) []stamp {
-	if ctx.Err != nil || len(ctx.Parsed) == 0 {
-		return nil
-	}
-	var out []stamp
-	for _, st := range senderStamps(syntaxOf(ctx), ctx.Stage, ctx.Parsed) {
-		if st.set && st.raw != "" {
-			out = append(out, st)
-		}
-	}
-	return out
-}
 
 // wavefrontUnit is the unit of a Wavefront timestamp by its digit count,
 // and whether setTimestamp (plugins/parsers/wavefront/element.go) knows the
