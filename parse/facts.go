@@ -26,8 +26,7 @@ type Fact int
 
 const (
 	_ Fact = iota
-	// FactInflux is the record lexed as line protocol: ctx.influx() and
-	// ctx.influxMetricLines().
+	// FactInflux is the record lexed as line protocol: ctx.influx().
 	FactInflux
 	// FactWavefront is the record lexed as Wavefront lines: ctx.wavefront().
 	FactWavefront
@@ -70,13 +69,6 @@ func (c *Context) uses(f Fact) {
 
 func (c *Context) influx() []lpLine { c.uses(FactInflux); return c.facts.influx() }
 
-// influxMetricLines are the lines that give a metric, in order: what the
-// parser's output maps to one to one when the record parsed.
-func (c *Context) influxMetricLines() []lpLine {
-	c.uses(FactInflux)
-	return c.facts.influxMetricLines()
-}
-
 func (c *Context) wavefront() []wfLine { c.uses(FactWavefront); return c.facts.wavefront() }
 
 // json is nil when the record is not valid JSON.
@@ -117,6 +109,8 @@ func (f *facts) influx() []lpLine {
 	return f.lp
 }
 
+// influxMetricLines are the lines that give a metric, in order: what the
+// parser's output maps to one to one when the record parsed.
 func (f *facts) influxMetricLines() []lpLine {
 	if !f.lpMetricDone {
 		f.lpMetricDone = true
