@@ -33,12 +33,12 @@ type Stage struct {
 // Pipeline processes the records of one listener, in order. It is not safe
 // for concurrent use: rules keep state across records.
 type Pipeline struct {
-	Listener string
-	Stream   bool
-	stages   []*Stage // one, or the AutoFormats alternatives
-	auto     bool
-	rules    *RuleSet
-	state    *State
+	listenerURL string
+	stream      bool
+	stages      []*Stage // one, or the AutoFormats alternatives
+	auto        bool
+	rules       *RuleSet
+	state       *State
 	// senderFormat remembers, with --data-format auto, the format each
 	// connection (or datagram peer) was first seen sending: a sender keeps
 	// to one, and a pretty-printed JSON document's inner lines must stay
@@ -58,12 +58,12 @@ func NewPipeline(listenerURL string, stream bool, rules *RuleSet, stages ...*Sta
 		rules = DefaultRules()
 	}
 	return &Pipeline{
-		Listener: listenerURL,
-		Stream:   stream,
-		stages:   stages,
-		auto:     len(stages) > 1,
-		rules:    rules,
-		state:    newState(),
+		listenerURL: listenerURL,
+		stream:      stream,
+		stages:      stages,
+		auto:        len(stages) > 1,
+		rules:       rules,
+		state:       newState(),
 	}
 }
 
@@ -224,7 +224,7 @@ func senderKey(rec listener.Record) string {
 // detect picks the AutoFormats stage a record most plausibly belongs to;
 // formats fakegraf cannot parse (statsd) get influx, Telegraf's default.
 func (p *Pipeline) detect(data []byte) *Stage {
-	want := Sniff(data)
+	want := sniff(data)
 	if want != "json" && want != "wavefront" {
 		want = "influx"
 	}

@@ -2,16 +2,16 @@ package parse
 
 import "bytes"
 
-// OffsetPosition turns a byte offset into a position with line and column.
-func OffsetPosition(data []byte, off int) Position {
+// offsetPosition turns a byte offset into a position with line and column.
+func offsetPosition(data []byte, off int) Position {
 	off = min(max(off, 0), len(data))
 	line := 1 + bytes.Count(data[:off], []byte("\n"))
 	col := off - (bytes.LastIndexByte(data[:off], '\n') + 1) + 1
 	return Position{Offset: off, Line: line, Column: col}
 }
 
-// LinePosition turns a line and column into a position with a byte offset.
-func LinePosition(data []byte, line, col int) Position {
+// linePosition turns a line and column into a position with a byte offset.
+func linePosition(data []byte, line, col int) Position {
 	off := 0
 	for l := 1; l < line; l++ {
 		i := bytes.IndexByte(data[off:], '\n')

@@ -24,10 +24,10 @@ func init() {
 		Good:  `sock.send(line.encode("utf-8"))`,
 		Check: checkBadEncoding,
 		Cases: []Case{
-			{Name: "utf-16 json", Config: caseJSONOverride, Records: []Rec{{Data: "∑\xff\xfe{\x00\"\x00a\x00\"\x00:\x001\x00}\x00"}}, Want: []Want{{"bad-encoding", Error, 1}, {"parse-error", Error, AnyPos}}},
-			{Name: "gzip without content_encoding", Config: caseInfluxUDP, Records: []Rec{{Data: "∑\x1f\x8b\x08\x00\x00\x00\x00\x00"}}, Want: []Want{{"bad-encoding", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "utf-16 json", Config: caseJSONOverride, Records: []Rec{{Data: "∑\xff\xfe{\x00\"\x00a\x00\"\x00:\x001\x00}\x00"}}, Want: []Want{{"bad-encoding", Error, 1}, {"parse-error", Error, anyPos}}},
+			{Name: "gzip without content_encoding", Config: caseInfluxUDP, Records: []Rec{{Data: "∑\x1f\x8b\x08\x00\x00\x00\x00\x00"}}, Want: []Want{{"bad-encoding", Error, 1}, {"parse-error", Error, anyPos}}},
 			{Name: "byte-order mark in line protocol", Config: caseInfluxUDP, Records: []Rec{{Data: "∑\xef\xbb\xbfcpu v=1\n"}}, Want: []Want{{"bad-encoding", Error, 1}}},
-			{Name: "nul terminator", Config: caseInfluxTCP, Records: []Rec{{Data: "cpu v=1∑\x00"}}, Want: []Want{{"bad-encoding", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "nul terminator", Config: caseInfluxTCP, Records: []Rec{{Data: "cpu v=1∑\x00"}}, Want: []Want{{"bad-encoding", Error, 1}, {"parse-error", Error, anyPos}}},
 			{Name: "latin-1", Config: caseJSONOverride + "\n" + `tag_keys = ["city"]`, Records: []Rec{{Data: "{\"city\": \"M∑\xfcnchen\", \"v\": 1}"}}, Want: []Want{{"bad-encoding", Error, 1}}},
 			{Name: "near miss: byte-order mark in json", Config: caseJSONOverride, Records: []Rec{{Data: "\xef\xbb\xbf{\"v\": 1}"}}},
 			{Name: "near miss: utf-8 text", Config: caseJSONOverride + "\n" + `tag_keys = ["city"]`, Records: []Rec{{Data: `{"city": "München", "v": 1}`}}},
@@ -105,7 +105,7 @@ func checkBadEncoding(ctx *Context) {
 		if rec.Stream && i == len(data)-1 {
 			fixes = append(fixes, fmt.Sprintf(`or, if every record ends in NUL instead of "\n", set splitting_strategy = "null" in %s`, section(ctx)))
 		}
-		ctx.Report(fmt.Sprintf("a NUL byte at offset %d: it ends up inside a name or value, or fails the parse", i), OffsetPosition(data, i), fixes...)
+		ctx.Report(fmt.Sprintf("a NUL byte at offset %d: it ends up inside a name or value, or fails the parse", i), offsetPosition(data, i), fixes...)
 		return
 	}
 	if utf8.Valid(data) {
@@ -123,7 +123,7 @@ func checkBadEncoding(ctx *Context) {
 			case "wavefront":
 				effect = "Telegraf's wavefront parser rejects the record"
 			}
-			ctx.Report(fmt.Sprintf("invalid UTF-8 byte 0x%02x at offset %d: %s", data[i], i, effect), OffsetPosition(data, i),
+			ctx.Report(fmt.Sprintf("invalid UTF-8 byte 0x%02x at offset %d: %s", data[i], i, effect), offsetPosition(data, i),
 				`encode text as UTF-8 (Python: s.encode("utf-8"); a Latin-1 'é' is the byte 0xe9, in UTF-8 it is 0xc3 0xa9)`)
 			return
 		}

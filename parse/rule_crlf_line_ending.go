@@ -17,7 +17,7 @@ func init() {
 		Good:  "prefix_metric_name.value1 10 1700000000 source=localhost\\n",
 		Check: checkCRLF,
 		Cases: []Case{
-			{Name: "wavefront datagram", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 {now_s} source=a∑\r\n"}}, Want: []Want{{"crlf-line-ending", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "wavefront datagram", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 {now_s} source=a∑\r\n"}}, Want: []Want{{"crlf-line-ending", Error, 1}, {"parse-error", Error, anyPos}}},
 			{Name: "near miss: influx datagram", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1\r\n"}}},
 		},
 	})
@@ -32,6 +32,6 @@ func checkCRLF(ctx *Context) {
 		return
 	}
 	ctx.Report("the line ends in \"\\r\\n\": Telegraf's wavefront parser takes the \\r for part of the point and rejects the record",
-		OffsetPosition(ctx.Record.Data, i),
+		offsetPosition(ctx.Record.Data, i),
 		`end every line with "\n" alone (in Python, open files and sockets with newline="\n"; don't write "\r\n")`)
 }

@@ -29,7 +29,7 @@ func init() {
 				return
 			}
 			seen[ctx.Format] = true
-			snippet := fmt.Sprintf("[[inputs.socket_listener]]\n  service_address = %q\n  data_format = %q", ctx.Pipeline.Listener, ctx.Format)
+			snippet := fmt.Sprintf("[[inputs.socket_listener]]\n  service_address = %q\n  data_format = %q", ctx.Pipeline.listenerURL, ctx.Format)
 			if ctx.Format == "json" {
 				if key := jsonNameCandidate(ctx.Record.Data); key != "" {
 					snippet += fmt.Sprintf("\n  json_name_key = %q", key)

@@ -50,7 +50,7 @@ func checkDatagramTruncated(ctx *Context) {
 			fixes = append([]string{fmt.Sprintf("set read_buffer_size larger than the largest datagram in %s (e.g. read_buffer_size = \"1MiB\"; now %d bytes)", section(ctx), rec.Size)}, "or "+fixes[0])
 		}
 		ctx.Report(fmt.Sprintf("the datagram filled the %d-byte read buffer: the kernel cut off the rest and Telegraf parses only what fit", rec.Size),
-			OffsetPosition(rec.Data, len(rec.Data)), fixes...)
+			offsetPosition(rec.Data, len(rec.Data)), fixes...)
 		return
 	}
 	if !strings.HasPrefix(rec.Listener, "udp") {
@@ -68,7 +68,7 @@ func checkDatagramTruncated(ctx *Context) {
 		return
 	}
 	ctx.ReportAs(Warning, fmt.Sprintf("the datagram is %d bytes, more than the %d that fit one 1500-byte Ethernet frame: IP fragments it, and losing any fragment loses the whole datagram", rec.Size, limit),
-		OffsetPosition(rec.Data, min(limit, len(rec.Data))),
+		offsetPosition(rec.Data, min(limit, len(rec.Data))),
 		fmt.Sprintf("send fewer records per datagram, at most %d bytes each", limit),
 		"or send large batches over a stream socket (tcp://)")
 }

@@ -50,7 +50,7 @@ func checkDefaultName(ctx *Context) {
 		var fixes []string
 		if ctx.Format == "json" {
 			if doc := ctx.json(); doc != nil && i < len(doc.Objects) {
-				pos = OffsetPosition(ctx.Record.Data, doc.Objects[i].Off)
+				pos = offsetPosition(ctx.Record.Data, doc.Objects[i].Off)
 			}
 			if key := jsonNameCandidate(ctx.Record.Data); key != "" {
 				fixes = append(fixes, fmt.Sprintf("add json_name_key = %q to %s: the %q member then names the measurement", key, section(ctx), key))

@@ -97,7 +97,7 @@ func checkFieldTypeConflict(ctx *Context) {
 			pos := Position{}
 			if len(ctx.Metrics) == len(ctx.Parsed) {
 				if off := ctx.partOffset(i, partFieldValue, f.Key); off >= 0 {
-					pos = OffsetPosition(ctx.Record.Data, off)
+					pos = offsetPosition(ctx.Record.Data, off)
 				}
 			}
 			ctx.Report(fmt.Sprintf("field %q of measurement %q arrives as %s, but %s sent it as %s: InfluxDB refuses the write (field type conflict) and the point is lost",

@@ -36,7 +36,7 @@ func init() {
 			{Name: "influx tag value with an escaped space", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu,host=my\\∑ host v=1\n"}}, Want: []Want{{"forbidden-char", Warning, 1}}},
 			{Name: "influx string field with a raw newline", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu msg=\"a∑\nb\"\n"}}, Want: []Want{{"forbidden-char", Warning, 1}}},
 			{Name: "influx tag key with a colon", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu,a∑:b=c v=1\n"}}, Want: []Want{{"forbidden-char", Warning, 1}}},
-			{Name: "wavefront unquoted name", Config: caseWavefrontUDP, Records: []Rec{{Data: "my∑:metric|name 10 {now_s} source=a\n"}}, Want: []Want{{"forbidden-char", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "wavefront unquoted name", Config: caseWavefrontUDP, Records: []Rec{{Data: "my∑:metric|name 10 {now_s} source=a\n"}}, Want: []Want{{"forbidden-char", Error, 1}, {"parse-error", Error, anyPos}}},
 			{Name: "near miss: safe names, spaces inside a string field", Config: caseInfluxUDP, Records: []Rec{{Data: "my_metric.name-1,host=web-1 msg=\"a b, c=d\",v=1\n"}}},
 			{Name: "near miss: quoted wavefront tag value", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 {now_s} source=localhost format=\"wavefront\"\n"}}},
 		},
@@ -286,7 +286,7 @@ func checkForbiddenChar(ctx *Context) {
 		}
 		pos := Position{}
 		if t.off >= 0 {
-			pos = OffsetPosition(ctx.Record.Data, t.off)
+			pos = offsetPosition(ctx.Record.Data, t.off)
 		}
 		ctx.Report(msg, pos, fix)
 	}
@@ -316,7 +316,7 @@ func checkWavefrontRejectedChars(ctx *Context) {
 			}
 			ctx.ReportAs(Error,
 				fmt.Sprintf("%s %q contains %s, which Telegraf's wavefront parser rejects unquoted: the whole record is lost", what, tok.Text, andList(names)),
-				OffsetPosition(ctx.Record.Data, tok.Off+i),
+				offsetPosition(ctx.Record.Data, tok.Off+i),
 				fmt.Sprintf("rename it to %q: '_', '-' and '.' are safe in every format", safeName(tok.Text)),
 				fmt.Sprintf("or quote it: %q", tok.Text))
 			return true

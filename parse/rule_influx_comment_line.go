@@ -45,7 +45,7 @@ func checkInfluxComment(ctx *Context) {
 			continue
 		}
 		ctx.Report(fmt.Sprintf("line %q starts with '#', so Telegraf skips it as a comment and the metric is never stored", shortRaw(string(line))),
-			OffsetPosition(data, l.Off),
+			offsetPosition(data, l.Off),
 			fmt.Sprintf("remove the leading '#': send %q (a measurement name cannot start with '#')", shortRaw(string(rest))))
 		return
 	}

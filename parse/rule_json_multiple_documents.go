@@ -20,7 +20,7 @@ func init() {
 		Good:  `sock.sendto(b'[{"a": 1}, {"a": 2}]', addr)   # or one document per datagram`,
 		Check: checkJSONMultiDoc,
 		Cases: []Case{
-			{Name: "ndjson datagram", Config: caseJSONOverride, Records: []Rec{{Data: "{\"v\": 1}\n∑{\"v\": 2}\n"}}, Want: []Want{{"json-multiple-documents", Error, 1}, {"parse-error", Error, AnyPos}}},
+			{Name: "ndjson datagram", Config: caseJSONOverride, Records: []Rec{{Data: "{\"v\": 1}\n∑{\"v\": 2}\n"}}, Want: []Want{{"json-multiple-documents", Error, 1}, {"parse-error", Error, anyPos}}},
 			{Name: "near miss: an array", Config: caseJSONOverride, Records: []Rec{{Data: `[{"v": 1}, {"v": 2}]`}}},
 		},
 	})
@@ -35,7 +35,7 @@ func checkJSONMultiDoc(ctx *Context) {
 		return // not two whole documents: json.Unmarshal failed on something else
 	}
 	ctx.Report(fmt.Sprintf("%d JSON documents in one datagram: Telegraf parses a datagram as one document, so it rejects the datagram and all of them are lost", n),
-		OffsetPosition(ctx.Record.Data, second),
+		offsetPosition(ctx.Record.Data, second),
 		"send one JSON document per datagram",
 		"or send them as one JSON array: [{...}, {...}]")
 }

@@ -71,17 +71,17 @@ func checkJSONNameKeyType(ctx *Context) {
 		switch {
 		case leaf == nil && nested:
 			ctx.Report(fmt.Sprintf("json_name_key %q is an object or array, not a string: the measurement is named %q", key, jp.MetricName),
-				OffsetPosition(ctx.Record.Data, o.Off), fix)
+				offsetPosition(ctx.Record.Data, o.Off), fix)
 		case leaf == nil:
 			fixes := []string{fmt.Sprintf("add %q: \"my_measurement\" to every object", key)}
 			if other := nameMember(o); other != "" {
 				fixes = []string{fmt.Sprintf("set json_name_key = %q in %s: the object names itself with %q", other, section(ctx), other), "or " + fixes[0]}
 			}
 			ctx.Report(fmt.Sprintf("json_name_key %q is not in the object: the measurement is named %q", key, jp.MetricName),
-				OffsetPosition(ctx.Record.Data, o.Off), fixes...)
+				offsetPosition(ctx.Record.Data, o.Off), fixes...)
 		case leaf.Kind == 's' && leaf.Str == "":
 			ctx.ReportAs(Error, fmt.Sprintf("json_name_key %q is an empty string: the measurement name is empty and the influx output refuses the metric (invalid name)", key),
-				OffsetPosition(ctx.Record.Data, leaf.ValueOff), fix)
+				offsetPosition(ctx.Record.Data, leaf.ValueOff), fix)
 		case leaf.Kind != 's':
 			kind := map[byte]string{'n': "a number", 'b': "a bool", 'z': "null"}[leaf.Kind]
 			extra := ""
@@ -89,7 +89,7 @@ func checkJSONNameKeyType(ctx *Context) {
 				extra = " and the number is stored as a field"
 			}
 			ctx.Report(fmt.Sprintf("json_name_key %q is %s (%s), not a string: the measurement is named %q%s", key, kind, leaf.Raw, jp.MetricName, extra),
-				OffsetPosition(ctx.Record.Data, leaf.ValueOff), fix)
+				offsetPosition(ctx.Record.Data, leaf.ValueOff), fix)
 		default:
 			continue
 		}

@@ -86,7 +86,7 @@ func checkJSONNoFields(ctx *Context) {
 		if len(fixes) == 0 {
 			fixes = append(fixes, `send at least one numeric member, e.g. "value": 1`)
 		}
-		ctx.Report(msg, OffsetPosition(ctx.Record.Data, o.Off), fixes...)
+		ctx.Report(msg, offsetPosition(ctx.Record.Data, o.Off), fixes...)
 		return
 	}
 }

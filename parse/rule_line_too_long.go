@@ -30,7 +30,7 @@ func init() {
 			}
 			ctx.ReportAs(Warning, fmt.Sprintf("the record is %d bytes, %d%% of the %d bytes Telegraf's scanner holds: a little longer and Telegraf resets the connection and loses the rest of it",
 				ctx.Record.Size, ctx.Record.Size*100/limit, limit),
-				OffsetPosition(ctx.Record.Data, len(ctx.Record.Data)),
+				offsetPosition(ctx.Record.Data, len(ctx.Record.Data)),
 				fmt.Sprintf("set read_buffer_size above the longest record you will send (e.g. read_buffer_size = \"%dKiB\"), or send shorter records", 2*limit/1024))
 		},
 		CheckTransport: func(ctx *TransportContext) {

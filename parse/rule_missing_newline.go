@@ -23,9 +23,9 @@ func init() {
 		Good:  `sock.send((json.dumps(data) + "\n").encode())`,
 		Check: checkMissingNewline,
 		Cases: []Case{
-			{Name: "influx records glued", Config: caseInfluxTCP, Records: []Rec{{Data: "good_metric_name,format=influxline value1=10,value2=5∑good_metric_name,format=influxline value1=10,value2=7"}}, Want: []Want{{"missing-newline", Error, 1}, {"parse-error", Error, AnyPos}}},
-			{Name: "wavefront records glued", Config: caseWavefrontTCP, Records: []Rec{{Data: "prefix_metric_name.value1 10 {now_s} source=localhost format=\"wavefront\"∑prefix_metric_name.value2 3 {now_s} source=localhost format=\"wavefront\""}}, Want: []Want{{"missing-newline", Error, 1}, {"parse-error", Error, AnyPos}}},
-			{Name: "near miss: pretty json is not glued", Config: caseJSONTCP, Records: []Rec{{Data: `  "a": 1,`}}, Want: []Want{{"parse-error", Error, AnyPos}}},
+			{Name: "influx records glued", Config: caseInfluxTCP, Records: []Rec{{Data: "good_metric_name,format=influxline value1=10,value2=5∑good_metric_name,format=influxline value1=10,value2=7"}}, Want: []Want{{"missing-newline", Error, 1}, {"parse-error", Error, anyPos}}},
+			{Name: "wavefront records glued", Config: caseWavefrontTCP, Records: []Rec{{Data: "prefix_metric_name.value1 10 {now_s} source=localhost format=\"wavefront\"∑prefix_metric_name.value2 3 {now_s} source=localhost format=\"wavefront\""}}, Want: []Want{{"missing-newline", Error, 1}, {"parse-error", Error, anyPos}}},
+			{Name: "near miss: pretty json is not glued", Config: caseJSONTCP, Records: []Rec{{Data: `  "a": 1,`}}, Want: []Want{{"parse-error", Error, anyPos}}},
 		},
 	})
 }
@@ -38,7 +38,7 @@ func checkMissingNewline(ctx *Context) {
 	if !rec.Terminated && len(bytes.TrimSpace(rec.Data)) > 0 {
 		ctx.ReportAs(Warning,
 			"the last record on the connection had no terminator: Telegraf got it only when the connection closed",
-			OffsetPosition(rec.Data, len(rec.Data)),
+			offsetPosition(rec.Data, len(rec.Data)),
 			`append "\n" after every record, the last one too`)
 	}
 	if ctx.Err == nil {
@@ -53,7 +53,7 @@ func checkMissingNewline(ctx *Context) {
 			return // one line of a pretty-printed document: json-multiline
 		}
 		ctx.Report(fmt.Sprintf("%d JSON documents glued into one record with no newline between them: Telegraf rejects all of them", n),
-			OffsetPosition(rec.Data, second),
+			offsetPosition(rec.Data, second),
 			`append "\n" after every JSON document (json.dumps(data) + "\n")`)
 	}
 }
@@ -110,7 +110,7 @@ func checkGluedLines(ctx *Context) {
 	}
 	if n, second := gluedLines(ctx); n > 1 {
 		ctx.Report(fmt.Sprintf("%d records glued into one line with no newline between them: Telegraf rejects all of them", n),
-			OffsetPosition(ctx.Record.Data, second),
+			offsetPosition(ctx.Record.Data, second),
 			`append "\n" after every record`)
 	}
 }

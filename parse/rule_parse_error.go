@@ -48,7 +48,7 @@ func wavefrontErrorPosition(ctx *Context) Position {
 		line := data[start:end]
 		if len(bytes.TrimSpace(line)) > 0 {
 			if _, err := safeParse(ctx.Stage.Parser, line); err != nil {
-				return OffsetPosition(data, start+wavefrontErrorColumn(line, f))
+				return offsetPosition(data, start+wavefrontErrorColumn(line, f))
 			}
 		}
 		start = end + 1
@@ -125,7 +125,7 @@ func checkParseError(ctx *Context) {
 	if ctx.Err == nil {
 		return
 	}
-	pos := ErrorPosition(ctx.Record.Data, ctx.Err)
+	pos := errorPosition(ctx.Record.Data, ctx.Err)
 	if pos == (Position{}) && ctx.Format == "wavefront" {
 		pos = wavefrontErrorPosition(ctx)
 	}

@@ -60,7 +60,7 @@ func checkPrecisionLoss(ctx *Context) {
 			}
 			ctx.Report(fmt.Sprintf("timestamp %s has a sub-second part: Telegraf's wavefront parser keeps whole seconds, so it is stored as %s and points of one series within a second overwrite each other",
 				st.raw, st.got.UTC().Format(time.RFC3339)),
-				OffsetPosition(ctx.Record.Data, st.off),
+				offsetPosition(ctx.Record.Data, st.off),
 				"send whole seconds (10 digits), or send line protocol (data_format = \"influx\") when sub-second times matter")
 			return
 		}
@@ -77,7 +77,7 @@ func checkPrecisionLoss(ctx *Context) {
 			}
 			pos := Position{}
 			if off := ctx.partOffset(i, partFieldValue, f.Key); off >= 0 {
-				pos = OffsetPosition(ctx.Record.Data, off)
+				pos = offsetPosition(ctx.Record.Data, off)
 			}
 			ctx.Report(fmt.Sprintf("field %q of %q is %v: Telegraf's influx output cannot write NaN or Inf and drops %s", f.Key, m.Name(), v, what),
 				pos, "leave the point out when there is no value, instead of sending NaN or Inf")
@@ -115,7 +115,7 @@ func checkJSONBigInts(ctx *Context) bool {
 				fix = fmt.Sprintf("send the timestamp as a JSON string (%q: \"%s\"): Telegraf reads a numeric string in json_time_key exactly", lf.Key, lf.Raw)
 			}
 			ctx.Report(fmt.Sprintf("%q is %s, beyond 2^53: the json parser reads every number as a float64 and keeps %s", lf.Key, lf.Raw, stored.String()),
-				OffsetPosition(ctx.Record.Data, lf.ValueOff), fix)
+				offsetPosition(ctx.Record.Data, lf.ValueOff), fix)
 			return true
 		}
 	}

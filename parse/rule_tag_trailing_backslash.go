@@ -23,10 +23,10 @@ func init() {
 		Requires: []Fact{FactParts},
 		Check:    checkTagTrailingBackslash,
 		Cases: []Case{
-			{Name: "influx", Config: caseInfluxUDP, Records: []Rec{{Data: "disk,path=C:∑\\ free=10\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"tag-trailing-backslash", Error, 1}}},
+			{Name: "influx", Config: caseInfluxUDP, Records: []Rec{{Data: "disk,path=C:∑\\ free=10\n"}}, Want: []Want{{"parse-error", Error, anyPos}, {"tag-trailing-backslash", Error, 1}}},
 			{Name: "json tag", Config: caseJSONOverride + "\n" + `tag_keys = ["path"]`, Records: []Rec{{Data: `{"path": ∑"logs\\", "free": 10}`}}, Want: []Want{{"tag-trailing-backslash", Warning, 1}}},
-			{Name: "near miss: escaped comma", Config: caseInfluxUDP, Records: []Rec{{Data: "disk,path=C:/\\,x free=10\n"}}, Want: []Want{{"forbidden-char", Warning, AnyPos}}},
-			{Name: "near miss: slash", Config: caseInfluxUDP, Records: []Rec{{Data: "disk,path=C:/ free=10\n"}}, Want: []Want{{"forbidden-char", Warning, AnyPos}}},
+			{Name: "near miss: escaped comma", Config: caseInfluxUDP, Records: []Rec{{Data: "disk,path=C:/\\,x free=10\n"}}, Want: []Want{{"forbidden-char", Warning, anyPos}}},
+			{Name: "near miss: slash", Config: caseInfluxUDP, Records: []Rec{{Data: "disk,path=C:/ free=10\n"}}, Want: []Want{{"forbidden-char", Warning, anyPos}}},
 		},
 	})
 }
@@ -52,7 +52,7 @@ func checkTagTrailingBackslash(ctx *Context) {
 			}
 			pos := Position{}
 			if off := ctx.partOffset(i, p, t.Key); off >= 0 {
-				pos = OffsetPosition(ctx.Record.Data, off)
+				pos = offsetPosition(ctx.Record.Data, off)
 			}
 			ctx.ReportAs(Warning, fmt.Sprintf("%s %q ends in a backslash: Telegraf's influx output trims it, so InfluxDB stores %q", what, text, strings.TrimRight(text, `\`)),
 				pos, "drop the trailing backslash, or replace it with '/'")
@@ -89,7 +89,7 @@ func checkInfluxTrailingBackslash(ctx *Context) {
 		key := string(data[lineStart+comma+1 : lineStart+eq])
 		val := string(data[lineStart+eq+1 : i+1])
 		ctx.Report(fmt.Sprintf("value of tag %q, %q, ends in a backslash: it escapes the space after it, so Telegraf reads on into the fields and rejects the line", key, val),
-			OffsetPosition(data, i),
+			offsetPosition(data, i),
 			fmt.Sprintf("drop the trailing backslash: write %s=%s", key, strings.TrimRight(val, `\`)),
 			"or end the value with another character, e.g. replace '\\' with '/'")
 		return

@@ -87,7 +87,7 @@ func checkTimeKeyName(ctx *Context) {
 						fate = "dropped"
 					}
 					reportConfigDependent(ctx, fmt.Sprintf("member %q (%s) looks like the metric's time, but without json_time_key it is %s and the metric gets the time Telegraf parsed it", lf.Key, lf.Raw, fate),
-						OffsetPosition(ctx.Record.Data, lf.KeyOff),
+						offsetPosition(ctx.Record.Data, lf.KeyOff),
 						fmt.Sprintf("add json_time_key = %q and json_time_format = %q to %s", lf.Key, format, section(ctx)))
 				}
 			}
@@ -116,7 +116,7 @@ func keyPosition(ctx *Context, m telegraf.Metric, p part) Position {
 	for i, pm := range ctx.Parsed {
 		if pm.Name() == m.Name() || nameOverride(ctx.Stage) != "" {
 			if off := ctx.partOffset(i, p, "time"); off >= 0 {
-				return OffsetPosition(ctx.Record.Data, off)
+				return offsetPosition(ctx.Record.Data, off)
 			}
 		}
 	}

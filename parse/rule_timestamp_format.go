@@ -24,9 +24,9 @@ func init() {
 		Requires: []Fact{FactInflux, FactWavefront},
 		Check:    checkTimestampFormat,
 		Cases: []Case{
-			{Name: "influx fraction", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑1700000000.5\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"timestamp-format", Error, 1}}},
-			{Name: "wavefront fraction", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 ∑1700000000.25 source=a\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"timestamp-format", Error, 1}}},
-			{Name: "wavefront nine digits", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 ∑999999999 source=a\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"timestamp-format", Error, 1}}},
+			{Name: "influx fraction", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑1700000000.5\n"}}, Want: []Want{{"parse-error", Error, anyPos}, {"timestamp-format", Error, 1}}},
+			{Name: "wavefront fraction", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 ∑1700000000.25 source=a\n"}}, Want: []Want{{"parse-error", Error, anyPos}, {"timestamp-format", Error, 1}}},
+			{Name: "wavefront nine digits", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 ∑999999999 source=a\n"}}, Want: []Want{{"parse-error", Error, anyPos}, {"timestamp-format", Error, 1}}},
 			{Name: "near miss: wavefront zero means now", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 0 source=a\n"}}},
 		},
 	})
@@ -47,7 +47,7 @@ func checkTimestampFormat(ctx *Context) {
 				continue
 			}
 			ctx.Report(fmt.Sprintf("timestamp %q is not an integer: line-protocol timestamps are whole %s, so Telegraf rejects the line", l.TS, unitName(unit)),
-				OffsetPosition(data, l.TSOff),
+				offsetPosition(data, l.TSOff),
 				fmt.Sprintf("send an integer number of %s (Python: %s)", unitName(unit), pythonNow(unit)))
 			return
 		}
@@ -57,7 +57,7 @@ func checkTimestampFormat(ctx *Context) {
 			if l.TS.Off < 0 || strings.Trim(ts, "0") == "" {
 				continue
 			}
-			pos := OffsetPosition(data, l.TS.Off)
+			pos := offsetPosition(data, l.TS.Off)
 			if fractionalTS.MatchString(ts) {
 				ctx.Report(fmt.Sprintf("timestamp %q has a fraction: Telegraf's wavefront parser takes whole numbers only and rejects the line (with the misleading \"found \\\" \\\", expected equals\")", ts),
 					pos, "send whole seconds: int(time.time()), not time.time()")

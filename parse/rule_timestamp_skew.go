@@ -60,7 +60,7 @@ func checkTimestampSkew(ctx *Context) {
 				fixes[0] = "compute the timestamp from UTC (Python: time.time(), not a local datetime's naive timestamp)"
 			}
 		}
-		ctx.Report(msg, OffsetPosition(ctx.Record.Data, st.off), fixes...)
+		ctx.Report(msg, offsetPosition(ctx.Record.Data, st.off), fixes...)
 		return
 	}
 }

@@ -47,7 +47,7 @@ func checkWavefrontSource(ctx *Context) {
 	}
 	pos := Position{}
 	if lines := ctx.wavefront(); len(lines) == len(ctx.Parsed) {
-		pos = OffsetPosition(ctx.Record.Data, lines[first].End)
+		pos = offsetPosition(ctx.Record.Data, lines[first].End)
 	}
 	msg := fmt.Sprintf("point %q has no source= tag: Wavefront requires one, and Telegraf's wavefront output would use Telegraf's own host name", ctx.Parsed[first].Name())
 	if len(ctx.Parsed) > 1 {

@@ -28,12 +28,12 @@ func init() {
 		Good:  "data_format = \"json\"\njson_name_key = \"metric_name\"",
 		Check: checkWrongFormat,
 		Cases: []Case{
-			{Name: "json to influx", Config: caseInfluxUDP, Records: []Rec{{Data: `∑{"metric_name": "good_metric_name", "value1": 10}`}}, Want: []Want{{"parse-error", Error, AnyPos}, {"wrong-format", Error, 1}}},
-			{Name: "wavefront to influx", Config: caseInfluxUDP, Records: []Rec{{Data: "∑prefix_metric_name.value1 10 {now_s} source=localhost\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"wrong-format", Error, 1}}},
-			{Name: "statsd to influx", Config: caseInfluxUDP, Records: []Rec{{Data: "∑my.counter:1|c"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"wrong-format", Error, 1}}},
-			{Name: "influx to json", Config: caseJSONOverride, Records: []Rec{{Data: "∑cpu,host=a usage=1\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"wrong-format", Error, 1}}},
-			{Name: "influx to wavefront", Config: caseWavefrontUDP, Records: []Rec{{Data: "∑cpu,host=a usage=1\n"}}, Want: []Want{{"parse-error", Error, AnyPos}, {"wrong-format", Error, 1}}},
-			{Name: "near miss: broken line protocol", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu usage=\n"}}, Want: []Want{{"parse-error", Error, AnyPos}}},
+			{Name: "json to influx", Config: caseInfluxUDP, Records: []Rec{{Data: `∑{"metric_name": "good_metric_name", "value1": 10}`}}, Want: []Want{{"parse-error", Error, anyPos}, {"wrong-format", Error, 1}}},
+			{Name: "wavefront to influx", Config: caseInfluxUDP, Records: []Rec{{Data: "∑prefix_metric_name.value1 10 {now_s} source=localhost\n"}}, Want: []Want{{"parse-error", Error, anyPos}, {"wrong-format", Error, 1}}},
+			{Name: "statsd to influx", Config: caseInfluxUDP, Records: []Rec{{Data: "∑my.counter:1|c"}}, Want: []Want{{"parse-error", Error, anyPos}, {"wrong-format", Error, 1}}},
+			{Name: "influx to json", Config: caseJSONOverride, Records: []Rec{{Data: "∑cpu,host=a usage=1\n"}}, Want: []Want{{"parse-error", Error, anyPos}, {"wrong-format", Error, 1}}},
+			{Name: "influx to wavefront", Config: caseWavefrontUDP, Records: []Rec{{Data: "∑cpu,host=a usage=1\n"}}, Want: []Want{{"parse-error", Error, anyPos}, {"wrong-format", Error, 1}}},
+			{Name: "near miss: broken line protocol", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu usage=\n"}}, Want: []Want{{"parse-error", Error, anyPos}}},
 		},
 	})
 }
@@ -72,7 +72,7 @@ func checkWrongFormat(ctx *Context) {
 	if ctx.Err == nil || ctx.Format == "value" {
 		return
 	}
-	want := Sniff(ctx.Record.Data)
+	want := sniff(ctx.Record.Data)
 	if ctx.Auto && want != "statsd" {
 		return // auto mode tried every format it carries
 	}

@@ -92,13 +92,13 @@ type Window struct {
 	Past, Future time.Duration
 }
 
-// DefaultTimestampWindow is a year back (backfilled data is normal) and an
+// defaultTimestampWindow is a year back (backfilled data is normal) and an
 // hour ahead (clocks drift, but not by an hour).
-var DefaultTimestampWindow = Window{Past: 365 * 24 * time.Hour, Future: time.Hour}
+var defaultTimestampWindow = Window{Past: 365 * 24 * time.Hour, Future: time.Hour}
 
 // DefaultRules enables every rule in the catalogue.
 func DefaultRules() *RuleSet {
-	return &RuleSet{rules: Rules(), TimestampWindow: DefaultTimestampWindow}
+	return &RuleSet{rules: Rules(), TimestampWindow: defaultTimestampWindow}
 }
 
 // NewRuleSet enables every rule, then applies --enable and --disable lists.
@@ -110,7 +110,7 @@ func NewRuleSet(enable, disable []string) (*RuleSet, error) {
 			return nil, fmt.Errorf("unknown rule %q: `fakegraf rules` lists them", id)
 		}
 	}
-	rs := &RuleSet{TimestampWindow: DefaultTimestampWindow}
+	rs := &RuleSet{TimestampWindow: defaultTimestampWindow}
 	for _, r := range all {
 		if len(enable) > 0 && !slices.Contains(enable, r.ID) && r.ID != ruleParseError {
 			continue
@@ -121,11 +121,6 @@ func NewRuleSet(enable, disable []string) (*RuleSet, error) {
 		rs.rules = append(rs.rules, r)
 	}
 	return rs, nil
-}
-
-// Enabled reports whether a rule is on.
-func (rs *RuleSet) Enabled(id string) bool {
-	return slices.ContainsFunc(rs.rules, func(r *Rule) bool { return r.ID == id })
 }
 
 func (rs *RuleSet) run(ctx *Context) {

@@ -5,10 +5,10 @@ import (
 	"regexp"
 )
 
-// Sniff guesses the data format of a record: json, wavefront or influx (the
+// sniff guesses the data format of a record: json, wavefront or influx (the
 // default, like Telegraf's), or statsd/graphite for formats fakegraf can
 // only name.
-func Sniff(data []byte) string {
+func sniff(data []byte) string {
 	t := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	t = bytes.TrimPrefix(t, []byte("\xef\xbb\xbf"))
 	if len(t) == 0 {
@@ -58,6 +58,6 @@ func isNumber(b []byte) bool {
 var statsdLine = regexp.MustCompile(`^[^\s:|]+(:[^\s:|]+\|(c|g|ms|h|s|d|m|st)(\|@[0-9.]+)?(\|#\S*)?)+$`)
 
 // isStatsd reports whether a line is statsd: name:value|type, with an
-// optional sample rate and DogStatsD tags, several values allowed. Sniff
+// optional sample rate and DogStatsD tags, several values allowed. sniff
 // uses it for --data-format auto and wrong-format alike.
 func isStatsd(line []byte) bool { return statsdLine.Match(line) }

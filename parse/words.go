@@ -92,8 +92,8 @@ func ago(t, now time.Time) string {
 
 // section names the config table a fix changes.
 func section(ctx *Context) string {
-	if ctx.Pipeline != nil && ctx.Pipeline.Listener != "" {
-		return "the [[inputs.socket_listener]] for " + ctx.Pipeline.Listener
+	if ctx.Pipeline != nil && ctx.Pipeline.listenerURL != "" {
+		return "the [[inputs.socket_listener]] for " + ctx.Pipeline.listenerURL
 	}
 	return "[[inputs.socket_listener]]"
 }
