@@ -167,17 +167,3 @@ const (
 	caseAuto    = `data_format = "auto"`
 	caseJSONTCP = "service_address = \"tcp://127.0.0.1:0\"\ndata_format = \"json\"\nname_override = \"m\""
 )
-
-// caseChurnRecs are n stream records, each on a connection of its own or
-// all on one.
-func caseChurnRecs(n int, churn bool) []Rec {
-	var out []Rec
-	for i := 1; i <= n; i++ {
-		conn := uint64(1)
-		if churn {
-			conn = uint64(i)
-		}
-		out = append(out, Rec{Conn: conn, Peer: fmt.Sprintf("127.0.0.1:%d", 40000+i), Data: "cpu v=1"})
-	}
-	return out
-}

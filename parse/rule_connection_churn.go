@@ -90,3 +90,17 @@ func checkConnectionChurn(ctx *Context) {
 		"open the connection once, outside the send loop, and reuse it for every record",
 		"reconnect only when a send fails")
 }
+
+// caseChurnRecs are n stream records, each on a connection of its own or
+// all on one.
+func caseChurnRecs(n int, churn bool) []Rec {
+	var out []Rec
+	for i := 1; i <= n; i++ {
+		conn := uint64(1)
+		if churn {
+			conn = uint64(i)
+		}
+		out = append(out, Rec{Conn: conn, Peer: fmt.Sprintf("127.0.0.1:%d", 40000+i), Data: "cpu v=1"})
+	}
+	return out
+}
