@@ -44,7 +44,7 @@ type Rec struct {
 }
 
 // Want is an expected finding: its rule, its severity, and the mark (from 1)
-// in the last record it points at. At 0 means no position; AnyPos means the
+// in the last record it points at. At 0 means no position; anyPos means the
 // position is Telegraf's (a parse error's) and is not compared.
 type Want struct {
 	Rule     string
@@ -52,11 +52,11 @@ type Want struct {
 	At       int
 }
 
-// AnyPos is Want.At for a position that is not compared.
-const AnyPos = -1
+// anyPos is Want.At for a position that is not compared.
+const anyPos = -1
 
-// Mark shows in case data where a finding points.
-const Mark = "∑"
+// mark shows in case data where a finding points.
+const mark = "∑"
 
 // Trigger reports whether the case must produce findings.
 func (c Case) Trigger() bool { return len(c.Want) > 0 }
@@ -123,14 +123,14 @@ func Unmark(data string) (string, []int) {
 	var offs []int
 	var b strings.Builder
 	for {
-		i := strings.Index(data, Mark)
+		i := strings.Index(data, mark)
 		if i < 0 {
 			b.WriteString(data)
 			return b.String(), offs
 		}
 		b.WriteString(data[:i])
 		offs = append(offs, b.Len())
-		data = data[i+len(Mark):]
+		data = data[i+len(mark):]
 	}
 }
 
@@ -167,17 +167,3 @@ const (
 	caseAuto    = `data_format = "auto"`
 	caseJSONTCP = "service_address = \"tcp://127.0.0.1:0\"\ndata_format = \"json\"\nname_override = \"m\""
 )
-
-// caseChurnRecs are n stream records, each on a connection of its own or
-// all on one.
-func caseChurnRecs(n int, churn bool) []Rec {
-	var out []Rec
-	for i := 1; i <= n; i++ {
-		conn := uint64(1)
-		if churn {
-			conn = uint64(i)
-		}
-		out = append(out, Rec{Conn: conn, Peer: fmt.Sprintf("127.0.0.1:%d", 40000+i), Data: "cpu v=1"})
-	}
-	return out
-}

@@ -1,6 +1,7 @@
 package parse_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +103,38 @@ func runCase(t *testing.T, r *parse.Rule, c parse.Case) {
 	gotF := comparable(findingsOf(kept), ws)
 	if diff := cmp.Diff(wantF, gotF); diff != "" {
 		t.Errorf("findings (-want +got):\n%s\nall findings:\n%s", diff, describe(got))
+	}
+}
+
+// Every rule's Requires is exactly what its cases read: reading a fact it
+// did not declare panics (facts.go), and declaring a fact no case reads
+// fails here. A fact read only on a path no case reaches would go in
+// unreached; better, add the case.
+func TestRuleRequires(t *testing.T) {
+	unreached := map[string][]parse.Fact{}
+	read := map[string]map[parse.Fact]bool{}
+	for _, r := range parse.Rules() {
+		for _, c := range r.Cases {
+			p := casePipeline(t, c)
+			p.OnFact(func(rule string, f parse.Fact) {
+				if read[rule] == nil {
+					read[rule] = map[parse.Fact]bool{}
+				}
+				read[rule][f] = true
+			})
+			now := time.Now()
+			for n := range c.Records {
+				rec, _ := c.Record(c.Address(), n, now)
+				p.Process(rec)
+			}
+		}
+	}
+	for _, r := range parse.Rules() {
+		for _, f := range r.Requires {
+			if !read[r.ID][f] && !slices.Contains(unreached[r.ID], f) {
+				t.Errorf("rule %s requires %v, but none of the cases reads it: drop it, or add the case that needs it", r.ID, f)
+			}
+		}
 	}
 }
 

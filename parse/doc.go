@@ -5,4 +5,35 @@
 //
 // Findings are values (Diagnostic), never errors. The package does not bind
 // sockets and does not print anything.
+//
+// # Adding a rule
+//
+// A rule is one file, rule_<id>.go with the ID's dashes as underscores
+// (rule_timestamp_unit.go for timestamp-unit), in the spirit of
+// staticcheck's one package per check. The file holds:
+//
+//   - the ID constant, and an init func that calls Register with the rule:
+//     ID, Severity, Title, Doc (what Telegraf does with such input, citing
+//     the Telegraf file), Bad and Good examples, Check (a record) or
+//     CheckTransport (a socket event), Requires, and Cases: inputs that
+//     trigger it and near misses that must not, with ∑ marking where a
+//     finding points (case.go says how), as go/analysis's analysistest
+//     markers do;
+//   - its check functions, its state types and constants, and the helpers
+//     only it uses.
+//
+// Requires lists the per-record facts the check reads (the record lexed as
+// line protocol, Wavefront or JSON, the sender's timestamps, where a
+// metric's parts were written), as go/analysis's Requires: the Context
+// computes each once per record, and reading one the rule did not declare
+// panics. facts.go lists them. Helpers several rules share live in files
+// named for what they do (words.go, stage_options.go, json_parser.go,
+// timestamps.go, parts.go, lru.go), never in a rule's file; options a rule
+// reads are fields of RuleSet (TimestampWindow), not package globals.
+//
+// Nothing else changes: the registry is what Register collects, so
+// `fakegraf rules` and docs/rules.md (`make docs`) list the rule, and the
+// tests run its cases (TestRuleCases), check its Requires against what its
+// cases read (TestRuleRequires) and send its first trigger through every
+// entry point (cmd/fakegraf TestEveryRuleInEveryEntryPoint).
 package parse

@@ -137,12 +137,17 @@ func expected(t testing.TB, data string, offs []int, ws []want) []finding {
 			f.Line, f.Column = anyPos, anyPos
 		case w.at > 0:
 			require.LessOrEqual(t, w.at, len(offs), "want %v points at a mark the input lacks", w)
-			p := parse.OffsetPosition([]byte(data), offs[w.at-1])
-			f.Line, f.Column = p.Line, p.Column
+			f.Line, f.Column = lineColumn(data, offs[w.at-1])
 		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// lineColumn is where offset off lies in data, counting from 1.
+func lineColumn(data string, off int) (line, col int) {
+	before := data[:off]
+	return 1 + strings.Count(before, "\n"), off - strings.LastIndexByte(before, '\n')
 }
 
 // comparable blanks the positions the wants do not compare, and sorts

@@ -33,17 +33,20 @@ type Stage struct {
 // Pipeline processes the records of one listener, in order. It is not safe
 // for concurrent use: rules keep state across records.
 type Pipeline struct {
-	Listener string
-	Stream   bool
-	stages   []*Stage // one, or the AutoFormats alternatives
-	auto     bool
-	rules    *RuleSet
-	state    *State
+	listenerURL string
+	stream      bool
+	stages      []*Stage // one, or the AutoFormats alternatives
+	auto        bool
+	rules       *RuleSet
+	state       *State
 	// senderFormat remembers, with --data-format auto, the format each
 	// connection (or datagram peer) was first seen sending: a sender keeps
 	// to one, and a pretty-printed JSON document's inner lines must stay
 	// JSON for the rules to recognise it. Bounded by senderFormatCap.
 	senderFormat map[string]*Stage
+	ctx          Context // the record's, during Process
+	// onFact, when set, hears every fact a rule reads (TestRuleRequires).
+	onFact func(rule string, f Fact)
 }
 
 const senderFormatCap = 4096
@@ -55,12 +58,12 @@ func NewPipeline(listenerURL string, stream bool, rules *RuleSet, stages ...*Sta
 		rules = DefaultRules()
 	}
 	return &Pipeline{
-		Listener: listenerURL,
-		Stream:   stream,
-		stages:   stages,
-		auto:     len(stages) > 1,
-		rules:    rules,
-		state:    newState(),
+		listenerURL: listenerURL,
+		stream:      stream,
+		stages:      stages,
+		auto:        len(stages) > 1,
+		rules:       rules,
+		state:       newState(),
 	}
 }
 
@@ -123,7 +126,11 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 			}
 		}
 	}
-	p.rules.run(newContext(res, stage, p))
+	// One Context per pipeline, reset for every record: with the facts in
+	// it, it is a few hundred bytes a record would otherwise allocate.
+	p.ctx.reset(res, stage, p)
+	p.rules.run(&p.ctx)
+	p.ctx = Context{} // keep no record alive until the next one
 	sortDiagnostics(res.Diagnostics)
 	return res
 }
@@ -179,6 +186,15 @@ func parseRecovering(p telegraf.Parser, data []byte) (ms []telegraf.Metric, err 
 	return p.Parse(data)
 }
 
+// safeParse runs a stage's parser on bytes a rule made up (a line without
+// its '#', two datagrams joined). Telegraf's influx parser panics on some
+// input (a measurement ending in a backslash at the end of the buffer,
+// plugins/parsers/influx/handler.go Metric); Telegraf's parse pool survives
+// that (pond's panic handler) and so must the rules.
+func safeParse(p telegraf.Parser, data []byte) ([]telegraf.Metric, error) {
+	return parseRecovering(p, data)
+}
+
 // detectFor picks the stage for a record with --data-format auto: the
 // format its sender was first seen sending, else the one it looks like.
 func (p *Pipeline) detectFor(rec listener.Record) *Stage {
@@ -208,7 +224,7 @@ func senderKey(rec listener.Record) string {
 // detect picks the AutoFormats stage a record most plausibly belongs to;
 // formats fakegraf cannot parse (statsd) get influx, Telegraf's default.
 func (p *Pipeline) detect(data []byte) *Stage {
-	want := Sniff(data)
+	want := sniff(data)
 	if want != "json" && want != "wavefront" {
 		want = "influx"
 	}
@@ -218,54 +234,4 @@ func (p *Pipeline) detect(data []byte) *Stage {
 		}
 	}
 	return p.stages[0]
-}
-
-// Sniff guesses the data format of a record: json, wavefront or influx (the
-// default, like Telegraf's), or statsd/graphite for formats fakegraf can
-// only name.
-func Sniff(data []byte) string {
-	t := bytes.TrimLeft(data, " \t\r\n\ufeff")
-	t = bytes.TrimPrefix(t, []byte("\xef\xbb\xbf"))
-	if len(t) == 0 {
-		return "influx"
-	}
-	if t[0] == '{' || t[0] == '[' {
-		return "json"
-	}
-	line := t
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
-	}
-	line = bytes.TrimRight(line, "\r")
-	fields := bytes.Fields(line)
-	if len(fields) >= 2 && !bytes.ContainsAny(fields[0], "=") && isNumber(fields[1]) {
-		// name value [timestamp] [k=v ...]: wavefront (graphite has no tags
-		// and always a timestamp, but the wavefront parser reads it too).
-		return "wavefront"
-	}
-	if len(fields) == 1 && isStatsd(fields[0]) {
-		return "statsd"
-	}
-	return "influx"
-}
-
-func isNumber(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	digits := 0
-	for i, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '-' || c == '+':
-			if i != 0 && b[i-1] != 'e' && b[i-1] != 'E' {
-				return false
-			}
-		case c == '.' || c == 'e' || c == 'E':
-		default:
-			return false
-		}
-	}
-	return digits > 0
 }

@@ -22,6 +22,9 @@ type Rule struct {
 	Doc      string   // what Telegraf/InfluxDB do with such input and why it hurts
 	Bad      string   // an example that triggers the rule
 	Good     string   // the same, fixed
+	// Requires are the per-record facts Check reads (facts.go), as an
+	// analyzer's Requires in golang.org/x/tools/go/analysis.
+	Requires []Fact
 	// Check inspects one processed record and reports through ctx.Report.
 	Check func(ctx *Context)
 	// CheckTransport inspects one event of the socket itself (a refused
@@ -46,6 +49,11 @@ func Register(r *Rule) {
 	for _, have := range registry {
 		if have.ID == r.ID {
 			panic("parse: duplicate rule " + r.ID)
+		}
+	}
+	for _, f := range r.Requires {
+		if f <= 0 || f >= factCount {
+			panic(fmt.Sprintf("parse: rule %s requires unknown %v", r.ID, f))
 		}
 	}
 	registry = append(registry, r)
@@ -78,13 +86,19 @@ type RuleSet struct {
 	TimestampWindow Window
 }
 
-// DefaultTimestampWindow is a year back (backfilled data is normal) and an
+// Window is how far from the time a record arrived a sender's timestamp may
+// lie before timestamp-skew reports it.
+type Window struct {
+	Past, Future time.Duration
+}
+
+// defaultTimestampWindow is a year back (backfilled data is normal) and an
 // hour ahead (clocks drift, but not by an hour).
-var DefaultTimestampWindow = Window{Past: 365 * 24 * time.Hour, Future: time.Hour}
+var defaultTimestampWindow = Window{Past: 365 * 24 * time.Hour, Future: time.Hour}
 
 // DefaultRules enables every rule in the catalogue.
 func DefaultRules() *RuleSet {
-	return &RuleSet{rules: Rules(), TimestampWindow: DefaultTimestampWindow}
+	return &RuleSet{rules: Rules(), TimestampWindow: defaultTimestampWindow}
 }
 
 // NewRuleSet enables every rule, then applies --enable and --disable lists.
@@ -96,7 +110,7 @@ func NewRuleSet(enable, disable []string) (*RuleSet, error) {
 			return nil, fmt.Errorf("unknown rule %q: `fakegraf rules` lists them", id)
 		}
 	}
-	rs := &RuleSet{TimestampWindow: DefaultTimestampWindow}
+	rs := &RuleSet{TimestampWindow: defaultTimestampWindow}
 	for _, r := range all {
 		if len(enable) > 0 && !slices.Contains(enable, r.ID) && r.ID != ruleParseError {
 			continue
@@ -107,11 +121,6 @@ func NewRuleSet(enable, disable []string) (*RuleSet, error) {
 		rs.rules = append(rs.rules, r)
 	}
 	return rs, nil
-}
-
-// Enabled reports whether a rule is on.
-func (rs *RuleSet) Enabled(id string) bool {
-	return slices.ContainsFunc(rs.rules, func(r *Rule) bool { return r.ID == id })
 }
 
 func (rs *RuleSet) run(ctx *Context) {
@@ -163,7 +172,10 @@ func (c *TransportContext) ReportAs(sev Severity, msg string, fixes ...string) {
 }
 
 // Context is what a rule sees of one record: the record and what Telegraf
-// made of it, read-only. A rule does not see other rules' findings.
+// made of it, read-only, and the facts about it that rules share (the
+// record lexed, the timestamps its sender wrote), which a rule reads through
+// the Context's fact methods after declaring them in Rule.Requires
+// (facts.go). A rule does not see other rules' findings.
 type Context struct {
 	Record  listener.Record
 	Format  string // the data_format that parsed it
@@ -179,17 +191,16 @@ type Context struct {
 
 	result *Result
 	rule   *Rule
+	facts  facts // the record's facts, computed as the rules read them
 }
 
-func newContext(res *Result, stage *Stage, p *Pipeline) *Context {
-	return &Context{
+func (c *Context) reset(res *Result, stage *Stage, p *Pipeline) {
+	*c = Context{
 		Record: res.Record, Format: res.Format, Auto: res.Auto, Parsed: res.Parsed, Metrics: res.Metrics, Err: res.Err,
 		Stage: stage, Pipeline: p, State: p.state, Rules: p.rules, result: res,
+		facts: facts{data: res.Record.Data, format: res.Format, stage: stage, parsed: res.Parsed, err: res.Err},
 	}
 }
-
-// SenderSetTime says whether the sender set the timestamp of Metrics[i].
-func (c *Context) SenderSetTime(i int) bool { return c.result.SenderSetTime(i) }
 
 // Report records a finding of the running rule at its default severity.
 func (c *Context) Report(msg string, pos Position, fixes ...string) {
@@ -206,6 +217,17 @@ func (c *Context) ReportAs(sev Severity, msg string, pos Position, fixes ...stri
 		Position: pos,
 		Fixes:    fixes,
 	})
+}
+
+// reportConfigDependent reports a finding that depends on parser options.
+// With --data-format auto nobody has written those options yet, so the
+// finding is information about the config to write, not a sender mistake.
+func reportConfigDependent(ctx *Context, msg string, pos Position, fixes ...string) {
+	if ctx.Auto {
+		ctx.ReportAs(Info, msg, pos, fixes...)
+		return
+	}
+	ctx.Report(msg, pos, fixes...)
 }
 
 // State is memory a pipeline's rules keep across records. Every map in it

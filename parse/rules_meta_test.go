@@ -69,16 +69,18 @@ func TestTimestampWindowIsARuleSetOption(t *testing.T) {
 	data := "cpu v=1 " + agoNS(2*time.Hour) + "\n"
 	tests := []struct {
 		name   string
-		window parse.Window
+		window *parse.Window // nil: the default
 		want   []string
 	}{
-		{name: "default", window: parse.DefaultTimestampWindow},
-		{name: "one hour back", window: parse.Window{Past: time.Hour, Future: time.Hour}, want: []string{"timestamp-skew"}},
+		{name: "default"},
+		{name: "one hour back", window: &parse.Window{Past: time.Hour, Future: time.Hour}, want: []string{"timestamp-skew"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rules := parse.DefaultRules()
-			rules.TimestampWindow = tc.window
+			if tc.window != nil {
+				rules.TimestampWindow = *tc.window
+			}
 			p := parse.NewPipeline(influxUDP.url(), false, rules, stage(load(t, influxUDP)))
 			res := p.Process(rec{data: data}.record(influxUDP.url(), 1, time.Now()))
 			got := rulesOf(res.Diagnostics)

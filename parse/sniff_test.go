@@ -1,12 +1,10 @@
-package parse_test
+package parse
 
 import (
 	"testing"
-
-	"github.com/fakegraf/fakegraf/parse"
 )
 
-// Sniff is the one format sniffer: --data-format auto and wrong-format ask
+// sniff is the one format sniffer: --data-format auto and wrong-format ask
 // it alike.
 func TestSniff(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -24,7 +22,7 @@ func TestSniff(t *testing.T) {
 		{"cpu:x|y v=1", "influx"},
 	}
 	for _, tc := range tests {
-		if got := parse.Sniff([]byte(tc.in)); got != tc.want {
+		if got := sniff([]byte(tc.in)); got != tc.want {
 			t.Errorf("Sniff(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}

@@ -22,7 +22,7 @@ import (
 // message and type this file depends on: a Telegraf upgrade that changes
 // one fails that test instead of silently losing positions.
 
-// ErrorPosition finds where in the record Telegraf's parser stopped, from
+// errorPosition finds where in the record Telegraf's parser stopped, from
 // the error it returned:
 //   - the json parser returns encoding/json's *SyntaxError unwrapped
 //     (plugins/parsers/json/parser.go Parse); its Offset counts in the
@@ -35,20 +35,23 @@ import (
 //     DecodeError's cause.
 //
 // Wavefront errors carry no position: see wavefrontErrorPosition.
-func ErrorPosition(data []byte, err error) Position {
+func errorPosition(data []byte, err error) Position {
 	var syn *json.SyntaxError
 	var lp *influx.ParseError
 	var up *influx_upstream.ParseError
 	switch {
 	case errors.As(err, &syn):
-		return OffsetPosition(data, jsonStart(data)+int(syn.Offset))
+		return offsetPosition(data, jsonStart(data)+int(syn.Offset))
 	case errors.As(err, &lp):
 		return Position{Offset: min(max(lp.Offset, 0), len(data)), Line: lp.LineNumber, Column: lp.Column}
 	case errors.As(err, &up) && up.DecodeError != nil:
-		return LinePosition(data, int(up.Line), up.Column)
+		return linePosition(data, int(up.Line), up.Column)
 	}
 	return Position{}
 }
+
+// utf8BOM is the byte-order mark the json parser trims.
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // jsonStart is where the document starts that the json parser unmarshals:
 // after bytes.TrimSpace and a byte-order mark.

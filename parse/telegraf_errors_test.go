@@ -19,7 +19,7 @@ import (
 // These tests run Telegraf's own parsers and pin what telegraf_errors.go
 // relies on: the exact text of the wavefront parser's errors, which
 // wavefrontFailureOf reads, and the types and fields of the others' errors,
-// which ErrorPosition takes. When a Telegraf upgrade changes one of them,
+// which errorPosition takes. When a Telegraf upgrade changes one of them,
 // this fails: update telegraf_errors.go with it.
 
 func TestWavefrontErrorsPinned(t *testing.T) {
@@ -86,7 +86,7 @@ func TestTypedParseErrorsPinned(t *testing.T) {
 		parser telegraf.Parser
 		in     string
 		msg    string
-		check  func(error) bool // the type and fields ErrorPosition reads
+		check  func(error) bool // the type and fields errorPosition reads
 		want   Position
 	}{
 		{"influx", ip, "cpu v=1\nmem v=1 1700000000.5\n", `metric parse error: expected timestamp at 2:19: "mem v=1 1700000000.5"`,
@@ -118,10 +118,10 @@ func TestTypedParseErrorsPinned(t *testing.T) {
 				t.Errorf("message %q, want %q (only for the record: fakegraf reads the fields)", err.Error(), tc.msg)
 			}
 			if !tc.check(err) {
-				t.Errorf("%T %#v: not the type and fields ErrorPosition reads", err, err)
+				t.Errorf("%T %#v: not the type and fields errorPosition reads", err, err)
 			}
-			if diff := cmp.Diff(tc.want, ErrorPosition([]byte(tc.in), err)); diff != "" {
-				t.Errorf("ErrorPosition (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tc.want, errorPosition([]byte(tc.in), err)); diff != "" {
+				t.Errorf("errorPosition (-want +got):\n%s", diff)
 			}
 			if isJSONSyntaxError(err) != (tc.name == "json") {
 				t.Errorf("isJSONSyntaxError(%T) = %v", err, !(tc.name == "json"))

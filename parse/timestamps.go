@@ -8,7 +8,8 @@ import (
 
 // Did the sender set the timestamp? senderStamps is fakegraf's one answer:
 // Result.SenderSetTime (which golden files ask) and the timestamp rules
-// (rules_time.go) both use it.
+// (rule_timestamp_*.go, rule_precision_loss.go) use it, and so
+// do the helpers below that the timestamp rules share.
 
 // stamp is the time of one metric: whether the sender wrote it, where, and
 // what Telegraf made of it.
@@ -21,20 +22,21 @@ type stamp struct {
 	got   time.Time     // the metric's time as parsed
 }
 
-// senderStamps says, for each metric the record parsed into (parsed, in
+// senderStamps says, for each metric the record parsed into (f.parsed, in
 // the parser's order), whether its sender set the timestamp, and where. It
 // maps metrics to lines (influx, wavefront) or objects (json) by order,
 // which holds for a record that parsed; when the counts differ nothing is
 // known and every metric counts as stamped by the parser, the answer that
 // keeps golden files stable.
-func senderStamps(syn *recordSyntax, st *Stage, parsed []ParsedMetric) []stamp {
+func (f *facts) senderStamps() []stamp {
+	st, parsed := f.stage, f.parsed
 	out := make([]stamp, len(parsed))
 	for i := range out {
 		out[i].got = parsed[i].Time()
 	}
 	switch {
 	case isInflux(st.Format):
-		lines := syn.influxMetricLines()
+		lines := f.influxMetricLines()
 		if len(lines) != len(parsed) {
 			return out
 		}
@@ -49,7 +51,7 @@ func senderStamps(syn *recordSyntax, st *Stage, parsed []ParsedMetric) []stamp {
 			}
 		}
 	case st.Format == "wavefront":
-		lines := syn.wavefront()
+		lines := f.wavefront()
 		if len(lines) != len(parsed) {
 			return out
 		}
@@ -78,7 +80,7 @@ func senderStamps(syn *recordSyntax, st *Stage, parsed []ParsedMetric) []stamp {
 		for i := range out {
 			out[i].set = true
 		}
-		doc := syn.json(st)
+		doc := f.json()
 		if doc == nil || len(doc.Objects) != len(parsed) {
 			return out
 		}
@@ -93,11 +95,11 @@ func senderStamps(syn *recordSyntax, st *Stage, parsed []ParsedMetric) []stamp {
 					text = lf.Str
 				}
 				if unit != 0 {
-					f, err := strconv.ParseFloat(text, 64)
-					if err != nil || math.Abs(f) > 9e18 {
+					x, err := strconv.ParseFloat(text, 64)
+					if err != nil || math.Abs(x) > 9e18 {
 						continue
 					}
-					out[i].value = int64(f)
+					out[i].value = int64(x)
 					if v, err := strconv.ParseInt(text, 10, 64); err == nil {
 						out[i].value = v
 					}
@@ -113,8 +115,120 @@ func senderStamps(syn *recordSyntax, st *Stage, parsed []ParsedMetric) []stamp {
 // the pipeline has moved on and lexes the record again.
 func senderTimes(r *Result) []bool {
 	out := make([]bool, len(r.Parsed))
-	for i, st := range senderStamps(&recordSyntax{res: r}, r.stage, r.Parsed) {
+	f := &facts{data: r.Record.Data, format: r.Format, stage: r.stage, parsed: r.Parsed, err: r.Err}
+	for i, st := range f.senderStamps() {
 		out[i] = st.set
 	}
 	return out
+}
+
+// unitHorizon: a timestamp further than this from now in the unit Telegraf
+// reads it in, but within it in another unit, has the wrong unit. Units are
+// 1000x apart, so at most one can land within a decade of now.
+const unitHorizon = 10 * 365 * 24 * time.Hour
+
+var (
+	unitsByFormat = map[string]time.Duration{"unix": time.Second, "unix_ms": time.Millisecond, "unix_us": time.Microsecond, "unix_ns": time.Nanosecond}
+	allUnits      = []time.Duration{time.Second, time.Millisecond, time.Microsecond, time.Nanosecond}
+)
+
+// wavefrontUnit is the unit of a Wavefront timestamp by its digit count,
+// and whether setTimestamp (plugins/parsers/wavefront/element.go) knows the
+// count; it reads any other as seconds, and rejects it unless it is 0.
+func wavefrontUnit(digits int) (time.Duration, bool) {
+	switch digits {
+	case 10:
+		return time.Second, true
+	case 13:
+		return time.Millisecond, true
+	case 16:
+		return time.Microsecond, true
+	case 19:
+		return time.Nanosecond, true
+	}
+	return time.Second, false
+}
+
+func inUnit(v int64, u time.Duration) time.Time {
+	switch u {
+	case time.Second:
+		return time.Unix(v, 0)
+	case time.Millisecond:
+		return time.UnixMilli(v)
+	case time.Microsecond:
+		return time.UnixMicro(v)
+	}
+	return time.Unix(0, v)
+}
+
+func unitName(u time.Duration) string {
+	switch u {
+	case time.Second:
+		return "seconds"
+	case time.Millisecond:
+		return "milliseconds"
+	case time.Microsecond:
+		return "microseconds"
+	}
+	return "nanoseconds"
+}
+
+func within(t, now time.Time, d time.Duration) bool {
+	diff := t.Sub(now)
+	return diff > -d && diff < d
+}
+
+// probableUnit reports the unit that puts a timestamp near now when the
+// unit Telegraf used puts it decades away.
+func probableUnit(st stamp, now time.Time) (time.Duration, bool) {
+	// value*unit past int64 wraps around (influx/handler.go SetTimestamp
+	// multiplies unchecked) and can land anywhere, even near now: an
+	// overflow is always the wrong unit.
+	overflow := st.unit > time.Nanosecond && (st.value > math.MaxInt64/int64(st.unit) || st.value < math.MinInt64/int64(st.unit))
+	if st.unit == 0 || !overflow && within(st.got, now, unitHorizon) {
+		return 0, false
+	}
+	var found []time.Duration
+	for _, u := range allUnits {
+		if u != st.unit && within(inUnit(st.value, u), now, unitHorizon) {
+			found = append(found, u)
+		}
+	}
+	if len(found) != 1 {
+		return 0, false
+	}
+	return found[0], true
+}
+
+// pythonNow is how a Python sender gets the current time in a unit.
+func pythonNow(u time.Duration) string {
+	switch u {
+	case time.Second:
+		return "int(time.time())"
+	case time.Millisecond:
+		return "time.time_ns() // 1_000_000"
+	case time.Microsecond:
+		return "time.time_ns() // 1_000"
+	}
+	return "time.time_ns()"
+}
+
+// allNear reports whether every parsed metric's time is inside the skew
+// window around now. Then no timestamp is in a wrong unit or skewed, and the
+// record need not be lexed: the common case costs a few comparisons.
+func allNear(ctx *Context, now time.Time) bool {
+	w := ctx.Rules.TimestampWindow
+	for _, m := range ctx.Parsed {
+		if d := m.Time().Sub(now); d < -w.Past || d > w.Future {
+			return false
+		}
+	}
+	return true
+}
+
+func receiveTime(ctx *Context) time.Time {
+	if t := ctx.Record.Received; !t.IsZero() {
+		return t
+	}
+	return time.Now()
 }

@@ -2,8 +2,6 @@ package parse
 
 import "fmt"
 
-// Rules about data_format = "wavefront".
-
 const ruleWavefrontSource = "wavefront-missing-source"
 
 func init() {
@@ -17,9 +15,10 @@ func init() {
 			"takes the source from the host tag, which is Telegraf's own host name " +
 			"(plugins/outputs/wavefront/wavefront.go buildTags), so every sender's points look as if they came " +
 			"from the Telegraf machine and series from different hosts merge.",
-		Bad:   `prefix_metric_name.value1 10 1700000000 format="wavefront"`,
-		Good:  `prefix_metric_name.value1 10 1700000000 source=localhost format="wavefront"`,
-		Check: checkWavefrontSource,
+		Bad:      `prefix_metric_name.value1 10 1700000000 format="wavefront"`,
+		Good:     `prefix_metric_name.value1 10 1700000000 source=localhost format="wavefront"`,
+		Requires: []Fact{FactWavefront},
+		Check:    checkWavefrontSource,
 		Cases: []Case{
 			{Name: "no source", Config: caseWavefrontUDP, Records: []Rec{{Data: "prefix_metric_name.value1 10 {now_s} format=\"wavefront\"∑\n"}}, Want: []Want{{"wavefront-missing-source", Warning, 1}}},
 			{Name: "empty source", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 {now_s} source=\"\"∑\n"}}, Want: []Want{{"wavefront-missing-source", Warning, 1}}},
@@ -47,8 +46,8 @@ func checkWavefrontSource(ctx *Context) {
 		return
 	}
 	pos := Position{}
-	if lines := syntaxOf(ctx).wavefront(); len(lines) == len(ctx.Parsed) {
-		pos = OffsetPosition(ctx.Record.Data, lines[first].End)
+	if lines := ctx.wavefront(); len(lines) == len(ctx.Parsed) {
+		pos = offsetPosition(ctx.Record.Data, lines[first].End)
 	}
 	msg := fmt.Sprintf("point %q has no source= tag: Wavefront requires one, and Telegraf's wavefront output would use Telegraf's own host name", ctx.Parsed[first].Name())
 	if len(ctx.Parsed) > 1 {

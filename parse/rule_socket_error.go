@@ -1,0 +1,53 @@
+package parse
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+
+	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/klauspost/pgzip"
+
+	"github.com/fakegraf/fakegraf/listener"
+)
+
+const ruleSocketError = "socket-error"
+
+func init() {
+	Register(&Rule{
+		ID:       ruleSocketError,
+		Severity: Error,
+		Title:    "Telegraf's socket code reported an error",
+		Doc: "Errors that Telegraf's socket_listener logs while reading (a decoder that fails on the " +
+			"content_encoding, a connection from a source it cannot check, a failed accept). The data of that " +
+			"connection or datagram is lost.",
+		Bad:            "content_encoding = \"gzip\" with a sender that sends plain text",
+		Good:           "match content_encoding to what the sender sends",
+		CheckTransport: checkSocketError,
+		Cases: []Case{
+			{Name: "plain text to a gzip socket", Config: caseInfluxTCP + "\ncontent_encoding = \"gzip\"",
+				Transport: fmt.Errorf("creating decoder failed: %w", pgzip.ErrHeader), Want: []Want{{"socket-error", Error, 0}}},
+			{Name: "near miss: a line too long has its own rule", Config: caseInfluxTCP,
+				Transport: bufio.ErrTooLong, Want: []Want{{"line-too-long", Error, 0}}},
+		},
+	})
+}
+
+// checkSocketError reports the socket errors no other rule claims: each
+// sentinel below has a rule of its own.
+func checkSocketError(ctx *TransportContext) {
+	err := ctx.Event.Err
+	for _, claimed := range []error{bufio.ErrTooLong, listener.ErrTooManyConnections, listener.ErrSourceNotAllowed,
+		listener.ErrPacketTruncated, listener.ErrKernelDrops} {
+		if err == nil || errors.Is(err, claimed) {
+			return
+		}
+	}
+	fixes := []string{"make the sender's transport match this socket_listener (address, TLS, content_encoding): Telegraf loses the data that hit this error"}
+	// Stream sockets decode with pgzip, datagrams with klauspost's gzip
+	// (Telegraf's internal/content_coding.go): each has its own ErrHeader.
+	if errors.Is(err, pgzip.ErrHeader) || errors.Is(err, kgzip.ErrHeader) {
+		fixes = []string{"the data is not gzip: remove content_encoding, or have the sender compress"}
+	}
+	ctx.Report(err.Error(), fixes...)
+}

@@ -1,0 +1,124 @@
+package parse
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/influxdata/telegraf"
+)
+
+// mayHaveTimeKey is a quick look for a member named like a timestamp.
+func mayHaveTimeKey(data []byte) bool {
+	// One pass, case-insensitive: "time", "ts\"" or "epoch" anywhere.
+	for i := 0; i < len(data); i++ {
+		switch data[i] | 0x20 {
+		case 't':
+			if hasPrefixFold(data[i:], "time") || hasPrefixFold(data[i:], "ts\"") {
+				return true
+			}
+		case 'e':
+			if hasPrefixFold(data[i:], "epoch") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasPrefixFold is bytes.HasPrefix ignoring ASCII case; prefix is lower case.
+func hasPrefixFold(b []byte, prefix string) bool {
+	if len(b) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if b[i]|0x20 != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+const ruleTimeKeyName = "time-key-name"
+
+func init() {
+	Register(&Rule{
+		ID:       ruleTimeKeyName,
+		Severity: Warning,
+		Title:    "a key named time, or a JSON timestamp that is not read as the metric's time",
+		Doc: "InfluxDB 1.x refuses a tag key named time and drops a field named time, refusing the point when " +
+			"it was the only field (\"partial write: invalid field name: input field \\\"time\\\" ...\"), so such " +
+			"data never arrives. And the json parser reads the metric's time only from json_time_key with " +
+			"json_time_format (plugins/parsers/json/parser.go parseObject): without them a \"time\" or " +
+			"\"timestamp\" member is stored as an ordinary field (or dropped, if it is a string) and the metric " +
+			"gets the time Telegraf parsed it.",
+		Bad:      `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
+		Good:     "json_time_key = \"timestamp\"\njson_time_format = \"unix\"\n" + `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
+		Requires: []Fact{FactJSON, FactParts},
+		Check:    checkTimeKeyName,
+		Cases: []Case{
+			{Name: "json timestamp member", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, ∑"timestamp": {now_s}}`}}, Want: []Want{{"time-key-name", Warning, 1}}},
+			{Name: "json rfc3339 string", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, ∑"time": "2026-01-02T03:04:05Z"}`}}, Want: []Want{{"time-key-name", Warning, 1}}},
+			{Name: "influx tag time", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu,∑time=a v=1\n"}}, Want: []Want{{"time-key-name", Error, 1}}},
+			{Name: "influx field time beside another", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1,∑time=2\n"}}, Want: []Want{{"time-key-name", Warning, 1}}},
+			{Name: "near miss: json_time_key", Config: caseJSONNamed + "\n" + `json_time_key = "timestamp"` + "\n" + `json_time_format = "unix"`, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, "timestamp": {now_s}}`}}},
+		},
+	})
+}
+
+func checkTimeKeyName(ctx *Context) {
+	if ctx.Err != nil {
+		return
+	}
+	reported := map[string]bool{}
+	if jp := jsonOptions(ctx.Stage); ctx.Format == "json" && jp != nil && jp.TimeKey == "" && mayHaveTimeKey(ctx.Record.Data) {
+		if doc := ctx.json(); doc != nil {
+			for _, o := range doc.Objects {
+				for _, lf := range o.Leaves {
+					if !lf.TopMember || !jsonTimeNames[strings.ToLower(lf.Key)] || (lf.Kind != 'n' && lf.Kind != 's') || reported[lf.Key] {
+						continue
+					}
+					format, ok := guessTimeFormat(lf)
+					if !ok {
+						continue
+					}
+					reported[lf.Key] = true
+					fate := "stored as an ordinary field"
+					if lf.Kind == 's' {
+						fate = "dropped"
+					}
+					reportConfigDependent(ctx, fmt.Sprintf("member %q (%s) looks like the metric's time, but without json_time_key it is %s and the metric gets the time Telegraf parsed it", lf.Key, lf.Raw, fate),
+						offsetPosition(ctx.Record.Data, lf.KeyOff),
+						fmt.Sprintf("add json_time_key = %q and json_time_format = %q to %s", lf.Key, format, section(ctx)))
+				}
+			}
+		}
+	}
+	for _, m := range ctx.Metrics {
+		if _, ok := m.GetTag("time"); ok && !reported["tag time"] {
+			reported["tag time"] = true
+			ctx.ReportAs(Error, fmt.Sprintf("measurement %q has a tag key named \"time\": InfluxDB 1.x refuses the point (invalid tag key)", m.Name()),
+				keyPosition(ctx, m, partTagKey), `rename the tag, e.g. to "time_tag"`)
+		}
+		if _, ok := m.GetField("time"); ok && !reported["time"] && !reported["field time"] {
+			reported["field time"] = true
+			if len(m.FieldList()) == 1 {
+				ctx.ReportAs(Error, fmt.Sprintf("measurement %q has only a field named \"time\": InfluxDB 1.x refuses the point (invalid field name)", m.Name()),
+					keyPosition(ctx, m, partFieldKey), `rename the field, e.g. to "time_value"`)
+			} else {
+				ctx.Report(fmt.Sprintf("measurement %q has a field named \"time\": InfluxDB 1.x drops that field", m.Name()),
+					keyPosition(ctx, m, partFieldKey), `rename the field, e.g. to "time_value"`)
+			}
+		}
+	}
+}
+
+func keyPosition(ctx *Context, m telegraf.Metric, p part) Position {
+	for i, pm := range ctx.Parsed {
+		if pm.Name() == m.Name() || nameOverride(ctx.Stage) != "" {
+			if off := ctx.partOffset(i, p, "time"); off >= 0 {
+				return offsetPosition(ctx.Record.Data, off)
+			}
+		}
+	}
+	return Position{}
+}
