@@ -43,9 +43,9 @@ type lpLine struct {
 // recovers. The influx_upstream parser (line-protocol v2) exposes no
 // positions at all; its records are lexed with this machine too.
 func lexInflux(data []byte) []lpLine {
-	h := &lpHandler{data: data}
+	h := &lpHandler{data: data, lines: make([]lpLine, 0, 1+bytes.Count(data, []byte("\n")))}
 	m := influx.NewMachine(h)
-	h.pos, h.lineOffset = m.Position, m.LineOffset
+	h.m = m
 	m.SetData(data)
 	next := 0 // where the gap after the last line starts
 	for {
@@ -110,29 +110,35 @@ func badTimestamp(data []byte, off int) (string, int) {
 // bytes as written (still escaped) and its Position just past them; a key
 // ends at the '=' before its value.
 type lpHandler struct {
-	data       []byte
-	pos        func() int // the machine's Position
-	lineOffset func() int // the machine's LineOffset
-	lines      []lpLine
-	line       lpLine // the line being read
-	open       bool   // line has its name
-	start      int    // where line's first physical line starts
+	data  []byte
+	m     lpMachine // the machine reading data
+	lines []lpLine
+	line  lpLine // the line being read
+	open  bool   // line has its name
+	start int    // where line's first physical line starts
+}
+
+// lpMachine is what lpHandler asks of the influx machine (whose type
+// influx.NewMachine returns unexported).
+type lpMachine interface {
+	Position() int   // the offset the machine is at
+	LineOffset() int // the offset of the line it is in
 }
 
 func (h *lpHandler) SetMeasurement(name []byte) error {
-	off := h.pos() - len(name)
+	off := h.m.Position() - len(name)
 	h.line = lpLine{Off: off, Name: string(name), NameOff: off, TSOff: -1}
-	h.open, h.start = true, h.lineOffset()
+	h.open, h.start = true, h.m.LineOffset()
 	return nil
 }
 
 func (h *lpHandler) AddTag(key, value []byte) error {
-	h.line.Tags = append(h.line.Tags, h.kv(key, value, h.pos()-len(value)))
+	h.line.Tags = append(h.line.Tags, h.kv(key, value, h.m.Position()-len(value)))
 	return nil
 }
 
 func (h *lpHandler) field(key, value []byte) error {
-	h.line.Fields = append(h.line.Fields, h.kv(key, value, h.pos()-len(value)))
+	h.line.Fields = append(h.line.Fields, h.kv(key, value, h.m.Position()-len(value)))
 	return nil
 }
 
@@ -147,14 +153,14 @@ func (h *lpHandler) AddBool(key, value []byte) error { return h.field(key, value
 // AddString gets the string without its quotes; the machine stands on the
 // closing one.
 func (h *lpHandler) AddString(key, value []byte) error {
-	end := h.pos() + 1
+	end := h.m.Position() + 1
 	off := end - len(value) - 2
 	h.line.Fields = append(h.line.Fields, h.kv(key, h.data[off:end], off))
 	return nil
 }
 
 func (h *lpHandler) SetTimestamp(ts []byte) error {
-	h.line.TS, h.line.TSOff = string(ts), h.pos()-len(ts)
+	h.line.TS, h.line.TSOff = string(ts), h.m.Position()-len(ts)
 	return nil
 }
 
