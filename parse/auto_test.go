@@ -16,7 +16,7 @@ func autoPipeline(t *testing.T, stream bool) *parse.Pipeline {
 	t.Helper()
 	cfg, err := setup.FromFlags(setup.Flags{Addresses: []string{"tcp://127.0.0.1:0"}, DataFormat: "auto", OmitHostname: true})
 	require.NoError(t, err)
-	return parse.NewPipeline("tcp://127.0.0.1:8094", stream, nil, serve.Stages(cfg.Inputs[0])...)
+	return parse.NewPipeline("tcp://127.0.0.1:8094", nil, serve.Stages(cfg.Inputs[0])...)
 }
 
 func TestAutoKeepsEachSendersFormat(t *testing.T) {

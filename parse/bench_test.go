@@ -80,7 +80,7 @@ func BenchmarkProcess(b *testing.B) {
 	for _, in := range benchInputs() {
 		b.Run(in.format, func(b *testing.B) {
 			st := benchStage(b, in.format, in.options)
-			p := parse.NewPipeline("tcp://127.0.0.1:8094", true, parse.DefaultRules(), st)
+			p := parse.NewPipeline("tcp://127.0.0.1:8094", parse.DefaultRules(), st)
 			rec := listener.Record{Listener: "tcp://127.0.0.1:8094", Peer: "127.0.0.1:5555", Conn: 1, Data: []byte(in.record),
 				Size: len(in.record) + 1, Stream: true, Terminated: true, Received: time.Now()}
 			b.ReportAllocs()

@@ -35,7 +35,7 @@ func casePipeline(t testing.TB, c parse.Case) *parse.Pipeline {
 	} else {
 		stages = append(stages, stage(in))
 	}
-	return parse.NewPipeline(c.Address(), c.Stream(), nil, stages...)
+	return parse.NewPipeline(c.Address(), nil, stages...)
 }
 
 // TestRuleCases runs every case of every rule: a trigger gives exactly its

@@ -33,7 +33,7 @@ func FuzzProcess(f *testing.F) {
 				c.options = []string{`data_type = "float"`}
 			}
 			in := load(f, c)
-			targets = append(targets, target{parse.NewPipeline(addr, addr[0] == 't', nil, stage(in)), in.Parser, addr})
+			targets = append(targets, target{parse.NewPipeline(addr, nil, stage(in)), in.Parser, addr})
 		}
 	}
 	var seq uint64

@@ -55,7 +55,7 @@ func stage(in *setup.Input) *parse.Stage { return serve.Stages(in)[0] }
 // newPipeline returns the pipeline fakegraf would run for c.
 func newPipeline(t testing.TB, c conf, stream bool) *parse.Pipeline {
 	t.Helper()
-	return parse.NewPipeline(c.url(), stream, nil, stage(load(t, c)))
+	return parse.NewPipeline(c.url(), nil, stage(load(t, c)))
 }
 
 func (c conf) url() string {

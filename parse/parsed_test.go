@@ -36,7 +36,7 @@ func TestParsedIsTheParserView(t *testing.T) {
     region = "not-this"
 `), "test")
 	require.NoError(t, err)
-	p := parse.NewPipeline("tcp://127.0.0.1:0", true, parse.DefaultRules(), serve.Stages(cfg.Inputs[0])...)
+	p := parse.NewPipeline("tcp://127.0.0.1:0", parse.DefaultRules(), serve.Stages(cfg.Inputs[0])...)
 	process := func(seq uint64, line string) *parse.Result {
 		return p.Process(listener.Record{Listener: "tcp://127.0.0.1:0", Peer: "127.0.0.1:1", Conn: 1, Seq: seq, Stream: true, Terminated: true,
 			Data: []byte(line), Size: len(line) + 1, Received: time.Now()})

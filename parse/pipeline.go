@@ -34,7 +34,6 @@ type Stage struct {
 // for concurrent use: rules keep state across records.
 type Pipeline struct {
 	listenerURL string
-	stream      bool
 	stages      []*Stage // one, or the AutoFormats alternatives
 	auto        bool
 	rules       *RuleSet
@@ -53,13 +52,12 @@ const senderFormatCap = 4096
 
 // NewPipeline returns a pipeline for one listener. With more than one stage
 // it detects the format of every record (--data-format auto).
-func NewPipeline(listenerURL string, stream bool, rules *RuleSet, stages ...*Stage) *Pipeline {
+func NewPipeline(listenerURL string, rules *RuleSet, stages ...*Stage) *Pipeline {
 	if rules == nil {
 		rules = DefaultRules()
 	}
 	return &Pipeline{
 		listenerURL: listenerURL,
-		stream:      stream,
 		stages:      stages,
 		auto:        len(stages) > 1,
 		rules:       rules,

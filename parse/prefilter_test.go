@@ -32,7 +32,7 @@ func TestCleanRecordShortcutsKeepFindings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := setup.Load([]byte("[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n  data_format = \"json\"\n  "+tt.options+"\n"), "test")
 			require.NoError(t, err)
-			p := parse.NewPipeline("udp://127.0.0.1:8094", false, nil, serve.Stages(cfg.Inputs[0])...)
+			p := parse.NewPipeline("udp://127.0.0.1:8094", nil, serve.Stages(cfg.Inputs[0])...)
 			res := p.Process(listener.Record{Listener: "udp://127.0.0.1:8094", Peer: "127.0.0.1:1", Seq: 1, Data: []byte(tt.record), Size: len(tt.record), Terminated: true, Received: time.Now()})
 			require.Contains(t, rulesOf(res.Diagnostics), tt.rule)
 		})
@@ -58,7 +58,7 @@ func TestOverflowThatLandsNearNow(t *testing.T) {
 	if ts == 0 {
 		t.Skip("no wrapped value near now in the minute before now (try again)")
 	}
-	p := parse.NewPipeline("udp://127.0.0.1:8094", false, nil, serve.Stages(cfg.Inputs[0])...)
+	p := parse.NewPipeline("udp://127.0.0.1:8094", nil, serve.Stages(cfg.Inputs[0])...)
 	data := fmt.Sprintf("cpu v=1 %d\n", ts)
 	res := p.Process(listener.Record{Listener: "udp://127.0.0.1:8094", Peer: "127.0.0.1:1", Seq: 1, Data: []byte(data), Size: len(data), Terminated: true, Received: now})
 	require.Contains(t, rulesOf(res.Diagnostics), "timestamp-unit")

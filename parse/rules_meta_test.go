@@ -48,7 +48,7 @@ func TestAutoModeConfigFindingsAreInfo(t *testing.T) {
 	for _, alt := range cfg.Inputs[0].Auto {
 		stages = append(stages, stage(alt))
 	}
-	p := parse.NewPipeline("udp://127.0.0.1:0", false, nil, stages...)
+	p := parse.NewPipeline("udp://127.0.0.1:0", nil, stages...)
 	res := p.Process(rec{data: `{"value1": 10, "value2": 3, "format": "json"}`}.record("udp://127.0.0.1:0", 1, time.Now()))
 	want := []finding{
 		{Rule: "data-format-detected", Severity: "info"},
@@ -81,7 +81,7 @@ func TestTimestampWindowIsARuleSetOption(t *testing.T) {
 			if tc.window != nil {
 				rules.TimestampWindow = *tc.window
 			}
-			p := parse.NewPipeline(influxUDP.url(), false, rules, stage(load(t, influxUDP)))
+			p := parse.NewPipeline(influxUDP.url(), rules, stage(load(t, influxUDP)))
 			res := p.Process(rec{data: data}.record(influxUDP.url(), 1, time.Now()))
 			got := rulesOf(res.Diagnostics)
 			if diff := cmp.Diff(tc.want, got); diff != "" {

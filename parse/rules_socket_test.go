@@ -86,7 +86,7 @@ func bind(t *testing.T, c conf) (net.Addr, *processor) {
 	l, err := listener.Listen(in.Listen, h)
 	require.NoError(t, err)
 	t.Cleanup(l.Close)
-	h.p = parse.NewPipeline(l.URL(), l.Stream(), nil, stage(in))
+	h.p = parse.NewPipeline(l.URL(), nil, stage(in))
 	return l.Addr(), h
 }
 

@@ -16,7 +16,7 @@ func testPipeline(t testing.TB, addr, format string) *Pipeline {
 	cfg, err := setup.Load([]byte(toml), "test")
 	require.NoError(t, err)
 	in := cfg.Inputs[0]
-	return NewPipeline(addr, listener.IsStream(listener.Scheme(addr)), nil, &Stage{Format: in.DataFormat, Parser: in.Parser, Maker: in.Running, Precision: in.Precision})
+	return NewPipeline(addr, nil, &Stage{Format: in.DataFormat, Parser: in.Parser, Maker: in.Running, Precision: in.Precision})
 }
 
 // Rules that remember records hold bounded memory however long the run.

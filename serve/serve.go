@@ -102,7 +102,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 			return nil, fmt.Errorf("%s: %w on %s: %w", in.Name, ErrBind, in.Listen.Address, hintBind(err))
 		}
 		s.listeners = append(s.listeners, l)
-		s.engine.Add(l.URL(), in.DataFormat, parse.NewPipeline(l.URL(), l.Stream(), opt.Rules, Stages(in)...))
+		s.engine.Add(l.URL(), in.DataFormat, parse.NewPipeline(l.URL(), opt.Rules, Stages(in)...))
 		s.bound = append(s.bound, Listening{Name: in.Name, URL: l.URL(), DataFormat: in.DataFormat, Stream: l.Stream()})
 	}
 	s.last.Store(time.Now().UnixNano())

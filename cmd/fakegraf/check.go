@@ -73,7 +73,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	// Files go through the engine a socket's events go through; they share
 	// one pipeline, as one socket's connections share their rule state.
-	pipeline := parse.NewPipeline(target, *datagrams == "", sess.rules, serve.Stages(in)...)
+	pipeline := parse.NewPipeline(target, sess.rules, serve.Stages(in)...)
 	engine := serve.NewEngine(sess.sink())
 
 	for i, file := range files {
