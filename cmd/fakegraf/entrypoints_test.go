@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -449,7 +450,9 @@ func runRunScenario(t *testing.T, sc scenario, flags []string) outcome {
 	} else {
 		args = append(args, writeConfig(t, sc)...)
 	}
-	args = append(args, "--", "/usr/bin/python3", script, string(pj))
+	python, err := exec.LookPath("python3")
+	require.NoError(t, err, "the run entry point's sender is a python3 script")
+	args = append(args, "--", python, script, string(pj))
 	var stdout, stderr lockedBuffer
 	exit := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
 	require.NotEqual(t, exitCannot, exit, "stderr: %s", stderr.String())
