@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakegraf/fakegraf/fakegraftest"
@@ -26,9 +27,15 @@ func TestEverySocketKind(t *testing.T) {
 			_, err = fmt.Fprintf(conn, "cpu,core=0 usage=1.5 %d\n", now)
 			require.NoError(t, err)
 			ms := srv.WaitForMetrics(t, 1, 5*time.Second)
-			require.Equal(t, "cpu", ms[0].Name())
-			require.Equal(t, map[string]string{"core": "0"}, ms[0].Tags(), "no host tag by default")
-			require.Equal(t, time.Unix(0, now), ms[0].Time())
+			type stored struct {
+				Name string
+				Tags map[string]string
+				Time time.Time
+			}
+			want := stored{"cpu", map[string]string{"core": "0"}, time.Unix(0, now)}
+			if diff := cmp.Diff(want, stored{ms[0].Name(), ms[0].Tags(), ms[0].Time()}); diff != "" {
+				t.Errorf("stored metric, with no host tag by default (-want +got):\n%s", diff)
+			}
 			srv.RequireNoFindings(t)
 		})
 	}
@@ -142,7 +149,9 @@ func TestParallelServers(t *testing.T) {
 			_, err = fmt.Fprintf(conn, `{"n":"m%d","v":%d}`+"\n", i, i)
 			require.NoError(t, err)
 			ms := srv.WaitForMetrics(t, 1, 5*time.Second)
-			require.Equal(t, fmt.Sprintf("m%d", i), ms[0].Name())
+			if diff := cmp.Diff(fmt.Sprintf("m%d", i), ms[0].Name()); diff != "" {
+				t.Errorf("metric name (-want +got):\n%s", diff)
+			}
 			srv.RequireNoFindings(t)
 		})
 	}

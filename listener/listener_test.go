@@ -135,12 +135,24 @@ func TestStreamSocketsFrameLikeTelegraf(t *testing.T) {
 			}
 			require.Empty(t, errs)
 			require.Len(t, conns, 2)
-			require.Equal(t, int64(26), conns[1].Bytes)
-			require.Equal(t, int64(0), conns[1].PendingBytes)
-			require.Equal(t, 4, conns[1].Records)
+			type closeView struct {
+				Bytes, PendingBytes int64
+				Records             int
+			}
+			if diff := cmp.Diff(closeView{Bytes: 26, PendingBytes: 0, Records: 4}, closeView{conns[1].Bytes, conns[1].PendingBytes, conns[1].Records}); diff != "" {
+				t.Errorf("close event (-want +got):\n%s", diff)
+			}
+			type origin struct {
+				Seq      uint64
+				Listener string
+			}
+			var wantOrigins, gotOrigins []origin
 			for i, r := range recs {
-				require.Equal(t, uint64(i+1), r.Seq)
-				require.Equal(t, l.URL(), r.Listener)
+				wantOrigins = append(wantOrigins, origin{uint64(i + 1), l.URL()})
+				gotOrigins = append(gotOrigins, origin{r.Seq, r.Listener})
+			}
+			if diff := cmp.Diff(wantOrigins, gotOrigins); diff != "" {
+				t.Errorf("record sequence numbers and listener (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -185,7 +197,9 @@ func TestDatagramSocketsGiveOneRecordPerDatagram(t *testing.T) {
 func TestListenerURLHasTheRealPort(t *testing.T) {
 	l, _ := start(t, listener.Config{Address: "tcp://127.0.0.1:0"})
 	require.NotEqual(t, "tcp://127.0.0.1:0", l.URL())
-	require.Equal(t, "tcp://"+l.Addr().String(), l.URL())
+	if diff := cmp.Diff("tcp://"+l.Addr().String(), l.URL()); diff != "" {
+		t.Errorf("URL (-want +got):\n%s", diff)
+	}
 }
 
 func TestSplittingStrategies(t *testing.T) {
@@ -242,11 +256,18 @@ func TestTokenTooLongIsTelegrafsErrorAndCounted(t *testing.T) {
 	recs, conns, errs := s.snapshot()
 	require.Len(t, recs, 1)
 	require.Len(t, errs, 1)
-	require.EqualError(t, errs[0], "bufio.Scanner: token too long")
+	require.Error(t, errs[0])
+	if diff := cmp.Diff("bufio.Scanner: token too long", errs[0].Error()); diff != "" {
+		t.Errorf("transport error (-want +got):\n%s", diff)
+	}
 	closed := conns[len(conns)-1]
-	require.Equal(t, "bufio.Scanner: token too long", closed.Reason)
+	if diff := cmp.Diff("bufio.Scanner: token too long", closed.Reason); diff != "" {
+		t.Errorf("close reason (-want +got):\n%s", diff)
+	}
 	// Every byte read is accounted for: in the record, or pending.
-	require.Equal(t, closed.Bytes, int64(recs[0].Size)+closed.PendingBytes)
+	if diff := cmp.Diff(closed.Bytes, int64(recs[0].Size)+closed.PendingBytes); diff != "" {
+		t.Errorf("record size + pending bytes, against the bytes read (-want +got):\n%s", diff)
+	}
 	require.Positive(t, closed.PendingBytes)
 }
 
@@ -290,7 +311,9 @@ func TestGzipContentEncoding(t *testing.T) {
 		require.Eventually(t, func() bool { return s.closed() == 1 }, 5*time.Second, 10*time.Millisecond)
 		recs, _, errs := s.snapshot()
 		require.Empty(t, errs)
-		require.Equal(t, []recordView{{"a v=1", 6, 1, true, true}, {"b v=2", 6, 1, true, true}}, views(recs))
+		if diff := cmp.Diff([]recordView{{"a v=1", 6, 1, true, true}, {"b v=2", 6, 1, true, true}}, views(recs)); diff != "" {
+			t.Errorf("records (-want +got):\n%s", diff)
+		}
 	})
 	t.Run("stream with plain data", func(t *testing.T) {
 		l, s := start(t, listener.Config{Address: "tcp://127.0.0.1:0", Socket: socket.Config{ContentEncoding: "gzip"}})
@@ -300,7 +323,10 @@ func TestGzipContentEncoding(t *testing.T) {
 		require.NoError(t, c.Close())
 		require.Eventually(t, func() bool { _, _, e := s.snapshot(); return len(e) == 1 }, 5*time.Second, 10*time.Millisecond)
 		_, _, errs := s.snapshot()
-		require.EqualError(t, errs[0], "creating decoder failed: gzip: invalid header")
+		require.Error(t, errs[0])
+		if diff := cmp.Diff("creating decoder failed: gzip: invalid header", errs[0].Error()); diff != "" {
+			t.Errorf("transport error (-want +got):\n%s", diff)
+		}
 	})
 	t.Run("datagram", func(t *testing.T) {
 		l, s := start(t, listener.Config{Address: "udp://127.0.0.1:0", Socket: socket.Config{ContentEncoding: "gzip"}})
@@ -314,7 +340,9 @@ func TestGzipContentEncoding(t *testing.T) {
 		require.NoError(t, err)
 		require.Eventually(t, func() bool { r, _, _ := s.snapshot(); return len(r) == 1 }, 5*time.Second, 10*time.Millisecond)
 		recs, _, _ := s.snapshot()
-		require.Equal(t, "a v=1\n", string(recs[0].Data))
+		if diff := cmp.Diff("a v=1\n", string(recs[0].Data)); diff != "" {
+			t.Errorf("decoded datagram (-want +got):\n%s", diff)
+		}
 	})
 }
 
@@ -331,7 +359,10 @@ func TestTelegrafsAddressErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
 			_, err := listener.Listen(listener.Config{Address: tt.addr}, &sink{})
-			require.EqualError(t, err, tt.want)
+			require.Error(t, err)
+			if diff := cmp.Diff(tt.want, err.Error()); diff != "" {
+				t.Errorf("Listen error (-want +got):\n%s", diff)
+			}
 		})
 	}
 }
@@ -356,7 +387,9 @@ func TestTLS(t *testing.T) {
 	require.NoError(t, c.Close())
 	require.Eventually(t, func() bool { return s.closed() == 1 }, 5*time.Second, 10*time.Millisecond)
 	recs, _, _ := s.snapshot()
-	require.Equal(t, []recordView{{"secure v=1", 11, 1, true, true}}, views(recs))
+	if diff := cmp.Diff([]recordView{{"secure v=1", 11, 1, true, true}}, views(recs)); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
 }
 
 func TestCloseDeliversPendingRecords(t *testing.T) {
@@ -370,7 +403,9 @@ func TestCloseDeliversPendingRecords(t *testing.T) {
 	require.Eventually(t, func() bool { r, _, _ := s.snapshot(); return len(r) == 1 }, 5*time.Second, 10*time.Millisecond)
 	l.Close() // the connection is still open on the sender's side
 	recs, conns, _ := s.snapshot()
-	require.Equal(t, []recordView{{"a v=1", 6, 1, true, true}, {"b v=2", 5, 1, true, false}}, views(recs))
+	if diff := cmp.Diff([]recordView{{"a v=1", 6, 1, true, true}, {"b v=2", 5, 1, true, false}}, views(recs)); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
 	require.False(t, conns[len(conns)-1].Open)
 }
 
@@ -381,8 +416,12 @@ func TestReadStreamAccountsForEveryByte(t *testing.T) {
 	for _, r := range got {
 		total += r.Size
 	}
-	require.Equal(t, ev.Bytes, int64(total)+ev.PendingBytes)
-	require.Equal(t, int64(7), ev.Bytes)
+	if diff := cmp.Diff(ev.Bytes, int64(total)+ev.PendingBytes); diff != "" {
+		t.Errorf("record sizes + pending bytes, against the bytes read (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(int64(7), ev.Bytes); diff != "" {
+		t.Errorf("bytes read (-want +got):\n%s", diff)
+	}
 	if diff := cmp.Diff([]string{"a", "b", "", "c"}, func() []string {
 		var s []string
 		for _, r := range got {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakegraf/fakegraf/listener"
@@ -23,17 +24,23 @@ func TestAutoKeepsEachSendersFormat(t *testing.T) {
 	p := autoPipeline(t, true)
 	lines := []string{"{", `  "metric_name": "pretty",`, `  "v": 1`, "}"}
 	var last *parse.Result
+	var formats []string
 	for i, l := range lines {
 		last = p.Process(listener.Record{Listener: "tcp://127.0.0.1:8094", Peer: "127.0.0.1:1", Conn: 1, Seq: uint64(i + 1),
 			Data: []byte(l), Size: len(l) + 1, Stream: true, Terminated: true, Received: time.Now()})
-		require.Equal(t, "json", last.Format, "line %d stays JSON, the format its connection started with", i+1)
+		formats = append(formats, last.Format)
+	}
+	if diff := cmp.Diff([]string{"json", "json", "json", "json"}, formats); diff != "" {
+		t.Errorf("format of each line: JSON, the format the connection started with (-want +got):\n%s", diff)
 	}
 	require.Contains(t, rulesOf(last.Diagnostics), "json-multiline")
 
 	// Another connection is detected afresh.
 	res := p.Process(listener.Record{Listener: "tcp://127.0.0.1:8094", Peer: "127.0.0.1:2", Conn: 2, Seq: 5,
 		Data: []byte("cpu v=1"), Size: 8, Stream: true, Terminated: true, Received: time.Now()})
-	require.Equal(t, "influx", res.Format)
+	if diff := cmp.Diff("influx", res.Format); diff != "" {
+		t.Errorf("format of the second connection (-want +got):\n%s", diff)
+	}
 	require.NoError(t, res.Err)
 }
 
@@ -41,6 +48,8 @@ func TestAutoNamesStatsd(t *testing.T) {
 	p := autoPipeline(t, false)
 	res := p.Process(listener.Record{Listener: "udp://127.0.0.1:8094", Peer: "127.0.0.1:1", Seq: 1,
 		Data: []byte("my.counter:1|c"), Size: 14, Terminated: true, Received: time.Now()})
-	require.Equal(t, "influx", res.Format, "Telegraf's default data_format")
+	if diff := cmp.Diff("influx", res.Format); diff != "" {
+		t.Errorf("format, Telegraf's default data_format (-want +got):\n%s", diff)
+	}
 	require.Contains(t, rulesOf(res.Diagnostics), "wrong-format")
 }

@@ -79,7 +79,9 @@ func TestParsedIsTheParserView(t *testing.T) {
 	}
 	v, ok := first.Parsed[0].GetField("secret")
 	require.True(t, ok)
-	require.Equal(t, int64(2), v)
+	if diff := cmp.Diff(int64(2), v); diff != "" {
+		t.Errorf("Parsed field secret (-want +got):\n%s", diff)
+	}
 	_, ok = first.Parsed[0].GetTag("dc")
 	require.False(t, ok, "a tag MakeMetric added shows in Parsed")
 }

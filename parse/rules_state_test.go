@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakegraf/fakegraf/listener"
@@ -31,21 +32,26 @@ func TestRuleStateIsBounded(t *testing.T) {
 		})
 	}
 	types := stream.state.Get(ruleFieldTypeConflict, nil).(*fieldTypes).types
-	require.Equal(t, fieldTypesCap, types.Len())
 	peers := stream.state.Get(ruleConnectionChurn, nil).(*churnState).peers
-	require.Equal(t, churnPeers, peers.Len())
 
 	dgram := testPipeline(t, "udp://127.0.0.1:0", "json")
 	for i := 0; i < splitPeers+100; i++ {
 		dgram.Process(listener.Record{Listener: "udp://127.0.0.1:0", Peer: fmt.Sprintf("10.0.%d.%d:4000", i/256, i%256), Seq: uint64(i + 1), Data: []byte(`{"v": `)})
 	}
 	last := dgram.state.Get(ruleDatagramSplit, nil).(*lru[string, *lastDatagram])
-	require.Equal(t, splitPeers, last.Len())
 
 	lines := testPipeline(t, "tcp://127.0.0.1:0", "json")
 	for i := 0; i < multilineConns+100; i++ {
 		lines.Process(listener.Record{Listener: "tcp://127.0.0.1:0", Peer: "127.0.0.1:1", Conn: uint64(i + 1), Seq: uint64(i + 1), Stream: true, Terminated: true, Data: []byte(`{`)})
 	}
 	conns := lines.state.Get(ruleJSONMultiline, nil).(*lru[uint64, *multilineState])
-	require.Equal(t, multilineConns, conns.Len())
+
+	type held struct {
+		FieldTypes, ChurnPeers, SplitPeers, MultilineConns int
+	}
+	want := held{fieldTypesCap, churnPeers, splitPeers, multilineConns}
+	got := held{types.Len(), peers.Len(), last.Len(), conns.Len()}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entries each rule's state holds (-want +got):\n%s", diff)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakegraf/fakegraf/report"
@@ -44,8 +45,12 @@ func TestSenderSetTime(t *testing.T) {
 			res := newPipeline(t, tc.c, false).Process(rec{data: tc.data}.record(tc.c.url(), 1, time.Now()))
 			require.NoError(t, res.Err)
 			require.Len(t, res.Metrics, len(tc.fromSrc))
-			for i, want := range tc.fromSrc {
-				require.Equal(t, want, res.SenderSetTime(i), "metric %d", i)
+			var got []bool
+			for i := range tc.fromSrc {
+				got = append(got, res.SenderSetTime(i))
+			}
+			if diff := cmp.Diff(tc.fromSrc, got); diff != "" {
+				t.Errorf("SenderSetTime of each metric (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -61,5 +66,7 @@ func TestGoldenKeepsTimestampsAfterAMultiLineString(t *testing.T) {
 	g.Result(res)
 	got := string(g.Content())
 	metrics := got[strings.Index(got, "# metrics\n")+len("# metrics\n") : strings.Index(got, "\n# findings")]
-	require.Equal(t, "cpu s=\"a\nb\" 1700000000000000000\nmem v=1i 1700000000000000001\n", metrics)
+	if diff := cmp.Diff("cpu s=\"a\nb\" 1700000000000000000\nmem v=1i 1700000000000000001\n", metrics); diff != "" {
+		t.Errorf("golden metrics (-want +got):\n%s", diff)
+	}
 }

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/metric"
-	"github.com/stretchr/testify/require"
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
@@ -26,7 +26,12 @@ func TestSummaryIsBounded(t *testing.T) {
 		})
 	}
 	ls := c.Summary().Listeners[0]
-	require.Equal(t, n, ls.Metrics)
-	require.Len(t, ls.ByMeasurement, 10001)
-	require.Equal(t, n-10000, ls.ByMeasurement["(other measurements)"])
+	type bounded struct {
+		Metrics, Measurements, Other int
+	}
+	want := bounded{Metrics: n, Measurements: 10001, Other: n - 10000}
+	got := bounded{ls.Metrics, len(ls.ByMeasurement), ls.ByMeasurement["(other measurements)"]}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("metrics, measurements kept and metrics counted under (other measurements) (-want +got):\n%s", diff)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakegraf/fakegraf/listener"
@@ -92,13 +93,15 @@ func hostPort(url string) string {
 	return string(after)
 }
 
-// requireAccounted checks the promise of no silent loss: every byte received
+// checkAccounted checks the promise of no silent loss: every byte received
 // is in an accepted record, a rejected record, or pending at a close.
-func requireAccounted(t *testing.T, sink *accountingSink) *report.ListenerSummary {
+func checkAccounted(t *testing.T, sink *accountingSink) *report.ListenerSummary {
 	t.Helper()
 	ls := sink.Summary().Listeners[0]
-	require.Equal(t, ls.Bytes, ls.AcceptedBytes+ls.RejectedBytes+ls.PendingBytes,
-		"bytes %d = accepted %d + rejected %d + pending %d", ls.Bytes, ls.AcceptedBytes, ls.RejectedBytes, ls.PendingBytes)
+	if diff := cmp.Diff(ls.Bytes, ls.AcceptedBytes+ls.RejectedBytes+ls.PendingBytes); diff != "" {
+		t.Errorf("accepted %d + rejected %d + pending %d bytes, against the %d received (-want +got):\n%s",
+			ls.AcceptedBytes, ls.RejectedBytes, ls.PendingBytes, ls.Bytes, diff)
+	}
 	return ls
 }
 
@@ -114,7 +117,7 @@ func TestHostileInput(t *testing.T) {
 		require.NoError(t, c.Close())
 		require.Eventually(t, func() bool { return sink.closedConns() == 1 }, 10*time.Second, 10*time.Millisecond)
 		srv.Close()
-		ls := requireAccounted(t, sink)
+		ls := checkAccounted(t, sink)
 		require.Positive(t, ls.Rejected+ls.SocketErrors, "garbage is rejected or cut, never silently taken")
 	})
 
@@ -127,9 +130,13 @@ func TestHostileInput(t *testing.T) {
 		_ = c.Close()
 		require.Eventually(t, func() bool { return sink.closedConns() == 1 }, 10*time.Second, 10*time.Millisecond)
 		srv.Close()
-		ls := requireAccounted(t, sink)
-		require.Equal(t, 1, sink.rules()["line-too-long"])
-		require.Equal(t, 1, ls.Metrics)
+		ls := checkAccounted(t, sink)
+		if diff := cmp.Diff(1, sink.rules()["line-too-long"]); diff != "" {
+			t.Errorf("line-too-long findings (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(1, ls.Metrics); diff != "" {
+			t.Errorf("metrics (-want +got):\n%s", diff)
+		}
 		require.Positive(t, ls.PendingBytes)
 	})
 
@@ -141,7 +148,7 @@ func TestHostileInput(t *testing.T) {
 		require.NoError(t, err)
 		require.Eventually(t, func() bool { return sink.Summary().Listeners[0].Records == 1 }, 5*time.Second, 10*time.Millisecond)
 		srv.Close()
-		requireAccounted(t, sink)
+		checkAccounted(t, sink)
 	})
 
 	t.Run("gzip bomb on a datagram socket with max_decompression_size", func(t *testing.T) {
@@ -160,7 +167,7 @@ func TestHostileInput(t *testing.T) {
 		require.NoError(t, err)
 		require.Eventually(t, func() bool { return sink.rules()["socket-error"] == 1 }, 10*time.Second, 10*time.Millisecond)
 		srv.Close()
-		requireAccounted(t, sink)
+		checkAccounted(t, sink)
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
@@ -195,8 +202,10 @@ func TestHostileInput(t *testing.T) {
 		require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+2 }, 5*time.Second, 10*time.Millisecond,
 			"goroutines left behind by the gzip readers of closed connections")
 		srv.Close()
-		ls := requireAccounted(t, sink)
-		require.Equal(t, int64(conns*64<<10), ls.PendingBytes, "each connection's 64 KiB of zeros is pending at its close")
+		ls := checkAccounted(t, sink)
+		if diff := cmp.Diff(int64(conns*64<<10), ls.PendingBytes); diff != "" {
+			t.Errorf("pending bytes, each connection's 64 KiB of zeros at its close (-want +got):\n%s", diff)
+		}
 	})
 
 	t.Run("1000 connections against max_connections = 100", func(t *testing.T) {
@@ -218,10 +227,12 @@ func TestHostileInput(t *testing.T) {
 			return sink.closedConns()+r["max-connections"] >= 1000
 		}, 20*time.Second, 20*time.Millisecond)
 		srv.Close()
-		ls := requireAccounted(t, sink)
+		ls := checkAccounted(t, sink)
 		refused := sink.rules()["max-connections"]
 		require.Positive(t, refused, "Telegraf refuses connections over the limit, and says so")
-		require.Equal(t, 1000, ls.Metrics+refused, "every connection is either served or reported refused")
+		if diff := cmp.Diff(1000, ls.Metrics+refused); diff != "" {
+			t.Errorf("connections served + reported refused (-want +got):\n%s", diff)
+		}
 	})
 
 	t.Run("slowloris does not hang the shutdown", func(t *testing.T) {
@@ -243,9 +254,11 @@ func TestHostileInput(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("Close hung on a slow connection")
 		}
-		ls := requireAccounted(t, sink)
+		ls := checkAccounted(t, sink)
 		require.GreaterOrEqual(t, ls.Bytes, int64(10))
-		require.Equal(t, 1, ls.Metrics)
+		if diff := cmp.Diff(1, ls.Metrics); diff != "" {
+			t.Errorf("metrics (-want +got):\n%s", diff)
+		}
 	})
 
 	t.Run("connection reset mid-record", func(t *testing.T) {
@@ -258,8 +271,10 @@ func TestHostileInput(t *testing.T) {
 		require.NoError(t, c.Close())
 		require.Eventually(t, func() bool { return sink.closedConns() == 1 }, 5*time.Second, 10*time.Millisecond)
 		srv.Close()
-		ls := requireAccounted(t, sink)
-		require.Equal(t, 1, ls.Metrics)
+		ls := checkAccounted(t, sink)
+		if diff := cmp.Diff(1, ls.Metrics); diff != "" {
+			t.Errorf("metrics (-want +got):\n%s", diff)
+		}
 	})
 
 	t.Run("a 64 KiB datagram on unixgram is truncated and said so", func(t *testing.T) {
@@ -275,9 +290,13 @@ func TestHostileInput(t *testing.T) {
 		require.NoError(t, err)
 		require.Eventually(t, func() bool { return sink.Summary().Listeners[0].Records == 1 }, 5*time.Second, 10*time.Millisecond)
 		srv.Close()
-		ls := requireAccounted(t, sink)
-		require.Equal(t, int64(65536), ls.Bytes, "Telegraf's 64 KiB unixgram buffer")
-		require.Equal(t, 1, sink.truncs)
+		ls := checkAccounted(t, sink)
+		if diff := cmp.Diff(int64(65536), ls.Bytes); diff != "" {
+			t.Errorf("bytes read, Telegraf's 64 KiB unixgram buffer (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(1, sink.truncs); diff != "" {
+			t.Errorf("records marked truncated (-want +got):\n%s", diff)
+		}
 	})
 }
 
@@ -289,7 +308,9 @@ func TestUnixPathThatIsARegularFile(t *testing.T) {
 	require.ErrorContains(t, err, "exists and is not a socket: Telegraf would delete it to bind there; fakegraf will not")
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	require.Equal(t, "keep me", string(b))
+	if diff := cmp.Diff("keep me", string(b)); diff != "" {
+		t.Errorf("the regular file's content (-want +got):\n%s", diff)
+	}
 }
 
 // TestShutdownUnderLoad closes the server while senders are still writing:
@@ -332,8 +353,10 @@ func TestShutdownUnderLoad(t *testing.T) {
 			}
 			close(stop)
 			wg.Wait()
-			ls := requireAccounted(t, sink)
-			require.Equal(t, ls.Records, ls.Metrics+ls.Rejected, "every record read is in the report")
+			ls := checkAccounted(t, sink)
+			if diff := cmp.Diff(ls.Records, ls.Metrics+ls.Rejected); diff != "" {
+				t.Errorf("metrics + rejected, against the records read: every record read is in the report (-want +got):\n%s", diff)
+			}
 		})
 	}
 }

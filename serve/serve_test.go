@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakegraf/fakegraf/listener"
@@ -67,8 +68,13 @@ func TestKernelDropsAreReported(t *testing.T) {
 	sink.mu.Lock()
 	d := sink.findings[0]
 	sink.mu.Unlock()
-	require.Equal(t, parse.RuleKernelDrops, d.Rule)
-	require.Equal(t, parse.Error, d.Severity)
+	type finding struct {
+		Rule     string
+		Severity parse.Severity
+	}
+	if diff := cmp.Diff(finding{parse.RuleKernelDrops, parse.Error}, finding{d.Rule, d.Severity}); diff != "" {
+		t.Fatalf("first finding (-want +got):\n%s", diff)
+	}
 	require.Positive(t, d.Count)
 	require.Contains(t, d.Fixes[0], `read_buffer_size = "8MiB"`)
 }
@@ -113,5 +119,7 @@ func TestCloseDeliversEverything(t *testing.T) {
 	srv.Close() // graceful shutdown: the pending record is delivered too
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
-	require.Equal(t, 1001, sink.records)
+	if diff := cmp.Diff(1001, sink.records); diff != "" {
+		t.Errorf("records delivered, the pending one included (-want +got):\n%s", diff)
+	}
 }

@@ -57,9 +57,12 @@ func TestLoadServesEverySocketListenerAndIgnoresTheRest(t *testing.T) {
 	if diff := cmp.Diff([]string{"aggregators.minmax", "inputs.cpu", "outputs.influxdb", "processors.rename"}, cfg.Ignored); diff != "" {
 		t.Errorf("ignored (-want +got):\n%s", diff)
 	}
-	require.Equal(t, "json", cfg.Inputs[0].DataFormat)
-	require.Equal(t, "influx", cfg.Inputs[1].DataFormat, "Telegraf's default data_format")
-	require.Equal(t, "udp://127.0.0.1:0", cfg.Inputs[0].Listen.Address)
+	if diff := cmp.Diff([]string{"json", "influx"}, []string{cfg.Inputs[0].DataFormat, cfg.Inputs[1].DataFormat}); diff != "" {
+		t.Errorf("data formats, influx being Telegraf's default (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff("udp://127.0.0.1:0", cfg.Inputs[0].Listen.Address); diff != "" {
+		t.Errorf("first input's address (-want +got):\n%s", diff)
+	}
 }
 
 // stored runs bytes through an input the way Telegraf's agent does.
@@ -91,7 +94,9 @@ func TestMakeMetricAppliesNamesTagsAndFilters(t *testing.T) {
 	require.Regexp(t, `^pre_cpu,dc=eu-1,env=prod,host=h1 v=1 \d+$`, got[0])
 
 	got = stored(t, cfg.Inputs[1], "cpu v=1,secret=2 1700000000123456789\n")
-	require.Equal(t, []string{"overridden,dc=eu-1,host=h1 v=1 1700000000000000000"}, got)
+	if diff := cmp.Diff([]string{"overridden,dc=eu-1,host=h1 v=1 1700000000000000000"}, got); diff != "" {
+		t.Errorf("stored by the second input (-want +got):\n%s", diff)
+	}
 
 	require.Empty(t, stored(t, cfg.Inputs[0], `{"name":"onlystrings","msg":"hello"}`), "a metric without fields is dropped")
 }
@@ -148,7 +153,9 @@ func TestEnvironmentVariablesAreSubstituted(t *testing.T) {
 	t.Setenv("FG_TEST_PORT", "0")
 	cfg, err := setup.Load([]byte("[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:${FG_TEST_PORT}\"\n"), "telegraf.conf")
 	require.NoError(t, err)
-	require.Equal(t, "udp://127.0.0.1:0", cfg.Inputs[0].Listen.Address)
+	if diff := cmp.Diff("udp://127.0.0.1:0", cfg.Inputs[0].Listen.Address); diff != "" {
+		t.Errorf("substituted address (-want +got):\n%s", diff)
+	}
 }
 
 func TestFromFlags(t *testing.T) {
@@ -164,7 +171,9 @@ func TestFromFlags(t *testing.T) {
 	})
 	require.NoError(t, err)
 	in := cfg.Inputs[0]
-	require.Equal(t, int64(1<<20), int64(in.Listen.Socket.ReadBufferSize))
+	if diff := cmp.Diff(int64(1<<20), int64(in.Listen.Socket.ReadBufferSize)); diff != "" {
+		t.Errorf("read_buffer_size (-want +got):\n%s", diff)
+	}
 	got := stored(t, in, `{"metric_name":"speed","value":10,"format":"json"}`)
 	require.Len(t, got, 1)
 	require.Regexp(t, `^speed,format=json value=10 \d+$`, got[0])
@@ -174,13 +183,21 @@ func TestFromFlagsAuto(t *testing.T) {
 	cfg, err := setup.FromFlags(setup.Flags{Addresses: []string{"udp://127.0.0.1:0", "tcp://127.0.0.1:0"}, DataFormat: "auto"})
 	require.NoError(t, err)
 	require.Len(t, cfg.Inputs, 2)
+	type autoInput struct {
+		DataFormat string
+		Auto       []string // the alternatives' data formats
+	}
+	var got []autoInput
 	for _, in := range cfg.Inputs {
-		require.Equal(t, "auto", in.DataFormat)
 		var formats []string
 		for _, alt := range in.Auto {
 			formats = append(formats, alt.DataFormat)
 		}
-		require.Equal(t, setup.AutoFormats, formats)
+		got = append(got, autoInput{in.DataFormat, formats})
+	}
+	want := []autoInput{{"auto", setup.AutoFormats}, {"auto", setup.AutoFormats}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("inputs' data formats (-want +got):\n%s", diff)
 	}
 	_, err = setup.FromFlags(setup.Flags{Addresses: []string{"udp://127.0.0.1:0"}, DataFormat: "auto", Options: []setup.Option{{Key: "json_name_key", Value: "x"}}})
 	require.ErrorContains(t, err, "--data-format auto takes no parser options")
@@ -200,9 +217,14 @@ func TestLoopbackAddress(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
+			type loopback struct {
+				Address string
+				All     bool
+			}
 			got, all := setup.LoopbackAddress(tt.in)
-			require.Equal(t, tt.want, got)
-			require.Equal(t, tt.all, all)
+			if diff := cmp.Diff(loopback{tt.want, tt.all}, loopback{got, all}); diff != "" {
+				t.Errorf("LoopbackAddress(%q) (-want +got):\n%s", tt.in, diff)
+			}
 		})
 	}
 }
@@ -225,8 +247,12 @@ func TestListenersWithFormatsFakegrafDoesNotCarryAreSkipped(t *testing.T) {
 `), "telegraf.conf")
 	require.NoError(t, err)
 	require.Len(t, cfg.Inputs, 1)
-	require.Equal(t, "json", cfg.Inputs[0].DataFormat)
-	require.Equal(t, []string{`inputs.socket_listener on udp://127.0.0.1:0: line 4: fakegraf does not support data_format "graphite"; it carries influx, influx_upstream, json, value, wavefront`}, cfg.Skipped)
+	if diff := cmp.Diff("json", cfg.Inputs[0].DataFormat); diff != "" {
+		t.Errorf("data format of the input kept (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{`inputs.socket_listener on udp://127.0.0.1:0: line 4: fakegraf does not support data_format "graphite"; it carries influx, influx_upstream, json, value, wavefront`}, cfg.Skipped); diff != "" {
+		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
 }
 
 // TLS over unixpacket cannot work in Telegraf; fakegraf says so before a

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakegraf/fakegraf/fakegraftest"
@@ -51,7 +52,9 @@ func TestEveryRuleInEveryEntryPoint(t *testing.T) {
 					got = ep.run(t, sc, []string{"--disable", r.ID})
 					_, ok = got.severity(r.ID)
 					require.False(t, ok, "--disable %s: the finding is still reported", r.ID)
-					require.Equal(t, all.arrived, got.arrived, "--disable %s: what arrived differs, so the absence proves nothing", r.ID)
+					if diff := cmp.Diff(all.arrived, got.arrived); diff != "" {
+						t.Errorf("--disable %s: what arrived (records, socket errors) differs, so the absence proves nothing (-want +got):\n%s", r.ID, diff)
+					}
 
 					if ep.flags {
 						got = ep.run(t, sc, []string{"--enable", r.ID})
@@ -59,13 +62,17 @@ func TestEveryRuleInEveryEntryPoint(t *testing.T) {
 							require.Contains(t, []string{r.ID, "parse-error"}, rule, "--enable %s", r.ID)
 						}
 						got = ep.run(t, sc, []string{"--enable", r.ID, "--fail-on", sev})
-						require.Equal(t, exitFindings, got.exit, "--fail-on %s with a %s finding", sev, sev)
+						if diff := cmp.Diff(exitFindings, got.exit); diff != "" {
+							t.Errorf("exit code with --fail-on %s and a %s finding (-want +got):\n%s", sev, sev, diff)
+						}
 						got = ep.run(t, sc, []string{"--enable", r.ID, "--fail-on", "never"})
 						want := exitOK
 						if got.failures > 0 {
 							want = exitFindings // a failed run check (a sender that sent nothing) fails whatever --fail-on says
 						}
-						require.Equal(t, want, got.exit, "--fail-on never")
+						if diff := cmp.Diff(want, got.exit); diff != "" {
+							t.Errorf("exit code with --fail-on never (-want +got):\n%s", diff)
+						}
 					}
 				})
 			}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakegraf/fakegraf/fakegraftest"
@@ -22,14 +23,22 @@ func TestReporterSendsWhatTelegrafStores(t *testing.T) {
 			require.NoError(t, r.Close())
 
 			ms := srv.WaitForMetrics(t, 1, 5*time.Second)
-			require.Equal(t, "http requests", ms[0].Name())
-			require.Equal(t, map[string]string{"path": "/a b", "code": "200"}, ms[0].Tags())
-			require.Equal(t, map[string]interface{}{"latency": 0.25}, ms[0].Fields())
-			require.Equal(t, fixed, ms[0].Time())
+			type stored struct {
+				Name   string
+				Tags   map[string]string
+				Fields map[string]interface{}
+				Time   time.Time
+			}
+			want := stored{"http requests", map[string]string{"path": "/a b", "code": "200"}, map[string]interface{}{"latency": 0.25}, fixed}
+			if diff := cmp.Diff(want, stored{ms[0].Name(), ms[0].Tags(), ms[0].Fields(), ms[0].Time()}); diff != "" {
+				t.Errorf("stored metric (-want +got):\n%s", diff)
+			}
 			// The escaping is right, but fakegraf still warns that a space in a
 			// name breaks other backends; this client accepts that.
 			for _, d := range srv.Findings() {
-				require.Equal(t, "forbidden-char", d.Rule, "%s: %s", d.Rule, d.Message)
+				if diff := cmp.Diff("forbidden-char", d.Rule); diff != "" {
+					t.Errorf("rule of the finding %q (-want +got):\n%s", d.Message, diff)
+				}
 			}
 		})
 	}
