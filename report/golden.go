@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,13 +37,62 @@ type GoldenOptions struct {
 
 // Golden records what a client sent in a stable, reviewable form: the
 // accepted metrics as sorted line protocol (timestamps only where the sender
-// set them), then the findings by rule and message.
+// set them), then the findings by rule, record and position.
+//
+// A finding's message is not recorded: it may name the sender's timestamp
+// and how far it lies from now ("56 years before it arrived"), which change
+// every run. Its line holds only what the same sender reproduces: severity,
+// rule, record number, line:column, and the diagnostic's Token when the rule
+// sets one.
 type Golden struct {
 	serve.Ignore // a serve.Sink of results and findings
 	mu           sync.Mutex
 	opt          GoldenOptions
 	metrics      []string
-	findings     []string
+	findings     []goldenFinding
+}
+
+// goldenFinding is the part of a finding a golden file records.
+type goldenFinding struct {
+	rule      string
+	severity  parse.Severity
+	record    uint64 // 0: about the socket, not a record
+	line, col int
+	token     string
+}
+
+func newGoldenFinding(d parse.Diagnostic) goldenFinding {
+	return goldenFinding{d.Rule, d.Severity, d.Source.Record, d.Position.Line, d.Position.Column, d.Token}
+}
+
+// String is the finding's line: error[timestamp-unit] record 1 at 1:34.
+func (f goldenFinding) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s[%s]", f.severity, f.rule)
+	if f.record == 0 {
+		b.WriteString(" socket")
+	} else {
+		fmt.Fprintf(&b, " record %d", f.record)
+	}
+	if f.line > 0 {
+		fmt.Fprintf(&b, " at %d:%d", f.line, f.col)
+	}
+	if f.token != "" {
+		fmt.Fprintf(&b, " %q", f.token)
+	}
+	return b.String()
+}
+
+// compareGoldenFindings sorts by rule, then where, then severity and token.
+func compareGoldenFindings(a, b goldenFinding) int {
+	return cmp.Or(
+		strings.Compare(a.rule, b.rule),
+		cmp.Compare(a.record, b.record),
+		cmp.Compare(a.line, b.line),
+		cmp.Compare(a.col, b.col),
+		cmp.Compare(a.severity, b.severity),
+		strings.Compare(a.token, b.token),
+	)
 }
 
 // NewGolden returns an empty recorder.
@@ -69,19 +119,15 @@ func (g *Golden) Result(r *parse.Result) {
 		g.metrics = append(g.metrics, g.line(m, keepTime))
 	}
 	for _, d := range r.Diagnostics {
-		g.findings = append(g.findings, findingLine(d))
+		g.findings = append(g.findings, newGoldenFinding(d))
 	}
-}
-
-func findingLine(d parse.Diagnostic) string {
-	return fmt.Sprintf("%s %s: %s", d.Severity, d.Rule, strings.ReplaceAll(d.Message, "\n", `\n`))
 }
 
 // Finding records a finding that is not about one record.
 func (g *Golden) Finding(d parse.Diagnostic) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.findings = append(g.findings, findingLine(d))
+	g.findings = append(g.findings, newGoldenFinding(d))
 }
 
 func (g *Golden) line(m telegraf.Metric, keepTime bool) string {
@@ -110,7 +156,7 @@ func (g *Golden) Content() []byte {
 	metrics := slices.Clone(g.metrics)
 	findings := slices.Clone(g.findings)
 	sort.Strings(metrics)
-	sort.Strings(findings)
+	slices.SortFunc(findings, compareGoldenFindings)
 	var b bytes.Buffer
 	b.WriteString(g.header())
 	b.WriteString("\n# metrics\n")
@@ -118,8 +164,8 @@ func (g *Golden) Content() []byte {
 		b.WriteString(l + "\n")
 	}
 	b.WriteString("\n# findings\n")
-	for _, l := range findings {
-		b.WriteString(l + "\n")
+	for _, f := range findings {
+		b.WriteString(f.String() + "\n")
 	}
 	return b.Bytes()
 }

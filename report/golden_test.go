@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,4 +115,37 @@ func lines(b []byte) []string {
 		out = append(out, string(l))
 	}
 	return out
+}
+
+// A golden file's findings are what the same sender reproduces: severity,
+// rule, record, position and the Token a rule may set, sorted by rule, then
+// record and position (record 2 before record 10). Messages name the
+// sender's timestamp and how long ago it lies, which change every run, so
+// they are not recorded.
+func TestGoldenFindingsAreStable(t *testing.T) {
+	const udp = "udp://127.0.0.1:8094"
+	finding := func(seq uint64, col int, msg string) parse.Diagnostic {
+		return parse.Diagnostic{Rule: "timestamp-unit", Severity: parse.Error, Message: msg,
+			Source: parse.Source{Listener: udp, Record: seq}, Position: parse.Position{Offset: col - 1, Line: 1, Column: col}}
+	}
+	g := report.NewGolden(report.GoldenOptions{})
+	g.Result(&parse.Result{Record: listener.Record{Listener: udp, Seq: 10}, Diagnostics: []parse.Diagnostic{
+		finding(10, 34, "timestamp 1795909182510 is read as nanoseconds, which puts the point at 1970-01-01T00:29:55.909182510Z (56 years before it arrived)"),
+	}})
+	g.Result(&parse.Result{Record: listener.Record{Listener: udp, Seq: 2}, Diagnostics: []parse.Diagnostic{
+		finding(2, 34, "timestamp 1795909180710 is read as nanoseconds, which puts the point at 1970-01-01T00:29:55.909180710Z (56 years before it arrived)"),
+		{Rule: "forbidden-char", Severity: parse.Warning, Message: "a tab in a tag value", Token: "\t",
+			Source: parse.Source{Listener: udp, Record: 2}, Position: parse.Position{Offset: 9, Line: 1, Column: 10}},
+	}})
+	g.Finding(parse.Diagnostic{Rule: "udp-kernel-drops", Severity: parse.Error, Message: "the kernel dropped 17 datagrams", Count: 17,
+		Source: parse.Source{Listener: udp}})
+	got := string(g.Content())
+	want := "\n# findings\n" +
+		"warning[forbidden-char] record 2 at 1:10 \"\\t\"\n" +
+		"error[timestamp-unit] record 2 at 1:34\n" +
+		"error[timestamp-unit] record 10 at 1:34\n" +
+		"error[udp-kernel-drops] socket\n"
+	if !strings.HasSuffix(got, want) {
+		t.Errorf("golden file ends\n%s\nwant it to end\n%s", got[strings.Index(got, "\n# findings"):], want)
+	}
 }
