@@ -234,6 +234,8 @@ type Expect struct {
 	path         string
 	exps         []*Expectation
 	nearest      []nearest
+	firstMatch   []telegraf.Metric // per expectation
+	seen         int               // metrics received
 }
 
 type nearest struct {
@@ -251,7 +253,7 @@ func NewExpect(path string) (*Expect, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &Expect{path: path, exps: exps, nearest: make([]nearest, len(exps))}, nil
+	return &Expect{path: path, exps: exps, nearest: make([]nearest, len(exps)), firstMatch: make([]telegraf.Metric, len(exps))}, nil
 }
 
 // Result counts the record's metrics against every expectation, and keeps,
@@ -260,10 +262,14 @@ func (x *Expect) Result(r *parse.Result) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	now := time.Now()
+	x.seen += len(r.Metrics)
 	for i, e := range x.exps {
 		for _, m := range r.Metrics {
 			d := e.differences(m, now)
 			if len(d) == 0 {
+				if e.matches == 0 {
+					x.firstMatch[i] = m.Copy()
+				}
 				e.matches++
 				continue
 			}
@@ -285,34 +291,56 @@ func closer(a, b []string) bool {
 	return len(a) < len(b)
 }
 
-// Failures lists the expectations that did not hold, each with the nearest
-// metric received and what differed.
-func (x *Expect) Failures() []Failure {
+// Results says, for every expectation in file order, what arrived and
+// whether it held; a failed one says how the nearest metric differed.
+func (x *Expect) Results() []CheckResult {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	var out []Failure
+	out := make([]CheckResult, 0, len(x.exps))
 	for i, e := range x.exps {
 		low := e.Min >= 0 && e.matches < e.Min
 		high := e.Max >= 0 && e.matches > e.Max
-		if !low && !high {
-			continue
-		}
-		f := Failure{Check: "expect", Name: fmt.Sprintf("%s:%d", x.path, e.Line)}
-		f.Message = fmt.Sprintf("%q: %d matching metric(s) arrived", e.Text, e.matches)
-		if low {
+		res := CheckResult{Check: "expect", Name: fmt.Sprintf("%s:%d", x.path, e.Line), Result: Pass, File: x.path, Line: e.Line,
+			Message: fmt.Sprintf("%q: %d matching metric(s) arrived, want %s", e.Text, e.matches, e.want())}
+		switch {
+		case low:
+			res.Result = Fail
 			var b strings.Builder
-			if n := x.nearest[i]; n.metric != nil {
+			n := x.nearest[i]
+			switch {
+			case n.metric != nil:
 				line, _ := Line(n.metric)
 				fmt.Fprintf(&b, "nearest metric received: %s\n", line)
 				for _, d := range n.diffs {
 					fmt.Fprintf(&b, "  %s\n", d)
 				}
-			} else {
+			case x.seen == 0:
 				b.WriteString("no metric arrived at all\n")
+			default:
+				fmt.Fprintf(&b, "all %d metric(s) that arrived matched; %d more were wanted\n", x.seen, e.Min-e.matches)
 			}
-			f.Detail = b.String()
+			res.Detail = b.String()
+		case high:
+			res.Result = Fail
+			line, _ := Line(x.firstMatch[i])
+			res.Detail = fmt.Sprintf("the first that matched: %s\n", line)
 		}
-		out = append(out, f)
+		out = append(out, res)
 	}
 	return out
+}
+
+// want says what an expectation wants: "at least 5", "exactly 3", "none".
+func (e *Expectation) want() string {
+	switch {
+	case e.Max == 0:
+		return "none"
+	case e.Min == e.Max:
+		return fmt.Sprintf("exactly %d", e.Min)
+	case e.Max < 0:
+		return fmt.Sprintf("at least %d", e.Min)
+	case e.Min < 0:
+		return fmt.Sprintf("at most %d", e.Max)
+	}
+	return fmt.Sprintf("%d to %d", e.Min, e.Max)
 }

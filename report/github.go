@@ -69,7 +69,16 @@ func (g *GitHub) Failure(f Failure) {
 	if f.Detail != "" {
 		msg += "\n" + f.Detail
 	}
-	fmt.Fprintf(g.w, "::error title=%s::%s\n", escapeProperty("fakegraf "+f.Check+" "+f.Name), escapeData(msg))
+	// file= and line= put the annotation on the golden or --expect file
+	// in the pull request's diff.
+	where := ""
+	if f.File != "" {
+		where = "file=" + escapeProperty(f.File) + ","
+		if f.Line > 0 {
+			where += fmt.Sprintf("line=%d,", f.Line)
+		}
+	}
+	fmt.Fprintf(g.w, "::error %stitle=%s::%s\n", where, escapeProperty("fakegraf "+f.Check+" "+f.Name), escapeData(msg))
 }
 
 // Summary writes the totals as plain log lines.
@@ -79,16 +88,15 @@ func (g *GitHub) Summary(s *Summary) {
 	for _, ls := range s.Listeners {
 		fmt.Fprintf(g.w, "fakegraf: %s: %d record(s), %d metric(s), %d rejected record(s)\n", ls.Listener, ls.Records, ls.Metrics, ls.Rejected)
 	}
-	var parts []string
-	for _, sev := range []string{"error", "warning", "info"} {
-		if n := s.Findings[sev]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s(s)", n, sev))
+	for _, c := range s.Checks {
+		label := c.Result
+		if c.Failed() {
+			label = "FAIL"
 		}
+		fmt.Fprintf(g.w, "fakegraf: %s %s %s: %s\n", label, c.Check, c.Name, c.Message)
 	}
-	if len(parts) == 0 {
-		parts = append(parts, "no findings")
-	}
-	fmt.Fprintf(g.w, "fakegraf: %d metric(s), %s\n", s.Metrics, strings.Join(parts, ", "))
+	last, _ := summaryLine(s)
+	fmt.Fprintf(g.w, "fakegraf: %s\n", last)
 }
 
 // Workflow command escaping, as in @actions/core (command.ts).

@@ -175,27 +175,76 @@ func (g *Golden) Content() []byte {
 // compared. A missing file is an error that wraps fs.ErrNotExist and, with
 // an UpdateHint, says how to create it.
 func (g *Golden) Compare(path string) (string, error) {
+	diff, _, err := g.compare(path)
+	return diff, err
+}
+
+// compare is Compare, with the line of the file where the first
+// difference is (the line after its last, when the run has more).
+func (g *Golden) compare(path string) (diff string, line int, err error) {
 	want, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if g.opt.UpdateHint == "" {
-			return "", fmt.Errorf("golden file %s: %w", path, fs.ErrNotExist)
+			return "", 0, fmt.Errorf("golden file %s: %w", path, fs.ErrNotExist)
 		}
-		return "", fmt.Errorf("golden file %s: %w: run once with %s to create it, then review and commit it", path, fs.ErrNotExist, g.opt.UpdateHint)
+		return "", 0, fmt.Errorf("golden file %s: %w: run once with %s to create it, then review and commit it", path, fs.ErrNotExist, g.opt.UpdateHint)
 	}
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	wantLines := splitLines(want)
 	gotLines := splitLines(g.Content())
 	// A file written by another tool, or by an older fakegraf, says
-	// another way to regenerate it; that is not a difference.
+	// another way to regenerate it; that is not a difference. shift maps a
+	// line of wantLines back to the file.
+	shift := 0
 	if hw, hg := headerLines(wantLines), headerLines(gotLines); hw > 0 && wantLines[0] == goldenTitle {
 		wantLines = slices.Concat(gotLines[:hg], wantLines[hw:])
+		shift = hw - hg
 	}
 	if g.opt.FloatTolerance > 0 {
 		gotLines = adoptWithinTolerance(wantLines, gotLines, g.opt.FloatTolerance)
 	}
-	return LineDiff(wantLines, gotLines), nil
+	diff = LineDiff(wantLines, gotLines)
+	if diff == "" {
+		return "", 0, nil
+	}
+	i := 0
+	for i < len(wantLines) && i < len(gotLines) && wantLines[i] == gotLines[i] {
+		i++
+	}
+	return diff, max(min(i+shift, len(wantLines)+shift-1)+1, 1), nil
+}
+
+// Check compares the recording with the golden file at path, or with
+// update rewrites the file, and says what it found.
+func (g *Golden) Check(path string, update bool) CheckResult {
+	res := CheckResult{Check: "golden", Name: path, File: path}
+	g.mu.Lock()
+	counts := fmt.Sprintf("%d metric line(s), %d finding line(s)", len(g.metrics), len(g.findings))
+	g.mu.Unlock()
+	if update {
+		if err := g.Update(path); err != nil {
+			res.Result, res.Message = Fail, err.Error()
+			return res
+		}
+		res.Result, res.Message = Updated, "rewritten: "+counts+"; review the diff before committing it"
+		return res
+	}
+	diff, line, err := g.compare(path)
+	switch {
+	case err != nil:
+		res.Result, res.Message = Fail, err.Error()
+	case diff != "":
+		accept := "regenerate it to accept it"
+		if g.opt.UpdateHint != "" {
+			accept = "rerun with " + g.opt.UpdateHint + " to accept it"
+		}
+		res.Result, res.Message, res.Detail, res.Line = Fail, "what arrived differs from the golden file ("+accept+")", diff, line
+	default:
+		res.Result, res.Message = Pass, "what arrived matches it ("+counts+")"
+	}
+	return res
 }
 
 // headerLines counts the leading comment lines: the header, which the blank

@@ -63,8 +63,10 @@ func session(p report.Printer) {
 	p.Conn(listener.ConnEvent{Listener: tcp, Peer: "127.0.0.1:50000", Conn: 1, Time: t0, Records: 2, Bytes: 40, Reason: "closed"})
 	p.Finding(parse.Diagnostic{Rule: "line-too-long", Severity: parse.Error, Message: "bufio.Scanner: token too long: Telegraf reset the connection and lost the rest of its data",
 		Source: parse.Source{Listener: tcp}, Fixes: []string{`set read_buffer_size larger than the longest record (e.g. read_buffer_size = "1MiB"), or send shorter records`}})
-	p.Failure(report.Failure{Check: "golden", Name: "client.golden", Message: "what arrived differs from the golden file (rerun with --update to accept it)",
-		Detail: report.LineDiff([]string{"# metrics", "cpu usage=1.5"}, []string{"# metrics", "cpu usage=1.25"})})
+	goldenFailed := report.CheckResult{Check: "golden", Name: "client.golden", Result: report.Fail, File: "client.golden", Line: 5,
+		Message: "what arrived differs from the golden file (rerun with --update to accept it)",
+		Detail:  report.LineDiff([]string{"# metrics", "cpu usage=1.5"}, []string{"# metrics", "cpu usage=1.25"})}
+	p.Failure(goldenFailed.Failure())
 
 	p.Summary(&report.Summary{
 		Listeners: []*report.ListenerSummary{
@@ -76,6 +78,11 @@ func session(p report.Printer) {
 		Findings: map[string]int{"error": 2, "warning": 1},
 		ByRule:   map[string]int{"parse-error": 1, "missing-newline": 1, "line-too-long": 1},
 		Worst:    parse.Error, WorstLabel: "error",
+		Checks: []report.CheckResult{
+			goldenFailed,
+			{Check: "expect", Name: "client.expect:2", Result: report.Pass, File: "client.expect", Line: 2,
+				Message: `"at-least 1 good_metric_name value1:float": 1 matching metric(s) arrived, want at least 1`},
+		},
 	})
 }
 
@@ -147,5 +154,41 @@ func TestGoldenFindingsAreStable(t *testing.T) {
 		"error[udp-kernel-drops] socket\n"
 	if !strings.HasSuffix(got, want) {
 		t.Errorf("golden file ends\n%s\nwant it to end\n%s", got[strings.Index(got, "\n# findings"):], want)
+	}
+}
+
+// Golden.Check says what it found, and a difference names the line of the
+// file where it starts, for annotations.
+func TestGoldenCheck(t *testing.T) {
+	dir := t.TempDir()
+	record := func(usages ...float64) *report.Golden {
+		g := report.NewGolden(report.GoldenOptions{UpdateHint: "--update"})
+		for _, u := range usages {
+			g.Result(&parse.Result{Metrics: []telegraf.Metric{metric.New("cpu", nil, map[string]any{"usage": u}, time.Unix(0, 0))}})
+		}
+		return g
+	}
+	path := filepath.Join(dir, "client.golden")
+	res := record(1.5, 2.5).Check(path, true)
+	require.Equal(t, report.CheckResult{Check: "golden", Name: path, File: path, Result: report.Updated,
+		Message: "rewritten: 2 metric line(s), 0 finding line(s); review the diff before committing it"}, res)
+
+	tests := []struct {
+		name   string
+		usages []float64
+		result string
+		line   int
+	}{
+		{"same", []float64{1.5, 2.5}, report.Pass, 0},
+		{"first metric changed", []float64{1.25, 2.5}, report.Fail, 5}, // two header lines, a blank line, "# metrics"
+		{"a metric more", []float64{1.5, 2.5, 3.5}, report.Fail, 7},
+		{"a metric less", []float64{2.5}, report.Fail, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := record(tt.usages...).Check(path, false)
+			require.Equal(t, tt.result, res.Result, res.Message)
+			require.Equal(t, tt.line, res.Line)
+		})
 	}
 }

@@ -152,10 +152,21 @@ func (j *JUnit) Failure(f Failure) {
 	c.Failures = append(c.Failures, junitFailure{Message: f.Message, Type: f.Check, Body: f.Detail})
 }
 
-// Summary writes the XML document, one suite per listener.
-func (j *JUnit) Summary(*Summary) {
+// Summary writes the XML document: a suite per listener, then a suite per
+// kind of check with a test case per golden file and expectation, passed
+// ones included.
+func (j *JUnit) Summary(s *Summary) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	for _, chk := range s.Checks {
+		c := j.getCase("fakegraf."+chk.Check, chk.Name)
+		switch {
+		case chk.Failed() && len(c.Failures) == 0:
+			c.Failures = append(c.Failures, junitFailure{Message: chk.Message, Type: chk.Check, Body: chk.Detail})
+		case !chk.Failed():
+			c.SystemOut += chk.Result + ": " + chk.Message + "\n"
+		}
+	}
 	suites := map[string]*junitSuite{}
 	var names []string
 	for _, key := range j.order {

@@ -32,6 +32,8 @@ type Failure struct {
 	Name    string `json:"name"`             // the file or command concerned
 	Message string `json:"message"`          // one line
 	Detail  string `json:"detail,omitempty"` // e.g. the -want +got diff
+	File    string `json:"file,omitempty"`   // the file to point at: the golden or --expect file
+	Line    int    `json:"line,omitempty"`   // its line, when known
 }
 
 // Options shape the text output.
@@ -211,25 +213,50 @@ func (t *Text) Summary(s *Summary) {
 			fmt.Fprintf(t.w, "    finding %-28s %d\n", rule, ls.Findings[rule])
 		}
 	}
-	total := 0
-	for _, n := range s.Findings {
-		total += n
+	if len(s.Checks) > 0 {
+		fmt.Fprintf(t.w, "  %s\n", t.c(cBold, "checks"))
+		for _, c := range s.Checks {
+			label := t.c(cGreen, "pass")
+			switch c.Result {
+			case Fail:
+				label = t.c(cRed+cBold, "FAIL")
+			case Updated:
+				label = t.c(cYellow, "updated")
+			}
+			fmt.Fprintf(t.w, "    %s %s %s: %s\n", label, c.Check, c.Name, c.Message)
+		}
 	}
-	if total == 0 {
-		fmt.Fprintf(t.w, "  %s\n", t.c(cGreen, fmt.Sprintf("%d metric(s), no findings", s.Metrics)))
-		return
-	}
+	last, color := summaryLine(s)
+	fmt.Fprintf(t.w, "  %s\n", t.c(color, last))
+}
+
+// summaryLine is the last line of a report: the metrics, the findings by
+// severity and the checks, and the colour it deserves.
+func summaryLine(s *Summary) (string, string) {
 	var parts []string
 	for _, sev := range []string{"error", "warning", "info"} {
 		if n := s.Findings[sev]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s(s)", n, sev))
 		}
 	}
-	color := cYellow
-	if s.Worst == parse.Error {
-		color = cRed
+	color := cGreen
+	line := fmt.Sprintf("%d metric(s), no findings", s.Metrics)
+	if len(parts) > 0 {
+		line = fmt.Sprintf("%d metric(s), findings: %s", s.Metrics, strings.Join(parts, ", "))
+		color = cYellow
+		if s.Worst == parse.Error {
+			color = cRed
+		}
 	}
-	fmt.Fprintf(t.w, "  %s\n", t.c(color, fmt.Sprintf("%d metric(s), findings: %s", s.Metrics, strings.Join(parts, ", "))))
+	if len(s.Checks) > 0 {
+		line += "; checks: " + checkCounts(s.Checks)
+		for _, c := range s.Checks {
+			if c.Failed() {
+				color = cRed
+			}
+		}
+	}
+	return line, color
 }
 
 // shorten cuts a message (Telegraf quotes up to 1 KiB of the bad line in

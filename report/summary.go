@@ -38,6 +38,9 @@ type Summary struct {
 	WorstLabel string             `json:"worst,omitempty"`
 	// BySeverity counts findings by severity, for the exit code.
 	BySeverity map[parse.Severity]int `json:"-"`
+	// Checks are the checks of the whole run (golden file, expectations,
+	// sender), passed or not, in the order they ran.
+	Checks []CheckResult `json:"checks,omitempty"`
 }
 
 // findingKey counts findings by rule and severity: a rule may report at
