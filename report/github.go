@@ -13,12 +13,17 @@ import (
 // GitHub writes GitHub Actions workflow commands: one annotation per finding
 // or failure (::error, ::warning, ::notice), then the summary as plain lines.
 type GitHub struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu   sync.Mutex
+	w    io.Writer
+	fold *folder
 }
 
-// NewGitHub returns a GitHub Actions printer.
-func NewGitHub(w io.Writer) *GitHub { return &GitHub{w: w} }
+// NewGitHub returns a GitHub Actions printer. It annotates the first
+// DefaultFoldAfter findings of each cause and counts the rest (fold.go):
+// GitHub shows only the first few annotations of a step anyway.
+func NewGitHub(w io.Writer) *GitHub {
+	return &GitHub{w: w, fold: newFolder(DefaultFoldAfter, 0, nil)}
+}
 
 // Listening prints nothing: the CLI says it on stderr.
 func (*GitHub) Listening(string, string) {}
@@ -47,6 +52,13 @@ func githubLevel(s parse.Severity) string {
 func (g *GitHub) Finding(d parse.Diagnostic) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	print, reminder := g.fold.fold("", d)
+	if reminder != "" {
+		fmt.Fprintf(g.w, "fakegraf: %s\n", reminder)
+	}
+	if !print {
+		return
+	}
 	where := d.Source.Listener
 	if d.Source.Record > 0 {
 		where += fmt.Sprintf(" record #%d", d.Source.Record)
@@ -87,6 +99,9 @@ func (g *GitHub) Summary(s *Summary) {
 	defer g.mu.Unlock()
 	for _, ls := range s.Listeners {
 		fmt.Fprintf(g.w, "fakegraf: %s: %d record(s), %d metric(s), %d rejected record(s)\n", ls.Listener, ls.Records, ls.Metrics, ls.Rejected)
+	}
+	for _, c := range g.fold.folded() {
+		fmt.Fprintf(g.w, "fakegraf: not annotated, the same finding again: %s: %d of %d\n", c.name(), c.folded, c.total)
 	}
 	for _, c := range s.Checks {
 		label := c.Result

@@ -41,13 +41,35 @@ type Options struct {
 	Color   bool
 	Quiet   bool // only findings and the summary
 	MaxData int  // bytes of a record to show; 0 means 200
+
+	// FoldAfter is how many findings of one cause (see fold.go) the text
+	// and GitHub reports print before they count the rest instead: 0
+	// means DefaultFoldAfter, a negative number never folds.
+	FoldAfter int
+	// FoldEvery is how often the text report reminds of a cause it is
+	// counting; 0 means DefaultFoldEvery.
+	FoldEvery time.Duration
+	// Now is the clock of the reminders; nil means time.Now.
+	Now func() time.Time
+}
+
+func (o Options) folder() *folder {
+	after, every := o.FoldAfter, o.FoldEvery
+	if after == 0 {
+		after = DefaultFoldAfter
+	}
+	if every == 0 {
+		every = DefaultFoldEvery
+	}
+	return newFolder(after, every, o.Now)
 }
 
 // Text is the human output.
 type Text struct {
-	mu  sync.Mutex
-	w   io.Writer
-	opt Options
+	mu   sync.Mutex
+	w    io.Writer
+	opt  Options
+	fold *folder
 }
 
 // NewText returns a text printer.
@@ -55,7 +77,7 @@ func NewText(w io.Writer, opt Options) *Text {
 	if opt.MaxData == 0 {
 		opt.MaxData = 200
 	}
-	return &Text{w: w, opt: opt}
+	return &Text{w: w, opt: opt, fold: opt.folder()}
 }
 
 const (
@@ -79,14 +101,18 @@ func (t *Text) c(code, s string) string {
 // Listening is printed on stderr by the CLI; the text report leaves it out.
 func (*Text) Listening(string, string) {}
 
-// Result prints one record, its metrics and findings.
+// Result prints one record, its metrics and findings. A record whose
+// findings are all folded (counted as more of a cause already shown) is
+// not printed: it would repeat what is on the screen.
 func (t *Text) Result(r *parse.Result) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.opt.Quiet {
-		if len(r.Diagnostics) > 0 {
+	shown, reminders := t.foldAll(r.Diagnostics)
+	defer t.reminders(reminders)
+	if t.opt.Quiet || len(r.Diagnostics) > 0 && len(shown) == 0 {
+		if len(shown) > 0 {
 			fmt.Fprintf(t.w, "%s %s\n", t.c(cDim, header(r)), Quote(r.Record.Data, t.opt.MaxData))
-			t.diagnostics(r.Diagnostics)
+			t.diagnostics(shown)
 		}
 		return
 	}
@@ -102,7 +128,32 @@ func (t *Text) Result(r *parse.Result) {
 	if r.Err == nil && len(r.Metrics) == 0 && len(strings.TrimSpace(string(r.Record.Data))) > 0 {
 		fmt.Fprintf(t.w, "  %s\n", t.c(cYellow, "> no metric stored"))
 	}
-	t.diagnostics(r.Diagnostics)
+	t.diagnostics(shown)
+}
+
+// foldAll splits a record's findings into those to print and the reminder
+// lines of those folded.
+func (t *Text) foldAll(ds []parse.Diagnostic) (shown []parse.Diagnostic, reminders []string) {
+	for i, d := range ds {
+		print, reminder := t.fold.fold("", d)
+		if print {
+			if shown == nil && i == len(ds)-1 {
+				shown = ds[i:] // the common case, one finding: no copy
+				continue
+			}
+			shown = append(shown, d)
+		}
+		if reminder != "" {
+			reminders = append(reminders, reminder)
+		}
+	}
+	return shown, reminders
+}
+
+func (t *Text) reminders(lines []string) {
+	for _, l := range lines {
+		fmt.Fprintf(t.w, "%s\n", t.c(cDim, "… "+l))
+	}
 }
 
 func header(r *parse.Result) string {
@@ -173,8 +224,14 @@ func (t *Text) Conn(ev listener.ConnEvent) {
 func (t *Text) Finding(d parse.Diagnostic) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	fmt.Fprintf(t.w, "%s\n", t.c(cDim, d.Source.Listener))
-	t.diagnostic("  ", d)
+	print, reminder := t.fold.fold("", d)
+	if print {
+		fmt.Fprintf(t.w, "%s\n", t.c(cDim, d.Source.Listener))
+		t.diagnostic("  ", d)
+	}
+	if reminder != "" {
+		t.reminders([]string{reminder})
+	}
 }
 
 // Failure prints a failed check with its detail.
@@ -211,6 +268,12 @@ func (t *Text) Summary(s *Summary) {
 		}
 		for _, rule := range sortedKeys(ls.Findings) {
 			fmt.Fprintf(t.w, "    finding %-28s %d\n", rule, ls.Findings[rule])
+		}
+	}
+	if folded := t.fold.folded(); len(folded) > 0 {
+		fmt.Fprintf(t.w, "  %s\n", t.c(cBold, "not printed: the same finding again (--output json has every one)"))
+		for _, c := range folded {
+			fmt.Fprintf(t.w, "    %s: %d of %d\n", c.name(), c.folded, c.total)
 		}
 	}
 	if len(s.Checks) > 0 {

@@ -305,6 +305,7 @@ type session struct {
 	golden    *report.Golden
 	expect    *report.Expect
 	results   []report.CheckResult // the checks of the whole run, in order
+	status    *report.Status       // the status line, when stderr is a terminal
 	// onStart runs once the sockets are bound (fakegraf run starts the
 	// sender there); done, when set, tells wait that the sender has exited.
 	onStart func(*serve.Server) error
@@ -348,6 +349,15 @@ func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) 
 		s.metrics.OnError = func(err error) { fmt.Fprintf(stderr, "fakegraf: --metrics-out: %v\n", err) }
 	}
 	popt := report.Options{Quiet: o.quiet, Color: useColor(o.color, reportOut)}
+	if isTerminal(stderr) {
+		// Everything written to the terminal goes through the status line,
+		// which steps aside for it.
+		s.status = report.NewStatus(stderr, s.collector)
+		if isTerminal(reportOut) {
+			reportOut = s.status.Writer(reportOut)
+		}
+		s.stderr = s.status.Writer(stderr)
+	}
 	switch o.output {
 	case "text":
 		s.printer = report.NewText(reportOut, popt)
@@ -401,8 +411,14 @@ func useColor(mode string, w io.Writer) bool {
 	if os.Getenv("NO_COLOR") != "" {
 		return false
 	}
+	return isTerminal(w)
+}
+
+// isTerminal reports whether w is a terminal that understands a carriage
+// return and the erase-line escape.
+func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
+	if !ok || os.Getenv("TERM") == "dumb" {
 		return false
 	}
 	st, err := f.Stat()
@@ -461,8 +477,13 @@ func (s *session) serve(ctx context.Context) int {
 			return exitCannot
 		}
 	}
+	stopStatus := func() {}
+	if s.status != nil {
+		stopStatus = s.status.Run(250 * time.Millisecond)
+	}
 	s.wait(ctx, srv)
 	srv.Close()
+	stopStatus()
 	if s.stopped != nil {
 		s.stopped()
 	}
