@@ -32,8 +32,10 @@ func session(p report.Printer) {
 	p.Result(&parse.Result{
 		Record: listener.Record{Listener: udp, Peer: "127.0.0.1:40000", Seq: 1, Size: 62, Terminated: true, Received: t0,
 			Data: []byte(`{"metric_name": "good_metric_name", "value1": 10, "value2": 7}`)},
-		Format:  "json",
-		Metrics: []telegraf.Metric{metric.New("good_metric_name", map[string]string{"host": "box"}, map[string]interface{}{"value1": 10.0}, t0)},
+		Format: "json",
+		// value1 is a float and value2 an int, both 10 in JSON; the time has
+		// nanoseconds that a float64 reader rounds.
+		Metrics: []telegraf.Metric{withField(metric.New("good_metric_name", map[string]string{"host": "box"}, map[string]interface{}{"value1": 10.0}, t0.Add(123456789)), "value2", int64(10))},
 	})
 	p.Conn(listener.ConnEvent{Listener: tcp, Peer: "127.0.0.1:50000", Conn: 1, Open: true, Time: t0})
 	p.Result(&parse.Result{
@@ -84,6 +86,12 @@ func session(p report.Printer) {
 				Message: `"at-least 1 good_metric_name value1:float": 1 matching metric(s) arrived, want at least 1`},
 		},
 	})
+}
+
+// withField adds a field after the others: a map has no order.
+func withField(m telegraf.Metric, key string, v any) telegraf.Metric {
+	m.AddField(key, v)
+	return m
 }
 
 func TestOutputFormatsGolden(t *testing.T) {

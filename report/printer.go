@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -386,8 +388,17 @@ type jsonMetric struct {
 	Name     string                 `json:"name"`
 	Tags     map[string]string      `json:"tags"`
 	Fields   map[string]interface{} `json:"fields"`
-	Time     int64                  `json:"time"`
-	Line     string                 `json:"line,omitempty"`
+	// FieldTypes is each field's Telegraf type (float, int, uint,
+	// string, bool): a JSON number does not say whether 10 was 10.0 or 10i.
+	FieldTypes map[string]string `json:"field_types"`
+	// Time is in nanoseconds since the epoch; a JSON reader that reads
+	// numbers as float64 (JavaScript, jq) rounds it to about 256 ns.
+	// TimeNS is the same number as a string, and TimeRFC3339 the same
+	// instant in RFC 3339 with nanoseconds, which neither rounds.
+	Time        int64  `json:"time"`
+	TimeNS      string `json:"time_ns"`
+	TimeRFC3339 string `json:"time_rfc3339"`
+	Line        string `json:"line,omitempty"`
 }
 
 type jsonFinding struct {
@@ -424,9 +435,22 @@ func (j *JSON) Result(r *parse.Result) {
 
 func metricEvent(url string, seq uint64, m telegraf.Metric) jsonMetric {
 	line, _ := Line(m)
+	fields := m.Fields()
+	types := make(map[string]string, len(fields))
+	for k, v := range fields {
+		types[k] = typeName(v)
+		// JSON has no NaN or infinity, and encoding/json refuses them:
+		// the whole event would be lost. The wavefront and value parsers
+		// accept them, so they are written as strings; the type says float.
+		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			fields[k] = strconv.FormatFloat(f, 'g', -1, 64)
+		}
+	}
+	ns := m.Time().UnixNano()
 	return jsonMetric{
 		Event: "metric", Listener: url, Record: seq, Name: m.Name(), Tags: m.Tags(),
-		Fields: m.Fields(), Time: m.Time().UnixNano(), Line: line,
+		Fields: fields, FieldTypes: types, Time: ns, TimeNS: strconv.FormatInt(ns, 10),
+		TimeRFC3339: m.Time().UTC().Format(time.RFC3339Nano), Line: line,
 	}
 }
 
