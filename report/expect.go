@@ -69,12 +69,10 @@ func ParseExpectations(data []byte) ([]*Expectation, error) {
 
 func parseExpectation(line string) (*Expectation, error) {
 	e := &Expectation{Text: line, Min: -1, Max: -1}
-	verb, rest, _ := strings.Cut(line, " ")
-	rest = strings.TrimSpace(rest)
+	verb, rest := cutWord(line)
 	switch verb {
 	case "at-least", "at-most", "exactly":
-		n, spec, _ := strings.Cut(rest, " ")
-		spec = strings.TrimSpace(spec)
+		n, spec := cutWord(rest)
 		if n == "" || spec == "" {
 			return nil, fmt.Errorf("%q needs a count and a measurement, e.g. %s 1 cpu", verb, verb)
 		}
@@ -131,6 +129,15 @@ func parseExpectation(line string) (*Expectation, error) {
 		}
 	}
 	return e, nil
+}
+
+// cutWord splits s at its first run of blanks.
+func cutWord(s string) (word, rest string) {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		return s[:i], strings.TrimSpace(s[i:])
+	}
+	return s, ""
 }
 
 func typeName(v interface{}) string {

@@ -2,6 +2,9 @@ package report
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,5 +100,29 @@ func TestExpectationErrors(t *testing.T) {
 				t.Errorf("error (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// The README's example --expect file is one fakegraf reads.
+func TestREADMEExpectations(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "### Expectations\n")
+	if !ok {
+		t.Fatal("README.md has no Expectations section")
+	}
+	_, block, _ := strings.Cut(section, "```\n")
+	block, _, _ = strings.Cut(block, "```")
+	exps, err := ParseExpectations([]byte(block))
+	if err != nil {
+		t.Fatalf("README.md's example: %v", err)
+	}
+	if len(exps) != 5 {
+		t.Errorf("read %d expectations from README.md's example, want 5:\n%s", len(exps), block)
+	}
+	if exps[1].Fields[2].Type != "int" || exps[2].NameRe == nil || exps[2].Tags[0].Re == nil {
+		t.Errorf("README.md's example read wrong: %+v %+v", exps[1], exps[2])
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -39,4 +41,33 @@ func TestJSONMetricFieldTypes(t *testing.T) {
 	require.Equal(t, "NaN", fields["nan"])
 	require.Equal(t, "-Inf", fields["inf"])
 	require.Equal(t, 10.0, fields["i"])
+}
+
+// Every kind of event --output json writes, and every field of each, is
+// in docs/events.md.
+func TestEventsAreDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "events.md"))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	session(report.NewJSON(&out, report.Options{}))
+	kinds := map[string]bool{}
+	for _, l := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
+		var ev map[string]any
+		require.NoError(t, json.Unmarshal(l, &ev))
+		kind := ev["event"].(string)
+		kinds[kind] = true
+		heading := "## `" + kind + "`"
+		if kind == "conn_open" || kind == "conn_close" {
+			heading = "## `conn_open`, `conn_close`"
+		}
+		if !bytes.Contains(doc, []byte(heading)) {
+			t.Errorf("docs/events.md has no %q", heading)
+		}
+		for field := range ev {
+			if !bytes.Contains(doc, []byte("`"+field+"`")) {
+				t.Errorf("docs/events.md does not name the field %q of %s events", field, kind)
+			}
+		}
+	}
+	require.Len(t, kinds, 8, "the session plays every kind of event")
 }
