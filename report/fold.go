@@ -85,7 +85,7 @@ func senderHost(peer string) string {
 // any '.' between digits (1.5, the fraction of a time, which RFC 3339
 // leaves out when it is zero: 01:13:23Z and 01:13:22.697Z are the same).
 func normalizeDigits(s string) string {
-	if strings.IndexAny(s, "0123456789") < 0 {
+	if !strings.ContainsAny(s, "0123456789") {
 		return s
 	}
 	isDigit := func(i int) bool { return i < len(s) && s[i] >= '0' && s[i] <= '9' }
