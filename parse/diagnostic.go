@@ -70,4 +70,10 @@ type Diagnostic struct {
 	// Count is how many things the finding is about, where that is more
 	// than the one record (datagrams the kernel dropped).
 	Count uint64
+	// Token, when set, names what the finding is about in words that do
+	// not change from run to run: the offending bytes where they do not
+	// depend on the sender's clock (a field key, a character), never a
+	// timestamp or a duration. Golden files record it beside the rule and
+	// position; they never record Message, which may name times.
+	Token string
 }

@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"sort"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,27 +24,26 @@ import (
 //	exactly N   SPEC
 //	never       SPEC
 //
-// SPEC is `measurement[,tag=value...] [field[=value][:type] ...] [time:recent]`,
-// e.g. `at-least 1 good_metric_name,format=json value1=10 value2:float`.
-// A field with no value only has to be present; :type is float, int, uint,
-// string or bool; time:recent wants a timestamp within a day of now (it
-// catches milliseconds read as nanoseconds).
+// SPEC is `measurement[,tag...] [field ...] [time:recent]`, e.g.
+// `at-least 1 good_metric_name,format=json value1=10 value2:float price>5`.
+// The measurement is a name or a /regular expression/. A tag is key=value,
+// key!=value, key=~/regexp/, key!~/regexp/ or a bare key (present). A field
+// is a bare key (present), key:type, or key OP value with OP one of = !=
+// > >= < <= =~ !~, optionally followed by :type. Types are float, int, uint,
+// string and bool. time:recent wants a timestamp within a day of now (it
+// catches milliseconds read as nanoseconds). expect_syntax.go has the
+// grammar; the README documents it.
 type Expectation struct {
 	Line    int
 	Text    string
 	Min     int // -1: no lower bound
 	Max     int // -1: no upper bound
 	Name    string
-	Tags    map[string]string
-	Fields  []fieldSpec
+	NameRe  *regexp.Regexp // the measurement as /regexp/; nil: Name exactly
+	Tags    []condition
+	Fields  []condition
 	Recent  bool
 	matches int
-}
-
-type fieldSpec struct {
-	Key   string
-	Value *string // nil: any value
-	Type  string  // "": any type
 }
 
 // ParseExpectations reads an --expect file.
@@ -69,26 +68,19 @@ func ParseExpectations(data []byte) ([]*Expectation, error) {
 }
 
 func parseExpectation(line string) (*Expectation, error) {
-	words := strings.Fields(line)
-	e := &Expectation{Text: line, Min: -1, Max: -1, Tags: map[string]string{}}
-	count := func() (int, error) {
-		if len(words) < 3 {
-			return 0, fmt.Errorf("%q needs a count and a measurement", words[0])
-		}
-		v, err := strconv.Atoi(words[1])
-		if err != nil || v < 0 {
-			return 0, fmt.Errorf("%q: count %q is not a whole number", words[0], words[1])
-		}
-		return v, nil
-	}
-	var spec []string
-	switch words[0] {
+	e := &Expectation{Text: line, Min: -1, Max: -1}
+	verb, rest := cutWord(line)
+	switch verb {
 	case "at-least", "at-most", "exactly":
-		v, err := count()
-		if err != nil {
-			return nil, err
+		n, spec := cutWord(rest)
+		if n == "" || spec == "" {
+			return nil, fmt.Errorf("%q needs a count and a measurement, e.g. %s 1 cpu", verb, verb)
 		}
-		switch words[0] {
+		v, err := strconv.Atoi(n)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("%q: count %q is not a whole number", verb, n)
+		}
+		switch verb {
 		case "at-least":
 			e.Min = v
 		case "at-most":
@@ -96,54 +88,56 @@ func parseExpectation(line string) (*Expectation, error) {
 		default:
 			e.Min, e.Max = v, v
 		}
-		spec = words[2:]
+		rest = spec
 	case "never":
-		if len(words) < 2 {
-			return nil, fmt.Errorf("never needs a measurement")
+		if rest == "" {
+			return nil, fmt.Errorf("never needs a measurement, e.g. never socket_listener")
 		}
 		e.Max = 0
-		spec = words[1:]
 	default:
-		return nil, fmt.Errorf("unknown assertion %q: use at-least N, at-most N, exactly N or never", words[0])
+		return nil, fmt.Errorf("unknown assertion %q: use at-least N, at-most N, exactly N or never", verb)
 	}
-	head := strings.Split(spec[0], ",")
+	words, err := splitSpec(rest)
+	if err != nil {
+		return nil, err
+	}
+	head := words[0]
+	if re, ok, err := parseRegexp(head[0]); err != nil {
+		return nil, fmt.Errorf("measurement %s: %w", head[0], err)
+	} else if ok {
+		e.NameRe = re
+	}
 	e.Name = head[0]
 	for _, t := range head[1:] {
-		k, v, ok := strings.Cut(t, "=")
-		if !ok {
-			return nil, fmt.Errorf("tag %q: want key=value", t)
+		c, err := parseCondition(t, true)
+		if err != nil {
+			return nil, err
 		}
-		e.Tags[k] = v
+		e.Tags = append(e.Tags, c)
 	}
-	for _, w := range spec[1:] {
-		for _, f := range strings.Split(w, ",") {
-			if f == "" {
-				continue
-			}
+	for _, w := range words[1:] {
+		for _, f := range w {
 			if f == "time:recent" {
 				e.Recent = true
 				continue
 			}
-			fs := fieldSpec{}
-			rest := f
-			if i := strings.LastIndex(rest, ":"); i >= 0 {
-				fs.Type = rest[i+1:]
-				rest = rest[:i]
-				switch fs.Type {
-				case "float", "int", "uint", "string", "bool":
-				default:
-					return nil, fmt.Errorf("field %q: type %q is not float, int, uint, string or bool", f, fs.Type)
-				}
+			c, err := parseCondition(f, false)
+			if err != nil {
+				return nil, err
 			}
-			if k, v, ok := strings.Cut(rest, "="); ok {
-				fs.Key, fs.Value = k, &v
-			} else {
-				fs.Key = rest
-			}
-			e.Fields = append(e.Fields, fs)
+			e.Fields = append(e.Fields, c)
 		}
 	}
 	return e, nil
+}
+
+// cutWord splits s at its first run of blanks.
+func cutWord(s string) (word, rest string) {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		return s[:i], strings.TrimSpace(s[i:])
+	}
+	return s, ""
 }
 
 func typeName(v interface{}) string {
@@ -162,61 +156,22 @@ func typeName(v interface{}) string {
 	return fmt.Sprintf("%T", v)
 }
 
-func valueMatches(want string, got interface{}) bool {
-	switch g := got.(type) {
-	case string:
-		return strings.Trim(want, `"`) == g
-	case bool:
-		b, err := strconv.ParseBool(want)
-		return err == nil && b == g
-	default:
-		w, err := strconv.ParseFloat(strings.TrimRight(want, "iu"), 64)
-		if err != nil {
-			return false
-		}
-		switch g := got.(type) {
-		case float64:
-			return w == g
-		case int64:
-			return w == float64(g)
-		case uint64:
-			return w == float64(g)
-		}
-	}
-	return false
-}
-
 // differences lists what keeps m from matching e; empty means it matches.
 func (e *Expectation) differences(m telegraf.Metric, now time.Time) []string {
 	var diffs []string
-	if m.Name() != e.Name {
-		diffs = append(diffs, fmt.Sprintf("name: want %q, got %q", e.Name, m.Name()))
+	if e.NameRe != nil && !e.NameRe.MatchString(m.Name()) || e.NameRe == nil && m.Name() != e.Name {
+		diffs = append(diffs, fmt.Sprintf("name: want %s, got %q", e.nameWant(), m.Name()))
 	}
-	keys := make([]string, 0, len(e.Tags))
-	for k := range e.Tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		got, ok := m.GetTag(k)
-		switch {
-		case !ok:
-			diffs = append(diffs, fmt.Sprintf("tag %s: want %q, missing", k, e.Tags[k]))
-		case got != e.Tags[k]:
-			diffs = append(diffs, fmt.Sprintf("tag %s: want %q, got %q", k, e.Tags[k], got))
+	for _, c := range e.Tags {
+		got, ok := m.GetTag(c.Key)
+		if d := c.difference("tag", got, ok); d != "" {
+			diffs = append(diffs, d)
 		}
 	}
-	for _, f := range e.Fields {
-		got, ok := m.GetField(f.Key)
-		if !ok {
-			diffs = append(diffs, fmt.Sprintf("field %s: missing", f.Key))
-			continue
-		}
-		if f.Type != "" && typeName(got) != f.Type {
-			diffs = append(diffs, fmt.Sprintf("field %s: want type %s, got %s (%v)", f.Key, f.Type, typeName(got), got))
-		}
-		if f.Value != nil && !valueMatches(*f.Value, got) {
-			diffs = append(diffs, fmt.Sprintf("field %s: want %s, got %v", f.Key, *f.Value, got))
+	for _, c := range e.Fields {
+		got, ok := m.GetField(c.Key)
+		if d := c.difference("field", got, ok); d != "" {
+			diffs = append(diffs, d)
 		}
 	}
 	if e.Recent {
@@ -227,6 +182,13 @@ func (e *Expectation) differences(m telegraf.Metric, now time.Time) []string {
 	return diffs
 }
 
+func (e *Expectation) nameWant() string {
+	if e.NameRe != nil {
+		return e.Name
+	}
+	return strconv.Quote(e.Name)
+}
+
 // Expect checks expectations against every stored metric.
 type Expect struct {
 	serve.Ignore // a serve.Sink of results
@@ -234,6 +196,8 @@ type Expect struct {
 	path         string
 	exps         []*Expectation
 	nearest      []nearest
+	firstMatch   []telegraf.Metric // per expectation
+	seen         int               // metrics received
 }
 
 type nearest struct {
@@ -251,7 +215,7 @@ func NewExpect(path string) (*Expect, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &Expect{path: path, exps: exps, nearest: make([]nearest, len(exps))}, nil
+	return &Expect{path: path, exps: exps, nearest: make([]nearest, len(exps)), firstMatch: make([]telegraf.Metric, len(exps))}, nil
 }
 
 // Result counts the record's metrics against every expectation, and keeps,
@@ -260,10 +224,14 @@ func (x *Expect) Result(r *parse.Result) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	now := time.Now()
+	x.seen += len(r.Metrics)
 	for i, e := range x.exps {
 		for _, m := range r.Metrics {
 			d := e.differences(m, now)
 			if len(d) == 0 {
+				if e.matches == 0 {
+					x.firstMatch[i] = m.Copy()
+				}
 				e.matches++
 				continue
 			}
@@ -285,34 +253,56 @@ func closer(a, b []string) bool {
 	return len(a) < len(b)
 }
 
-// Failures lists the expectations that did not hold, each with the nearest
-// metric received and what differed.
-func (x *Expect) Failures() []Failure {
+// Results says, for every expectation in file order, what arrived and
+// whether it held; a failed one says how the nearest metric differed.
+func (x *Expect) Results() []CheckResult {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	var out []Failure
+	out := make([]CheckResult, 0, len(x.exps))
 	for i, e := range x.exps {
 		low := e.Min >= 0 && e.matches < e.Min
 		high := e.Max >= 0 && e.matches > e.Max
-		if !low && !high {
-			continue
-		}
-		f := Failure{Check: "expect", Name: fmt.Sprintf("%s:%d", x.path, e.Line)}
-		f.Message = fmt.Sprintf("%q: %d matching metric(s) arrived", e.Text, e.matches)
-		if low {
+		res := CheckResult{Check: "expect", Name: fmt.Sprintf("%s:%d", x.path, e.Line), Result: Pass, File: x.path, Line: e.Line,
+			Message: fmt.Sprintf("\"%s\": %d matching metric(s) arrived, want %s", e.Text, e.matches, e.want())}
+		switch {
+		case low:
+			res.Result = Fail
 			var b strings.Builder
-			if n := x.nearest[i]; n.metric != nil {
+			n := x.nearest[i]
+			switch {
+			case n.metric != nil:
 				line, _ := Line(n.metric)
 				fmt.Fprintf(&b, "nearest metric received: %s\n", line)
 				for _, d := range n.diffs {
 					fmt.Fprintf(&b, "  %s\n", d)
 				}
-			} else {
+			case x.seen == 0:
 				b.WriteString("no metric arrived at all\n")
+			default:
+				fmt.Fprintf(&b, "all %d metric(s) that arrived matched; %d more were wanted\n", x.seen, e.Min-e.matches)
 			}
-			f.Detail = b.String()
+			res.Detail = b.String()
+		case high:
+			res.Result = Fail
+			line, _ := Line(x.firstMatch[i])
+			res.Detail = fmt.Sprintf("the first that matched: %s\n", line)
 		}
-		out = append(out, f)
+		out = append(out, res)
 	}
 	return out
+}
+
+// want says what an expectation wants: "at least 5", "exactly 3", "none".
+func (e *Expectation) want() string {
+	switch {
+	case e.Max == 0:
+		return "none"
+	case e.Min == e.Max:
+		return fmt.Sprintf("exactly %d", e.Min)
+	case e.Max < 0:
+		return fmt.Sprintf("at least %d", e.Min)
+	case e.Min < 0:
+		return fmt.Sprintf("at most %d", e.Max)
+	}
+	return fmt.Sprintf("%d to %d", e.Min, e.Max)
 }

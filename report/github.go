@@ -13,12 +13,17 @@ import (
 // GitHub writes GitHub Actions workflow commands: one annotation per finding
 // or failure (::error, ::warning, ::notice), then the summary as plain lines.
 type GitHub struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu   sync.Mutex
+	w    io.Writer
+	fold *folder
 }
 
-// NewGitHub returns a GitHub Actions printer.
-func NewGitHub(w io.Writer) *GitHub { return &GitHub{w: w} }
+// NewGitHub returns a GitHub Actions printer. It annotates the first
+// DefaultFoldAfter findings of each cause and counts the rest (fold.go):
+// GitHub shows only the first few annotations of a step anyway.
+func NewGitHub(w io.Writer) *GitHub {
+	return &GitHub{w: w, fold: newFolder(DefaultFoldAfter, 0, nil)}
+}
 
 // Listening prints nothing: the CLI says it on stderr.
 func (*GitHub) Listening(string, string) {}
@@ -47,6 +52,13 @@ func githubLevel(s parse.Severity) string {
 func (g *GitHub) Finding(d parse.Diagnostic) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	print, reminder := g.fold.fold("", d)
+	if reminder != "" {
+		fmt.Fprintf(g.w, "fakegraf: %s\n", reminder)
+	}
+	if !print {
+		return
+	}
 	where := d.Source.Listener
 	if d.Source.Record > 0 {
 		where += fmt.Sprintf(" record #%d", d.Source.Record)
@@ -69,7 +81,16 @@ func (g *GitHub) Failure(f Failure) {
 	if f.Detail != "" {
 		msg += "\n" + f.Detail
 	}
-	fmt.Fprintf(g.w, "::error title=%s::%s\n", escapeProperty("fakegraf "+f.Check+" "+f.Name), escapeData(msg))
+	// file= and line= put the annotation on the golden or --expect file
+	// in the pull request's diff.
+	where := ""
+	if f.File != "" {
+		where = "file=" + escapeProperty(f.File) + ","
+		if f.Line > 0 {
+			where += fmt.Sprintf("line=%d,", f.Line)
+		}
+	}
+	fmt.Fprintf(g.w, "::error %stitle=%s::%s\n", where, escapeProperty("fakegraf "+f.Check+" "+f.Name), escapeData(msg))
 }
 
 // Summary writes the totals as plain log lines.
@@ -79,16 +100,18 @@ func (g *GitHub) Summary(s *Summary) {
 	for _, ls := range s.Listeners {
 		fmt.Fprintf(g.w, "fakegraf: %s: %d record(s), %d metric(s), %d rejected record(s)\n", ls.Listener, ls.Records, ls.Metrics, ls.Rejected)
 	}
-	var parts []string
-	for _, sev := range []string{"error", "warning", "info"} {
-		if n := s.Findings[sev]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s(s)", n, sev))
+	for _, c := range g.fold.folded() {
+		fmt.Fprintf(g.w, "fakegraf: not annotated, the same finding again: %s: %d of %d\n", c.name(), c.folded, c.total)
+	}
+	for _, c := range s.Checks {
+		label := c.Result
+		if c.Failed() {
+			label = "FAIL"
 		}
+		fmt.Fprintf(g.w, "fakegraf: %s %s %s: %s\n", label, c.Check, c.Name, c.Message)
 	}
-	if len(parts) == 0 {
-		parts = append(parts, "no findings")
-	}
-	fmt.Fprintf(g.w, "fakegraf: %d metric(s), %s\n", s.Metrics, strings.Join(parts, ", "))
+	last, _ := summaryLine(s)
+	fmt.Fprintf(g.w, "fakegraf: %s\n", last)
 }
 
 // Workflow command escaping, as in @actions/core (command.ts).

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,13 +37,62 @@ type GoldenOptions struct {
 
 // Golden records what a client sent in a stable, reviewable form: the
 // accepted metrics as sorted line protocol (timestamps only where the sender
-// set them), then the findings by rule and message.
+// set them), then the findings by rule, record and position.
+//
+// A finding's message is not recorded: it may name the sender's timestamp
+// and how far it lies from now ("56 years before it arrived"), which change
+// every run. Its line holds only what the same sender reproduces: severity,
+// rule, record number, line:column, and the diagnostic's Token when the rule
+// sets one.
 type Golden struct {
 	serve.Ignore // a serve.Sink of results and findings
 	mu           sync.Mutex
 	opt          GoldenOptions
 	metrics      []string
-	findings     []string
+	findings     []goldenFinding
+}
+
+// goldenFinding is the part of a finding a golden file records.
+type goldenFinding struct {
+	rule      string
+	severity  parse.Severity
+	record    uint64 // 0: about the socket, not a record
+	line, col int
+	token     string
+}
+
+func newGoldenFinding(d parse.Diagnostic) goldenFinding {
+	return goldenFinding{d.Rule, d.Severity, d.Source.Record, d.Position.Line, d.Position.Column, d.Token}
+}
+
+// String is the finding's line: error[timestamp-unit] record 1 at 1:34.
+func (f goldenFinding) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s[%s]", f.severity, f.rule)
+	if f.record == 0 {
+		b.WriteString(" socket")
+	} else {
+		fmt.Fprintf(&b, " record %d", f.record)
+	}
+	if f.line > 0 {
+		fmt.Fprintf(&b, " at %d:%d", f.line, f.col)
+	}
+	if f.token != "" {
+		fmt.Fprintf(&b, " %q", f.token)
+	}
+	return b.String()
+}
+
+// compareGoldenFindings sorts by rule, then where, then severity and token.
+func compareGoldenFindings(a, b goldenFinding) int {
+	return cmp.Or(
+		strings.Compare(a.rule, b.rule),
+		cmp.Compare(a.record, b.record),
+		cmp.Compare(a.line, b.line),
+		cmp.Compare(a.col, b.col),
+		cmp.Compare(a.severity, b.severity),
+		strings.Compare(a.token, b.token),
+	)
 }
 
 // NewGolden returns an empty recorder.
@@ -69,19 +119,15 @@ func (g *Golden) Result(r *parse.Result) {
 		g.metrics = append(g.metrics, g.line(m, keepTime))
 	}
 	for _, d := range r.Diagnostics {
-		g.findings = append(g.findings, findingLine(d))
+		g.findings = append(g.findings, newGoldenFinding(d))
 	}
-}
-
-func findingLine(d parse.Diagnostic) string {
-	return fmt.Sprintf("%s %s: %s", d.Severity, d.Rule, strings.ReplaceAll(d.Message, "\n", `\n`))
 }
 
 // Finding records a finding that is not about one record.
 func (g *Golden) Finding(d parse.Diagnostic) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.findings = append(g.findings, findingLine(d))
+	g.findings = append(g.findings, newGoldenFinding(d))
 }
 
 func (g *Golden) line(m telegraf.Metric, keepTime bool) string {
@@ -110,7 +156,7 @@ func (g *Golden) Content() []byte {
 	metrics := slices.Clone(g.metrics)
 	findings := slices.Clone(g.findings)
 	sort.Strings(metrics)
-	sort.Strings(findings)
+	slices.SortFunc(findings, compareGoldenFindings)
 	var b bytes.Buffer
 	b.WriteString(g.header())
 	b.WriteString("\n# metrics\n")
@@ -118,8 +164,8 @@ func (g *Golden) Content() []byte {
 		b.WriteString(l + "\n")
 	}
 	b.WriteString("\n# findings\n")
-	for _, l := range findings {
-		b.WriteString(l + "\n")
+	for _, f := range findings {
+		b.WriteString(f.String() + "\n")
 	}
 	return b.Bytes()
 }
@@ -129,27 +175,76 @@ func (g *Golden) Content() []byte {
 // compared. A missing file is an error that wraps fs.ErrNotExist and, with
 // an UpdateHint, says how to create it.
 func (g *Golden) Compare(path string) (string, error) {
+	diff, _, err := g.compare(path)
+	return diff, err
+}
+
+// compare is Compare, with the line of the file where the first
+// difference is (the line after its last, when the run has more).
+func (g *Golden) compare(path string) (diff string, line int, err error) {
 	want, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if g.opt.UpdateHint == "" {
-			return "", fmt.Errorf("golden file %s: %w", path, fs.ErrNotExist)
+			return "", 0, fmt.Errorf("golden file %s: %w", path, fs.ErrNotExist)
 		}
-		return "", fmt.Errorf("golden file %s: %w: run once with %s to create it, then review and commit it", path, fs.ErrNotExist, g.opt.UpdateHint)
+		return "", 0, fmt.Errorf("golden file %s: %w: run once with %s to create it, then review and commit it", path, fs.ErrNotExist, g.opt.UpdateHint)
 	}
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	wantLines := splitLines(want)
 	gotLines := splitLines(g.Content())
 	// A file written by another tool, or by an older fakegraf, says
-	// another way to regenerate it; that is not a difference.
+	// another way to regenerate it; that is not a difference. shift maps a
+	// line of wantLines back to the file.
+	shift := 0
 	if hw, hg := headerLines(wantLines), headerLines(gotLines); hw > 0 && wantLines[0] == goldenTitle {
 		wantLines = slices.Concat(gotLines[:hg], wantLines[hw:])
+		shift = hw - hg
 	}
 	if g.opt.FloatTolerance > 0 {
 		gotLines = adoptWithinTolerance(wantLines, gotLines, g.opt.FloatTolerance)
 	}
-	return LineDiff(wantLines, gotLines), nil
+	diff = LineDiff(wantLines, gotLines)
+	if diff == "" {
+		return "", 0, nil
+	}
+	i := 0
+	for i < len(wantLines) && i < len(gotLines) && wantLines[i] == gotLines[i] {
+		i++
+	}
+	return diff, max(min(i+shift, len(wantLines)+shift-1)+1, 1), nil
+}
+
+// Check compares the recording with the golden file at path, or with
+// update rewrites the file, and says what it found.
+func (g *Golden) Check(path string, update bool) CheckResult {
+	res := CheckResult{Check: "golden", Name: path, File: path}
+	g.mu.Lock()
+	counts := fmt.Sprintf("%d metric line(s), %d finding line(s)", len(g.metrics), len(g.findings))
+	g.mu.Unlock()
+	if update {
+		if err := g.Update(path); err != nil {
+			res.Result, res.Message = Fail, err.Error()
+			return res
+		}
+		res.Result, res.Message = Updated, "rewritten: "+counts+"; review the diff before committing it"
+		return res
+	}
+	diff, line, err := g.compare(path)
+	switch {
+	case err != nil:
+		res.Result, res.Message = Fail, err.Error()
+	case diff != "":
+		accept := "regenerate it to accept it"
+		if g.opt.UpdateHint != "" {
+			accept = "rerun with " + g.opt.UpdateHint + " to accept it"
+		}
+		res.Result, res.Message, res.Detail, res.Line = Fail, "what arrived differs from the golden file ("+accept+")", diff, line
+	default:
+		res.Result, res.Message = Pass, "what arrived matches it ("+counts+")"
+	}
+	return res
 }
 
 // headerLines counts the leading comment lines: the header, which the blank

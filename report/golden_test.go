@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,8 +32,10 @@ func session(p report.Printer) {
 	p.Result(&parse.Result{
 		Record: listener.Record{Listener: udp, Peer: "127.0.0.1:40000", Seq: 1, Size: 62, Terminated: true, Received: t0,
 			Data: []byte(`{"metric_name": "good_metric_name", "value1": 10, "value2": 7}`)},
-		Format:  "json",
-		Metrics: []telegraf.Metric{metric.New("good_metric_name", map[string]string{"host": "box"}, map[string]interface{}{"value1": 10.0}, t0)},
+		Format: "json",
+		// value1 is a float and value2 an int, both 10 in JSON; the time has
+		// nanoseconds that a float64 reader rounds.
+		Metrics: []telegraf.Metric{withField(metric.New("good_metric_name", map[string]string{"host": "box"}, map[string]interface{}{"value1": 10.0}, t0.Add(123456789)), "value2", int64(10))},
 	})
 	p.Conn(listener.ConnEvent{Listener: tcp, Peer: "127.0.0.1:50000", Conn: 1, Open: true, Time: t0})
 	p.Result(&parse.Result{
@@ -62,8 +65,10 @@ func session(p report.Printer) {
 	p.Conn(listener.ConnEvent{Listener: tcp, Peer: "127.0.0.1:50000", Conn: 1, Time: t0, Records: 2, Bytes: 40, Reason: "closed"})
 	p.Finding(parse.Diagnostic{Rule: "line-too-long", Severity: parse.Error, Message: "bufio.Scanner: token too long: Telegraf reset the connection and lost the rest of its data",
 		Source: parse.Source{Listener: tcp}, Fixes: []string{`set read_buffer_size larger than the longest record (e.g. read_buffer_size = "1MiB"), or send shorter records`}})
-	p.Failure(report.Failure{Check: "golden", Name: "client.golden", Message: "what arrived differs from the golden file (rerun with --update to accept it)",
-		Detail: report.LineDiff([]string{"# metrics", "cpu usage=1.5"}, []string{"# metrics", "cpu usage=1.25"})})
+	goldenFailed := report.CheckResult{Check: "golden", Name: "client.golden", Result: report.Fail, File: "client.golden", Line: 5,
+		Message: "what arrived differs from the golden file (rerun with --update to accept it)",
+		Detail:  report.LineDiff([]string{"# metrics", "cpu usage=1.5"}, []string{"# metrics", "cpu usage=1.25"})}
+	p.Failure(goldenFailed.Failure())
 
 	p.Summary(&report.Summary{
 		Listeners: []*report.ListenerSummary{
@@ -75,7 +80,18 @@ func session(p report.Printer) {
 		Findings: map[string]int{"error": 2, "warning": 1},
 		ByRule:   map[string]int{"parse-error": 1, "missing-newline": 1, "line-too-long": 1},
 		Worst:    parse.Error, WorstLabel: "error",
+		Checks: []report.CheckResult{
+			goldenFailed,
+			{Check: "expect", Name: "client.expect:2", Result: report.Pass, File: "client.expect", Line: 2,
+				Message: `"at-least 1 good_metric_name value1:float": 1 matching metric(s) arrived, want at least 1`},
+		},
 	})
+}
+
+// withField adds a field after the others: a map has no order.
+func withField(m telegraf.Metric, key string, v any) telegraf.Metric {
+	m.AddField(key, v)
+	return m
 }
 
 func TestOutputFormatsGolden(t *testing.T) {
@@ -114,4 +130,73 @@ func lines(b []byte) []string {
 		out = append(out, string(l))
 	}
 	return out
+}
+
+// A golden file's findings are what the same sender reproduces: severity,
+// rule, record, position and the Token a rule may set, sorted by rule, then
+// record and position (record 2 before record 10). Messages name the
+// sender's timestamp and how long ago it lies, which change every run, so
+// they are not recorded.
+func TestGoldenFindingsAreStable(t *testing.T) {
+	const udp = "udp://127.0.0.1:8094"
+	finding := func(seq uint64, col int, msg string) parse.Diagnostic {
+		return parse.Diagnostic{Rule: "timestamp-unit", Severity: parse.Error, Message: msg,
+			Source: parse.Source{Listener: udp, Record: seq}, Position: parse.Position{Offset: col - 1, Line: 1, Column: col}}
+	}
+	g := report.NewGolden(report.GoldenOptions{})
+	g.Result(&parse.Result{Record: listener.Record{Listener: udp, Seq: 10}, Diagnostics: []parse.Diagnostic{
+		finding(10, 34, "timestamp 1795909182510 is read as nanoseconds, which puts the point at 1970-01-01T00:29:55.909182510Z (56 years before it arrived)"),
+	}})
+	g.Result(&parse.Result{Record: listener.Record{Listener: udp, Seq: 2}, Diagnostics: []parse.Diagnostic{
+		finding(2, 34, "timestamp 1795909180710 is read as nanoseconds, which puts the point at 1970-01-01T00:29:55.909180710Z (56 years before it arrived)"),
+		{Rule: "forbidden-char", Severity: parse.Warning, Message: "a tab in a tag value", Token: "\t",
+			Source: parse.Source{Listener: udp, Record: 2}, Position: parse.Position{Offset: 9, Line: 1, Column: 10}},
+	}})
+	g.Finding(parse.Diagnostic{Rule: "udp-kernel-drops", Severity: parse.Error, Message: "the kernel dropped 17 datagrams", Count: 17,
+		Source: parse.Source{Listener: udp}})
+	got := string(g.Content())
+	want := "\n# findings\n" +
+		"warning[forbidden-char] record 2 at 1:10 \"\\t\"\n" +
+		"error[timestamp-unit] record 2 at 1:34\n" +
+		"error[timestamp-unit] record 10 at 1:34\n" +
+		"error[udp-kernel-drops] socket\n"
+	if !strings.HasSuffix(got, want) {
+		t.Errorf("golden file ends\n%s\nwant it to end\n%s", got[strings.Index(got, "\n# findings"):], want)
+	}
+}
+
+// Golden.Check says what it found, and a difference names the line of the
+// file where it starts, for annotations.
+func TestGoldenCheck(t *testing.T) {
+	dir := t.TempDir()
+	record := func(usages ...float64) *report.Golden {
+		g := report.NewGolden(report.GoldenOptions{UpdateHint: "--update"})
+		for _, u := range usages {
+			g.Result(&parse.Result{Metrics: []telegraf.Metric{metric.New("cpu", nil, map[string]any{"usage": u}, time.Unix(0, 0))}})
+		}
+		return g
+	}
+	path := filepath.Join(dir, "client.golden")
+	res := record(1.5, 2.5).Check(path, true)
+	require.Equal(t, report.CheckResult{Check: "golden", Name: path, File: path, Result: report.Updated,
+		Message: "rewritten: 2 metric line(s), 0 finding line(s); review the diff before committing it"}, res)
+
+	tests := []struct {
+		name   string
+		usages []float64
+		result string
+		line   int
+	}{
+		{"same", []float64{1.5, 2.5}, report.Pass, 0},
+		{"first metric changed", []float64{1.25, 2.5}, report.Fail, 5}, // two header lines, a blank line, "# metrics"
+		{"a metric more", []float64{1.5, 2.5, 3.5}, report.Fail, 7},
+		{"a metric less", []float64{2.5}, report.Fail, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := record(tt.usages...).Check(path, false)
+			require.Equal(t, tt.result, res.Result, res.Message)
+			require.Equal(t, tt.line, res.Line)
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/fakegraf/fakegraf/listener"
@@ -21,6 +22,7 @@ type JUnit struct {
 	threshold parse.Severity // findings below it are written as system-out, not failures; 0 = never fail
 	cases     map[caseKey]*junitCase
 	order     []caseKey
+	fold      *folder // per test case: the first findings of a cause, then a count
 }
 
 type junitCase struct {
@@ -56,7 +58,7 @@ type junitSuites struct {
 // NewJUnit returns a JUnit printer; findings at or above threshold are
 // failures (pass --fail-on's severity; 0 for never).
 func NewJUnit(w io.Writer, threshold parse.Severity) *JUnit {
-	return &JUnit{w: w, threshold: threshold, cases: map[caseKey]*junitCase{}}
+	return &JUnit{w: w, threshold: threshold, cases: map[caseKey]*junitCase{}, fold: newFolder(DefaultFoldAfter, 0, nil)}
 }
 
 // caseKey names a test case: its class (the listener) and its name (the sender).
@@ -119,7 +121,13 @@ func (j *JUnit) Result(r *parse.Result) {
 	}
 }
 
+// scope names a test case for the folder.
+func (c *junitCase) scope() string { return c.ClassName + "\n" + c.Name }
+
 func (j *JUnit) add(c *junitCase, d parse.Diagnostic, data []byte) {
+	if print, _ := j.fold.fold(c.scope(), d); !print {
+		return
+	}
 	body := fmt.Sprintf("%s: %s", d.Source.Listener, d.Message)
 	if d.Source.Record > 0 {
 		body = fmt.Sprintf("%s record #%d: %s", d.Source.Listener, d.Source.Record, d.Message)
@@ -152,10 +160,27 @@ func (j *JUnit) Failure(f Failure) {
 	c.Failures = append(c.Failures, junitFailure{Message: f.Message, Type: f.Check, Body: f.Detail})
 }
 
-// Summary writes the XML document, one suite per listener.
-func (j *JUnit) Summary(*Summary) {
+// Summary writes the XML document: a suite per listener, then a suite per
+// kind of check with a test case per golden file and expectation, passed
+// ones included.
+func (j *JUnit) Summary(s *Summary) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	for _, f := range j.fold.folded() {
+		class, name, _ := strings.Cut(f.key.scope, "\n")
+		if c := j.cases[caseKey{class, name}]; c != nil {
+			c.SystemOut += fmt.Sprintf("not listed, the same finding again: %s: %d of %d\n", f.name(), f.folded, f.total)
+		}
+	}
+	for _, chk := range s.Checks {
+		c := j.getCase("fakegraf."+chk.Check, chk.Name)
+		switch {
+		case chk.Failed() && len(c.Failures) == 0:
+			c.Failures = append(c.Failures, junitFailure{Message: chk.Message, Type: chk.Check, Body: chk.Detail})
+		case !chk.Failed():
+			c.SystemOut += chk.Result + ": " + chk.Message + "\n"
+		}
+	}
 	suites := map[string]*junitSuite{}
 	var names []string
 	for _, key := range j.order {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +34,8 @@ type Failure struct {
 	Name    string `json:"name"`             // the file or command concerned
 	Message string `json:"message"`          // one line
 	Detail  string `json:"detail,omitempty"` // e.g. the -want +got diff
+	File    string `json:"file,omitempty"`   // the file to point at: the golden or --expect file
+	Line    int    `json:"line,omitempty"`   // its line, when known
 }
 
 // Options shape the text output.
@@ -39,13 +43,35 @@ type Options struct {
 	Color   bool
 	Quiet   bool // only findings and the summary
 	MaxData int  // bytes of a record to show; 0 means 200
+
+	// FoldAfter is how many findings of one cause (see fold.go) the text
+	// and GitHub reports print before they count the rest instead: 0
+	// means DefaultFoldAfter, a negative number never folds.
+	FoldAfter int
+	// FoldEvery is how often the text report reminds of a cause it is
+	// counting; 0 means DefaultFoldEvery.
+	FoldEvery time.Duration
+	// Now is the clock of the reminders; nil means time.Now.
+	Now func() time.Time
+}
+
+func (o Options) folder() *folder {
+	after, every := o.FoldAfter, o.FoldEvery
+	if after == 0 {
+		after = DefaultFoldAfter
+	}
+	if every == 0 {
+		every = DefaultFoldEvery
+	}
+	return newFolder(after, every, o.Now)
 }
 
 // Text is the human output.
 type Text struct {
-	mu  sync.Mutex
-	w   io.Writer
-	opt Options
+	mu   sync.Mutex
+	w    io.Writer
+	opt  Options
+	fold *folder
 }
 
 // NewText returns a text printer.
@@ -53,7 +79,7 @@ func NewText(w io.Writer, opt Options) *Text {
 	if opt.MaxData == 0 {
 		opt.MaxData = 200
 	}
-	return &Text{w: w, opt: opt}
+	return &Text{w: w, opt: opt, fold: opt.folder()}
 }
 
 const (
@@ -77,14 +103,18 @@ func (t *Text) c(code, s string) string {
 // Listening is printed on stderr by the CLI; the text report leaves it out.
 func (*Text) Listening(string, string) {}
 
-// Result prints one record, its metrics and findings.
+// Result prints one record, its metrics and findings. A record whose
+// findings are all folded (counted as more of a cause already shown) is
+// not printed: it would repeat what is on the screen.
 func (t *Text) Result(r *parse.Result) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.opt.Quiet {
-		if len(r.Diagnostics) > 0 {
+	shown, reminders := t.foldAll(r.Diagnostics)
+	defer t.reminders(reminders)
+	if t.opt.Quiet || len(r.Diagnostics) > 0 && len(shown) == 0 {
+		if len(shown) > 0 {
 			fmt.Fprintf(t.w, "%s %s\n", t.c(cDim, header(r)), Quote(r.Record.Data, t.opt.MaxData))
-			t.diagnostics(r.Diagnostics)
+			t.diagnostics(shown)
 		}
 		return
 	}
@@ -100,7 +130,32 @@ func (t *Text) Result(r *parse.Result) {
 	if r.Err == nil && len(r.Metrics) == 0 && len(strings.TrimSpace(string(r.Record.Data))) > 0 {
 		fmt.Fprintf(t.w, "  %s\n", t.c(cYellow, "> no metric stored"))
 	}
-	t.diagnostics(r.Diagnostics)
+	t.diagnostics(shown)
+}
+
+// foldAll splits a record's findings into those to print and the reminder
+// lines of those folded.
+func (t *Text) foldAll(ds []parse.Diagnostic) (shown []parse.Diagnostic, reminders []string) {
+	for i, d := range ds {
+		print, reminder := t.fold.fold("", d)
+		if print {
+			if shown == nil && i == len(ds)-1 {
+				shown = ds[i:] // the common case, one finding: no copy
+				continue
+			}
+			shown = append(shown, d)
+		}
+		if reminder != "" {
+			reminders = append(reminders, reminder)
+		}
+	}
+	return shown, reminders
+}
+
+func (t *Text) reminders(lines []string) {
+	for _, l := range lines {
+		fmt.Fprintf(t.w, "%s\n", t.c(cDim, "… "+l))
+	}
 }
 
 func header(r *parse.Result) string {
@@ -171,8 +226,14 @@ func (t *Text) Conn(ev listener.ConnEvent) {
 func (t *Text) Finding(d parse.Diagnostic) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	fmt.Fprintf(t.w, "%s\n", t.c(cDim, d.Source.Listener))
-	t.diagnostic("  ", d)
+	print, reminder := t.fold.fold("", d)
+	if print {
+		fmt.Fprintf(t.w, "%s\n", t.c(cDim, d.Source.Listener))
+		t.diagnostic("  ", d)
+	}
+	if reminder != "" {
+		t.reminders([]string{reminder})
+	}
 }
 
 // Failure prints a failed check with its detail.
@@ -211,25 +272,56 @@ func (t *Text) Summary(s *Summary) {
 			fmt.Fprintf(t.w, "    finding %-28s %d\n", rule, ls.Findings[rule])
 		}
 	}
-	total := 0
-	for _, n := range s.Findings {
-		total += n
+	if folded := t.fold.folded(); len(folded) > 0 {
+		fmt.Fprintf(t.w, "  %s\n", t.c(cBold, "not printed: the same finding again (--output json has every one)"))
+		for _, c := range folded {
+			fmt.Fprintf(t.w, "    %s: %d of %d\n", c.name(), c.folded, c.total)
+		}
 	}
-	if total == 0 {
-		fmt.Fprintf(t.w, "  %s\n", t.c(cGreen, fmt.Sprintf("%d metric(s), no findings", s.Metrics)))
-		return
+	if len(s.Checks) > 0 {
+		fmt.Fprintf(t.w, "  %s\n", t.c(cBold, "checks"))
+		for _, c := range s.Checks {
+			label := t.c(cGreen, "pass")
+			switch c.Result {
+			case Fail:
+				label = t.c(cRed+cBold, "FAIL")
+			case Updated:
+				label = t.c(cYellow, "updated")
+			}
+			fmt.Fprintf(t.w, "    %s %s %s: %s\n", label, c.Check, c.Name, c.Message)
+		}
 	}
+	last, color := summaryLine(s)
+	fmt.Fprintf(t.w, "  %s\n", t.c(color, last))
+}
+
+// summaryLine is the last line of a report: the metrics, the findings by
+// severity and the checks, and the colour it deserves.
+func summaryLine(s *Summary) (string, string) {
 	var parts []string
 	for _, sev := range []string{"error", "warning", "info"} {
 		if n := s.Findings[sev]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s(s)", n, sev))
 		}
 	}
-	color := cYellow
-	if s.Worst == parse.Error {
-		color = cRed
+	color := cGreen
+	line := fmt.Sprintf("%d metric(s), no findings", s.Metrics)
+	if len(parts) > 0 {
+		line = fmt.Sprintf("%d metric(s), findings: %s", s.Metrics, strings.Join(parts, ", "))
+		color = cYellow
+		if s.Worst == parse.Error {
+			color = cRed
+		}
 	}
-	fmt.Fprintf(t.w, "  %s\n", t.c(color, fmt.Sprintf("%d metric(s), findings: %s", s.Metrics, strings.Join(parts, ", "))))
+	if len(s.Checks) > 0 {
+		line += "; checks: " + checkCounts(s.Checks)
+		for _, c := range s.Checks {
+			if c.Failed() {
+				color = cRed
+			}
+		}
+	}
+	return line, color
 }
 
 // shorten cuts a message (Telegraf quotes up to 1 KiB of the bad line in
@@ -296,8 +388,17 @@ type jsonMetric struct {
 	Name     string                 `json:"name"`
 	Tags     map[string]string      `json:"tags"`
 	Fields   map[string]interface{} `json:"fields"`
-	Time     int64                  `json:"time"`
-	Line     string                 `json:"line,omitempty"`
+	// FieldTypes is each field's Telegraf type (float, int, uint,
+	// string, bool): a JSON number does not say whether 10 was 10.0 or 10i.
+	FieldTypes map[string]string `json:"field_types"`
+	// Time is in nanoseconds since the epoch; a JSON reader that reads
+	// numbers as float64 (JavaScript, jq) rounds it to about 256 ns.
+	// TimeNS is the same number as a string, and TimeRFC3339 the same
+	// instant in RFC 3339 with nanoseconds, which neither rounds.
+	Time        int64  `json:"time"`
+	TimeNS      string `json:"time_ns"`
+	TimeRFC3339 string `json:"time_rfc3339"`
+	Line        string `json:"line,omitempty"`
 }
 
 type jsonFinding struct {
@@ -334,9 +435,22 @@ func (j *JSON) Result(r *parse.Result) {
 
 func metricEvent(url string, seq uint64, m telegraf.Metric) jsonMetric {
 	line, _ := Line(m)
+	fields := m.Fields()
+	types := make(map[string]string, len(fields))
+	for k, v := range fields {
+		types[k] = typeName(v)
+		// JSON has no NaN or infinity, and encoding/json refuses them:
+		// the whole event would be lost. The wavefront and value parsers
+		// accept them, so they are written as strings; the type says float.
+		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			fields[k] = strconv.FormatFloat(f, 'g', -1, 64)
+		}
+	}
+	ns := m.Time().UnixNano()
 	return jsonMetric{
 		Event: "metric", Listener: url, Record: seq, Name: m.Name(), Tags: m.Tags(),
-		Fields: m.Fields(), Time: m.Time().UnixNano(), Line: line,
+		Fields: fields, FieldTypes: types, Time: ns, TimeNS: strconv.FormatInt(ns, 10),
+		TimeRFC3339: m.Time().UTC().Format(time.RFC3339Nano), Line: line,
 	}
 }
 

@@ -38,6 +38,9 @@ type Summary struct {
 	WorstLabel string             `json:"worst,omitempty"`
 	// BySeverity counts findings by severity, for the exit code.
 	BySeverity map[parse.Severity]int `json:"-"`
+	// Checks are the checks of the whole run (golden file, expectations,
+	// sender), passed or not, in the order they ran.
+	Checks []CheckResult `json:"checks,omitempty"`
 }
 
 // findingKey counts findings by rule and severity: a rule may report at
@@ -62,11 +65,15 @@ type Collector struct {
 	findings  map[string]map[findingKey]int // per listener
 	order     []string
 	metrics   int
+	// running totals for Progress
+	records     int
+	bySeverity  map[parse.Severity]int
+	kernelDrops uint64
 }
 
 // NewCollector returns an empty collector.
 func NewCollector() *Collector {
-	return &Collector{listeners: map[string]*ListenerSummary{}, findings: map[string]map[findingKey]int{}}
+	return &Collector{listeners: map[string]*ListenerSummary{}, findings: map[string]map[findingKey]int{}, bySeverity: map[parse.Severity]int{}}
 }
 
 // Listening registers a listener so that it shows in the summary even if
@@ -90,6 +97,7 @@ func (c *Collector) get(url string) *ListenerSummary {
 
 func (c *Collector) count(d parse.Diagnostic) {
 	c.findings[d.Source.Listener][findingKey{d.Rule, d.Severity}]++
+	c.bySeverity[d.Severity]++
 }
 
 // Result accounts for one processed record.
@@ -98,6 +106,7 @@ func (c *Collector) Result(r *parse.Result) {
 	defer c.mu.Unlock()
 	ls := c.get(r.Record.Listener)
 	ls.Records++
+	c.records++
 	if !r.Record.Stream {
 		ls.Bytes += int64(r.Record.Size)
 	}
@@ -130,6 +139,7 @@ func (c *Collector) Finding(d parse.Diagnostic) {
 	c.count(d)
 	if d.Rule == parse.RuleKernelDrops {
 		ls.KernelDrops += d.Count
+		c.kernelDrops += d.Count
 	} else {
 		ls.SocketErrors++
 	}
@@ -153,6 +163,13 @@ func (c *Collector) Metrics() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.metrics
+}
+
+// Progress returns the running totals, cheaply, for a status line.
+func (c *Collector) Progress() Progress {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Progress{Records: c.records, Metrics: c.metrics, Findings: maps.Clone(c.bySeverity), KernelDrops: c.kernelDrops}
 }
 
 // Summary returns the totals so far.

@@ -304,7 +304,8 @@ type session struct {
 	stderr    io.Writer
 	golden    *report.Golden
 	expect    *report.Expect
-	failures  []report.Failure
+	results   []report.CheckResult // the checks of the whole run, in order
+	status    *report.Status       // the status line, when stderr is a terminal
 	// onStart runs once the sockets are bound (fakegraf run starts the
 	// sender there); done, when set, tells wait that the sender has exited.
 	onStart func(*serve.Server) error
@@ -348,6 +349,15 @@ func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) 
 		s.metrics.OnError = func(err error) { fmt.Fprintf(stderr, "fakegraf: --metrics-out: %v\n", err) }
 	}
 	popt := report.Options{Quiet: o.quiet, Color: useColor(o.color, reportOut)}
+	if isTerminal(stderr) {
+		// Everything written to the terminal goes through the status line,
+		// which steps aside for it.
+		s.status = report.NewStatus(stderr, s.collector)
+		if isTerminal(reportOut) {
+			reportOut = s.status.Writer(reportOut)
+		}
+		s.stderr = s.status.Writer(stderr)
+	}
 	switch o.output {
 	case "text":
 		s.printer = report.NewText(reportOut, popt)
@@ -401,8 +411,14 @@ func useColor(mode string, w io.Writer) bool {
 	if os.Getenv("NO_COLOR") != "" {
 		return false
 	}
+	return isTerminal(w)
+}
+
+// isTerminal reports whether w is a terminal that understands a carriage
+// return and the erase-line escape.
+func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
+	if !ok || os.Getenv("TERM") == "dumb" {
 		return false
 	}
 	st, err := f.Stat()
@@ -426,28 +442,19 @@ func (s *session) sink() serve.Sink {
 }
 
 // fail records a failed check of the whole run.
-func (s *session) fail(f report.Failure) { s.failures = append(s.failures, f) }
+func (s *session) fail(f report.Failure) { s.results = append(s.results, report.FailedCheck(f)) }
 
 // checks runs the end-of-run checks: golden file and expectations.
 func (s *session) checks() {
 	if s.golden != nil {
-		if s.opt.update {
-			if err := s.golden.Update(s.opt.golden); err != nil {
-				s.fail(report.Failure{Check: "golden", Name: s.opt.golden, Message: err.Error()})
-			} else {
-				fmt.Fprintf(s.stderr, "fakegraf: wrote %s\n", s.opt.golden)
-			}
-		} else if diff, err := s.golden.Compare(s.opt.golden); err != nil {
-			s.fail(report.Failure{Check: "golden", Name: s.opt.golden, Message: err.Error()})
-		} else if diff != "" {
-			s.fail(report.Failure{Check: "golden", Name: s.opt.golden,
-				Message: "what arrived differs from the golden file (rerun with --update to accept it)", Detail: diff})
+		res := s.golden.Check(s.opt.golden, s.opt.update)
+		if res.Result == report.Updated {
+			fmt.Fprintf(s.stderr, "fakegraf: wrote %s\n", s.opt.golden)
 		}
+		s.results = append(s.results, res)
 	}
 	if s.expect != nil {
-		for _, f := range s.expect.Failures() {
-			s.fail(f)
-		}
+		s.results = append(s.results, s.expect.Results()...)
 	}
 }
 
@@ -470,8 +477,13 @@ func (s *session) serve(ctx context.Context) int {
 			return exitCannot
 		}
 	}
+	stopStatus := func() {}
+	if s.status != nil {
+		stopStatus = s.status.Run(250 * time.Millisecond)
+	}
 	s.wait(ctx, srv)
 	srv.Close()
+	stopStatus()
 	if s.stopped != nil {
 		s.stopped()
 	}
@@ -482,12 +494,17 @@ func (s *session) serve(ctx context.Context) int {
 // and returns the exit code.
 func (s *session) finish() int {
 	s.checks()
-	for _, f := range s.failures {
-		s.printer.Failure(f)
+	failed := false
+	for _, c := range s.results {
+		if c.Failed() {
+			failed = true
+			s.printer.Failure(c.Failure())
+		}
 	}
 	sum := s.collector.Summary()
+	sum.Checks = s.results
 	s.printer.Summary(sum)
-	if len(s.failures) > 0 || s.failOn > 0 && sum.CountAtLeast(s.failOn) > 0 {
+	if failed || s.failOn > 0 && sum.CountAtLeast(s.failOn) > 0 {
 		return exitFindings
 	}
 	return exitOK

@@ -57,8 +57,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cmd = exec.Command(command[0], command[1:]...)
 		cmd.Env = append(os.Environ(), senderEnv(srv.Listening())...)
 		cmd.Stdin = nil
-		cmd.Stdout = stderr // stdout carries only the report
-		cmd.Stderr = stderr
+		cmd.Stdout = sess.stderr // stdout carries only the report
+		cmd.Stderr = sess.stderr
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("cannot run %s: %w", command[0], err)
 		}

@@ -35,9 +35,11 @@ import (
 //	    With -tee it also copies CMD's stdout and stderr to NAME.stdout and
 //	    NAME.stderr, which a script can watch while CMD runs (testscript
 //	    shows a background command's output only after `wait`).
-//	sender PAYLOAD...
+//	sender [-n N] PAYLOAD...
 //	    a sender for `fakegraf run -- sender ...`: send each PAYLOAD to
-//	    $FAKEGRAF_ADDR, as the send command below does.
+//	    $FAKEGRAF_ADDR, as the send command below does, N times over
+//	    (default once). {now_ms} in a PAYLOAD is the sender's clock in
+//	    milliseconds when it sends, as Python's int(time.time()*1000).
 //
 // and these script commands:
 //
@@ -164,9 +166,18 @@ func exitcodeMain() {
 
 // senderMain is the sender program.
 func senderMain() {
-	if err := send(os.Getenv("FAKEGRAF_ADDR"), os.Args[1:]); err != nil {
-		fmt.Fprintf(os.Stderr, "sender: %v\n", err)
-		os.Exit(1)
+	fs := flag.NewFlagSet("sender", flag.ExitOnError)
+	n := fs.Int("n", 1, "send the payloads `N` times over")
+	_ = fs.Parse(os.Args[1:])
+	for range *n {
+		payloads := make([]string, fs.NArg())
+		for i, p := range fs.Args() {
+			payloads[i] = strings.ReplaceAll(p, "{now_ms}", strconv.FormatInt(time.Now().UnixMilli(), 10))
+		}
+		if err := send(os.Getenv("FAKEGRAF_ADDR"), payloads); err != nil {
+			fmt.Fprintf(os.Stderr, "sender: %v\n", err)
+			os.Exit(1)
+		}
 	}
 }
 
