@@ -117,3 +117,28 @@ func TestInfluxDB1UDPClientPasses(t *testing.T) {
 	require.Equal(t, map[string]any{"free bytes": uint64(math.MaxInt64)}, ms[1].Fields())
 	requireNothingAtOrAboveWarning(t, srv)
 }
+
+// An unsigned value above 2^63-1, which the v1 client writes as it is
+// (18446744073709551615u), is clamped by Telegraf's influx output: not
+// silent.
+func TestInfluxDB1UDPClientUintAboveInt64IsReported(t *testing.T) {
+	srv := fakegraftest.NewServer(t, "udp")
+	c, err := influxdb1.NewUDPClient(influxdb1.UDPConfig{Addr: srv.Addr()})
+	require.NoError(t, err)
+	defer c.Close()
+	bp, err := influxdb1.NewBatchPoints(influxdb1.BatchPointsConfig{Precision: "ns"})
+	require.NoError(t, err)
+	p, err := influxdb1.NewPoint("net", map[string]string{"iface": "eth0"}, map[string]any{"rx_bytes": uint64(math.MaxUint64)}, time.Now())
+	require.NoError(t, err)
+	bp.AddPoint(p)
+	require.NoError(t, c.Write(bp))
+
+	ms := srv.WaitForMetrics(t, 1, 5*time.Second)
+	srv.Close()
+	require.Equal(t, map[string]any{"rx_bytes": uint64(math.MaxUint64)}, ms[0].Fields(), "the parser keeps it; the output clamps it")
+	fs := srv.Findings()
+	require.Len(t, fs, 1)
+	require.Equal(t, "uint-overflow", fs[0].Rule)
+	require.Equal(t, parse.Error, fs[0].Severity)
+	require.Contains(t, fs[0].Message, "9223372036854775807i")
+}
