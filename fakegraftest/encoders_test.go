@@ -92,24 +92,32 @@ func TestLineProtocolEncoderOverTCPPasses(t *testing.T) {
 	requireNothingAtOrAboveWarning(t, srv)
 }
 
-func TestInfluxDB1UDPClientPasses(t *testing.T) {
-	srv := fakegraftest.NewServer(t, "udp")
+// writeV1UDP sends points to srv with InfluxData's v1 UDP client.
+func writeV1UDP(t *testing.T, srv *fakegraftest.Server, points ...*influxdb1.Point) {
+	t.Helper()
 	c, err := influxdb1.NewUDPClient(influxdb1.UDPConfig{Addr: srv.Addr()})
 	require.NoError(t, err)
 	defer c.Close()
-
 	bp, err := influxdb1.NewBatchPoints(influxdb1.BatchPointsConfig{Precision: "ns"})
 	require.NoError(t, err)
-	p, err := influxdb1.NewPoint(awkward.name, awkward.tags, awkward.fields, time.Now())
-	require.NoError(t, err)
-	bp.AddPoint(p)
-	// The v1 client writes uint64 as 1u; below 2^63 the value survives
-	// Telegraf's influx output at its defaults.
-	p, err = influxdb1.NewPoint("disk usage", map[string]string{"device": "Samsung SSD 970"},
-		map[string]any{"free bytes": uint64(math.MaxInt64)}, time.Now())
-	require.NoError(t, err)
-	bp.AddPoint(p)
+	bp.AddPoints(points)
 	require.NoError(t, c.Write(bp))
+}
+
+func newV1Point(t *testing.T, name string, tags map[string]string, fields map[string]any) *influxdb1.Point {
+	t.Helper()
+	p, err := influxdb1.NewPoint(name, tags, fields, time.Now())
+	require.NoError(t, err)
+	return p
+}
+
+func TestInfluxDB1UDPClientPasses(t *testing.T) {
+	srv := fakegraftest.NewServer(t, "udp")
+	writeV1UDP(t, srv,
+		newV1Point(t, awkward.name, awkward.tags, awkward.fields),
+		// The v1 client writes uint64 as 1u; below 2^63 the value survives
+		// Telegraf's influx output at its defaults.
+		newV1Point(t, "disk usage", map[string]string{"device": "Samsung SSD 970"}, map[string]any{"free bytes": uint64(math.MaxInt64)}))
 
 	ms := srv.WaitForMetrics(t, 2, 5*time.Second)
 	srv.Close()
@@ -123,15 +131,7 @@ func TestInfluxDB1UDPClientPasses(t *testing.T) {
 // silent.
 func TestInfluxDB1UDPClientUintAboveInt64IsReported(t *testing.T) {
 	srv := fakegraftest.NewServer(t, "udp")
-	c, err := influxdb1.NewUDPClient(influxdb1.UDPConfig{Addr: srv.Addr()})
-	require.NoError(t, err)
-	defer c.Close()
-	bp, err := influxdb1.NewBatchPoints(influxdb1.BatchPointsConfig{Precision: "ns"})
-	require.NoError(t, err)
-	p, err := influxdb1.NewPoint("net", map[string]string{"iface": "eth0"}, map[string]any{"rx_bytes": uint64(math.MaxUint64)}, time.Now())
-	require.NoError(t, err)
-	bp.AddPoint(p)
-	require.NoError(t, c.Write(bp))
+	writeV1UDP(t, srv, newV1Point(t, "net", map[string]string{"iface": "eth0"}, map[string]any{"rx_bytes": uint64(math.MaxUint64)}))
 
 	ms := srv.WaitForMetrics(t, 1, 5*time.Second)
 	srv.Close()
