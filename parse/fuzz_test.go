@@ -17,6 +17,9 @@ import (
 func FuzzProcess(f *testing.F) {
 	f.Add([]byte("good_metric_name,format=influxline value1=10,value2=5\n"))
 	f.Add([]byte(`{"metric_name": "good_metric_name", "value1": 10, "value2": 7}`))
+	// Python's usual mistakes, which parse-error repairs.
+	f.Add([]byte("cpu,region=us east,k=a=b,h=\"x y\" status=ok v,m='a\\'b' n=None,x=nan 17\n"))
+	f.Add([]byte(`{'metric_name': 'a', "up": True, "v": NaN, "w": -Infinity, "n": None}`))
 	type target struct {
 		p      *parse.Pipeline
 		parser telegraf.Parser

@@ -15,27 +15,34 @@ const ruleForbiddenChar = "forbidden-char"
 func init() {
 	Register(&Rule{
 		ID:       ruleForbiddenChar,
-		Severity: Warning,
+		Severity: Info,
 		Title:    "a name, tag or string value holds characters that other formats and backends cannot carry",
-		Doc: "Telegraf's influx and JSON parsers accept ':', '|', ',', '=', spaces, quotes and control characters " +
-			"in measurement names, tag keys and values and field keys, so the metric is stored, but it breaks " +
-			"everywhere else: statsd reads ':' and '|' as its separators; line protocol needs ',', '=' and spaces " +
-			"escaped (plugins/serializers/influx/escape.go) and keeps quotes as part of the name; Telegraf's " +
-			"wavefront parser rejects them unquoted (plugins/parsers/wavefront/scanner.go, so the whole record is " +
-			"lost) and its serializer rewrites them to '-' (plugins/serializers/wavefront/replacers.go); the " +
-			"graphite and prometheus serializers replace them with '_' (plugins/serializers/graphite/graphite.go, " +
-			"plugins/serializers/prometheus/convert.go), so two names can merge. A newline or tab in a value " +
-			"splits newline-framed records and comes back from InfluxDB as a literal \\n. String field values " +
-			"are only checked for control characters: line protocol quotes them.",
+		Doc: "Telegraf's influx and JSON parsers accept ':', '|', ',', '=', spaces and quotes in measurement " +
+			"names, tag keys and values and field keys, and Telegraf's influx output escapes them " +
+			"(plugins/serializers/influx/escape.go), so Telegraf and InfluxDB keep every byte: a sender that " +
+			"escapes them correctly (line-protocol's own encoder does) is not wrong, and the finding is info. It " +
+			"is worth knowing because they break everywhere else: statsd reads ':' and '|' as its separators; " +
+			"Telegraf's wavefront serializer rewrites them to '-' (plugins/serializers/wavefront/replacers.go); " +
+			"the graphite and prometheus serializers replace them with '_' (plugins/serializers/graphite/graphite.go, " +
+			"plugins/serializers/prometheus/convert.go), so two names can merge. It is a warning when the data is " +
+			"kept but probably not what the sender meant: a name, key or tag value wrapped in quotes (host=\"web1\" " +
+			"or host='web1': line protocol quotes only string field values, so Telegraf keeps the quotes as part of " +
+			"the value), or a control character (a newline or tab splits newline-framed records, and in a tag " +
+			"Telegraf's influx output writes it as \\n, which InfluxDB reads back as a literal backslash and n; " +
+			"string field values are only checked for these). It is an error where Telegraf's wavefront parser " +
+			"rejects ':' or '|' unquoted (plugins/parsers/wavefront/scanner.go): the whole record is lost.",
 		Bad:      `{"metric_name": "my:metric|name", "value1": 10}`,
 		Good:     `{"metric_name": "my_metric_name", "value1": 10}`,
 		Requires: []Fact{FactWavefront, FactParts},
 		Check:    checkForbiddenChar,
 		Cases: []Case{
-			{Name: "json name", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "my∑:metric|name", "value1": 10}`}}, Want: []Want{{"forbidden-char", Warning, 1}}},
-			{Name: "influx tag value with an escaped space", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu,host=my\\∑ host v=1\n"}}, Want: []Want{{"forbidden-char", Warning, 1}}},
+			{Name: "json name", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "my∑:metric|name", "value1": 10}`}}, Want: []Want{{"forbidden-char", Info, 1}}},
+			{Name: "influx names escaped as line-protocol's encoder writes them", Config: caseInfluxUDP, Records: []Rec{{Data: "disk\\∑ usage,device=Samsung\\∑ SSD\\ 970 free\\∑ bytes=1024i\n"}}, Want: []Want{{"forbidden-char", Info, 1}, {"forbidden-char", Info, 2}, {"forbidden-char", Info, 3}}},
+			{Name: "influx tag key with a colon", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu,a∑:b=c v=1\n"}}, Want: []Want{{"forbidden-char", Info, 1}}},
+			{Name: "influx tag value in double quotes", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu,host=∑\"web1\" v=1\n"}}, Want: []Want{{"forbidden-char", Warning, 1}}},
+			{Name: "influx tag value in Python's repr quotes", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu,host=∑'web1' v=1\n"}}, Want: []Want{{"forbidden-char", Warning, 1}}},
 			{Name: "influx string field with a raw newline", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu msg=\"a∑\nb\"\n"}}, Want: []Want{{"forbidden-char", Warning, 1}}},
-			{Name: "influx tag key with a colon", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu,a∑:b=c v=1\n"}}, Want: []Want{{"forbidden-char", Warning, 1}}},
+			{Name: "json tag value with a tab", Config: caseJSONOverride + "\n" + `tag_keys = ["host"]`, Records: []Rec{{Data: `{"host": ∑"web\t1", "v": 1}`}}, Want: []Want{{"forbidden-char", Warning, 1}}},
 			{Name: "wavefront unquoted name", Config: caseWavefrontUDP, Records: []Rec{{Data: "my∑:metric|name 10 {now_s} source=a\n"}}, Want: []Want{{"forbidden-char", Error, 1}, {"parse-error", Error, anyPos}}},
 			{Name: "near miss: safe names, spaces inside a string field", Config: caseInfluxUDP, Records: []Rec{{Data: "my_metric.name-1,host=web-1 msg=\"a b, c=d\",v=1\n"}}},
 			{Name: "near miss: quoted wavefront tag value", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 {now_s} source=localhost format=\"wavefront\"\n"}}},
@@ -174,7 +181,7 @@ func breaks(chars []rune) string {
 				set["Graphite"] = true
 			}
 		case r == ',' || r == '=' || r == ' ':
-			set["line protocol (unless escaped)"], set["Wavefront"], set["Prometheus"] = true, true, true
+			set["Wavefront"], set["Prometheus"] = true, true
 			if r != '=' {
 				set["Graphite"] = true
 			}
@@ -182,13 +189,12 @@ func breaks(chars []rune) string {
 				set["statsd"] = true
 			}
 		case r == '"' || r == '\'':
-			set["line protocol (kept as part of the name)"], set["Wavefront"], set["Graphite"], set["Prometheus"] = true, true, true, true
+			set["Wavefront"], set["Graphite"], set["Prometheus"] = true, true, true
 		default:
 			set["newline-framed streams"], set["line protocol"] = true, true
 		}
 	}
-	order := []string{"line protocol (unless escaped)", "line protocol (kept as part of the name)", "line protocol",
-		"newline-framed streams", "statsd", "Graphite", "Wavefront", "Prometheus", "Prometheus labels"}
+	order := []string{"line protocol", "newline-framed streams", "statsd", "Graphite", "Wavefront", "Prometheus", "Prometheus labels"}
 	var out []string
 	for _, k := range order {
 		if set[k] && !(k == "Prometheus labels" && set["Prometheus"]) {
@@ -270,26 +276,58 @@ func checkForbiddenChar(ctx *Context) {
 		if n == most {
 			break
 		}
-		names := make([]string, len(t.chars))
-		for i, r := range t.chars {
-			names[i] = charName(r)
-		}
-		msg := fmt.Sprintf("%s %q contains %s, which %s cannot carry", t.what, t.text, andList(names), breaks(t.chars))
-		var fix string
-		switch {
-		case t.what == "measurement name" || t.what == "tag key" || t.what == "field key":
-			fix = fmt.Sprintf("rename it to %q: '_', '-' and '.' are safe in every format", safeName(t.text))
-		case strings.HasPrefix(t.what, "string field"):
-			fix = "replace the control characters with spaces (or escape them as \\n) before sending"
-		default:
-			fix = fmt.Sprintf("send %q instead: '_', '-' and '.' are safe in every format", safeName(t.text))
-		}
 		pos := Position{}
 		if t.off >= 0 {
 			pos = offsetPosition(ctx.Record.Data, t.off)
 		}
-		ctx.Report(msg, pos, fix)
+		sev, msg, fix := forbiddenCharFinding(t)
+		ctx.ReportAs(sev, msg, pos, fix)
 	}
+}
+
+// forbiddenCharFinding words one finding, and rates it: what Telegraf and
+// InfluxDB keep as sent is info (only other formats and backends suffer);
+// what they keep but the sender probably did not mean is a warning.
+func forbiddenCharFinding(t trouble) (Severity, string, string) {
+	isName := t.what == "measurement name" || t.what == "tag key" || t.what == "field key"
+	stringField := strings.HasPrefix(t.what, "string field")
+	if q := wrappingQuote(t.text); q != 0 && !stringField {
+		quotes := "double quotes"
+		if q == '\'' {
+			quotes = "single quotes (Python's repr)"
+		}
+		return Warning,
+			fmt.Sprintf("%s %q is wrapped in %s, which Telegraf keeps as part of it: line protocol quotes only string field values", t.what, t.text, quotes),
+			fmt.Sprintf("send %q without the quotes", t.text[1:len(t.text)-1])
+	}
+	names := make([]string, len(t.chars))
+	control := false
+	for i, r := range t.chars {
+		names[i] = charName(r)
+		control = control || unicode.IsControl(r)
+	}
+	var fix string
+	switch {
+	case stringField:
+		fix = "replace the control characters with spaces (or escape them as \\n) before sending"
+	case isName:
+		fix = fmt.Sprintf("rename it to %q: '_', '-' and '.' are safe in every format", safeName(t.text))
+	default:
+		fix = fmt.Sprintf("send %q instead: '_', '-' and '.' are safe in every format", safeName(t.text))
+	}
+	if control {
+		return Warning, fmt.Sprintf("%s %q contains %s, which %s cannot carry", t.what, t.text, andList(names), breaks(t.chars)), fix
+	}
+	return Info, fmt.Sprintf("%s %q contains %s: Telegraf and InfluxDB keep it, but %s cannot carry it", t.what, t.text, andList(names), breaks(t.chars)),
+		"if the metric also goes to those, " + fix
+}
+
+// wrappingQuote is the quote, double or single, a text is wrapped in, or 0.
+func wrappingQuote(s string) byte {
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+		return s[0]
+	}
+	return 0
 }
 
 // checkWavefrontRejectedChars explains the parse error Telegraf's wavefront

@@ -12,7 +12,7 @@ func TestForbiddenCharWording(t *testing.T) {
 		{safeName("my:metric|name"), "my_metric_name"},
 		{safeName(`"cpu load"`), "cpu_load"},
 		{breaks([]rune{':'}), "statsd, Wavefront and Prometheus labels"},
-		{breaks([]rune{' '}), "line protocol (unless escaped), statsd, Graphite, Wavefront and Prometheus"},
+		{breaks([]rune{' '}), "statsd, Graphite, Wavefront and Prometheus"},
 		{strings.Join(troubleStrings("a\tb:c"), ","), "\t,:"},
 	}
 	for i, tc := range tests {
