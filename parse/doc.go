@@ -31,6 +31,12 @@
 // timestamps.go, parts.go, lru.go), never in a rule's file; options a rule
 // reads are fields of RuleSet (TimestampWindow), not package globals.
 //
+// A fix that asks for a setting says it in the user's terms through
+// ctx.settings() (setting.go): the flag to pass in flag mode, or the
+// key = value line and where it goes in the user's telegraf.conf (file,
+// line, service_address as written). TestFixesInTheUsersTerms holds every
+// case's fixes to that.
+//
 // Nothing else changes: the registry is what Register collects, so
 // `fakegraf rules` and docs/rules.md (`make docs`) list the rule, and the
 // tests run its cases (TestRuleCases), check its Requires against what its

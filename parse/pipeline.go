@@ -28,6 +28,9 @@ type Stage struct {
 	// max(64 KiB, read_buffer_size) (plugins/common/socket/stream.go read).
 	// 0 when unknown.
 	ScanLimit int
+	// Origin is where the input's settings were written: a fix names the
+	// flag, or the line of telegraf.conf, that the user changes.
+	Origin Origin
 }
 
 // Pipeline processes the records of one listener, in order. It is not safe

@@ -47,7 +47,7 @@ func checkDatagramTruncated(ctx *Context) {
 	if rec.Truncated {
 		fixes := []string{"send smaller datagrams: split a batch into several sends"}
 		if strings.HasPrefix(rec.Listener, "unixgram") {
-			fixes = append([]string{fmt.Sprintf("set read_buffer_size larger than the largest datagram in %s (e.g. read_buffer_size = \"1MiB\"; now %d bytes)", section(ctx), rec.Size)}, "or "+fixes[0])
+			fixes = append([]string{fmt.Sprintf("make the read buffer larger than the largest datagram (now %d bytes): %s", rec.Size, ctx.settings().set(opt{"read_buffer_size", "1MiB"}))}, "or "+fixes[0])
 		}
 		ctx.Report(fmt.Sprintf("the datagram filled the %d-byte read buffer: the kernel cut off the rest and Telegraf parses only what fit", rec.Size),
 			offsetPosition(rec.Data, len(rec.Data)), fixes...)

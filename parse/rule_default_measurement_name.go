@@ -53,12 +53,12 @@ func checkDefaultName(ctx *Context) {
 				pos = offsetPosition(ctx.Record.Data, doc.Objects[i].Off)
 			}
 			if key := jsonNameCandidate(ctx.Record.Data); key != "" {
-				fixes = append(fixes, fmt.Sprintf("add json_name_key = %q to %s: the %q member then names the measurement", key, section(ctx), key))
+				fixes = append(fixes, fmt.Sprintf("%s: the %q member then names the measurement", ctx.settings().set(opt{"json_name_key", key}), key))
 			} else {
-				fixes = append(fixes, fmt.Sprintf(`add a "metric_name": "my_measurement" member to every object and json_name_key = "metric_name" to %s`, section(ctx)))
+				fixes = append(fixes, `add a "metric_name": "my_measurement" member to every object and `+ctx.settings().set(opt{"json_name_key", "metric_name"}))
 			}
 		}
-		fixes = append(fixes, fmt.Sprintf(`or add name_override = "my_measurement" to %s`, section(ctx)))
+		fixes = append(fixes, "or "+ctx.settings().set(opt{"name_override", "my_measurement"}))
 		msg := fmt.Sprintf("the measurement is named %q after the plugin: neither json_name_key nor name_override names it", def)
 		if ctx.Format == "value" {
 			msg = fmt.Sprintf("the measurement is named %q after the plugin: data_format value carries no name and name_override is not set", def)

@@ -75,7 +75,7 @@ func checkJSONNameKeyType(ctx *Context) {
 		case leaf == nil:
 			fixes := []string{fmt.Sprintf("add %q: \"my_measurement\" to every object", key)}
 			if other := nameMember(o); other != "" {
-				fixes = []string{fmt.Sprintf("set json_name_key = %q in %s: the object names itself with %q", other, section(ctx), other), "or " + fixes[0]}
+				fixes = []string{fmt.Sprintf("%s: the object names itself with %q", ctx.settings().set(opt{"json_name_key", other}), other), "or " + fixes[0]}
 			}
 			ctx.Report(fmt.Sprintf("json_name_key %q is not in the object: the measurement is named %q", key, jp.MetricName),
 				offsetPosition(ctx.Record.Data, o.Off), fixes...)

@@ -103,8 +103,8 @@ func checkJSONStringDropped(ctx *Context) {
 	for _, k := range numeric {
 		fixes = append(fixes, fmt.Sprintf("send %q as a JSON number, without quotes", k))
 	}
-	asTag := fmt.Sprintf("keep them as tags: tag_keys = %s", tomlList(mergeKeys(jp.TagKeys, keys)))
-	asField := fmt.Sprintf("keep them as fields: json_string_fields = %s", tomlList(mergeKeys(jp.StringFields, keys)))
+	asTag := "keep them as tags: " + ctx.settings().set(opt{"tag_keys", mergeKeys(jp.TagKeys, keys)})
+	asField := "keep them as fields: " + ctx.settings().set(opt{"json_string_fields", mergeKeys(jp.StringFields, keys)})
 	if len(dropped) == 1 {
 		asTag = strings.Replace(asTag, "them as tags", "it as a tag", 1)
 		asField = strings.Replace(asField, "them as fields", "it as a field", 1)

@@ -88,7 +88,7 @@ func checkTimeKeyName(ctx *Context) {
 					}
 					reportConfigDependent(ctx, fmt.Sprintf("member %q (%s) looks like the metric's time, but without json_time_key it is %s and the metric gets the time Telegraf parsed it", lf.Key, lf.Raw, fate),
 						offsetPosition(ctx.Record.Data, lf.KeyOff),
-						fmt.Sprintf("add json_time_key = %q and json_time_format = %q to %s", lf.Key, format, section(ctx)))
+						ctx.settings().set(opt{"json_time_key", lf.Key}, opt{"json_time_format", format}))
 				}
 			}
 		}
