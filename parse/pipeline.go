@@ -82,6 +82,11 @@ type Result struct {
 	senderTime  []bool // per parsed metric; computed on first use
 	Err         error  // Telegraf's parse error; the whole record is lost
 	Diagnostics []Diagnostic
+	// Repeated are findings that only repeat, for the same sender,
+	// information a finding in an earlier record gave (what the config of
+	// --data-format auto will need). Reports do not print them; the summary
+	// counts them with the rest.
+	Repeated []Diagnostic
 }
 
 // SenderSetTime says whether the sender set the timestamp of Metrics[i]

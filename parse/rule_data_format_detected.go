@@ -16,7 +16,8 @@ func init() {
 			"or Wavefront and parses it with that Telegraf parser and its defaults. A real Telegraf parses " +
 			"every record on a socket_listener with the one data_format its config names (default influx, " +
 			"config/config.go setDefaultParser), so this finding gives the config snippet that accepts what " +
-			"the sender sends. It is reported once per listener and format.",
+			"the sender sends. It is reported once per listener and format; mixed-data-formats warns when one " +
+			"listener receives more than one.",
 		Bad:  "[[inputs.socket_listener]]\n  service_address = \"udp://:8094\"\n  # data_format missing: influx is assumed",
 		Good: "[[inputs.socket_listener]]\n  service_address = \"udp://:8094\"\n  data_format = \"json\"",
 		Cases: []Case{

@@ -209,26 +209,48 @@ func (c *Context) Report(msg string, pos Position, fixes ...string) {
 
 // ReportAs records a finding of the running rule at a given severity.
 func (c *Context) ReportAs(sev Severity, msg string, pos Position, fixes ...string) {
-	c.result.Diagnostics = append(c.result.Diagnostics, Diagnostic{
+	c.result.Diagnostics = append(c.result.Diagnostics, c.diagnostic(sev, msg, pos, fixes))
+}
+
+func (c *Context) diagnostic(sev Severity, msg string, pos Position, fixes []string) Diagnostic {
+	return Diagnostic{
 		Rule:     c.rule.ID,
 		Severity: sev,
 		Message:  msg,
 		Source:   c.result.Source(),
 		Position: pos,
 		Fixes:    fixes,
-	})
+	}
 }
 
 // reportConfigDependent reports a finding that depends on parser options.
 // With --data-format auto nobody has written those options yet, so the
-// finding is information about the config to write, not a sender mistake.
+// finding is information about the config to write, not a sender mistake;
+// and since it would come again with every record a sender sends, it is
+// said once per sender and advice, and the repeats are only counted.
 func reportConfigDependent(ctx *Context, msg string, pos Position, fixes ...string) {
-	if ctx.Auto {
-		ctx.ReportAs(Info, msg, pos, fixes...)
+	if !ctx.Auto {
+		ctx.Report(msg, pos, fixes...)
 		return
 	}
-	ctx.Report(msg, pos, fixes...)
+	said := stateOf(ctx.State, ctx.rule.ID+"/said", func() *lru[saidKey, bool] { return newLRU[saidKey, bool](saidCap) })
+	key := saidKey{sender: senderKey(ctx.Record), advice: strings.Join(fixes, "\n")}
+	if _, ok := said.Get(key); ok {
+		ctx.result.Repeated = append(ctx.result.Repeated, ctx.diagnostic(Info, msg, pos, fixes))
+		return
+	}
+	said.Put(key, true)
+	ctx.ReportAs(Info, msg+onceNote, pos, fixes...)
 }
+
+// onceNote ends a finding that is said once per sender.
+const onceNote = " (said once per sender: its repeats are counted in the summary)"
+
+// saidKey is a sender and the advice it was given; saidCap bounds how many
+// a rule remembers.
+type saidKey struct{ sender, advice string }
+
+const saidCap = 4096
 
 // State is memory a pipeline's rules keep across records. Every map in it
 // is bounded by its rule.
