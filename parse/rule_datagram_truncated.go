@@ -21,9 +21,10 @@ func init() {
 			"gets the stump (telegraf#16118): an error. A UDP datagram over 1472 bytes (1452 on IPv6) does not " +
 			"fit one 1500-byte Ethernet frame, so IP fragments it, and losing any fragment loses the datagram: a " +
 			"warning for peers that are not on loopback.",
-		Bad:   "one unixgram datagram of 100 000 bytes, read_buffer_size unset",
-		Good:  "read_buffer_size = \"1MiB\"   # or send smaller datagrams",
-		Check: checkDatagramTruncated,
+		AlsoAt: []Level{{Warning, "when a UDP datagram from a peer that is not on loopback is too big for one Ethernet frame: IP fragments it"}},
+		Bad:    "one unixgram datagram of 100 000 bytes, read_buffer_size unset",
+		Good:   "read_buffer_size = \"1MiB\"   # or send smaller datagrams",
+		Check:  checkDatagramTruncated,
 		CheckTransport: func(ctx *TransportContext) {
 			if errors.Is(ctx.Event.Err, listener.ErrPacketTruncated) {
 				ctx.Report(ctx.Event.Err.Error()+": Telegraf reads unixpacket as a stream and loses the cut-off bytes without a word",

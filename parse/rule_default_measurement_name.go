@@ -17,6 +17,7 @@ func init() {
 			"plugins/parsers/json/parser.go parseObject), unless json_name_key finds a string in the object or " +
 			"name_override renames it (models/makemetric.go). Every sender on the socket then writes into one " +
 			"measurement called socket_listener, where their fields mix and dashboards cannot tell them apart.",
+		AlsoAt:   []Level{{Info, autoModeWhen}},
 		Bad:      "data_format = \"json\"   # and no json_name_key or name_override\n{\"metric_name\": \"speed\", \"value\": 10}",
 		Good:     "data_format = \"json\"\njson_name_key = \"metric_name\"\n{\"metric_name\": \"speed\", \"value\": 10}",
 		Requires: []Fact{FactJSON},
@@ -25,6 +26,8 @@ func init() {
 			{Name: "json without name", Config: caseJSON, Records: []Rec{{Data: `∑{"value1": 10}`}}, Want: []Want{{"default-measurement-name", Warning, 1}}},
 			{Name: "json with an unused name member", Config: caseJSON, Records: []Rec{{Data: `∑{"metric_name": "speed", "value": 10}`}}, Want: []Want{{"default-measurement-name", Warning, 1}}},
 			{Name: "value format", Config: "data_format = \"value\"\ndata_type = \"integer\"", Records: []Rec{{Data: "42"}}, Want: []Want{{"default-measurement-name", Warning, 0}}},
+			{Name: "auto mode: the config to write", Config: caseAuto, Records: []Rec{{Data: `∑{"value1": 10}`}}, Want: []Want{{"default-measurement-name", Info, 1}}},
+			{Name: "auto mode: said once per sender", Config: caseAuto, Records: []Rec{{Data: `{"value1": 10}`}, {Data: `{"value1": 11}`}}},
 			{Name: "near miss: name_override", Config: caseJSONOverride, Records: []Rec{{Data: `{"value1": 10}`}}},
 		},
 	})

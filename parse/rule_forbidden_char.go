@@ -27,6 +27,7 @@ func init() {
 			"plugins/serializers/prometheus/convert.go), so two names can merge. A newline or tab in a value " +
 			"splits newline-framed records and comes back from InfluxDB as a literal \\n. String field values " +
 			"are only checked for control characters: line protocol quotes them.",
+		AlsoAt:   []Level{{Error, "when ':' or '|' stands unquoted in a Wavefront name or tag: Telegraf's wavefront parser rejects the record"}},
 		Bad:      `{"metric_name": "my:metric|name", "value1": 10}`,
 		Good:     `{"metric_name": "my_metric_name", "value1": 10}`,
 		Requires: []Fact{FactWavefront, FactParts},

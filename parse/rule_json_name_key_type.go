@@ -30,6 +30,7 @@ func init() {
 			"the plugin's name, socket_listener, and a number is stored as a field as well. An empty string " +
 			"gives an empty measurement name, which the influx output refuses (\"invalid name\", " +
 			"plugins/serializers/influx/influx.go), so that metric is lost: an error.",
+		AlsoAt:   []Level{{Error, "when the member is an empty string: the influx output refuses the metric"}},
 		Bad:      `json_name_key = "metric_name"` + "\n" + `{"metric_name": 42, "value": 1}`,
 		Good:     `json_name_key = "metric_name"` + "\n" + `{"metric_name": "speed", "value": 1}`,
 		Requires: []Fact{FactJSON},

@@ -18,8 +18,9 @@ func init() {
 			"when that is larger (plugins/common/socket/stream.go read). A record that does not fit fails with " +
 			"\"bufio.Scanner: token too long\"; Telegraf closes the connection with the rest of its data unread, " +
 			"so the sender sees \"connection reset by peer\" and every later record on that connection is lost.",
-		Bad:  "one JSON document of 100 000 bytes on a line, read_buffer_size unset",
-		Good: "read_buffer_size = \"1MiB\"   # in [[inputs.socket_listener]], or send smaller records",
+		AlsoAt: []Level{{Warning, "when a record still fits but is within 20 % of the limit: a little longer and it is lost"}},
+		Bad:    "one JSON document of 100 000 bytes on a line, read_buffer_size unset",
+		Good:   "read_buffer_size = \"1MiB\"   # in [[inputs.socket_listener]], or send smaller records",
 		Check: func(ctx *Context) {
 			// The error itself comes from the socket (SocketDiagnostic);
 			// here a record within 20 % of the limit gets a warning while

@@ -22,6 +22,12 @@ type Rule struct {
 	Doc      string   // what Telegraf/InfluxDB do with such input and why it hurts
 	Bad      string   // an example that triggers the rule
 	Good     string   // the same, fixed
+	// AlsoAt are the severities the rule reports at besides Severity, each
+	// with when: `fakegraf rules` and docs/rules.md print them with the doc,
+	// so that every severity a rule reports at is documented.
+	// TestRuleSeverities holds them to the rule's cases and its ReportAs
+	// calls.
+	AlsoAt []Level
 	// Requires are the per-record facts Check reads (facts.go), as an
 	// analyzer's Requires in golang.org/x/tools/go/analysis.
 	Requires []Fact
@@ -34,6 +40,14 @@ type Rule struct {
 	CheckTransport func(ctx *TransportContext)
 	// Cases trigger the rule, or are near misses that must not: its tests.
 	Cases []Case
+}
+
+// Level is a severity a rule reports at besides its default, and when.
+type Level struct {
+	Severity Severity
+	// When completes "also reported as <severity> ...": "when a record
+	// still fits but is within 20 % of the limit".
+	When string
 }
 
 var (
@@ -242,6 +256,9 @@ func reportConfigDependent(ctx *Context, msg string, pos Position, fixes ...stri
 	said.Put(key, true)
 	ctx.ReportAs(Info, msg+onceNote, pos, fixes...)
 }
+
+// autoModeWhen says when a config-dependent rule reports at Info.
+const autoModeWhen = "with --data-format auto, where nobody has written the parser options yet: then it is about the config to write, and said once per sender"
 
 // onceNote ends a finding that is said once per sender.
 const onceNote = " (said once per sender: its repeats are counted in the summary)"
