@@ -100,6 +100,9 @@ func Start(network string, opts ...Opt) (*Server, error) {
 		s.cleanup()
 		return nil, err
 	}
+	// The config above is not a file the user has: fixes name the table by
+	// its address, not by a line of it.
+	cfg.Inputs[0].Origin = setup.Origin{Address: address}
 	rules, err := parse.NewRuleSet(nil, o.rules)
 	if err != nil {
 		s.cleanup()

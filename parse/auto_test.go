@@ -53,3 +53,46 @@ func TestAutoNamesStatsd(t *testing.T) {
 	}
 	require.Contains(t, rulesOf(res.Diagnostics), "wrong-format")
 }
+
+// With --data-format auto the information about the config to write would
+// come with every record: it is said once per sender and advice, and the
+// repeats travel in Result.Repeated for the summary to count.
+func TestAutoSaysRepeatingInfoOncePerSender(t *testing.T) {
+	p := autoPipeline(t, false)
+	type said struct{ shown, repeated []string }
+	send := func(seq uint64, peer, data string) said {
+		res := p.Process(listener.Record{Listener: "udp://127.0.0.1:8094", Peer: peer, Seq: seq,
+			Data: []byte(data), Size: len(data), Terminated: true, Received: time.Now()})
+		var s said
+		for _, d := range res.Diagnostics {
+			require.Equal(t, parse.Info, d.Severity, "%s", describe(res.Diagnostics))
+			s.shown = append(s.shown, d.Rule)
+		}
+		for _, d := range res.Repeated {
+			require.Equal(t, parse.Info, d.Severity)
+			s.repeated = append(s.repeated, d.Rule)
+		}
+		return s
+	}
+	const a, b = "127.0.0.1:1", "127.0.0.1:2"
+	tests := []struct {
+		name       string
+		peer, data string
+		want       said
+	}{
+		{"first record", a, `{"metric_name": "speed", "v": 1, "note": "x"}`,
+			said{shown: []string{"data-format-detected", "default-measurement-name", "json-string-dropped"}}},
+		{"the same advice again", a, `{"metric_name": "speed", "v": 2, "note": "y"}`,
+			said{repeated: []string{"default-measurement-name", "json-string-dropped"}}},
+		{"other advice for the same sender", a, `{"metric_name": "speed", "v": 3, "city": "Bonn"}`,
+			said{shown: []string{"json-string-dropped"}, repeated: []string{"default-measurement-name"}}},
+		{"another sender", b, `{"metric_name": "speed", "v": 1, "note": "x"}`,
+			said{shown: []string{"default-measurement-name", "json-string-dropped"}}},
+	}
+	for i, tc := range tests {
+		got := send(uint64(i+1), tc.peer, tc.data)
+		if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(said{})); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}

@@ -17,6 +17,13 @@ import (
 // casePipeline is the pipeline fakegraf runs for a case's input.
 func casePipeline(t testing.TB, c parse.Case) *parse.Pipeline {
 	t.Helper()
+	return casePipelineFrom(t, c, nil)
+}
+
+// casePipelineFrom is casePipeline for an input whose settings were
+// written somewhere else than the case says (the flags, a telegraf.conf).
+func casePipelineFrom(t testing.TB, c parse.Case, origin *setup.Origin) *parse.Pipeline {
+	t.Helper()
 	var cfg *setup.Config
 	var err error
 	if c.Config == `data_format = "auto"` {
@@ -27,6 +34,12 @@ func casePipeline(t testing.TB, c parse.Case) *parse.Pipeline {
 	require.NoError(t, err, "config:\n%s", c.TOML())
 	require.Len(t, cfg.Inputs, 1)
 	in := cfg.Inputs[0]
+	if origin != nil {
+		in.Origin = *origin
+		for _, alt := range in.Auto {
+			alt.Origin = *origin
+		}
+	}
 	var stages []*parse.Stage
 	if in.Auto != nil {
 		for _, alt := range in.Auto {

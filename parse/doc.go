@@ -14,7 +14,8 @@
 //
 //   - the ID constant, and an init func that calls Register with the rule:
 //     ID, Severity, Title, Doc (what Telegraf does with such input, citing
-//     the Telegraf file), Bad and Good examples, Check (a record) or
+//     the Telegraf file), AlsoAt (every other severity it reports at, and
+//     when), Bad and Good examples, Check (a record) or
 //     CheckTransport (a socket event), Requires, and Cases: inputs that
 //     trigger it and near misses that must not, with ∑ marking where a
 //     finding points (case.go says how), as go/analysis's analysistest
@@ -31,9 +32,16 @@
 // timestamps.go, parts.go, lru.go), never in a rule's file; options a rule
 // reads are fields of RuleSet (TimestampWindow), not package globals.
 //
+// A fix that asks for a setting says it in the user's terms through
+// ctx.settings() (setting.go): the flag to pass in flag mode, or the
+// key = value line and where it goes in the user's telegraf.conf (file,
+// line, service_address as written). TestFixesInTheUsersTerms holds every
+// case's fixes to that.
+//
 // Nothing else changes: the registry is what Register collects, so
 // `fakegraf rules` and docs/rules.md (`make docs`) list the rule, and the
 // tests run its cases (TestRuleCases), check its Requires against what its
-// cases read (TestRuleRequires) and send its first trigger through every
-// entry point (cmd/fakegraf TestEveryRuleInEveryEntryPoint).
+// cases read (TestRuleRequires), its AlsoAt against its cases and its
+// ReportAs calls (TestRuleSeverities), and send its first trigger through
+// every entry point (cmd/fakegraf TestEveryRuleInEveryEntryPoint).
 package parse

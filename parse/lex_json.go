@@ -27,6 +27,17 @@ type jsonLeaf struct {
 type jsonObject struct {
 	Off    int
 	Leaves []jsonLeaf
+	// Repeated are the member names written twice in one object, at any
+	// depth: encoding/json, which the json parser unmarshals with, keeps
+	// the last value of each.
+	Repeated []jsonRepeat
+}
+
+// jsonRepeat is a member name written again in the same object.
+type jsonRepeat struct {
+	Key         string // the member's flattened name (parent_child)
+	First, Last string // the values as written, the first and the one kept
+	KeyOff      int    // the name's last occurrence
 }
 
 type jsonDoc struct {
@@ -81,29 +92,43 @@ func lexJSON(data []byte, query string) *jsonDoc {
 // jsonObjectAt is the object o, whose offsets count from base.
 func jsonObjectAt(o gjson.Result, base int) jsonObject {
 	obj := jsonObject{Off: base + o.Index}
-	o.ForEach(func(k, m gjson.Result) bool {
-		jsonLeaves(m, jsonString(k), base+k.Index, true, base, &obj.Leaves)
-		return true
-	})
+	jsonMembers(o, "", true, base, &obj)
 	return obj
 }
 
-// jsonLeaves appends the scalars in v under the keys json_flattener.go
+// jsonMembers adds the leaves of object o's members to obj, and notes the
+// member names o repeats.
+func jsonMembers(o gjson.Result, parent string, top bool, base int, obj *jsonObject) {
+	var names []string
+	var values []gjson.Result
+	o.ForEach(func(k, m gjson.Result) bool {
+		name := jsonString(k)
+		for i, n := range names { // objects are small; a repeat is rare
+			if n == name {
+				obj.Repeated = append(obj.Repeated, jsonRepeat{Key: flatKey(parent, name), First: values[i].Raw, Last: m.Raw, KeyOff: base + k.Index})
+				values[i] = m
+				break
+			}
+		}
+		names, values = append(names, name), append(values, m)
+		jsonLeaves(m, flatKey(parent, name), base+k.Index, top, base, obj)
+		return true
+	})
+}
+
+// jsonLeaves adds the scalars in v under the keys json_flattener.go
 // gives them (parent_child, array_0). keyOff is the offset of v's member
 // name, -1 for an array item; top says v is a member of the metric object.
-func jsonLeaves(v gjson.Result, key string, keyOff int, top bool, base int, out *[]jsonLeaf) {
+func jsonLeaves(v gjson.Result, key string, keyOff int, top bool, base int, obj *jsonObject) {
 	off := base + v.Index
 	switch {
 	case v.IsObject():
-		v.ForEach(func(k, m gjson.Result) bool {
-			jsonLeaves(m, flatKey(key, jsonString(k)), base+k.Index, false, base, out)
-			return true
-		})
+		jsonMembers(v, key, false, base, obj)
 		return
 	case v.IsArray():
 		n := 0
 		v.ForEach(func(_, item gjson.Result) bool {
-			jsonLeaves(item, flatKey(key, strconv.Itoa(n)), -1, false, base, out)
+			jsonLeaves(item, flatKey(key, strconv.Itoa(n)), -1, false, base, obj)
 			n++
 			return true
 		})
@@ -123,7 +148,7 @@ func jsonLeaves(v gjson.Result, key string, keyOff int, top bool, base int, out 
 	default:
 		leaf.Kind = 'z'
 	}
-	*out = append(*out, leaf)
+	obj.Leaves = append(obj.Leaves, leaf)
 }
 
 // flatKey is json_flattener.go's name for member k of parent.

@@ -54,6 +54,19 @@ func TestLexJSON(t *testing.T) {
 			in:   "\u00a0{\"v\": 1}",
 			want: &jsonDoc{Objects: []jsonObject{{Off: 2, Leaves: []jsonLeaf{{Key: "v", Kind: 'n', Raw: "1", KeyOff: 3, ValueOff: 8, TopMember: true}}}}},
 		},
+		{
+			name: "a member written twice, and a nested one",
+			in:   `{"v": 1, "v": 2, "a": {"b": 3, "b": 4}}`,
+			want: &jsonDoc{Objects: []jsonObject{{Off: 0, Leaves: []jsonLeaf{
+				{Key: "v", Kind: 'n', Raw: "1", KeyOff: 1, ValueOff: 6, TopMember: true},
+				{Key: "v", Kind: 'n', Raw: "2", KeyOff: 9, ValueOff: 14, TopMember: true},
+				{Key: "a_b", Kind: 'n', Raw: "3", KeyOff: 23, ValueOff: 28},
+				{Key: "a_b", Kind: 'n', Raw: "4", KeyOff: 31, ValueOff: 36},
+			}, Repeated: []jsonRepeat{
+				{Key: "v", First: "1", Last: "2", KeyOff: 9},
+				{Key: "a_b", First: "3", Last: "4", KeyOff: 31},
+			}}}},
+		},
 		{name: "an array holding a number", in: `[{"v": 1}, 2]`},
 		{name: "invalid", in: `{"a": 1`},
 		{name: "scalar", in: `42`},

@@ -28,6 +28,9 @@ type Stage struct {
 	// max(64 KiB, read_buffer_size) (plugins/common/socket/stream.go read).
 	// 0 when unknown.
 	ScanLimit int
+	// Origin is where the input's settings were written: a fix names the
+	// flag, or the line of telegraf.conf, that the user changes.
+	Origin Origin
 }
 
 // Pipeline processes the records of one listener, in order. It is not safe
@@ -79,6 +82,11 @@ type Result struct {
 	senderTime  []bool // per parsed metric; computed on first use
 	Err         error  // Telegraf's parse error; the whole record is lost
 	Diagnostics []Diagnostic
+	// Repeated are findings that only repeat, for the same sender,
+	// information a finding in an earlier record gave (what the config of
+	// --data-format auto will need). Reports do not print them; the summary
+	// counts them with the rest.
+	Repeated []Diagnostic
 }
 
 // SenderSetTime says whether the sender set the timestamp of Metrics[i]

@@ -27,6 +27,8 @@ func TestCleanRecordShortcutsKeepFindings(t *testing.T) {
 		{"a missing name key is still reported", `json_name_key = "name"`, `{"nme":"cpu","v":1}`, "json-name-key-type"},
 		{"a big integer is still found", ``, `{"id":9007199254740993,"v":1}`, "precision-loss"},
 		{"a timestamp member is still found", ``, `{"timestamp":1700000000,"v":1}`, "time-key-name"},
+		{"a member written twice is still found", ``, `{"v":1,"v":2}`, "duplicate-key"},
+		{"a nested member written twice is still found", `tag_keys = ["t"]`, `{"t":"x","a":{"b":1,"b":2}}`, "duplicate-key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -70,7 +70,6 @@ func isZlib(data []byte) bool {
 func checkBadEncoding(ctx *Context) {
 	data := ctx.Record.Data
 	rec := ctx.Record
-	listenerOpt := func() string { return section(ctx) }
 	switch {
 	case len(data) == 0:
 		return
@@ -79,7 +78,7 @@ func checkBadEncoding(ctx *Context) {
 			`encode the text as UTF-8 (Python: s.encode("utf-8"), not "utf-16")`)
 		return
 	case bytes.HasPrefix(data, gzipMagic):
-		fix := fmt.Sprintf("set content_encoding = \"gzip\" in %s", listenerOpt())
+		fix := ctx.settings().set(opt{"content_encoding", "gzip"})
 		ctx.Report("the record is gzip-compressed but content_encoding is not set: Telegraf parses the compressed bytes as text",
 			Position{Offset: 0, Line: 1, Column: 1}, fix, "or send it uncompressed")
 		return
@@ -89,7 +88,7 @@ func checkBadEncoding(ctx *Context) {
 			enc = "zstd"
 		}
 		ctx.Report(fmt.Sprintf("the datagram is %s-compressed but content_encoding is not set: Telegraf parses the compressed bytes as text", enc),
-			Position{Offset: 0, Line: 1, Column: 1}, fmt.Sprintf("set content_encoding = %q in %s", enc, listenerOpt()), "or send it uncompressed")
+			Position{Offset: 0, Line: 1, Column: 1}, ctx.settings().set(opt{"content_encoding", enc}), "or send it uncompressed")
 		return
 	case bytes.HasPrefix(data, utf8BOM) && ctx.Format != "json":
 		effect := "Telegraf rejects the record"
@@ -103,7 +102,7 @@ func checkBadEncoding(ctx *Context) {
 	if i := bytes.IndexByte(data, 0); i >= 0 {
 		fixes := []string{`remove the NUL byte: send the text without a C string terminator`}
 		if rec.Stream && i == len(data)-1 {
-			fixes = append(fixes, fmt.Sprintf(`or, if every record ends in NUL instead of "\n", set splitting_strategy = "null" in %s`, section(ctx)))
+			fixes = append(fixes, `or, if every record ends in NUL instead of "\n", `+ctx.settings().set(opt{"splitting_strategy", "null"}))
 		}
 		ctx.Report(fmt.Sprintf("a NUL byte at offset %d: it ends up inside a name or value, or fails the parse", i), offsetPosition(data, i), fixes...)
 		return

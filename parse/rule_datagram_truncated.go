@@ -21,9 +21,10 @@ func init() {
 			"gets the stump (telegraf#16118): an error. A UDP datagram over 1472 bytes (1452 on IPv6) does not " +
 			"fit one 1500-byte Ethernet frame, so IP fragments it, and losing any fragment loses the datagram: a " +
 			"warning for peers that are not on loopback.",
-		Bad:   "one unixgram datagram of 100 000 bytes, read_buffer_size unset",
-		Good:  "read_buffer_size = \"1MiB\"   # or send smaller datagrams",
-		Check: checkDatagramTruncated,
+		AlsoAt: []Level{{Warning, "when a UDP datagram from a peer that is not on loopback is too big for one Ethernet frame: IP fragments it"}},
+		Bad:    "one unixgram datagram of 100 000 bytes, read_buffer_size unset",
+		Good:   "read_buffer_size = \"1MiB\"   # or send smaller datagrams",
+		Check:  checkDatagramTruncated,
 		CheckTransport: func(ctx *TransportContext) {
 			if errors.Is(ctx.Event.Err, listener.ErrPacketTruncated) {
 				ctx.Report(ctx.Event.Err.Error()+": Telegraf reads unixpacket as a stream and loses the cut-off bytes without a word",
@@ -47,7 +48,7 @@ func checkDatagramTruncated(ctx *Context) {
 	if rec.Truncated {
 		fixes := []string{"send smaller datagrams: split a batch into several sends"}
 		if strings.HasPrefix(rec.Listener, "unixgram") {
-			fixes = append([]string{fmt.Sprintf("set read_buffer_size larger than the largest datagram in %s (e.g. read_buffer_size = \"1MiB\"; now %d bytes)", section(ctx), rec.Size)}, "or "+fixes[0])
+			fixes = append([]string{fmt.Sprintf("make the read buffer larger than the largest datagram (now %d bytes): %s", rec.Size, ctx.settings().set(opt{"read_buffer_size", "1MiB"}))}, "or "+fixes[0])
 		}
 		ctx.Report(fmt.Sprintf("the datagram filled the %d-byte read buffer: the kernel cut off the rest and Telegraf parses only what fit", rec.Size),
 			offsetPosition(rec.Data, len(rec.Data)), fixes...)

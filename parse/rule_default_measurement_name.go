@@ -17,6 +17,7 @@ func init() {
 			"plugins/parsers/json/parser.go parseObject), unless json_name_key finds a string in the object or " +
 			"name_override renames it (models/makemetric.go). Every sender on the socket then writes into one " +
 			"measurement called socket_listener, where their fields mix and dashboards cannot tell them apart.",
+		AlsoAt:   []Level{{Info, autoModeWhen}},
 		Bad:      "data_format = \"json\"   # and no json_name_key or name_override\n{\"metric_name\": \"speed\", \"value\": 10}",
 		Good:     "data_format = \"json\"\njson_name_key = \"metric_name\"\n{\"metric_name\": \"speed\", \"value\": 10}",
 		Requires: []Fact{FactJSON},
@@ -25,6 +26,8 @@ func init() {
 			{Name: "json without name", Config: caseJSON, Records: []Rec{{Data: `∑{"value1": 10}`}}, Want: []Want{{"default-measurement-name", Warning, 1}}},
 			{Name: "json with an unused name member", Config: caseJSON, Records: []Rec{{Data: `∑{"metric_name": "speed", "value": 10}`}}, Want: []Want{{"default-measurement-name", Warning, 1}}},
 			{Name: "value format", Config: "data_format = \"value\"\ndata_type = \"integer\"", Records: []Rec{{Data: "42"}}, Want: []Want{{"default-measurement-name", Warning, 0}}},
+			{Name: "auto mode: the config to write", Config: caseAuto, Records: []Rec{{Data: `∑{"value1": 10}`}}, Want: []Want{{"default-measurement-name", Info, 1}}},
+			{Name: "auto mode: said once per sender", Config: caseAuto, Records: []Rec{{Data: `{"value1": 10}`}, {Data: `{"value1": 11}`}}},
 			{Name: "near miss: name_override", Config: caseJSONOverride, Records: []Rec{{Data: `{"value1": 10}`}}},
 		},
 	})
@@ -53,12 +56,12 @@ func checkDefaultName(ctx *Context) {
 				pos = offsetPosition(ctx.Record.Data, doc.Objects[i].Off)
 			}
 			if key := jsonNameCandidate(ctx.Record.Data); key != "" {
-				fixes = append(fixes, fmt.Sprintf("add json_name_key = %q to %s: the %q member then names the measurement", key, section(ctx), key))
+				fixes = append(fixes, fmt.Sprintf("%s: the %q member then names the measurement", ctx.settings().set(opt{"json_name_key", key}), key))
 			} else {
-				fixes = append(fixes, fmt.Sprintf(`add a "metric_name": "my_measurement" member to every object and json_name_key = "metric_name" to %s`, section(ctx)))
+				fixes = append(fixes, `add a "metric_name": "my_measurement" member to every object and `+ctx.settings().set(opt{"json_name_key", "metric_name"}))
 			}
 		}
-		fixes = append(fixes, fmt.Sprintf(`or add name_override = "my_measurement" to %s`, section(ctx)))
+		fixes = append(fixes, "or "+ctx.settings().set(opt{"name_override", "my_measurement"}))
 		msg := fmt.Sprintf("the measurement is named %q after the plugin: neither json_name_key nor name_override names it", def)
 		if ctx.Format == "value" {
 			msg = fmt.Sprintf("the measurement is named %q after the plugin: data_format value carries no name and name_override is not set", def)

@@ -31,6 +31,10 @@ func init() {
 			"Telegraf's influx output writes it as \\n, which InfluxDB reads back as a literal backslash and n; " +
 			"string field values are only checked for these). It is an error where Telegraf's wavefront parser " +
 			"rejects ':' or '|' unquoted (plugins/parsers/wavefront/scanner.go): the whole record is lost.",
+		AlsoAt: []Level{
+			{Warning, "when a name, key or tag value is wrapped in quotes, or holds a control character: kept, but probably not what the sender meant"},
+			{Error, "when ':' or '|' stands unquoted in a Wavefront name or tag: Telegraf's wavefront parser rejects the record"},
+		},
 		Bad:      `{"metric_name": "my:metric|name", "value1": 10}`,
 		Good:     `{"metric_name": "my_metric_name", "value1": 10}`,
 		Requires: []Fact{FactWavefront, FactParts},
@@ -280,8 +284,13 @@ func checkForbiddenChar(ctx *Context) {
 		if t.off >= 0 {
 			pos = offsetPosition(ctx.Record.Data, t.off)
 		}
-		sev, msg, fix := forbiddenCharFinding(t)
-		ctx.ReportAs(sev, msg, pos, fix)
+		// The severities are spelt out here, where TestRuleSeverities
+		// reads them: forbiddenCharFinding rates a finding Info or Warning.
+		if sev, msg, fix := forbiddenCharFinding(t); sev == Warning {
+			ctx.ReportAs(Warning, msg, pos, fix)
+		} else {
+			ctx.Report(msg, pos, fix)
+		}
 	}
 }
 

@@ -77,5 +77,5 @@ func checkJSONMultiline(ctx *Context) {
 	ctx.Report(fmt.Sprintf("this line ends a JSON document spread over %d lines (records #%d to #%d): Telegraf splits the stream at newlines and rejects every line", st.lines, st.first, rec.Seq),
 		Position{},
 		`send each document on one line, then "\n": json.dumps(data) without indent=`,
-		fmt.Sprintf(`or set splitting_strategy = "null" in %s and end every document with a NUL byte`, section(ctx)))
+		"or end every document with a NUL byte and "+ctx.settings().set(opt{"splitting_strategy", "null"}))
 }

@@ -30,6 +30,7 @@ func init() {
 			"the plugin's name, socket_listener, and a number is stored as a field as well. An empty string " +
 			"gives an empty measurement name, which the influx output refuses (\"invalid name\", " +
 			"plugins/serializers/influx/influx.go), so that metric is lost: an error.",
+		AlsoAt:   []Level{{Error, "when the member is an empty string: the influx output refuses the metric"}},
 		Bad:      `json_name_key = "metric_name"` + "\n" + `{"metric_name": 42, "value": 1}`,
 		Good:     `json_name_key = "metric_name"` + "\n" + `{"metric_name": "speed", "value": 1}`,
 		Requires: []Fact{FactJSON},
@@ -75,7 +76,7 @@ func checkJSONNameKeyType(ctx *Context) {
 		case leaf == nil:
 			fixes := []string{fmt.Sprintf("add %q: \"my_measurement\" to every object", key)}
 			if other := nameMember(o); other != "" {
-				fixes = []string{fmt.Sprintf("set json_name_key = %q in %s: the object names itself with %q", other, section(ctx), other), "or " + fixes[0]}
+				fixes = []string{fmt.Sprintf("%s: the object names itself with %q", ctx.settings().set(opt{"json_name_key", other}), other), "or " + fixes[0]}
 			}
 			ctx.Report(fmt.Sprintf("json_name_key %q is not in the object: the measurement is named %q", key, jp.MetricName),
 				offsetPosition(ctx.Record.Data, o.Off), fixes...)

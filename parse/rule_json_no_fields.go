@@ -81,7 +81,7 @@ func checkJSONNoFields(ctx *Context) {
 			fixes = append(fixes, fmt.Sprintf("send %q as a JSON number, without quotes", k))
 		}
 		if len(strs) > 0 {
-			fixes = append(fixes, fmt.Sprintf("keep the strings as fields: json_string_fields = %s", tomlList(mergeKeys(jp.StringFields, strs))))
+			fixes = append(fixes, "keep the strings as fields: "+ctx.settings().set(opt{"json_string_fields", mergeKeys(jp.StringFields, strs)}))
 		}
 		if len(fixes) == 0 {
 			fixes = append(fixes, `send at least one numeric member, e.g. "value": 1`)

@@ -18,6 +18,7 @@ func init() {
 			"makes it a tag or json_string_fields keeps it as a field; everything else, numeric strings such as " +
 			"\"42\" included, is deleted without a log line (plugins/parsers/json/parser.go switchFieldToTag). " +
 			"The sender believes it is storing the value; InfluxDB never sees it.",
+		AlsoAt:   []Level{{Info, autoModeWhen}},
 		Bad:      `{"value1": 10, "value2": 3, "format": "json"}   # no tag_keys`,
 		Good:     `tag_keys = ["format"]   # in [[inputs.socket_listener]]`,
 		Requires: []Fact{FactJSON},
@@ -25,6 +26,7 @@ func init() {
 		Cases: []Case{
 			{Name: "format without tag_keys", Config: caseJSONOverride, Records: []Rec{{Data: `{"value1": 10, "value2": 3, ∑"format": "json"}`}}, Want: []Want{{"json-string-dropped", Warning, 1}}},
 			{Name: "bool and numeric string", Config: caseJSONOverride, Records: []Rec{{Data: `{"value1": 10, ∑"ok": true, "n": "42"}`}}, Want: []Want{{"json-string-dropped", Warning, 1}}},
+			{Name: "auto mode: the config to write", Config: caseAuto, Records: []Rec{{Data: `{"value1": 10, ∑"format": "json"}`}}, Want: []Want{{"json-string-dropped", Info, 1}}},
 			{Name: "near miss: tag_keys", Config: caseJSONOverride + "\n" + `tag_keys = ["format"]`, Records: []Rec{{Data: `{"value1": 10, "value2": 3, "format": "json"}`}}},
 			{Name: "near miss: json_string_fields glob", Config: caseJSONOverride + "\n" + `json_string_fields = ["msg*"]`, Records: []Rec{{Data: `{"value1": 10, "msg_a": "x", "msg_b": "y"}`}}},
 		},
@@ -103,8 +105,8 @@ func checkJSONStringDropped(ctx *Context) {
 	for _, k := range numeric {
 		fixes = append(fixes, fmt.Sprintf("send %q as a JSON number, without quotes", k))
 	}
-	asTag := fmt.Sprintf("keep them as tags: tag_keys = %s", tomlList(mergeKeys(jp.TagKeys, keys)))
-	asField := fmt.Sprintf("keep them as fields: json_string_fields = %s", tomlList(mergeKeys(jp.StringFields, keys)))
+	asTag := "keep them as tags: " + ctx.settings().set(opt{"tag_keys", mergeKeys(jp.TagKeys, keys)})
+	asField := "keep them as fields: " + ctx.settings().set(opt{"json_string_fields", mergeKeys(jp.StringFields, keys)})
 	if len(dropped) == 1 {
 		asTag = strings.Replace(asTag, "them as tags", "it as a tag", 1)
 		asField = strings.Replace(asField, "them as fields", "it as a field", 1)

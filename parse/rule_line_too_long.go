@@ -18,8 +18,9 @@ func init() {
 			"when that is larger (plugins/common/socket/stream.go read). A record that does not fit fails with " +
 			"\"bufio.Scanner: token too long\"; Telegraf closes the connection with the rest of its data unread, " +
 			"so the sender sees \"connection reset by peer\" and every later record on that connection is lost.",
-		Bad:  "one JSON document of 100 000 bytes on a line, read_buffer_size unset",
-		Good: "read_buffer_size = \"1MiB\"   # in [[inputs.socket_listener]], or send smaller records",
+		AlsoAt: []Level{{Warning, "when a record still fits but is within 20 % of the limit: a little longer and it is lost"}},
+		Bad:    "one JSON document of 100 000 bytes on a line, read_buffer_size unset",
+		Good:   "read_buffer_size = \"1MiB\"   # in [[inputs.socket_listener]], or send smaller records",
 		Check: func(ctx *Context) {
 			// The error itself comes from the socket (SocketDiagnostic);
 			// here a record within 20 % of the limit gets a warning while
@@ -31,12 +32,12 @@ func init() {
 			ctx.ReportAs(Warning, fmt.Sprintf("the record is %d bytes, %d%% of the %d bytes Telegraf's scanner holds: a little longer and Telegraf resets the connection and loses the rest of it",
 				ctx.Record.Size, ctx.Record.Size*100/limit, limit),
 				offsetPosition(ctx.Record.Data, len(ctx.Record.Data)),
-				fmt.Sprintf("set read_buffer_size above the longest record you will send (e.g. read_buffer_size = \"%dKiB\"), or send shorter records", 2*limit/1024))
+				"make the read buffer larger than the longest record you will send: "+ctx.settings().set(opt{"read_buffer_size", fmt.Sprintf("%dKiB", 2*limit/1024)})+", or send shorter records")
 		},
 		CheckTransport: func(ctx *TransportContext) {
 			if errors.Is(ctx.Event.Err, bufio.ErrTooLong) {
 				ctx.Report(ctx.Event.Err.Error()+": Telegraf reset the connection and lost the rest of its data",
-					"set read_buffer_size larger than the longest record (e.g. read_buffer_size = \"1MiB\"), or send shorter records")
+					"make the read buffer larger than the longest record: "+ctx.settings().set(opt{"read_buffer_size", "1MiB"})+", or send shorter records")
 			}
 		},
 		Cases: []Case{

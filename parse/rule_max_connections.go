@@ -26,7 +26,7 @@ func init() {
 		},
 		CheckTransport: func(ctx *TransportContext) {
 			if errors.Is(ctx.Event.Err, listener.ErrTooManyConnections) {
-				ctx.Report(ctx.Event.Err.Error(), "raise max_connections, or reuse one connection per sender")
+				ctx.Report(ctx.Event.Err.Error(), "raise "+ctx.settings().in("max_connections")+", or reuse one connection per sender")
 			}
 		},
 	})

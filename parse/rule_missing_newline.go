@@ -19,12 +19,14 @@ func init() {
 			"terminator is not lost but is delivered only when the connection closes, so it shows up late or, " +
 			"with read_timeout, cut short: a warning. Datagram sockets (udp, unixgram) are never checked: a " +
 			"datagram is a whole record.",
-		Bad:   `sock.send(json.dumps(data).encode())   # {"a":1}{"a":2} on the wire`,
-		Good:  `sock.send((json.dumps(data) + "\n").encode())`,
-		Check: checkMissingNewline,
+		AlsoAt: []Level{{Warning, "when only the last record lacks its terminator: it arrives late, or cut short by read_timeout"}},
+		Bad:    `sock.send(json.dumps(data).encode())   # {"a":1}{"a":2} on the wire`,
+		Good:   `sock.send((json.dumps(data) + "\n").encode())`,
+		Check:  checkMissingNewline,
 		Cases: []Case{
 			{Name: "influx records glued", Config: caseInfluxTCP, Records: []Rec{{Data: "good_metric_name,format=influxline value1=10,value2=5∑good_metric_name,format=influxline value1=10,value2=7"}}, Want: []Want{{"missing-newline", Error, 1}, {"parse-error", Error, anyPos}}},
 			{Name: "wavefront records glued", Config: caseWavefrontTCP, Records: []Rec{{Data: "prefix_metric_name.value1 10 {now_s} source=localhost format=\"wavefront\"∑prefix_metric_name.value2 3 {now_s} source=localhost format=\"wavefront\""}}, Want: []Want{{"missing-newline", Error, 1}, {"parse-error", Error, anyPos}}},
+			{Name: "the last record unterminated", Config: caseInfluxTCP, Records: []Rec{{Data: "cpu v=1∑", Unterminated: true}}, Want: []Want{{"missing-newline", Warning, 1}}},
 			{Name: "near miss: pretty json is not glued", Config: caseJSONTCP, Records: []Rec{{Data: `  "a": 1,`}}, Want: []Want{{"parse-error", Error, anyPos}}},
 		},
 	})

@@ -61,7 +61,7 @@ func checkPrecisionLoss(ctx *Context) {
 			ctx.Report(fmt.Sprintf("timestamp %s has a sub-second part: Telegraf's wavefront parser keeps whole seconds, so it is stored as %s and points of one series within a second overwrite each other",
 				st.raw, st.got.UTC().Format(time.RFC3339)),
 				offsetPosition(ctx.Record.Data, st.off),
-				"send whole seconds (10 digits), or send line protocol (data_format = \"influx\") when sub-second times matter")
+				"send whole seconds (10 digits), or, when sub-second times matter, send line protocol and "+ctx.settings().set(opt{"data_format", "influx"}))
 			return
 		}
 	}
@@ -110,9 +110,9 @@ func checkJSONBigInts(ctx *Context) bool {
 			if stored.Cmp(n) == 0 {
 				continue
 			}
-			fix := fmt.Sprintf("send it as a JSON string (%q: \"%s\") and list it in tag_keys or json_string_fields", lf.Key, lf.Raw)
+			fix := fmt.Sprintf("send it as a JSON string (%q: \"%s\") and list it in %s or %s", lf.Key, lf.Raw, ctx.settings().name("tag_keys"), ctx.settings().name("json_string_fields"))
 			if jp != nil && jp.TimeKey == lf.Key {
-				fix = fmt.Sprintf("send the timestamp as a JSON string (%q: \"%s\"): Telegraf reads a numeric string in json_time_key exactly", lf.Key, lf.Raw)
+				fix = fmt.Sprintf("send the timestamp as a JSON string (%q: \"%s\"): Telegraf reads a numeric string in %s exactly", lf.Key, lf.Raw, ctx.settings().name("json_time_key"))
 			}
 			ctx.Report(fmt.Sprintf("%q is %s, beyond 2^53: the json parser reads every number as a float64 and keeps %s", lf.Key, lf.Raw, stored.String()),
 				offsetPosition(ctx.Record.Data, lf.ValueOff), fix)

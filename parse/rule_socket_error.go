@@ -43,11 +43,11 @@ func checkSocketError(ctx *TransportContext) {
 			return
 		}
 	}
-	fixes := []string{"make the sender's transport match this socket_listener (address, TLS, content_encoding): Telegraf loses the data that hit this error"}
+	fixes := []string{"make the sender's transport match this socket_listener (address, TLS, compression): Telegraf loses the data that hit this error"}
 	// Stream sockets decode with pgzip, datagrams with klauspost's gzip
 	// (Telegraf's internal/content_coding.go): each has its own ErrHeader.
 	if errors.Is(err, pgzip.ErrHeader) || errors.Is(err, kgzip.ErrHeader) {
-		fixes = []string{"the data is not gzip: remove content_encoding, or have the sender compress"}
+		fixes = []string{"the data is not gzip: " + ctx.settings().remove("content_encoding") + ", or have the sender compress"}
 	}
 	ctx.Report(err.Error(), fixes...)
 }

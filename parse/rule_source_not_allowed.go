@@ -29,7 +29,7 @@ func init() {
 		CheckTransport: func(ctx *TransportContext) {
 			if errors.Is(ctx.Event.Err, listener.ErrSourceNotAllowed) {
 				ctx.Report(ctx.Event.Err.Error()+": Telegraf drops it without an error (a debug log line at most)",
-					"add the sender's address to allowed_sources, or remove allowed_sources to accept every sender")
+					"add the sender's address to "+ctx.settings().in("allowed_sources")+", or "+ctx.settings().remove("allowed_sources")+" to accept every sender")
 			}
 		},
 	})

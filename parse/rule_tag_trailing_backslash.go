@@ -18,6 +18,7 @@ func init() {
 			"tag\", plugins/parsers/influx/machine.go.rl), losing the whole record. A trailing backslash that " +
 			"arrives another way (a JSON tag, a Wavefront tag) is trimmed by Telegraf's influx output " +
 			"(plugins/serializers/influx/influx.go buildHeader), so InfluxDB stores a different value: a warning.",
+		AlsoAt:   []Level{{Warning, "when the tag arrives another way than line protocol (JSON, Wavefront): the influx output trims the backslash"}},
 		Bad:      `disk,path=C:\ free=10`,
 		Good:     `disk,path=C: free=10`,
 		Requires: []Fact{FactParts},

@@ -51,6 +51,10 @@ func init() {
 			"json_time_format (plugins/parsers/json/parser.go parseObject): without them a \"time\" or " +
 			"\"timestamp\" member is stored as an ordinary field (or dropped, if it is a string) and the metric " +
 			"gets the time Telegraf parsed it.",
+		AlsoAt: []Level{
+			{Info, "when a JSON time member is not read as the time " + autoModeWhen},
+			{Error, "when a tag or the only field is named time: InfluxDB 1.x refuses the point"},
+		},
 		Bad:      `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
 		Good:     "json_time_key = \"timestamp\"\njson_time_format = \"unix\"\n" + `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
 		Requires: []Fact{FactJSON, FactParts},
@@ -60,6 +64,7 @@ func init() {
 			{Name: "json rfc3339 string", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, ∑"time": "2026-01-02T03:04:05Z"}`}}, Want: []Want{{"time-key-name", Warning, 1}}},
 			{Name: "influx tag time", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu,∑time=a v=1\n"}}, Want: []Want{{"time-key-name", Error, 1}}},
 			{Name: "influx field time beside another", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1,∑time=2\n"}}, Want: []Want{{"time-key-name", Warning, 1}}},
+			{Name: "auto mode: json timestamp member", Config: caseAuto, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, ∑"timestamp": {now_s}}`}}, Want: []Want{{"time-key-name", Info, 1}}},
 			{Name: "near miss: json_time_key", Config: caseJSONNamed + "\n" + `json_time_key = "timestamp"` + "\n" + `json_time_format = "unix"`, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, "timestamp": {now_s}}`}}},
 		},
 	})
@@ -88,7 +93,7 @@ func checkTimeKeyName(ctx *Context) {
 					}
 					reportConfigDependent(ctx, fmt.Sprintf("member %q (%s) looks like the metric's time, but without json_time_key it is %s and the metric gets the time Telegraf parsed it", lf.Key, lf.Raw, fate),
 						offsetPosition(ctx.Record.Data, lf.KeyOff),
-						fmt.Sprintf("add json_time_key = %q and json_time_format = %q to %s", lf.Key, format, section(ctx)))
+						ctx.settings().set(opt{"json_time_key", lf.Key}, opt{"json_time_format", format}))
 				}
 			}
 		}

@@ -55,7 +55,7 @@ func checkTimestampSkew(ctx *Context) {
 		if off := abs.Round(time.Hour); abs >= 50*time.Minute && abs <= 15*time.Hour && (abs-off).Abs() <= 2*time.Minute {
 			msg += fmt.Sprintf(": the offset is a whole %s, the mark of a local time sent as UTC", plural(int(off/time.Hour), "hour", "hours"))
 			if st.unit == 0 {
-				fixes[0] = "set json_timezone to the sender's time zone (e.g. json_timezone = \"Europe/Berlin\"), or send UTC"
+				fixes[0] = "name the sender's time zone, e.g. " + ctx.settings().set(opt{"json_timezone", "Europe/Berlin"}) + ", or send UTC"
 			} else {
 				fixes[0] = "compute the timestamp from UTC (Python: time.time(), not a local datetime's naive timestamp)"
 			}

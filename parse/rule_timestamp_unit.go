@@ -101,14 +101,14 @@ func checkTimestampUnit(ctx *Context) {
 	switch {
 	case isInflux(ctx.Format):
 		if want == time.Nanosecond {
-			fixes = append(fixes, fmt.Sprintf("remove influx_timestamp_precision from %s: Telegraf then reads nanoseconds", section(ctx)))
+			fixes = append(fixes, ctx.settings().remove("influx_timestamp_precision")+": Telegraf then reads nanoseconds")
 		} else {
-			fixes = append(fixes, fmt.Sprintf("set influx_timestamp_precision = %q in %s", precisionOption(want), section(ctx)))
+			fixes = append(fixes, ctx.settings().set(opt{"influx_timestamp_precision", precisionOption(want)}))
 		}
 		fixes = append(fixes, fmt.Sprintf("or send %s: %s (Python: %s)", unitName(st.unit), scale(), pythonNow(st.unit)))
 	case ctx.Format == "json":
 		format := map[time.Duration]string{time.Second: "unix", time.Millisecond: "unix_ms", time.Microsecond: "unix_us", time.Nanosecond: "unix_ns"}[want]
-		fixes = append(fixes, fmt.Sprintf("set json_time_format = %q in %s", format, section(ctx)),
+		fixes = append(fixes, ctx.settings().set(opt{"json_time_format", format}),
 			fmt.Sprintf("or send %s: %s (Python: %s)", unitName(st.unit), scale(), pythonNow(st.unit)))
 	default:
 		fixes = append(fixes, "send seconds as 10 digits (Python: int(time.time()))")

@@ -33,7 +33,7 @@ func init() {
 				return
 			}
 			ctx.Report(fmt.Sprintf("the kernel dropped %d datagram(s) (%d in all) because the socket's receive buffer was full: Telegraf would never see them", ev.Dropped, ev.Total),
-				`set read_buffer_size = "8MiB" on this socket_listener, and raise the kernel's cap: sysctl -w net.core.rmem_max=8388608`,
+				ctx.settings().set(opt{"read_buffer_size", "8MiB"})+", and raise the kernel's cap: sysctl -w net.core.rmem_max=8388608",
 				"or send fewer, larger datagrams (several lines per datagram), or use a stream socket")
 		},
 	})

@@ -53,7 +53,7 @@ func checkUintOverflow(ctx *Context) {
 			ctx.Report(fmt.Sprintf("field %q of %q is %du, above 9223372036854775807 (2^63-1): Telegraf's influx output writes it as 9223372036854775807i unless influx_uint_support = true, so InfluxDB stores another number",
 				f.Key, m.Name(), v),
 				pos,
-				"with InfluxDB 2 or later, set influx_uint_support = true in the output ([[outputs.influxdb_v2]], or [[outputs.file]] with data_format = \"influx\"); InfluxDB 1.x rejects unsigned values",
+				"with InfluxDB 2 or later, turn on influx_uint_support in Telegraf's output ([[outputs.influxdb_v2]], or [[outputs.file]] writing line protocol); InfluxDB 1.x rejects unsigned values",
 				fmt.Sprintf("or send it as a float (%d without the u) if about 15 significant digits will do, or keep it at or below 9223372036854775807", v))
 		}
 	}

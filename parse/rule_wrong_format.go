@@ -90,17 +90,17 @@ func checkWrongFormat(ctx *Context) {
 	if !acceptsAs(want, ctx.Record.Data) {
 		return
 	}
-	config := fmt.Sprintf("data_format = %q", want)
+	config := []opt{{"data_format", want}}
 	title := formatTitle(want)
 	if want == "json" {
 		if key := jsonNameCandidate(ctx.Record.Data); key != "" {
-			config += fmt.Sprintf(" and json_name_key = %q", key)
+			config = append(config, opt{"json_name_key", key})
 		}
 	}
 	if want == "wavefront" && !bytes.Contains(ctx.Record.Data, []byte("=")) {
 		title = "Wavefront (or Graphite plaintext)"
 	}
 	ctx.Report(fmt.Sprintf("the record is %s, but this socket's data_format is %q: Telegraf rejects it", title, ctx.Format), pos,
-		fmt.Sprintf("set %s in %s", config, section(ctx)),
+		ctx.settings().set(config...),
 		fmt.Sprintf("or send %s to this socket", have))
 }

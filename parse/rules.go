@@ -22,6 +22,12 @@ type Rule struct {
 	Doc      string   // what Telegraf/InfluxDB do with such input and why it hurts
 	Bad      string   // an example that triggers the rule
 	Good     string   // the same, fixed
+	// AlsoAt are the severities the rule reports at besides Severity, each
+	// with when: `fakegraf rules` and docs/rules.md print them with the doc,
+	// so that every severity a rule reports at is documented.
+	// TestRuleSeverities holds them to the rule's cases and its ReportAs
+	// calls.
+	AlsoAt []Level
 	// Requires are the per-record facts Check reads (facts.go), as an
 	// analyzer's Requires in golang.org/x/tools/go/analysis.
 	Requires []Fact
@@ -34,6 +40,14 @@ type Rule struct {
 	CheckTransport func(ctx *TransportContext)
 	// Cases trigger the rule, or are near misses that must not: its tests.
 	Cases []Case
+}
+
+// Level is a severity a rule reports at besides its default, and when.
+type Level struct {
+	Severity Severity
+	// When completes "also reported as <severity> ...": "when a record
+	// still fits but is within 20 % of the limit".
+	When string
 }
 
 var (
@@ -209,26 +223,51 @@ func (c *Context) Report(msg string, pos Position, fixes ...string) {
 
 // ReportAs records a finding of the running rule at a given severity.
 func (c *Context) ReportAs(sev Severity, msg string, pos Position, fixes ...string) {
-	c.result.Diagnostics = append(c.result.Diagnostics, Diagnostic{
+	c.result.Diagnostics = append(c.result.Diagnostics, c.diagnostic(sev, msg, pos, fixes))
+}
+
+func (c *Context) diagnostic(sev Severity, msg string, pos Position, fixes []string) Diagnostic {
+	return Diagnostic{
 		Rule:     c.rule.ID,
 		Severity: sev,
 		Message:  msg,
 		Source:   c.result.Source(),
 		Position: pos,
 		Fixes:    fixes,
-	})
+	}
 }
 
 // reportConfigDependent reports a finding that depends on parser options.
 // With --data-format auto nobody has written those options yet, so the
-// finding is information about the config to write, not a sender mistake.
+// finding is information about the config to write, not a sender mistake;
+// and since it would come again with every record a sender sends, it is
+// said once per sender and advice, and the repeats are only counted.
 func reportConfigDependent(ctx *Context, msg string, pos Position, fixes ...string) {
-	if ctx.Auto {
-		ctx.ReportAs(Info, msg, pos, fixes...)
+	if !ctx.Auto {
+		ctx.Report(msg, pos, fixes...)
 		return
 	}
-	ctx.Report(msg, pos, fixes...)
+	said := stateOf(ctx.State, ctx.rule.ID+"/said", func() *lru[saidKey, bool] { return newLRU[saidKey, bool](saidCap) })
+	key := saidKey{sender: senderKey(ctx.Record), advice: strings.Join(fixes, "\n")}
+	if _, ok := said.Get(key); ok {
+		ctx.result.Repeated = append(ctx.result.Repeated, ctx.diagnostic(Info, msg, pos, fixes))
+		return
+	}
+	said.Put(key, true)
+	ctx.ReportAs(Info, msg+onceNote, pos, fixes...)
 }
+
+// autoModeWhen says when a config-dependent rule reports at Info.
+const autoModeWhen = "with --data-format auto, where nobody has written the parser options yet: then it is about the config to write, and said once per sender"
+
+// onceNote ends a finding that is said once per sender.
+const onceNote = " (said once per sender: its repeats are counted in the summary)"
+
+// saidKey is a sender and the advice it was given; saidCap bounds how many
+// a rule remembers.
+type saidKey struct{ sender, advice string }
+
+const saidCap = 4096
 
 // State is memory a pipeline's rules keep across records. Every map in it
 // is bounded by its rule.

@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -60,8 +59,7 @@ func andList(items []string) string {
 func tomlList(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
-		b, _ := json.Marshal(s)
-		q[i] = string(b)
+		q[i] = tomlString(s)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
 }
@@ -88,12 +86,4 @@ func ago(t, now time.Time) string {
 		return fmt.Sprintf("%d days %s", int(d/(24*time.Hour)), dir)
 	}
 	return fmt.Sprintf("%s %s", d.Round(time.Second), dir)
-}
-
-// section names the config table a fix changes.
-func section(ctx *Context) string {
-	if ctx.Pipeline != nil && ctx.Pipeline.listenerURL != "" {
-		return "the [[inputs.socket_listener]] for " + ctx.Pipeline.listenerURL
-	}
-	return "[[inputs.socket_listener]]"
 }

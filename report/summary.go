@@ -128,6 +128,9 @@ func (c *Collector) Result(r *parse.Result) {
 	for _, d := range r.Diagnostics {
 		c.count(d)
 	}
+	for _, d := range r.Repeated {
+		c.count(d) // said once, counted every time
+	}
 }
 
 // Finding accounts for a finding that is not about one record: an error

@@ -160,7 +160,8 @@ func Stages(in *setup.Input) []*parse.Stage {
 	out := make([]*parse.Stage, 0, len(list))
 	for _, alt := range list {
 		out = append(out, &parse.Stage{Format: alt.DataFormat, Parser: parse.BareParser(alt.Parser), Maker: alt.Running, Precision: alt.Precision,
-			ScanLimit: max(bufio.MaxScanTokenSize, int(alt.Listen.Socket.ReadBufferSize))})
+			ScanLimit: max(bufio.MaxScanTokenSize, int(alt.Listen.Socket.ReadBufferSize)),
+			Origin:    parse.Origin(alt.Origin)})
 	}
 	return out
 }

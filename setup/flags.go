@@ -79,6 +79,20 @@ func tomlValue(v string) string {
 // loader as a telegraf.conf. With data format "auto" each input carries one
 // alternative per AutoFormats entry.
 func FromFlags(f Flags) (*Config, error) {
+	cfg, err := fromFlags(f)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range cfg.Inputs {
+		in.Origin = Origin{Flags: true, Address: in.Listen.Address}
+		for _, alt := range in.Auto {
+			alt.Origin = in.Origin
+		}
+	}
+	return cfg, nil
+}
+
+func fromFlags(f Flags) (*Config, error) {
 	if f.DataFormat != "auto" {
 		return Load([]byte(f.TOML(f.DataFormat)), "command line")
 	}

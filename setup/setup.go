@@ -50,6 +50,24 @@ type Input struct {
 	// Auto holds one alternative per AutoFormats entry when DataFormat is
 	// "auto"; Parser and Running are then nil.
 	Auto []*Input
+	// Origin is where the input's settings were written.
+	Origin Origin
+}
+
+// Origin is where an input's settings were written, so that a fix can name
+// what the user changes in their own terms: a flag on the command line, or a
+// line of their telegraf.conf.
+type Origin struct {
+	// Flags is set for an input made from command-line flags (FromFlags).
+	Flags bool
+	// File is the config as the user named it (LoadFile's path, Load's
+	// source), and Line the line of the input's [[inputs.socket_listener]]
+	// header in it; 0 when unknown.
+	File string
+	Line int
+	// Address is the service_address as written: in the file before
+	// Telegraf substitutes ${VAR}s, or as the flags gave it.
+	Address string
 }
 
 // Config is a loaded telegraf.conf, reduced to what fakegraf serves.
@@ -76,7 +94,7 @@ func LoadFile(path string) (*Config, error) {
 // Load loads telegraf.conf text with Telegraf's own config package, so option
 // names, defaults, env-var substitution and typo messages are Telegraf's.
 func Load(data []byte, source string) (*Config, error) {
-	ignored, unsupported, err := prepass(data)
+	ignored, unsupported, origins, err := prepass(data)
 	if err != nil {
 		return nil, err
 	}
@@ -89,11 +107,22 @@ func Load(data []byte, source string) (*Config, error) {
 		return nil, err
 	}
 	out := &Config{Ignored: ignored}
+	// Telegraf adds an array's tables in order: the nth socket_listener it
+	// made is the nth table the prepass found.
+	matched, n := len(origins) == countListeners(c), 0
 	for _, ri := range c.Inputs {
 		sl, ok := ri.Input.(*socket_listener.SocketListener)
 		if !ok {
 			continue
 		}
+		origin := Origin{File: source, Address: sl.ServiceAddress}
+		if matched {
+			origin.Line = origins[n].Line
+			if origins[n].Address != "" {
+				origin.Address = origins[n].Address
+			}
+		}
+		n++
 		name := "inputs." + ri.Config.Name
 		if ri.Config.Alias != "" {
 			name += "::" + ri.Config.Alias
@@ -111,6 +140,7 @@ func Load(data []byte, source string) (*Config, error) {
 			Parser:     sl.Parser(),
 			Running:    ri,
 			Precision:  ri.Config.Precision,
+			Origin:     origin,
 			Listen: listener.Config{
 				Address: sl.ServiceAddress,
 				Socket:  sl.Config,
@@ -134,13 +164,15 @@ func Load(data []byte, source string) (*Config, error) {
 // and finds the socket_listeners whose data_format fakegraf does not carry:
 // a stub parser lets the config load, and Load skips them with a clearer
 // message than Telegraf's "undefined but requested parser". It returns those
-// messages by data format.
-func prepass(data []byte) ([]string, map[string]string, error) {
+// messages by data format, and where each socket_listener table starts and
+// what its service_address says before ${VAR} substitution, in file order.
+func prepass(data []byte) ([]string, map[string]string, []Origin, error) {
 	tbl, err := toml.Parse(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("error parsing data: %w", err)
+		return nil, nil, nil, fmt.Errorf("error parsing data: %w", err)
 	}
 	var ignored []string
+	var origins []Origin
 	unsupported := map[string]string{}
 	for section, v := range tbl.Fields {
 		sub, ok := v.(*ast.Table)
@@ -164,24 +196,55 @@ func prepass(data []byte) ([]string, map[string]string, error) {
 			}
 			if section == "inputs" && name == "socket_listener" {
 				findUnsupported(pv, unsupported)
+				origins = listenerOrigins(pv)
 				continue
 			}
 			ignored = append(ignored, section+"."+name)
 		}
 	}
 	sort.Strings(ignored)
-	return ignored, unsupported, nil
+	return ignored, unsupported, origins, nil
+}
+
+// listenerOrigins are the header line and written service_address of each
+// [[inputs.socket_listener]] table, in order.
+func listenerOrigins(v interface{}) []Origin {
+	var out []Origin
+	for _, t := range socketListenerTables(v) {
+		o := Origin{Line: t.Line}
+		if kv, ok := t.Fields["service_address"].(*ast.KeyValue); ok {
+			if s, ok := kv.Value.(*ast.String); ok {
+				o.Address = s.Value
+			}
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+func socketListenerTables(v interface{}) []*ast.Table {
+	switch t := v.(type) {
+	case *ast.Table:
+		return []*ast.Table{t}
+	case []*ast.Table:
+		return t
+	}
+	return nil
+}
+
+// countListeners is how many socket_listeners Telegraf's loader made.
+func countListeners(c *config.Config) int {
+	n := 0
+	for _, ri := range c.Inputs {
+		if _, ok := ri.Input.(*socket_listener.SocketListener); ok {
+			n++
+		}
+	}
+	return n
 }
 
 func findUnsupported(v interface{}, unsupported map[string]string) {
-	var tables []*ast.Table
-	switch t := v.(type) {
-	case *ast.Table:
-		tables = []*ast.Table{t}
-	case []*ast.Table:
-		tables = t
-	}
-	for _, t := range tables {
+	for _, t := range socketListenerTables(v) {
 		kv, ok := t.Fields["data_format"].(*ast.KeyValue)
 		if !ok {
 			continue

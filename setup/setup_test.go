@@ -273,3 +273,38 @@ func TestInputNotesTLSOverUnixpacket(t *testing.T) {
 	require.Empty(t, notes("unix:///tmp/fg.sock", withTLS))
 	require.Empty(t, notes("unixpacket:///tmp/fg.sock", ""))
 }
+
+// Each input knows where its settings were written, so that a fix can point
+// there: the file, the line of its [[inputs.socket_listener]] header and the
+// service_address as the user wrote it (before ${VAR} substitution), or the
+// flags.
+func TestOrigin(t *testing.T) {
+	t.Setenv("FG_TEST_PORT", "0")
+	conf := "[agent]\n  omit_hostname = true\n\n" +
+		"[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:${FG_TEST_PORT}\"\n  data_format = \"json\"\n\n" +
+		"[[outputs.file]]\n\n" +
+		"# the second\n[[inputs.socket_listener]]\n  data_format = \"influx\"\n  service_address = \"tcp://127.0.0.1:0\"\n"
+	cfg, err := setup.Load([]byte(conf), "conf/telegraf.conf")
+	require.NoError(t, err)
+	var got []setup.Origin
+	for _, in := range cfg.Inputs {
+		got = append(got, in.Origin)
+	}
+	want := []setup.Origin{
+		{File: "conf/telegraf.conf", Line: 4, Address: "udp://127.0.0.1:${FG_TEST_PORT}"},
+		{File: "conf/telegraf.conf", Line: 11, Address: "tcp://127.0.0.1:0"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("origins (-want +got):\n%s", diff)
+	}
+
+	for _, format := range []string{"json", "auto"} {
+		cfg, err = setup.FromFlags(setup.Flags{Addresses: []string{"udp://127.0.0.1:0"}, DataFormat: format})
+		require.NoError(t, err)
+		flags := setup.Origin{Flags: true, Address: "udp://127.0.0.1:0"}
+		require.Equal(t, flags, cfg.Inputs[0].Origin, format)
+		for _, alt := range cfg.Inputs[0].Auto {
+			require.Equal(t, flags, alt.Origin, "auto's %s alternative", alt.DataFormat)
+		}
+	}
+}

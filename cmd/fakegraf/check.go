@@ -65,15 +65,11 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
 		return exitCannot
 	}
-	// Findings that name the listener (the config snippet to fix) name the
-	// configured one; in flag mode there is none.
-	target := "your socket_listener"
-	if o.config != "" {
-		target = in.Listen.Address
-	}
 	// Files go through the engine a socket's events go through; they share
 	// one pipeline, as one socket's connections share their rule state.
-	pipeline := parse.NewPipeline(target, sess.rules, serve.Stages(in)...)
+	// Fixes name the input by its Origin (the flags, or the config's file,
+	// line and service_address), never by the address nothing binds here.
+	pipeline := parse.NewPipeline(in.Listen.Address, sess.rules, serve.Stages(in)...)
 	engine := serve.NewEngine(sess.sink())
 
 	for i, file := range files {

@@ -39,8 +39,16 @@ func runRules(args []string, stdout, stderr io.Writer) int {
 			code = exitCannot
 			continue
 		}
-		fmt.Fprintf(stdout, "%s (%s)\n  %s\n\n%s\n\nBad:\n%s\n\nFixed:\n%s\n", r.ID, r.Severity, r.Title,
-			wrap(r.Doc, 78), indent(r.Bad), indent(r.Good))
+		doc := r.Doc
+		for _, l := range r.AlsoAt {
+			doc += fmt.Sprintf(" Also reported as %s %s.", l.Severity, l.When)
+		}
+		sev := r.Severity.String()
+		if len(r.AlsoAt) > 0 {
+			sev += "; also " + alsoAt(r)
+		}
+		fmt.Fprintf(stdout, "%s (%s)\n  %s\n\n%s\n\nBad:\n%s\n\nFixed:\n%s\n", r.ID, sev, r.Title,
+			wrap(doc, 78), indent(r.Bad), indent(r.Good))
 	}
 	return code
 }

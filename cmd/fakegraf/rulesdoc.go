@@ -19,17 +19,38 @@ func rulesMarkdown(w io.Writer) {
 		"`--enable`, `--disable` and `fakegraf rules ID`. Severity: **error** means Telegraf or InfluxDB loses or\n"+
 		"corrupts the data; **warning** means Telegraf accepts it but it is probably wrong; **info** is worth\n"+
 		"knowing. A rule may report a finding at another severity than its default when the case is milder\n"+
-		"or worse; the text says so.\n\n")
+		"or worse; its entry says when.\n\n")
 	fmt.Fprint(w, "| ID | Severity | What it finds |\n|---|---|---|\n")
 	for _, r := range rules {
-		fmt.Fprintf(w, "| [`%s`](#%s) | %s | %s |\n", r.ID, r.ID, r.Severity, mdCell(r.Title))
+		fmt.Fprintf(w, "| [`%s`](#%s) | %s | %s |\n", r.ID, r.ID, severities(r), mdCell(r.Title))
 	}
 	for _, r := range rules {
 		fmt.Fprintf(w, "\n## %s\n\n", r.ID)
 		fmt.Fprintf(w, "**%s**: %s\n\n", r.Severity, mdText(r.Title))
 		fmt.Fprintf(w, "%s\n\n", mdText(r.Doc))
+		for _, l := range r.AlsoAt {
+			fmt.Fprintf(w, "Also reported as **%s** %s.\n\n", l.Severity, mdText(l.When))
+		}
 		fmt.Fprintf(w, "Bad:\n\n%s\n\nFixed:\n\n%s\n", mdCode(r.Bad), mdCode(r.Good))
 	}
+}
+
+// severities is a rule's default severity, and the others it reports at:
+// "warning (also info, error)".
+func severities(r *parse.Rule) string {
+	if len(r.AlsoAt) == 0 {
+		return r.Severity.String()
+	}
+	return r.Severity.String() + " (also " + alsoAt(r) + ")"
+}
+
+// alsoAt lists the severities a rule reports at besides its default.
+func alsoAt(r *parse.Rule) string {
+	var out []string
+	for _, l := range r.AlsoAt {
+		out = append(out, l.Severity.String())
+	}
+	return strings.Join(out, ", ")
 }
 
 // mdText keeps text that Markdown would take for markup literal.
