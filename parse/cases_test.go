@@ -1,6 +1,7 @@
 package parse_test
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/setup"
 )
+
+var clockLike = regexp.MustCompile(`[0-9]{6,}|\b(ago|before|after|years?|hours?|minutes?)\b`)
 
 // casePipeline is the pipeline fakegraf runs for a case's input.
 func casePipeline(t testing.TB, c parse.Case) *parse.Pipeline {
@@ -96,6 +99,13 @@ func runCase(t *testing.T, r *parse.Rule, c parse.Case) {
 		}
 	}
 	checkStyle(t, got)
+	for _, d := range got {
+		// A golden file records the Token: it must not change with the
+		// clock (a timestamp, a duration in words).
+		if clockLike.MatchString(d.Token) {
+			t.Errorf("%s: token %q looks clock-dependent", d.Rule, d.Token)
+		}
+	}
 	ws := make([]want, 0, len(c.Want))
 	named := map[string]bool{}
 	for _, w := range c.Want {

@@ -40,7 +40,7 @@ func init() {
 				}
 			}
 			ctx.Report(fmt.Sprintf("records on this socket are %s; a real Telegraf needs data_format = %q", formatTitle(ctx.Format), ctx.Format),
-				Position{}, "use this in telegraf.conf:\n"+snippet)
+				Position{}, "use this in telegraf.conf:\n"+snippet).Token = ctx.Format
 		},
 	})
 }

@@ -68,7 +68,7 @@ func checkDefaultName(ctx *Context) {
 			fixes = fixes[len(fixes)-1:]
 			fixes[0] = strings.TrimPrefix(fixes[0], "or ")
 		}
-		reportConfigDependent(ctx, msg, pos, fixes...)
+		reportConfigDependent(ctx, msg, pos, fixes...).Token = def
 		return
 	}
 }

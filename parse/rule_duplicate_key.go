@@ -134,11 +134,11 @@ func checkDuplicateKey(ctx *Context) {
 	}
 	if !r.lost {
 		ctx.ReportAs(Info, fmt.Sprintf("%s %q is written more than once in one %s, each time as %s: Telegraf keeps one%s",
-			r.what, r.key, where, shortRaw(r.last), more), pos, fixes[0])
+			r.what, r.key, where, shortRaw(r.last), more), pos, fixes[0]).Token = r.key
 		return
 	}
 	ctx.Report(fmt.Sprintf("%s %q is written more than once in one %s, first as %s, last as %s: Telegraf keeps only the last and loses the rest%s",
-		r.what, r.key, where, shortRaw(r.first), shortRaw(r.last), more), pos, fixes...)
+		r.what, r.key, where, shortRaw(r.first), shortRaw(r.last), more), pos, fixes...).Token = r.key
 }
 
 // repeats finds the keys of one line written more than once, as the parser

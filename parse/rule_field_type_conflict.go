@@ -102,7 +102,7 @@ func checkFieldTypeConflict(ctx *Context) {
 			}
 			ctx.Report(fmt.Sprintf("field %q of measurement %q arrives as %s, but %s sent it as %s: InfluxDB refuses the write (field type conflict) and the point is lost",
 				f.Key, m.Name(), t, where, first.typ),
-				pos, typeFixes(ctx, f.Key, first.typ, t)...)
+				pos, typeFixes(ctx, f.Key, first.typ, t)...).Token = fmt.Sprintf("%s.%s %s then %s", m.Name(), f.Key, first.typ, t)
 			conflicts++
 		}
 		if conflicts == 0 {

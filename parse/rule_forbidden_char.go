@@ -287,9 +287,9 @@ func checkForbiddenChar(ctx *Context) {
 		// The severities are spelt out here, where TestRuleSeverities
 		// reads them: forbiddenCharFinding rates a finding Info or Warning.
 		if sev, msg, fix := forbiddenCharFinding(t); sev == Warning {
-			ctx.ReportAs(Warning, msg, pos, fix)
+			ctx.ReportAs(Warning, msg, pos, fix).Token = t.text
 		} else {
-			ctx.Report(msg, pos, fix)
+			ctx.Report(msg, pos, fix).Token = t.text
 		}
 	}
 }

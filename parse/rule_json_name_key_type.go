@@ -72,17 +72,17 @@ func checkJSONNameKeyType(ctx *Context) {
 		switch {
 		case leaf == nil && nested:
 			ctx.Report(fmt.Sprintf("json_name_key %q is an object or array, not a string: the measurement is named %q", key, jp.MetricName),
-				offsetPosition(ctx.Record.Data, o.Off), fix)
+				offsetPosition(ctx.Record.Data, o.Off), fix).Token = key
 		case leaf == nil:
 			fixes := []string{fmt.Sprintf("add %q: \"my_measurement\" to every object", key)}
 			if other := nameMember(o); other != "" {
 				fixes = []string{fmt.Sprintf("%s: the object names itself with %q", ctx.settings().set(opt{"json_name_key", other}), other), "or " + fixes[0]}
 			}
 			ctx.Report(fmt.Sprintf("json_name_key %q is not in the object: the measurement is named %q", key, jp.MetricName),
-				offsetPosition(ctx.Record.Data, o.Off), fixes...)
+				offsetPosition(ctx.Record.Data, o.Off), fixes...).Token = key
 		case leaf.Kind == 's' && leaf.Str == "":
 			ctx.ReportAs(Error, fmt.Sprintf("json_name_key %q is an empty string: the measurement name is empty and the influx output refuses the metric (invalid name)", key),
-				offsetPosition(ctx.Record.Data, leaf.ValueOff), fix)
+				offsetPosition(ctx.Record.Data, leaf.ValueOff), fix).Token = key
 		case leaf.Kind != 's':
 			kind := map[byte]string{'n': "a number", 'b': "a bool", 'z': "null"}[leaf.Kind]
 			extra := ""
@@ -90,7 +90,7 @@ func checkJSONNameKeyType(ctx *Context) {
 				extra = " and the number is stored as a field"
 			}
 			ctx.Report(fmt.Sprintf("json_name_key %q is %s (%s), not a string: the measurement is named %q%s", key, kind, leaf.Raw, jp.MetricName, extra),
-				offsetPosition(ctx.Record.Data, leaf.ValueOff), fix)
+				offsetPosition(ctx.Record.Data, leaf.ValueOff), fix).Token = key
 		default:
 			continue
 		}

@@ -116,7 +116,7 @@ func checkJSONStringDropped(ctx *Context) {
 	} else {
 		fixes = append(fixes, asField, "or "+asTag)
 	}
-	reportConfigDependent(ctx, msg, offsetPosition(ctx.Record.Data, dropped[0].KeyOff), fixes...)
+	reportConfigDependent(ctx, msg, offsetPosition(ctx.Record.Data, dropped[0].KeyOff), fixes...).Token = dropped[0].Key
 }
 
 // jsonValueCounts and nothingDropped let a clean JSON record skip the

@@ -70,7 +70,7 @@ func checkMixedFormats(ctx *Context) {
 	ctx.Report(fmt.Sprintf("this socket received %s (first in record #%d, from %s) and now %s from %s: a real Telegraf socket takes one data_format and rejects records in any other",
 		formatTitle(first), at.seq, at.sender, formatTitle(ctx.Format), senderName(ctx)), Position{},
 		"send each format to a socket of its own: one socket_listener per format, each with its port and data format (data-format-detected gives each one's config)",
-		"or have every sender on this socket send one format")
+		"or have every sender on this socket send one format").Token = first + " then " + ctx.Format
 }
 
 // senderName names a record's sender in prose: its connection, or its peer.

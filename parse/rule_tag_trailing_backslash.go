@@ -56,7 +56,7 @@ func checkTagTrailingBackslash(ctx *Context) {
 				pos = offsetPosition(ctx.Record.Data, off)
 			}
 			ctx.ReportAs(Warning, fmt.Sprintf("%s %q ends in a backslash: Telegraf's influx output trims it, so InfluxDB stores %q", what, text, strings.TrimRight(text, `\`)),
-				pos, "drop the trailing backslash, or replace it with '/'")
+				pos, "drop the trailing backslash, or replace it with '/'").Token = text
 			return
 		}
 	}
@@ -92,7 +92,7 @@ func checkInfluxTrailingBackslash(ctx *Context) {
 		ctx.Report(fmt.Sprintf("value of tag %q, %q, ends in a backslash: it escapes the space after it, so Telegraf reads on into the fields and rejects the line", key, val),
 			offsetPosition(data, i),
 			fmt.Sprintf("drop the trailing backslash: write %s=%s", key, strings.TrimRight(val, `\`)),
-			"or end the value with another character, e.g. replace '\\' with '/'")
+			"or end the value with another character, e.g. replace '\\' with '/'").Token = key
 		return
 	}
 }

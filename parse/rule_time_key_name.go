@@ -93,7 +93,7 @@ func checkTimeKeyName(ctx *Context) {
 					}
 					reportConfigDependent(ctx, fmt.Sprintf("member %q (%s) looks like the metric's time, but without json_time_key it is %s and the metric gets the time Telegraf parsed it", lf.Key, lf.Raw, fate),
 						offsetPosition(ctx.Record.Data, lf.KeyOff),
-						ctx.settings().set(opt{"json_time_key", lf.Key}, opt{"json_time_format", format}))
+						ctx.settings().set(opt{"json_time_key", lf.Key}, opt{"json_time_format", format})).Token = lf.Key
 				}
 			}
 		}
@@ -102,16 +102,16 @@ func checkTimeKeyName(ctx *Context) {
 		if _, ok := m.GetTag("time"); ok && !reported["tag time"] {
 			reported["tag time"] = true
 			ctx.ReportAs(Error, fmt.Sprintf("measurement %q has a tag key named \"time\": InfluxDB 1.x refuses the point (invalid tag key)", m.Name()),
-				keyPosition(ctx, m, partTagKey), `rename the tag, e.g. to "time_tag"`)
+				keyPosition(ctx, m, partTagKey), `rename the tag, e.g. to "time_tag"`).Token = m.Name()
 		}
 		if _, ok := m.GetField("time"); ok && !reported["time"] && !reported["field time"] {
 			reported["field time"] = true
 			if len(m.FieldList()) == 1 {
 				ctx.ReportAs(Error, fmt.Sprintf("measurement %q has only a field named \"time\": InfluxDB 1.x refuses the point (invalid field name)", m.Name()),
-					keyPosition(ctx, m, partFieldKey), `rename the field, e.g. to "time_value"`)
+					keyPosition(ctx, m, partFieldKey), `rename the field, e.g. to "time_value"`).Token = m.Name()
 			} else {
 				ctx.Report(fmt.Sprintf("measurement %q has a field named \"time\": InfluxDB 1.x drops that field", m.Name()),
-					keyPosition(ctx, m, partFieldKey), `rename the field, e.g. to "time_value"`)
+					keyPosition(ctx, m, partFieldKey), `rename the field, e.g. to "time_value"`).Token = m.Name()
 			}
 		}
 	}

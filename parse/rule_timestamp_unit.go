@@ -113,5 +113,5 @@ func checkTimestampUnit(ctx *Context) {
 	default:
 		fixes = append(fixes, "send seconds as 10 digits (Python: int(time.time()))")
 	}
-	ctx.Report(msg, offsetPosition(ctx.Record.Data, st.off), fixes...)
+	ctx.Report(msg, offsetPosition(ctx.Record.Data, st.off), fixes...).Token = unitName(want) + " read as " + unitName(st.unit)
 }

@@ -54,5 +54,5 @@ func checkWavefrontSource(ctx *Context) {
 		msg = fmt.Sprintf("%d of %d points have no source= tag (the first is %q): Wavefront requires one, and Telegraf's wavefront output would use Telegraf's own host name",
 			missing, len(ctx.Parsed), ctx.Parsed[first].Name())
 	}
-	ctx.Report(msg, pos, `append " source=<the sending host>" to every line (e.g. source=localhost; Python: socket.gethostname())`)
+	ctx.Report(msg, pos, `append " source=<the sending host>" to every line (e.g. source=localhost; Python: socket.gethostname())`).Token = ctx.Parsed[first].Name()
 }

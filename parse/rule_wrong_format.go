@@ -84,7 +84,7 @@ func checkWrongFormat(ctx *Context) {
 	if want == "statsd" {
 		ctx.Report(fmt.Sprintf("the record is statsd (name:value|type), not %s: socket_listener has no data_format for statsd", have), pos,
 			`send statsd to a [[inputs.statsd]] listener (service_address = "udp://:8125")`,
-			fmt.Sprintf("or send %s to this socket", have))
+			fmt.Sprintf("or send %s to this socket", have)).Token = "statsd"
 		return
 	}
 	if !acceptsAs(want, ctx.Record.Data) {
@@ -102,5 +102,5 @@ func checkWrongFormat(ctx *Context) {
 	}
 	ctx.Report(fmt.Sprintf("the record is %s, but this socket's data_format is %q: Telegraf rejects it", title, ctx.Format), pos,
 		ctx.settings().set(config...),
-		fmt.Sprintf("or send %s to this socket", have))
+		fmt.Sprintf("or send %s to this socket", have)).Token = want
 }

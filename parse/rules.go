@@ -217,13 +217,16 @@ func (c *Context) reset(res *Result, stage *Stage, p *Pipeline) {
 }
 
 // Report records a finding of the running rule at its default severity.
-func (c *Context) Report(msg string, pos Position, fixes ...string) {
-	c.ReportAs(c.rule.Severity, msg, pos, fixes...)
+// It returns the finding, so that the rule can name its Token:
+// ctx.Report(...).Token = key.
+func (c *Context) Report(msg string, pos Position, fixes ...string) *Diagnostic {
+	return c.ReportAs(c.rule.Severity, msg, pos, fixes...)
 }
 
 // ReportAs records a finding of the running rule at a given severity.
-func (c *Context) ReportAs(sev Severity, msg string, pos Position, fixes ...string) {
+func (c *Context) ReportAs(sev Severity, msg string, pos Position, fixes ...string) *Diagnostic {
 	c.result.Diagnostics = append(c.result.Diagnostics, c.diagnostic(sev, msg, pos, fixes))
+	return &c.result.Diagnostics[len(c.result.Diagnostics)-1]
 }
 
 func (c *Context) diagnostic(sev Severity, msg string, pos Position, fixes []string) Diagnostic {
@@ -242,19 +245,18 @@ func (c *Context) diagnostic(sev Severity, msg string, pos Position, fixes []str
 // finding is information about the config to write, not a sender mistake;
 // and since it would come again with every record a sender sends, it is
 // said once per sender and advice, and the repeats are only counted.
-func reportConfigDependent(ctx *Context, msg string, pos Position, fixes ...string) {
+func reportConfigDependent(ctx *Context, msg string, pos Position, fixes ...string) *Diagnostic {
 	if !ctx.Auto {
-		ctx.Report(msg, pos, fixes...)
-		return
+		return ctx.Report(msg, pos, fixes...)
 	}
 	said := stateOf(ctx.State, ctx.rule.ID+"/said", func() *lru[saidKey, bool] { return newLRU[saidKey, bool](saidCap) })
 	key := saidKey{sender: senderKey(ctx.Record), advice: strings.Join(fixes, "\n")}
 	if _, ok := said.Get(key); ok {
 		ctx.result.Repeated = append(ctx.result.Repeated, ctx.diagnostic(Info, msg, pos, fixes))
-		return
+		return &ctx.result.Repeated[len(ctx.result.Repeated)-1]
 	}
 	said.Put(key, true)
-	ctx.ReportAs(Info, msg+onceNote, pos, fixes...)
+	return ctx.ReportAs(Info, msg+onceNote, pos, fixes...)
 }
 
 // autoModeWhen says when a config-dependent rule reports at Info.
