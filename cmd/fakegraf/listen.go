@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/fakegraf/fakegraf/parse"
@@ -244,7 +242,11 @@ func parseUntil(o *listenOptions) (stopRule, error) {
 	return s, nil
 }
 
-func runListen(ctx context.Context, args []string, stdout, stderr io.Writer, signals bool) int {
+func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// The handler goes in first: a stop signal that arrives while the
+	// config loads still gets the summary.
+	ctx, stop := withSignals(ctx, stderr, nil)
+	defer stop()
 	fs, o := newFlags("listen", stderr, "Usage: fakegraf listen [ADDRESS ...] [flags]\n       fakegraf listen --config telegraf.conf [flags]\n\n"+
 		"ADDRESS is a service_address such as udp://127.0.0.1:8094, tcp://:8094 (binds loopback) or unix:///tmp/telegraf.sock.\n")
 	addresses, err := parseInterleaved(fs, args)
@@ -257,37 +259,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer, sig
 		return exitCannot
 	}
 	defer sess.closeFiles()
-	if signals {
-		var stop context.CancelFunc
-		ctx, stop = withSignals(ctx, stderr)
-		defer stop()
-	}
 	return sess.serve(ctx)
-}
-
-// withSignals cancels on the first SIGINT/SIGTERM and exits at once on the second.
-func withSignals(ctx context.Context, stderr io.Writer) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{}) // closed when the command has finished
-	go func() {
-		select {
-		case <-ch:
-			cancel()
-		case <-ctx.Done():
-		case <-done:
-			return
-		}
-		// Stopping gracefully: a second signal means now.
-		select {
-		case <-ch:
-			fmt.Fprintln(stderr, "fakegraf: second signal, exiting without the summary")
-			os.Exit(exitCannot)
-		case <-done:
-		}
-	}()
-	return ctx, func() { signal.Stop(ch); close(done); cancel() }
 }
 
 // session is one run of listen: its server, report and stop rule.
@@ -481,6 +453,8 @@ func (s *session) serve(ctx context.Context) int {
 // finish runs the end-of-run checks, prints the failures and the summary,
 // and returns the exit code.
 func (s *session) finish() int {
+	verdictMu.Lock()
+	defer verdictMu.Unlock()
 	s.checks()
 	for _, f := range s.failures {
 		s.printer.Failure(f)

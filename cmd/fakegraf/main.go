@@ -20,6 +20,7 @@ const (
 )
 
 func main() {
+	keepSignalHandler = true // see withSignals
 	// FAKEGRAF_CPUPROFILE=file writes a CPU profile, for performance work.
 	if path := os.Getenv("FAKEGRAF_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch command {
 	case "listen":
-		return runListen(ctx, args, stdout, stderr, true)
+		return runListen(ctx, args, stdout, stderr)
 	case "run":
 		return runRun(ctx, args, stdout, stderr)
 	case "check":

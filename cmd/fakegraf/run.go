@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -23,6 +24,12 @@ import (
 const defaultRunIdle = 500 * time.Millisecond
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// The handler goes in first, as for listen. A deliberate second signal
+	// ends the sender too: it got SIGTERM at the first, and fakegraf does not
+	// leave it running behind it.
+	snd := &sender{done: make(chan struct{})}
+	ctx, stop := withSignals(ctx, stderr, func() { snd.kill(time.Second) })
+	defer stop()
 	fs, o := newFlags("run", stderr, "Usage: fakegraf run [ADDRESS ...] [flags] -- CMD [ARGS...]\n"+
 		"       fakegraf run --config telegraf.conf [flags] -- CMD [ARGS...]\n\n"+
 		"Binds the sockets, runs CMD with their addresses in its environment (FAKEGRAF_ADDR, FAKEGRAF_ADDR_1..N,\n"+
@@ -46,41 +53,25 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if sess.stop.idle == 0 {
 		sess.stop.idle = defaultRunIdle
 	}
-	ctx, stop := withSignals(ctx, stderr)
-	defer stop()
 
-	done := make(chan struct{})
-	var cmd *exec.Cmd
-	var waitErr error
-	sess.done = done
+	sess.done = snd.done
 	sess.onStart = func(srv *serve.Server) error {
-		cmd = exec.Command(command[0], command[1:]...)
+		cmd := exec.Command(command[0], command[1:]...)
 		cmd.Env = append(os.Environ(), senderEnv(srv.Listening())...)
 		cmd.Stdin = nil
 		cmd.Stdout = stderr // stdout carries only the report
 		cmd.Stderr = stderr
-		if err := cmd.Start(); err != nil {
-			return fmt.Errorf("cannot run %s: %w", command[0], err)
-		}
-		go func() {
-			waitErr = cmd.Wait()
-			close(done)
-		}()
-		return nil
+		return snd.start(cmd)
 	}
 	name := strings.Join(command, " ")
 	sess.stopped = func() {
+		var waitErr error
 		select {
-		case <-done:
+		case <-snd.done:
+			waitErr = snd.err
 		default:
 			// Stopped by --until count/duration or a signal: end the sender.
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(2 * time.Second):
-				_ = cmd.Process.Kill()
-				<-done
-			}
+			snd.stop(2 * time.Second)
 			if ctx.Err() == nil && !(sess.stop.count > 0 && sess.collector.Metrics() >= sess.stop.count) {
 				sess.fail(report.Failure{Check: "sender", Name: name, Message: fmt.Sprintf("still running after %s: stopped it", sess.stop.duration)})
 			}
@@ -97,6 +88,61 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return sess.serve(ctx)
+}
+
+// sender is the command fakegraf run runs. done is closed when it has
+// exited; err is then cmd.Wait's error.
+type sender struct {
+	mu   sync.Mutex
+	cmd  *exec.Cmd // nil until started
+	done chan struct{}
+	err  error
+}
+
+func (s *sender) start(cmd *exec.Cmd) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("cannot run %s: %w", cmd.Args[0], err)
+	}
+	s.cmd = cmd
+	go func() {
+		s.err = cmd.Wait()
+		close(s.done)
+	}()
+	return nil
+}
+
+// stop asks the sender to end with SIGTERM and kills it if it has not
+// after grace.
+func (s *sender) stop(grace time.Duration) {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(grace):
+		s.kill(grace)
+	}
+}
+
+// kill kills the sender and waits up to wait for it to be gone.
+func (s *sender) kill(wait time.Duration) {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	select {
+	case <-s.done:
+	case <-time.After(wait):
+	}
 }
 
 func totalRecords(s *report.Summary) int {
