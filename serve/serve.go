@@ -105,7 +105,6 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 		s.engine.Add(l.URL(), in.DataFormat, parse.NewPipeline(l.URL(), l.Stream(), opt.Rules, Stages(in)...))
 		s.bound = append(s.bound, Listening{Name: in.Name, URL: l.URL(), DataFormat: in.DataFormat, Stream: l.Stream()})
 	}
-	s.last.Store(time.Now().UnixNano())
 	go s.loop()
 	go s.watchDrops()
 	return s, nil
@@ -168,9 +167,14 @@ func Stages(in *setup.Input) []*parse.Stage {
 // Listening lists the bound sockets in config order.
 func (s *Server) Listening() []Listening { return s.bound }
 
-// LastEvent is when the last record or connection event arrived (or the
-// start), for --until idle.
-func (s *Server) LastEvent() time.Time { return time.Unix(0, s.last.Load()) }
+// LastEvent is when the last record, connection or transport event arrived,
+// for --until idle; the zero Time while nothing has arrived.
+func (s *Server) LastEvent() time.Time {
+	if ns := s.last.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
 
 // Close stops the listeners, lets open connections deliver what they have
 // received, and returns once the sink has seen every event.

@@ -442,11 +442,12 @@ func (s *session) serve(ctx context.Context) int {
 			return exitCannot
 		}
 	}
-	s.wait(ctx, srv)
+	stoppedBy := s.wait(ctx, srv)
 	srv.Close()
 	if s.stopped != nil {
 		s.stopped()
 	}
+	s.arrivals(stoppedBy, srv.Listening(), s.done != nil)
 	return s.finish()
 }
 
@@ -467,8 +468,10 @@ func (s *session) finish() int {
 	return exitOK
 }
 
-// wait returns when the run should stop: a signal, --count, --duration or idle.
-func (s *session) wait(ctx context.Context, srv *serve.Server) {
+// wait returns when the run should stop (a signal, --count, --duration,
+// idle, or, under fakegraf run, the sender's work being done) and says what
+// stopped it, for the messages of a run that got less than it waited for.
+func (s *session) wait(ctx context.Context, srv *serve.Server) string {
 	var deadline <-chan time.Time
 	if s.stop.duration > 0 {
 		t := time.NewTimer(s.stop.duration)
@@ -477,26 +480,66 @@ func (s *session) wait(ctx context.Context, srv *serve.Server) {
 	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	var exited time.Time // when the sender exited
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return "a signal"
 		case <-deadline:
-			return
+			return fmt.Sprintf("--duration %s", s.stop.duration)
 		case <-tick.C:
 			if s.stop.count > 0 && s.collector.Metrics() >= s.stop.count {
-				return
+				return ""
 			}
+			// Idle time counts from the first event: a listener nobody has
+			// sent to yet is waiting, not idle. Under fakegraf run it counts
+			// from the sender's exit too, for what its children still send.
+			from := srv.LastEvent()
 			if s.done != nil {
 				select {
 				case <-s.done:
 				default:
 					continue // the sender is still running
 				}
+				if exited.IsZero() {
+					exited = time.Now()
+				}
+				if from.Before(exited) {
+					from = exited
+				}
 			}
-			if s.stop.idle > 0 && time.Since(srv.LastEvent()) >= s.stop.idle {
-				return
+			if s.stop.idle > 0 && !from.IsZero() && time.Since(from) >= s.stop.idle {
+				if s.done != nil {
+					return "the sender's exit"
+				}
+				return fmt.Sprintf("%s without anything arriving (--until idle=%s)", s.stop.idle, s.stop.idle)
 			}
 		}
 	}
+}
+
+// arrivals fails a socket run that got less than it waited for: fewer
+// metrics than --count, or nothing at all (fakegraf run says that of its
+// sender). stoppedBy is what ended the run.
+func (s *session) arrivals(stoppedBy string, listeners []serve.Listening, sender bool) {
+	if stoppedBy == "" {
+		return // --count was reached
+	}
+	if n := s.collector.Metrics(); s.stop.count > 0 && n < s.stop.count {
+		s.fail(report.Failure{Check: "count", Name: strconv.Itoa(s.stop.count),
+			Message: fmt.Sprintf("%d of the %d metric(s) waited for arrived before %s stopped the run", n, s.stop.count, stoppedBy)})
+	}
+	if sender || totalRecords(s.collector.Summary()) > 0 {
+		return
+	}
+	urls := make([]string, len(listeners))
+	for i, l := range listeners {
+		urls[i] = l.URL
+	}
+	where := "this address"
+	if len(urls) > 1 {
+		where = "one of these addresses"
+	}
+	s.fail(report.Failure{Check: "listen", Name: strings.Join(urls, ", "),
+		Message: fmt.Sprintf("nothing arrived (no record, no connection) before %s stopped the run: is the sender sending to %s?", stoppedBy, where)})
 }
