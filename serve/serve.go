@@ -176,6 +176,37 @@ func (s *Server) LastEvent() time.Time {
 	return time.Time{}
 }
 
+// Settled reports whether everything that has arrived so far has been
+// processed: no listener holds anything it has not handed over
+// (listener.Busy: an open stream connection, a connection or datagram
+// waiting in the kernel), and no event is queued or being processed.
+// fakegraf run ends on it once its sender has exited. It cannot see the
+// hand-off inside a listener's reader goroutine (see listener.Busy), so a
+// caller that must not miss anything looks for it to hold over a short
+// quiet period.
+func (s *Server) Settled() bool {
+	for _, l := range s.listeners {
+		if l.Busy() {
+			return false
+		}
+	}
+	if !s.proc.TryLock() {
+		return false // a batch or an inline event is being processed
+	}
+	defer s.proc.Unlock()
+	return s.events.empty()
+}
+
+// Datagrams reports whether any listener is a datagram socket.
+func (s *Server) Datagrams() bool {
+	for _, b := range s.bound {
+		if !b.Stream {
+			return true
+		}
+	}
+	return false
+}
+
 // Close stops the listeners, lets open connections deliver what they have
 // received, and returns once the sink has seen every event.
 func (s *Server) Close() {

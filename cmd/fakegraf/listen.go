@@ -468,9 +468,33 @@ func (s *session) finish() int {
 	return exitOK
 }
 
+// After its sender has exited, fakegraf run ends as soon as everything the
+// sender sent has been processed, instead of waiting an idle time: the
+// sender's exit means it has made every write, so what it sent is in
+// fakegraf's queue, in a connection still open on fakegraf's side, or in a
+// socket's kernel queue, which serve.Server.Settled looks at (datagram
+// sockets and connections waiting to be accepted are polled with poll(2);
+// see listener.Busy). Settled cannot see the hand-off inside a reader
+// goroutine, after the kernel's queue and before fakegraf's: a few
+// instructions after accept(2), but for a datagram a hand-over through
+// Telegraf's parse pool, a goroutine wake-up or two. So the run ends only
+// when Settled has held, with no new event, at two looks settleTick apart,
+// and, with a datagram socket bound, for datagramQuiet. A datagram sent just
+// before the exit can also still be in the kernel's backlog of received
+// packets when the loopback device defers it to ksoftirqd; the quiet period
+// covers that too. Waiting for a quiet period alone would not do: a reader
+// that falls behind (a burst, a busy machine) leaves the kernel's queue
+// full while nothing new is processed. --until idle=D keeps the old rule,
+// for senders that leave children behind to send after they exit.
+const (
+	settleTick    = 5 * time.Millisecond
+	datagramQuiet = 25 * time.Millisecond
+)
+
 // wait returns when the run should stop (a signal, --count, --duration,
 // idle, or, under fakegraf run, the sender's work being done) and says what
-// stopped it, for the messages of a run that got less than it waited for.
+// stopped it, "" for --count, for the messages of a run that got less than
+// it waited for.
 func (s *session) wait(ctx context.Context, srv *serve.Server) string {
 	var deadline <-chan time.Time
 	if s.stop.duration > 0 {
@@ -480,37 +504,60 @@ func (s *session) wait(ctx context.Context, srv *serve.Server) string {
 	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	exit := s.done       // nil for listen, and once the sender has exited
 	var exited time.Time // when the sender exited
+	var settle <-chan time.Time
+	quiet := settleTick
+	if srv.Datagrams() {
+		quiet = datagramQuiet
+	}
+	var quietSince, seen time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return "a signal"
 		case <-deadline:
 			return fmt.Sprintf("--duration %s", s.stop.duration)
+		case <-exit:
+			exit, exited = nil, time.Now()
+			if s.stop.idle == 0 {
+				t := time.NewTicker(settleTick)
+				defer t.Stop()
+				settle = t.C
+			}
+		case <-settle:
+			if s.stop.count > 0 && s.collector.Metrics() >= s.stop.count {
+				return ""
+			}
+			last := srv.LastEvent()
+			if !srv.Settled() || !last.Equal(seen) {
+				quietSince, seen = time.Time{}, last
+				continue
+			}
+			if quietSince.IsZero() {
+				quietSince = time.Now()
+				continue
+			}
+			if time.Since(quietSince) >= quiet {
+				return "the sender's exit"
+			}
 		case <-tick.C:
 			if s.stop.count > 0 && s.collector.Metrics() >= s.stop.count {
 				return ""
+			}
+			if s.stop.idle == 0 || s.done != nil && exited.IsZero() {
+				continue // no idle rule, or the sender is still running
 			}
 			// Idle time counts from the first event: a listener nobody has
 			// sent to yet is waiting, not idle. Under fakegraf run it counts
 			// from the sender's exit too, for what its children still send.
 			from := srv.LastEvent()
-			if s.done != nil {
-				select {
-				case <-s.done:
-				default:
-					continue // the sender is still running
-				}
-				if exited.IsZero() {
-					exited = time.Now()
-				}
-				if from.Before(exited) {
-					from = exited
-				}
+			if from.Before(exited) {
+				from = exited
 			}
-			if s.stop.idle > 0 && !from.IsZero() && time.Since(from) >= s.stop.idle {
+			if !from.IsZero() && time.Since(from) >= s.stop.idle {
 				if s.done != nil {
-					return "the sender's exit"
+					return fmt.Sprintf("the sender's exit and %s without anything arriving (--until idle=%s)", s.stop.idle, s.stop.idle)
 				}
 				return fmt.Sprintf("%s without anything arriving (--until idle=%s)", s.stop.idle, s.stop.idle)
 			}

@@ -19,10 +19,6 @@ import (
 	"github.com/fakegraf/fakegraf/serve"
 )
 
-// defaultRunIdle is how long fakegraf run waits for traffic to stop after
-// the sender has exited, unless --until idle=D says otherwise.
-const defaultRunIdle = 500 * time.Millisecond
-
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// The handler goes in first, as for listen. A deliberate second signal
 	// ends the sender too: it got SIGTERM at the first, and fakegraf does not
@@ -33,8 +29,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, o := newFlags("run", stderr, "Usage: fakegraf run [ADDRESS ...] [flags] -- CMD [ARGS...]\n"+
 		"       fakegraf run --config telegraf.conf [flags] -- CMD [ARGS...]\n\n"+
 		"Binds the sockets, runs CMD with their addresses in its environment (FAKEGRAF_ADDR, FAKEGRAF_ADDR_1..N,\n"+
-		"FAKEGRAF_ADDR_<SCHEME>, FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET), waits for CMD to exit and the\n"+
-		"traffic to go idle (--until idle=500ms by default), prints the report and exits 0, 1 or 2 like listen.\n"+
+		"FAKEGRAF_ADDR_<SCHEME>, FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET), waits for CMD to exit and for\n"+
+		"fakegraf to have processed all it sent (or, with --until idle=D, for D without traffic after CMD's exit,\n"+
+		"for a CMD that leaves children behind), prints the report and exits 0, 1 or 2 like listen.\n"+
 		"CMD's own output goes to stderr. A CMD that fails or sends nothing fails the run.\n")
 	addresses, command, err := splitCommand(fs, args)
 	if errors.Is(err, errNoCommand) {
@@ -50,9 +47,6 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitCannot
 	}
 	defer sess.closeFiles()
-	if sess.stop.idle == 0 {
-		sess.stop.idle = defaultRunIdle
-	}
 
 	sess.done = snd.done
 	sess.onStart = func(srv *serve.Server) error {
