@@ -247,3 +247,51 @@ func TestInputNotesTLSOverUnixpacket(t *testing.T) {
 	require.Empty(t, notes("unix:///tmp/fg.sock", withTLS))
 	require.Empty(t, notes("unixpacket:///tmp/fg.sock", ""))
 }
+
+func TestCheckAddress(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // the error, "" for a well-formed address
+	}{
+		{"udp://127.0.0.1:8094", ""},
+		{"tcp://:8094", ""},
+		{"tcp6://[::1]:0", ""},
+		{"unix:///tmp/telegraf.sock", ""},
+		{"unix:/tmp/telegraf.sock", ""}, // url.Parse gives the path, as meant
+		{"unixgram:///tmp/x.sock", ""},
+		{"http://127.0.0.1:0", ""}, // Telegraf's "unknown protocol" says it better
+		{"tcp:127.0.0.1:8094", `malformed address "tcp:127.0.0.1:8094": the scheme needs "://" before the host; did you mean tcp://127.0.0.1:8094?`},
+		{"udp:/127.0.0.1:8094", `malformed address "udp:/127.0.0.1:8094": the scheme needs "://" before the host; did you mean udp://127.0.0.1:8094?`},
+		{"udp:///127.0.0.1:8094", `malformed address "udp:///127.0.0.1:8094": it has no host:port after "://"; did you mean udp://127.0.0.1:8094?`},
+		{"127.0.0.1:8094", `malformed address "127.0.0.1:8094": it has no scheme; did you mean udp://127.0.0.1:8094 or tcp://127.0.0.1:8094?`},
+		{"localhost:8094", `malformed address "localhost:8094": it has no scheme; did you mean udp://localhost:8094 or tcp://localhost:8094?`},
+		{"/tmp/telegraf.sock", `malformed address "/tmp/telegraf.sock": it has no scheme; did you mean unix:///tmp/telegraf.sock or unixgram:///tmp/telegraf.sock?`},
+		{"unix://tmp/x.sock", `malformed address "unix://tmp/x.sock": "tmp" is read as a host, not a folder, and the socket would be /x.sock; did you mean unix:///tmp/x.sock?`},
+		{"upd://127.0.0.1:0", `malformed address "upd://127.0.0.1:0": unknown scheme "upd"; did you mean udp://127.0.0.1:0?`},
+		{"tcp://127.0.0.1", `malformed address "tcp://127.0.0.1": it has no port; did you mean tcp://127.0.0.1:8094 or tcp://127.0.0.1:0?`},
+		{"tcp://127.0.0.1:99999", `malformed address "tcp://127.0.0.1:99999": port "99999" is not a number from 0 to 65535`},
+		{"tcp://127.0.0.1:0/metrics", `malformed address "tcp://127.0.0.1:0/metrics": only host:port may follow "://"; did you mean tcp://127.0.0.1:0?`},
+		{"unix://", `malformed address "unix://": it has no socket path; did you mean unix:///tmp/telegraf.sock?`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			err := setup.CheckAddress(tt.in)
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			var ae *setup.AddressError
+			require.ErrorAs(t, err, &ae)
+			require.Equal(t, tt.want, err.Error())
+		})
+	}
+}
+
+// In a telegraf.conf a malformed service_address is Telegraf's to bind,
+// and it does, elsewhere than meant; fakegraf says so before it listens.
+func TestInputNotesMalformedAddress(t *testing.T) {
+	cfg, err := setup.Load([]byte("[[inputs.socket_listener]]\n  service_address = \"tcp:127.0.0.1:8094\"\n  data_format = \"influx\"\n"), "test")
+	require.NoError(t, err)
+	require.Equal(t, []string{`inputs.socket_listener: service_address: malformed address "tcp:127.0.0.1:8094": the scheme needs "://" before the host; did you mean tcp://127.0.0.1:8094? (Telegraf binds it anyway: see the address fakegraf listens on below)`},
+		setup.InputNotes(cfg.Inputs[0]))
+}

@@ -182,6 +182,12 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 	}
 	f := setup.Flags{DataFormat: format, Options: o.parserOptions(), OmitHostname: o.omitHostname}
 	for _, a := range addresses {
+		// Telegraf binds a malformed address without a word (a random port
+		// on every interface for tcp:127.0.0.1:8094): on the command line
+		// it is a usage error that shows what was probably meant.
+		if err := setup.CheckAddress(a); err != nil {
+			return nil, err
+		}
 		bound, _ := setup.LoopbackAddress(a)
 		for _, note := range setup.AddressNotes(bound) {
 			fmt.Fprintf(stderr, "fakegraf: note: %s\n", note)
