@@ -76,8 +76,11 @@ func LoadFile(path string) (*Config, error) {
 // Load loads telegraf.conf text with Telegraf's own config package, so option
 // names, defaults, env-var substitution and typo messages are Telegraf's.
 func Load(data []byte, source string) (*Config, error) {
-	ignored, unsupported, err := prepass(data)
+	ignored, unsupported, tbl, err := prepass(data)
 	if err != nil {
+		return nil, err
+	}
+	if err := sectionTypo(tbl); err != nil {
 		return nil, err
 	}
 	c := config.NewConfig()
@@ -86,7 +89,7 @@ func Load(data []byte, source string) (*Config, error) {
 	c.OutputFilters = []string{"__fakegraf_none__"}
 	c.SecretStoreFilters = []string{"__fakegraf_none__"}
 	if err := c.LoadConfigData(data, source); err != nil {
-		return nil, err
+		return nil, unknownOptions(err, c.UnusedFields, tbl)
 	}
 	out := &Config{Ignored: ignored}
 	for _, ri := range c.Inputs {
@@ -134,11 +137,11 @@ func Load(data []byte, source string) (*Config, error) {
 // and finds the socket_listeners whose data_format fakegraf does not carry:
 // a stub parser lets the config load, and Load skips them with a clearer
 // message than Telegraf's "undefined but requested parser". It returns those
-// messages by data format.
-func prepass(data []byte) ([]string, map[string]string, error) {
+// messages by data format, and the parsed TOML.
+func prepass(data []byte) ([]string, map[string]string, *ast.Table, error) {
 	tbl, err := toml.Parse(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("error parsing data: %w", err)
+		return nil, nil, nil, fmt.Errorf("error parsing data: %w", err)
 	}
 	var ignored []string
 	unsupported := map[string]string{}
@@ -170,7 +173,7 @@ func prepass(data []byte) ([]string, map[string]string, error) {
 		}
 	}
 	sort.Strings(ignored)
-	return ignored, unsupported, nil
+	return ignored, unsupported, tbl, nil
 }
 
 func findUnsupported(v interface{}, unsupported map[string]string) {

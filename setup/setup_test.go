@@ -3,6 +3,8 @@ package setup_test
 import (
 	"fmt"
 	"os"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -294,4 +296,61 @@ func TestInputNotesMalformedAddress(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{`inputs.socket_listener: service_address: malformed address "tcp:127.0.0.1:8094": the scheme needs "://" before the host; did you mean tcp://127.0.0.1:8094? (Telegraf binds it anyway: see the address fakegraf listens on below)`},
 		setup.InputNotes(cfg.Inputs[0]))
+}
+
+// A misspelt section or option gets the line it is on and what was probably
+// meant; Telegraf's own message for unused options comes first.
+func TestConfigTyposSayWhatWasMeant(t *testing.T) {
+	tests := []struct {
+		name, conf string
+		want       string
+	}{
+		{
+			name: "plugin name",
+			conf: "[[outputs.influxdb]]\n  urls = [\"http://127.0.0.1:8086\"]\n\n[[inputs.socket_listner]]\n  service_address = \"udp://127.0.0.1:0\"\n",
+			want: "line 4: [[inputs.socket_listner]]: Telegraf has no such input, and fakegraf serves only [[inputs.socket_listener]]; did you mean [[inputs.socket_listener]]?",
+		},
+		{
+			name: "section of a socket_listener",
+			conf: "[[input.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n",
+			want: "line 1: [[input.socket_listener]]: Telegraf has no such input, and fakegraf serves only [[inputs.socket_listener]]; did you mean [[inputs.socket_listener]]?",
+		},
+		{
+			name: "top-level section",
+			conf: "[agnet]\n  omit_hostname = true\n[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n",
+			want: "line 1: [agnet]: Telegraf has no such section; did you mean [agent]?",
+		},
+		{
+			name: "socket_listener and parser options",
+			conf: "[[inputs.socket_listener]]\n  servce_address = \"udp://127.0.0.1:0\"\n  data_format = \"json\"\n  json_name_kye = \"metric_name\"\n  no_such_thing = 1\n",
+			// Telegraf lists the fields in map order: {fields} stands for them.
+			want: `plugin inputs.socket_listener: line 1: configuration specified the fields {fields}, but they were not used; this is either a typo or this config option does not exist in this version` +
+				"\n  line 2: servce_address: did you mean service_address?" +
+				"\n  line 4: json_name_kye: did you mean json_name_key?" +
+				"\n  line 5: no_such_thing: [[inputs.socket_listener]] has no such option",
+		},
+		{
+			name: "an option of another data format",
+			conf: "[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n  data_format = \"influx\"\n  json_name_key = \"metric_name\"\n",
+			want: `plugin inputs.socket_listener: line 1: configuration specified the fields ["json_name_key"], but they were not used; this is either a typo or this config option does not exist in this version` +
+				"\n  line 4: json_name_key: [[inputs.socket_listener]] has no such option",
+		},
+		{
+			name: "agent option",
+			conf: "[agent]\n  omit_hostnme = true\n[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n",
+			want: `line 1: configuration specified the fields ["omit_hostnme"], but they were not used; this is either a typo or this config option does not exist in this version` +
+				"\n  line 2: omit_hostnme: did you mean omit_hostname?",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := setup.Load([]byte(tt.conf), "telegraf.conf")
+			require.Error(t, err)
+			got := err.Error()
+			if strings.Contains(tt.want, "{fields}") {
+				got = regexp.MustCompile(`the fields \[[^\]]*\]`).ReplaceAllString(got, "the fields {fields}")
+			}
+			require.Equal(t, tt.want, got)
+		})
+	}
 }

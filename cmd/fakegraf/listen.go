@@ -303,6 +303,9 @@ func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) 
 			return nil, fmt.Errorf("--fail-on: %w", err)
 		}
 	}
+	if err := checkRuleIDs(o.enable, o.disable); err != nil {
+		return nil, err
+	}
 	if s.rules, err = parse.NewRuleSet(o.enable, o.disable); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -53,12 +55,15 @@ Usage:
 Run 'fakegraf COMMAND -h' (or 'fakegraf help COMMAND') for a command's flags.
 `
 
-const versionUsage = "Usage: fakegraf version (or fakegraf --version)\n\nPrints fakegraf's version and the VCS revision it was built from, and the Telegraf version whose\nconfig, socket and parser code it uses.\n"
+const versionUsage = "Usage: fakegraf version\n       fakegraf --version\n\nPrints fakegraf's version and the VCS revision it was built from, and the Telegraf version whose\nconfig, socket and parser code it uses.\n"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("", stderr, usage)
 	version := fs.Bool("version", false, "print the version, as fakegraf version does")
 	if err := fs.Parse(args); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			suggestFlag(fs, args, stderr)
+		}
 		return flagExit(err)
 	}
 	if *version {
@@ -95,7 +100,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "version":
 		return runVersion(args, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "fakegraf: unknown command %q\n\n", command)
+	fmt.Fprintf(stderr, "fakegraf: %s\n\n", unknownCommand(command))
 	fs.Usage()
 	return exitCannot
 }
