@@ -72,7 +72,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			waitErr = nil
 		}
 		var exitErr *exec.ExitError
-		if errors.As(waitErr, &exitErr) {
+		if errors.As(waitErr, &exitErr) && ctx.Err() != nil && stopSignal(exitErr) {
+			// timeout(1), a CI runner or Ctrl-C signalled the whole process
+			// group: the sender was stopped with the run, as it is when
+			// fakegraf stops it, which is not its failure.
+		} else if errors.As(waitErr, &exitErr) {
 			sess.fail(report.Failure{Check: "sender", Name: name, Message: fmt.Sprintf("exited with %s", exitErr.ProcessState)})
 		} else if waitErr != nil {
 			sess.fail(report.Failure{Check: "sender", Name: name, Message: waitErr.Error()})
@@ -137,6 +141,12 @@ func (s *sender) kill(wait time.Duration) {
 	case <-s.done:
 	case <-time.After(wait):
 	}
+}
+
+// stopSignal reports whether the sender was ended by SIGINT or SIGTERM.
+func stopSignal(e *exec.ExitError) bool {
+	ws, ok := e.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && (ws.Signal() == syscall.SIGINT || ws.Signal() == syscall.SIGTERM)
 }
 
 func totalRecords(s *report.Summary) int {
