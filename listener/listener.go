@@ -128,6 +128,7 @@ type Listener struct {
 	url      string
 	splitter bufio.SplitFunc
 	bufSize  int           // datagram read buffer, to tell truncation
+	dgramFD  int           // a duplicate of the datagram socket's descriptor, for Busy; -1 if none
 	streams  *streamServer // tcp, unix, unixpacket
 
 	seq   atomic.Uint64
@@ -195,7 +196,7 @@ func newSocket(cfg Config, log telegraf.Logger) (*socket.Socket, error) {
 // Listen binds the socket described by cfg and starts handing records to h.
 // It returns once the socket is bound and ready.
 func Listen(cfg Config, h Handler) (*Listener, error) {
-	l := &Listener{cfg: cfg, handler: h, scheme: Scheme(cfg.Address)}
+	l := &Listener{cfg: cfg, handler: h, scheme: Scheme(cfg.Address), dgramFD: -1}
 	sock, err := newSocket(cfg, blockedSourceLogger{Logger: logger(cfg.Log), l: l})
 	if err != nil {
 		return nil, err
@@ -226,6 +227,7 @@ func Listen(cfg Config, h Handler) (*Listener, error) {
 		return nil, errors.New("fakegraf does not serve vsock sockets")
 	}
 	l.url = l.scheme + "://" + sock.Address().String() // unixgram: the path, so unixgram:///tmp/x.sock
+	l.dgramFD = datagramFD(sock.Address())
 	l.bufSize = 64 * 1024
 	if strings.HasPrefix(l.scheme, "unixgram") && cfg.Socket.ReadBufferSize > 0 {
 		l.bufSize = int(cfg.Socket.ReadBufferSize)
@@ -282,6 +284,10 @@ func (l *Listener) Close() {
 	if l.streams != nil {
 		l.streams.close()
 		return
+	}
+	if l.dgramFD >= 0 {
+		closeFD(l.dgramFD)
+		l.dgramFD = -1
 	}
 	l.sock.Close()
 }

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -44,6 +45,11 @@ type streamServer struct {
 	mu          sync.Mutex
 	connections uint64
 
+	// raw is the listening socket under TLS, for Busy to poll; active
+	// counts the connections accepted and not yet reported closed.
+	raw    syscall.Conn
+	active atomic.Int64
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -61,12 +67,7 @@ func newStreamServer(l *Listener) (*streamServer, error) {
 	s := &streamServer{l: l, packet: u.Scheme == "unixpacket"}
 	switch u.Scheme {
 	case "tcp", "tcp4", "tcp6":
-		if tlsCfg == nil {
-			s.listener, err = net.Listen(u.Scheme, u.Host)
-		} else {
-			s.listener, err = tls.Listen(u.Scheme, u.Host, tlsCfg)
-		}
-		if err != nil {
+		if s.listener, err = net.Listen(u.Scheme, u.Host); err != nil {
 			return nil, err
 		}
 	default: // unix, unixpacket: stream.go setupUnix
@@ -74,12 +75,7 @@ func newStreamServer(l *Listener) (*streamServer, error) {
 		if err := os.Remove(s.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("removing socket failed: %w", err)
 		}
-		if tlsCfg == nil {
-			s.listener, err = net.Listen(u.Scheme, s.path)
-		} else {
-			s.listener, err = tls.Listen(u.Scheme, s.path, tlsCfg)
-		}
-		if err != nil {
+		if s.listener, err = net.Listen(u.Scheme, s.path); err != nil {
 			return nil, err
 		}
 		if mode := l.cfg.Socket.SocketMode; mode != "" {
@@ -93,6 +89,12 @@ func newStreamServer(l *Listener) (*streamServer, error) {
 				return nil, fmt.Errorf("changing socket permissions failed: %w", err)
 			}
 		}
+	}
+	// tls.Listen is net.Listen and tls.NewListener; done in two steps,
+	// the socket under TLS stays at hand for Busy.
+	s.raw, _ = s.listener.(syscall.Conn)
+	if tlsCfg != nil {
+		s.listener = tls.NewListener(s.listener, tlsCfg)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
@@ -114,11 +116,13 @@ func (s *streamServer) serve() {
 				}
 				return
 			}
+			s.active.Add(1) // until handle has reported it closed, or it is refused
 			if allowed, err := sourceAllowed(s.l.cfg.Socket.AllowedSources, conn.RemoteAddr()); err != nil {
 				s.l.onError(err)
 				if err := conn.Close(); err != nil {
 					s.l.onError(fmt.Errorf("closing connection from %q failed: %w", conn.RemoteAddr(), err))
 				}
+				s.active.Add(-1)
 				continue
 			} else if !allowed {
 				// Telegraf closes it without a word (stream.go listenData);
@@ -127,10 +131,12 @@ func (s *streamServer) serve() {
 				if err := conn.Close(); err != nil {
 					s.l.onError(fmt.Errorf("closing connection from %q failed: %w", conn.RemoteAddr(), err))
 				}
+				s.active.Add(-1)
 				continue
 			}
 			if err := s.setupConnection(conn); err != nil {
 				s.l.report(Transport{Peer: peerString(conn.RemoteAddr()), Err: err})
+				s.active.Add(-1)
 				continue
 			}
 			s.wg.Add(1)
@@ -203,6 +209,7 @@ func (s *streamServer) closeConnection(conn net.Conn) {
 // handle is stream.go handleReaderConn and read.
 func (s *streamServer) handle(conn net.Conn, connNo uint64) {
 	defer s.wg.Done()
+	defer s.active.Add(-1) // runs last: after the closing ConnEvent is handed over
 	var once sync.Once
 	closeConn := func() { once.Do(func() { s.closeConnection(conn) }) }
 	stop := context.AfterFunc(s.ctx, closeConn)

@@ -105,7 +105,6 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 		s.engine.Add(l.URL(), in.DataFormat, parse.NewPipeline(l.URL(), opt.Rules, Stages(in)...))
 		s.bound = append(s.bound, Listening{Name: in.Name, URL: l.URL(), DataFormat: in.DataFormat, Stream: l.Stream()})
 	}
-	s.last.Store(time.Now().UnixNano())
 	go s.loop()
 	go s.watchDrops()
 	return s, nil
@@ -169,9 +168,45 @@ func Stages(in *setup.Input) []*parse.Stage {
 // Listening lists the bound sockets in config order.
 func (s *Server) Listening() []Listening { return s.bound }
 
-// LastEvent is when the last record or connection event arrived (or the
-// start), for --until idle.
-func (s *Server) LastEvent() time.Time { return time.Unix(0, s.last.Load()) }
+// LastEvent is when the last record, connection or transport event arrived,
+// for --until idle; the zero Time while nothing has arrived.
+func (s *Server) LastEvent() time.Time {
+	if ns := s.last.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
+
+// Settled reports whether everything that has arrived so far has been
+// processed: no listener holds anything it has not handed over
+// (listener.Busy: an open stream connection, a connection or datagram
+// waiting in the kernel), and no event is queued or being processed.
+// fakegraf run ends on it once its sender has exited. It cannot see the
+// hand-off inside a listener's reader goroutine (see listener.Busy), so a
+// caller that must not miss anything looks for it to hold over a short
+// quiet period.
+func (s *Server) Settled() bool {
+	for _, l := range s.listeners {
+		if l.Busy() {
+			return false
+		}
+	}
+	if !s.proc.TryLock() {
+		return false // a batch or an inline event is being processed
+	}
+	defer s.proc.Unlock()
+	return s.events.empty()
+}
+
+// Datagrams reports whether any listener is a datagram socket.
+func (s *Server) Datagrams() bool {
+	for _, b := range s.bound {
+		if !b.Stream {
+			return true
+		}
+	}
+	return false
+}
 
 // Close stops the listeners, lets open connections deliver what they have
 // received, and returns once the sink has seen every event.

@@ -125,9 +125,14 @@ func fromFlags(f Flags) (*Config, error) {
 func (in *Input) Stream() bool { return listener.IsStream(listener.Scheme(in.Listen.Address)) }
 
 // InputNotes are AddressNotes, and what else about a listener's config a
-// user should hear before the first sender connects.
+// user should hear before the first sender connects: a malformed
+// service_address (CheckAddress), which Telegraf binds without a word.
 func InputNotes(in *Input) []string {
-	notes := AddressNotes(in.Listen.Address)
+	var notes []string
+	if err := CheckAddress(in.Listen.Address); err != nil {
+		notes = append(notes, fmt.Sprintf("%s: service_address: %v (Telegraf binds it anyway: see the address fakegraf listens on below)", in.Name, err))
+	}
+	notes = append(notes, AddressNotes(in.Listen.Address)...)
 	if listener.Scheme(in.Listen.Address) == "unixpacket" && in.Listen.Socket.TLSCert != "" {
 		// Checked against Telegraf v1.37.2: a Go TLS client over unixpacket
 		// times out in the handshake, and Telegraf logs "unexpected EOF".
@@ -138,20 +143,15 @@ func InputNotes(in *Input) []string {
 	return notes
 }
 
-// AddressNotes are things worth telling the user about an address before
-// binding it: that it listens on every interface, or that a unix URL with
-// two slashes binds somewhere else than it seems (url.Parse reads
-// unix://tmp/x.sock as host "tmp", path "/x.sock").
+// AddressNotes are things worth telling the user about a well-formed
+// address (CheckAddress) before binding it: that it listens on every
+// interface.
 func AddressNotes(address string) []string {
 	u, err := url.Parse(address)
 	if err != nil {
 		return nil
 	}
 	var notes []string
-	if strings.HasPrefix(u.Scheme, "unix") && u.Host != "" {
-		notes = append(notes, fmt.Sprintf("%s binds %s: %q is read as a host, not a folder; write %s:///%s%s to mean that path",
-			address, u.Path, u.Host, u.Scheme, u.Host, u.Path))
-	}
 	if strings.HasPrefix(u.Scheme, "tcp") || strings.HasPrefix(u.Scheme, "udp") {
 		host, _, err := net.SplitHostPort(u.Host)
 		if ip := net.ParseIP(host); err == nil && (host == "" || ip != nil && ip.IsUnspecified()) {

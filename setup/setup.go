@@ -94,8 +94,11 @@ func LoadFile(path string) (*Config, error) {
 // Load loads telegraf.conf text with Telegraf's own config package, so option
 // names, defaults, env-var substitution and typo messages are Telegraf's.
 func Load(data []byte, source string) (*Config, error) {
-	ignored, unsupported, origins, err := prepass(data)
+	ignored, unsupported, origins, tbl, err := prepass(data)
 	if err != nil {
+		return nil, err
+	}
+	if err := sectionTypo(tbl); err != nil {
 		return nil, err
 	}
 	c := config.NewConfig()
@@ -104,7 +107,7 @@ func Load(data []byte, source string) (*Config, error) {
 	c.OutputFilters = []string{"__fakegraf_none__"}
 	c.SecretStoreFilters = []string{"__fakegraf_none__"}
 	if err := c.LoadConfigData(data, source); err != nil {
-		return nil, err
+		return nil, unknownOptions(err, c.UnusedFields, tbl)
 	}
 	out := &Config{Ignored: ignored}
 	// Telegraf adds an array's tables in order: the nth socket_listener it
@@ -164,12 +167,13 @@ func Load(data []byte, source string) (*Config, error) {
 // and finds the socket_listeners whose data_format fakegraf does not carry:
 // a stub parser lets the config load, and Load skips them with a clearer
 // message than Telegraf's "undefined but requested parser". It returns those
-// messages by data format, and where each socket_listener table starts and
-// what its service_address says before ${VAR} substitution, in file order.
-func prepass(data []byte) ([]string, map[string]string, []Origin, error) {
+// messages by data format, where each socket_listener table starts and
+// what its service_address says before ${VAR} substitution, in file order,
+// and the parsed TOML (for the did-you-mean of misspelt sections).
+func prepass(data []byte) ([]string, map[string]string, []Origin, *ast.Table, error) {
 	tbl, err := toml.Parse(data)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("error parsing data: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("error parsing data: %w", err)
 	}
 	var ignored []string
 	var origins []Origin
@@ -203,14 +207,14 @@ func prepass(data []byte) ([]string, map[string]string, []Origin, error) {
 		}
 	}
 	sort.Strings(ignored)
-	return ignored, unsupported, origins, nil
+	return ignored, unsupported, origins, tbl, nil
 }
 
 // listenerOrigins are the header line and written service_address of each
 // [[inputs.socket_listener]] table, in order.
 func listenerOrigins(v interface{}) []Origin {
 	var out []Origin
-	for _, t := range socketListenerTables(v) {
+	for _, t := range tablesOf(v) {
 		o := Origin{Line: t.Line}
 		if kv, ok := t.Fields["service_address"].(*ast.KeyValue); ok {
 			if s, ok := kv.Value.(*ast.String); ok {
@@ -222,7 +226,9 @@ func listenerOrigins(v interface{}) []Origin {
 	return out
 }
 
-func socketListenerTables(v interface{}) []*ast.Table {
+// tablesOf is a TOML value as the list of tables it is: one table, or an
+// array of them.
+func tablesOf(v interface{}) []*ast.Table {
 	switch t := v.(type) {
 	case *ast.Table:
 		return []*ast.Table{t}
@@ -244,7 +250,7 @@ func countListeners(c *config.Config) int {
 }
 
 func findUnsupported(v interface{}, unsupported map[string]string) {
-	for _, t := range socketListenerTables(v) {
+	for _, t := range tablesOf(v) {
 		kv, ok := t.Fields["data_format"].(*ast.KeyValue)
 		if !ok {
 			continue

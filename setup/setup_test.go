@@ -3,6 +3,8 @@ package setup_test
 import (
 	"fmt"
 	"os"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -306,5 +308,110 @@ func TestOrigin(t *testing.T) {
 		for _, alt := range cfg.Inputs[0].Auto {
 			require.Equal(t, flags, alt.Origin, "auto's %s alternative", alt.DataFormat)
 		}
+	}
+}
+
+func TestCheckAddress(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // the error, "" for a well-formed address
+	}{
+		{"udp://127.0.0.1:8094", ""},
+		{"tcp://:8094", ""},
+		{"tcp6://[::1]:0", ""},
+		{"unix:///tmp/telegraf.sock", ""},
+		{"unix:/tmp/telegraf.sock", ""}, // url.Parse gives the path, as meant
+		{"unixgram:///tmp/x.sock", ""},
+		{"http://127.0.0.1:0", ""}, // Telegraf's "unknown protocol" says it better
+		{"tcp:127.0.0.1:8094", `malformed address "tcp:127.0.0.1:8094": the scheme needs "://" before the host; did you mean tcp://127.0.0.1:8094?`},
+		{"udp:/127.0.0.1:8094", `malformed address "udp:/127.0.0.1:8094": the scheme needs "://" before the host; did you mean udp://127.0.0.1:8094?`},
+		{"udp:///127.0.0.1:8094", `malformed address "udp:///127.0.0.1:8094": it has no host:port after "://"; did you mean udp://127.0.0.1:8094?`},
+		{"127.0.0.1:8094", `malformed address "127.0.0.1:8094": it has no scheme; did you mean udp://127.0.0.1:8094 or tcp://127.0.0.1:8094?`},
+		{"localhost:8094", `malformed address "localhost:8094": it has no scheme; did you mean udp://localhost:8094 or tcp://localhost:8094?`},
+		{"/tmp/telegraf.sock", `malformed address "/tmp/telegraf.sock": it has no scheme; did you mean unix:///tmp/telegraf.sock or unixgram:///tmp/telegraf.sock?`},
+		{"unix://tmp/x.sock", `malformed address "unix://tmp/x.sock": "tmp" is read as a host, not a folder, and the socket would be /x.sock; did you mean unix:///tmp/x.sock?`},
+		{"upd://127.0.0.1:0", `malformed address "upd://127.0.0.1:0": unknown scheme "upd"; did you mean udp://127.0.0.1:0?`},
+		{"tcp://127.0.0.1", `malformed address "tcp://127.0.0.1": it has no port; did you mean tcp://127.0.0.1:8094 or tcp://127.0.0.1:0?`},
+		{"tcp://127.0.0.1:99999", `malformed address "tcp://127.0.0.1:99999": port "99999" is not a number from 0 to 65535`},
+		{"tcp://127.0.0.1:0/metrics", `malformed address "tcp://127.0.0.1:0/metrics": only host:port may follow "://"; did you mean tcp://127.0.0.1:0?`},
+		{"unix://", `malformed address "unix://": it has no socket path; did you mean unix:///tmp/telegraf.sock?`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			err := setup.CheckAddress(tt.in)
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			var ae *setup.AddressError
+			require.ErrorAs(t, err, &ae)
+			require.Equal(t, tt.want, err.Error())
+		})
+	}
+}
+
+// In a telegraf.conf a malformed service_address is Telegraf's to bind,
+// and it does, elsewhere than meant; fakegraf says so before it listens.
+func TestInputNotesMalformedAddress(t *testing.T) {
+	cfg, err := setup.Load([]byte("[[inputs.socket_listener]]\n  service_address = \"tcp:127.0.0.1:8094\"\n  data_format = \"influx\"\n"), "test")
+	require.NoError(t, err)
+	require.Equal(t, []string{`inputs.socket_listener: service_address: malformed address "tcp:127.0.0.1:8094": the scheme needs "://" before the host; did you mean tcp://127.0.0.1:8094? (Telegraf binds it anyway: see the address fakegraf listens on below)`},
+		setup.InputNotes(cfg.Inputs[0]))
+}
+
+// A misspelt section or option gets the line it is on and what was probably
+// meant; Telegraf's own message for unused options comes first.
+func TestConfigTyposSayWhatWasMeant(t *testing.T) {
+	tests := []struct {
+		name, conf string
+		want       string
+	}{
+		{
+			name: "plugin name",
+			conf: "[[outputs.influxdb]]\n  urls = [\"http://127.0.0.1:8086\"]\n\n[[inputs.socket_listner]]\n  service_address = \"udp://127.0.0.1:0\"\n",
+			want: "line 4: [[inputs.socket_listner]]: Telegraf has no such input, and fakegraf serves only [[inputs.socket_listener]]; did you mean [[inputs.socket_listener]]?",
+		},
+		{
+			name: "section of a socket_listener",
+			conf: "[[input.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n",
+			want: "line 1: [[input.socket_listener]]: Telegraf has no such input, and fakegraf serves only [[inputs.socket_listener]]; did you mean [[inputs.socket_listener]]?",
+		},
+		{
+			name: "top-level section",
+			conf: "[agnet]\n  omit_hostname = true\n[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n",
+			want: "line 1: [agnet]: Telegraf has no such section; did you mean [agent]?",
+		},
+		{
+			name: "socket_listener and parser options",
+			conf: "[[inputs.socket_listener]]\n  servce_address = \"udp://127.0.0.1:0\"\n  data_format = \"json\"\n  json_name_kye = \"metric_name\"\n  no_such_thing = 1\n",
+			// Telegraf lists the fields in map order: {fields} stands for them.
+			want: `plugin inputs.socket_listener: line 1: configuration specified the fields {fields}, but they were not used; this is either a typo or this config option does not exist in this version` +
+				"\n  line 2: servce_address: did you mean service_address?" +
+				"\n  line 4: json_name_kye: did you mean json_name_key?" +
+				"\n  line 5: no_such_thing: [[inputs.socket_listener]] has no such option",
+		},
+		{
+			name: "an option of another data format",
+			conf: "[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n  data_format = \"influx\"\n  json_name_key = \"metric_name\"\n",
+			want: `plugin inputs.socket_listener: line 1: configuration specified the fields ["json_name_key"], but they were not used; this is either a typo or this config option does not exist in this version` +
+				"\n  line 4: json_name_key: [[inputs.socket_listener]] has no such option",
+		},
+		{
+			name: "agent option",
+			conf: "[agent]\n  omit_hostnme = true\n[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n",
+			want: `line 1: configuration specified the fields ["omit_hostnme"], but they were not used; this is either a typo or this config option does not exist in this version` +
+				"\n  line 2: omit_hostnme: did you mean omit_hostname?",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := setup.Load([]byte(tt.conf), "telegraf.conf")
+			require.Error(t, err)
+			got := err.Error()
+			if strings.Contains(tt.want, "{fields}") {
+				got = regexp.MustCompile(`the fields \[[^\]]*\]`).ReplaceAllString(got, "the fields {fields}")
+			}
+			require.Equal(t, tt.want, got)
+		})
 	}
 }

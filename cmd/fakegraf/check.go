@@ -3,12 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
@@ -72,12 +74,28 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	pipeline := parse.NewPipeline(in.Listen.Address, sess.rules, serve.Stages(in)...)
 	engine := serve.NewEngine(sess.sink())
 
-	for i, file := range files {
-		name, r, err := openInput(file, stdin)
+	// Every input is opened and looked at before anything is reported: an
+	// empty file, a folder or a binary is a mistake on the command line, not
+	// a capture to report on byte by byte.
+	text := *datagrams != "" || in.Listen.Split.SplittingStrategy == "" || in.Listen.Split.SplittingStrategy == "newline"
+	inputs := make([]checkInput, 0, len(files))
+	defer func() {
+		for _, ci := range inputs {
+			if ci.closer != nil {
+				ci.closer.Close()
+			}
+		}
+	}()
+	for _, file := range files {
+		ci, err := openInput(file, stdin, text)
+		inputs = append(inputs, ci) // closed by the deferred function, also on error
 		if err != nil {
 			fmt.Fprintf(stderr, "fakegraf: %v\n", err)
 			return exitCannot
 		}
+	}
+	for i, ci := range inputs {
+		name, r := ci.name, ci.r
 		engine.Add(name, in.DataFormat, pipeline)
 		if *datagrams == "" {
 			conn := uint64(i + 1)
@@ -94,22 +112,84 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "fakegraf: %s: %v\n", name, err)
 			return exitCannot
 		}
-		if c, ok := r.(io.Closer); ok && file != "-" {
-			c.Close()
-		}
 	}
 	return sess.finish()
 }
 
-func openInput(file string, stdin io.Reader) (string, io.Reader, error) {
-	if file == "-" {
-		return "stdin", stdin, nil
+// checkInput is one file (or stdin) for check, opened and looked at.
+type checkInput struct {
+	name   string
+	r      io.Reader
+	closer io.Closer // nil for stdin
+}
+
+// sniffSize is how much of an input check looks at before reading it.
+const sniffSize = 8192
+
+// openInput opens a file for check and refuses what cannot be a capture: a
+// folder, an empty input, and, when the framing is text (text), a binary
+// file. Checking the fakegraf binary gave 37,657 findings; an empty capture
+// passed, although the step that wrote it had surely failed.
+func openInput(file string, stdin io.Reader, text bool) (checkInput, error) {
+	ci := checkInput{name: "stdin", r: stdin}
+	what := "stdin"
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return ci, err
+		}
+		ci = checkInput{name: "file://" + filepath.ToSlash(file), r: f, closer: f}
+		what = file
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return ci, fmt.Errorf("%s is a folder: give the capture files in it (%s)", file, filepath.Join(file, "*"))
+		}
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		return "", nil, err
+	br := bufio.NewReaderSize(ci.r, sniffSize)
+	ci.r = br
+	head, err := br.Peek(sniffSize)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return ci, fmt.Errorf("%s: %w", what, err)
 	}
-	return "file://" + filepath.ToSlash(file), f, nil
+	if len(head) == 0 {
+		return ci, fmt.Errorf("%s is empty: there is nothing to check (did the step that captures the sender's output write anything?)", what)
+	}
+	if !text {
+		return ci, nil
+	}
+	if bytes.HasPrefix(head, []byte{0x1f, 0x8b}) {
+		return ci, fmt.Errorf("%s is gzip-compressed: fakegraf check reads it decompressed (zcat %s | fakegraf check [flags] -)", what, file)
+	}
+	if why := binary(head); why != "" {
+		return ci, fmt.Errorf("%s is not a text capture (%s): fakegraf check reads what a sender writes to a socket_listener (line protocol, JSON, Wavefront); is it the right file?", what, why)
+	}
+	return ci, nil
+}
+
+// binary says why head looks like a binary file rather than text a sender
+// would send, or "" when it does not: more than one byte in ten is a
+// control character or not UTF-8. A stray NUL or a
+// Latin-1 byte in a capture is a sender's mistake that the rules report, so
+// a few of them do not make a file binary.
+func binary(head []byte) string {
+	odd := 0
+	for i := 0; i < len(head); {
+		r, size := utf8.DecodeRune(head[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			if len(head)-i < utf8.UTFMax && len(head) == sniffSize {
+				i = len(head) // a character cut by the end of the sniff
+				continue
+			}
+			odd++
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0x7f:
+			odd++
+		}
+		i += size
+	}
+	if odd*10 > len(head) {
+		return fmt.Sprintf("%d of its first %d bytes are control characters or not UTF-8", odd, len(head))
+	}
+	return ""
 }
 
 // readDatagrams reads one datagram per line: the line with its newline

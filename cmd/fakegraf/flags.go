@@ -47,8 +47,12 @@ func flagExit(err error) int {
 // everything after "--" is positional.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
+	all := args
 	for {
 		if err := fs.Parse(args); err != nil {
+			if !errors.Is(err, flag.ErrHelp) {
+				suggestFlag(fs, all, fs.Output())
+			}
 			return nil, err
 		}
 		args = fs.Args()

@@ -87,7 +87,7 @@ func TestHelpAndVersionErrors(t *testing.T) {
 		stderr string // stderr starts with it
 	}{
 		{"no command", nil, exitCannot, "fakegraf stands in for"},
-		{"unknown command", []string{"lisen"}, exitCannot, "fakegraf: unknown command \"lisen\"\n\nfakegraf stands in for"},
+		{"unknown command", []string{"lisen"}, exitCannot, "fakegraf: unknown command \"lisen\": did you mean listen?\n\nfakegraf stands in for"},
 		{"help for an unknown command", []string{"help", "lisen"}, exitCannot, "fakegraf: unknown command \"lisen\""},
 		{"help for two commands", []string{"help", "listen", "run"}, exitCannot, "fakegraf: help takes one command"},
 		{"version with an argument", []string{"version", "now"}, exitCannot, "fakegraf: version takes no arguments, got [\"now\"]\n\nUsage: fakegraf version"},

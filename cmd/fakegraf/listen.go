@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/fakegraf/fakegraf/parse"
@@ -184,6 +182,12 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 	}
 	f := setup.Flags{DataFormat: format, Options: o.parserOptions(), OmitHostname: o.omitHostname}
 	for _, a := range addresses {
+		// Telegraf binds a malformed address without a word (a random port
+		// on every interface for tcp:127.0.0.1:8094): on the command line
+		// it is a usage error that shows what was probably meant.
+		if err := setup.CheckAddress(a); err != nil {
+			return nil, err
+		}
 		bound, _ := setup.LoopbackAddress(a)
 		for _, note := range setup.AddressNotes(bound) {
 			fmt.Fprintf(stderr, "fakegraf: note: %s\n", note)
@@ -244,7 +248,11 @@ func parseUntil(o *listenOptions) (stopRule, error) {
 	return s, nil
 }
 
-func runListen(ctx context.Context, args []string, stdout, stderr io.Writer, signals bool) int {
+func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// The handler goes in first: a stop signal that arrives while the
+	// config loads still gets the summary.
+	ctx, stop := withSignals(ctx, stderr, nil)
+	defer stop()
 	fs, o := newFlags("listen", stderr, "Usage: fakegraf listen [ADDRESS ...] [flags]\n       fakegraf listen --config telegraf.conf [flags]\n\n"+
 		"ADDRESS is a service_address such as udp://127.0.0.1:8094, tcp://:8094 (binds loopback) or unix:///tmp/telegraf.sock.\n")
 	addresses, err := parseInterleaved(fs, args)
@@ -257,37 +265,7 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer, sig
 		return exitCannot
 	}
 	defer sess.closeFiles()
-	if signals {
-		var stop context.CancelFunc
-		ctx, stop = withSignals(ctx, stderr)
-		defer stop()
-	}
 	return sess.serve(ctx)
-}
-
-// withSignals cancels on the first SIGINT/SIGTERM and exits at once on the second.
-func withSignals(ctx context.Context, stderr io.Writer) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{}) // closed when the command has finished
-	go func() {
-		select {
-		case <-ch:
-			cancel()
-		case <-ctx.Done():
-		case <-done:
-			return
-		}
-		// Stopping gracefully: a second signal means now.
-		select {
-		case <-ch:
-			fmt.Fprintln(stderr, "fakegraf: second signal, exiting without the summary")
-			os.Exit(exitCannot)
-		case <-done:
-		}
-	}()
-	return ctx, func() { signal.Stop(ch); close(done); cancel() }
 }
 
 // session is one run of listen: its server, report and stop rule.
@@ -325,6 +303,9 @@ func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) 
 		if s.failOn, err = parse.ParseSeverity(o.failOn); err != nil {
 			return nil, fmt.Errorf("--fail-on: %w", err)
 		}
+	}
+	if err := checkRuleIDs(o.enable, o.disable); err != nil {
+		return nil, err
 	}
 	if s.rules, err = parse.NewRuleSet(o.enable, o.disable); err != nil {
 		return nil, err
@@ -481,18 +462,21 @@ func (s *session) serve(ctx context.Context) int {
 	if s.status != nil {
 		stopStatus = s.status.Run(250 * time.Millisecond)
 	}
-	s.wait(ctx, srv)
+	stoppedBy := s.wait(ctx, srv)
 	srv.Close()
 	stopStatus()
 	if s.stopped != nil {
 		s.stopped()
 	}
+	s.arrivals(stoppedBy, srv.Listening(), s.done != nil)
 	return s.finish()
 }
 
 // finish runs the end-of-run checks, prints the failures and the summary,
 // and returns the exit code.
 func (s *session) finish() int {
+	verdictMu.Lock()
+	defer verdictMu.Unlock()
 	s.checks()
 	failed := false
 	for _, c := range s.results {
@@ -510,8 +494,34 @@ func (s *session) finish() int {
 	return exitOK
 }
 
-// wait returns when the run should stop: a signal, --count, --duration or idle.
-func (s *session) wait(ctx context.Context, srv *serve.Server) {
+// After its sender has exited, fakegraf run ends as soon as everything the
+// sender sent has been processed, instead of waiting an idle time: the
+// sender's exit means it has made every write, so what it sent is in
+// fakegraf's queue, in a connection still open on fakegraf's side, or in a
+// socket's kernel queue, which serve.Server.Settled looks at (datagram
+// sockets and connections waiting to be accepted are polled with poll(2);
+// see listener.Busy). Settled cannot see the hand-off inside a reader
+// goroutine, after the kernel's queue and before fakegraf's: a few
+// instructions after accept(2), but for a datagram a hand-over through
+// Telegraf's parse pool, a goroutine wake-up or two. So the run ends only
+// when Settled has held, with no new event, at two looks settleTick apart,
+// and, with a datagram socket bound, for datagramQuiet. A datagram sent just
+// before the exit can also still be in the kernel's backlog of received
+// packets when the loopback device defers it to ksoftirqd; the quiet period
+// covers that too. Waiting for a quiet period alone would not do: a reader
+// that falls behind (a burst, a busy machine) leaves the kernel's queue
+// full while nothing new is processed. --until idle=D keeps the old rule,
+// for senders that leave children behind to send after they exit.
+const (
+	settleTick    = 5 * time.Millisecond
+	datagramQuiet = 25 * time.Millisecond
+)
+
+// wait returns when the run should stop (a signal, --count, --duration,
+// idle, or, under fakegraf run, the sender's work being done) and says what
+// stopped it, "" for --count, for the messages of a run that got less than
+// it waited for.
+func (s *session) wait(ctx context.Context, srv *serve.Server) string {
 	var deadline <-chan time.Time
 	if s.stop.duration > 0 {
 		t := time.NewTimer(s.stop.duration)
@@ -520,26 +530,89 @@ func (s *session) wait(ctx context.Context, srv *serve.Server) {
 	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	exit := s.done       // nil for listen, and once the sender has exited
+	var exited time.Time // when the sender exited
+	var settle <-chan time.Time
+	quiet := settleTick
+	if srv.Datagrams() {
+		quiet = datagramQuiet
+	}
+	var quietSince, seen time.Time
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return "a signal"
 		case <-deadline:
-			return
+			return fmt.Sprintf("--duration %s", s.stop.duration)
+		case <-exit:
+			exit, exited = nil, time.Now()
+			if s.stop.idle == 0 {
+				t := time.NewTicker(settleTick)
+				defer t.Stop()
+				settle = t.C
+			}
+		case <-settle:
+			if s.stop.count > 0 && s.collector.Metrics() >= s.stop.count {
+				return ""
+			}
+			last := srv.LastEvent()
+			if !srv.Settled() || !last.Equal(seen) {
+				quietSince, seen = time.Time{}, last
+				continue
+			}
+			if quietSince.IsZero() {
+				quietSince = time.Now()
+				continue
+			}
+			if time.Since(quietSince) >= quiet {
+				return "the sender's exit"
+			}
 		case <-tick.C:
 			if s.stop.count > 0 && s.collector.Metrics() >= s.stop.count {
-				return
+				return ""
 			}
-			if s.done != nil {
-				select {
-				case <-s.done:
-				default:
-					continue // the sender is still running
+			if s.stop.idle == 0 || s.done != nil && exited.IsZero() {
+				continue // no idle rule, or the sender is still running
+			}
+			// Idle time counts from the first event: a listener nobody has
+			// sent to yet is waiting, not idle. Under fakegraf run it counts
+			// from the sender's exit too, for what its children still send.
+			from := srv.LastEvent()
+			if from.Before(exited) {
+				from = exited
+			}
+			if !from.IsZero() && time.Since(from) >= s.stop.idle {
+				if s.done != nil {
+					return fmt.Sprintf("the sender's exit and %s without anything arriving (--until idle=%s)", s.stop.idle, s.stop.idle)
 				}
-			}
-			if s.stop.idle > 0 && time.Since(srv.LastEvent()) >= s.stop.idle {
-				return
+				return fmt.Sprintf("%s without anything arriving (--until idle=%s)", s.stop.idle, s.stop.idle)
 			}
 		}
 	}
+}
+
+// arrivals fails a socket run that got less than it waited for: fewer
+// metrics than --count, or nothing at all (fakegraf run says that of its
+// sender). stoppedBy is what ended the run.
+func (s *session) arrivals(stoppedBy string, listeners []serve.Listening, sender bool) {
+	if stoppedBy == "" {
+		return // --count was reached
+	}
+	if n := s.collector.Metrics(); s.stop.count > 0 && n < s.stop.count {
+		s.fail(report.Failure{Check: "count", Name: strconv.Itoa(s.stop.count),
+			Message: fmt.Sprintf("%d of the %d metric(s) waited for arrived before %s stopped the run", n, s.stop.count, stoppedBy)})
+	}
+	if sender || totalRecords(s.collector.Summary()) > 0 {
+		return
+	}
+	urls := make([]string, len(listeners))
+	for i, l := range listeners {
+		urls[i] = l.URL
+	}
+	where := "this address"
+	if len(urls) > 1 {
+		where = "one of these addresses"
+	}
+	s.fail(report.Failure{Check: "listen", Name: strings.Join(urls, ", "),
+		Message: fmt.Sprintf("nothing arrived (no record, no connection) before %s stopped the run: is the sender sending to %s?", stoppedBy, where)})
 }

@@ -6,10 +6,15 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 )
 
 // Exit codes, the same in every output format.
@@ -20,6 +25,7 @@ const (
 )
 
 func main() {
+	keepSignalHandler = true // see withSignals
 	// FAKEGRAF_CPUPROFILE=file writes a CPU profile, for performance work.
 	if path := os.Getenv("FAKEGRAF_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {
@@ -49,12 +55,15 @@ Usage:
 Run 'fakegraf COMMAND -h' (or 'fakegraf help COMMAND') for a command's flags.
 `
 
-const versionUsage = "Usage: fakegraf version\n\nPrints the fakegraf version and the Telegraf version whose parsers it uses.\n"
+const versionUsage = "Usage: fakegraf version\n       fakegraf --version\n\nPrints fakegraf's version and the VCS revision it was built from, and the Telegraf version whose\nconfig, socket and parser code it uses.\n"
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("", stderr, usage)
 	version := fs.Bool("version", false, "print the version, as fakegraf version does")
 	if err := fs.Parse(args); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			suggestFlag(fs, args, stderr)
+		}
 		return flagExit(err)
 	}
 	if *version {
@@ -81,7 +90,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch command {
 	case "listen":
-		return runListen(ctx, args, stdout, stderr, true)
+		return runListen(ctx, args, stdout, stderr)
 	case "run":
 		return runRun(ctx, args, stdout, stderr)
 	case "check":
@@ -91,7 +100,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "version":
 		return runVersion(args, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "fakegraf: unknown command %q\n\n", command)
+	fmt.Fprintf(stderr, "fakegraf: %s\n\n", unknownCommand(command))
 	fs.Usage()
 	return exitCannot
 }
@@ -107,6 +116,61 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitCannot
 	}
-	fmt.Fprintln(stdout, "fakegraf (Telegraf parsers v1.37.2)")
+	bi, _ := debug.ReadBuildInfo()
+	fmt.Fprint(stdout, versionText(bi))
 	return exitOK
+}
+
+// telegrafModule is the module whose config, socket and parser code fakegraf
+// runs; its version is read from the build, so it cannot go stale.
+const telegrafModule = "github.com/influxdata/telegraf"
+
+// versionText is what fakegraf --version prints: fakegraf's own version and
+// the VCS revision it was built from (stamped by go build from a checkout;
+// absent under go test or go run of a single file), the Go release, and the
+// Telegraf version. bi may be nil.
+func versionText(bi *debug.BuildInfo) string {
+	var b strings.Builder
+	version, telegraf := "(devel)", "(unknown version)"
+	var settings map[string]string
+	goVersion := runtime.Version()
+	if bi != nil {
+		if bi.Main.Version != "" {
+			version = bi.Main.Version
+		}
+		settings = map[string]string{}
+		for _, s := range bi.Settings {
+			settings[s.Key] = s.Value
+		}
+		for _, d := range bi.Deps {
+			if d.Path == telegrafModule {
+				telegraf = d.Version
+				if d.Replace != nil {
+					telegraf += " (replaced by " + d.Replace.Path + " " + d.Replace.Version + ")"
+				}
+			}
+		}
+		if bi.GoVersion != "" {
+			goVersion = bi.GoVersion
+		}
+	}
+	fmt.Fprintf(&b, "fakegraf %s\n", version)
+	if rev := settings["vcs.revision"]; rev != "" {
+		fmt.Fprintf(&b, "  revision %s", rev)
+		if t := settings["vcs.time"]; t != "" {
+			fmt.Fprintf(&b, " (%s)", t)
+		}
+		if settings["vcs.modified"] == "true" {
+			b.WriteString(", with uncommitted changes")
+		}
+		b.WriteByte('\n')
+	} else if version == "(devel)" {
+		// go build stamps the revision only from a checkout whose .git is
+		// a folder, with -buildvcs on (the default); a module version
+		// (go install ...@v1.2.3) names the source without it.
+		b.WriteString("  revision unknown (built without version control information)\n")
+	}
+	fmt.Fprintf(&b, "  built with %s\n", goVersion)
+	fmt.Fprintf(&b, "Telegraf %s: its config, socket_listener and parser code\n", telegraf)
+	return b.String()
 }

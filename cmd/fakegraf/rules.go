@@ -35,7 +35,7 @@ func runRules(args []string, stdout, stderr io.Writer) int {
 	for _, id := range ids {
 		r := parse.Lookup(id)
 		if r == nil {
-			fmt.Fprintf(stderr, "fakegraf: unknown rule %q: 'fakegraf rules' lists them\n", id)
+			fmt.Fprintf(stderr, "fakegraf: %v\n", unknownRule("", id))
 			code = exitCannot
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -18,16 +19,19 @@ import (
 	"github.com/fakegraf/fakegraf/serve"
 )
 
-// defaultRunIdle is how long fakegraf run waits for traffic to stop after
-// the sender has exited, unless --until idle=D says otherwise.
-const defaultRunIdle = 500 * time.Millisecond
-
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// The handler goes in first, as for listen. A deliberate second signal
+	// ends the sender too: it got SIGTERM at the first, and fakegraf does not
+	// leave it running behind it.
+	snd := &sender{done: make(chan struct{})}
+	ctx, stop := withSignals(ctx, stderr, func() { snd.kill(time.Second) })
+	defer stop()
 	fs, o := newFlags("run", stderr, "Usage: fakegraf run [ADDRESS ...] [flags] -- CMD [ARGS...]\n"+
 		"       fakegraf run --config telegraf.conf [flags] -- CMD [ARGS...]\n\n"+
 		"Binds the sockets, runs CMD with their addresses in its environment (FAKEGRAF_ADDR, FAKEGRAF_ADDR_1..N,\n"+
-		"FAKEGRAF_ADDR_<SCHEME>, FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET), waits for CMD to exit and the\n"+
-		"traffic to go idle (--until idle=500ms by default), prints the report and exits 0, 1 or 2 like listen.\n"+
+		"FAKEGRAF_ADDR_<SCHEME>, FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET), waits for CMD to exit and for\n"+
+		"fakegraf to have processed all it sent (or, with --until idle=D, for D without traffic after CMD's exit,\n"+
+		"for a CMD that leaves children behind), prints the report and exits 0, 1 or 2 like listen.\n"+
 		"CMD's own output goes to stderr. A CMD that fails or sends nothing fails the run.\n")
 	addresses, command, err := splitCommand(fs, args)
 	if errors.Is(err, errNoCommand) {
@@ -43,51 +47,36 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitCannot
 	}
 	defer sess.closeFiles()
-	if sess.stop.idle == 0 {
-		sess.stop.idle = defaultRunIdle
-	}
-	ctx, stop := withSignals(ctx, stderr)
-	defer stop()
 
-	done := make(chan struct{})
-	var cmd *exec.Cmd
-	var waitErr error
-	sess.done = done
+	sess.done = snd.done
 	sess.onStart = func(srv *serve.Server) error {
-		cmd = exec.Command(command[0], command[1:]...)
+		cmd := exec.Command(command[0], command[1:]...)
 		cmd.Env = append(os.Environ(), senderEnv(srv.Listening())...)
 		cmd.Stdin = nil
-		cmd.Stdout = sess.stderr // stdout carries only the report
+		cmd.Stdout = sess.stderr // stdout carries only the report; sess.stderr lets the status line step aside
 		cmd.Stderr = sess.stderr
-		if err := cmd.Start(); err != nil {
-			return fmt.Errorf("cannot run %s: %w", command[0], err)
-		}
-		go func() {
-			waitErr = cmd.Wait()
-			close(done)
-		}()
-		return nil
+		return snd.start(cmd)
 	}
 	name := strings.Join(command, " ")
 	sess.stopped = func() {
+		var waitErr error
 		select {
-		case <-done:
+		case <-snd.done:
+			waitErr = snd.err
 		default:
 			// Stopped by --until count/duration or a signal: end the sender.
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(2 * time.Second):
-				_ = cmd.Process.Kill()
-				<-done
-			}
+			snd.stop(2 * time.Second)
 			if ctx.Err() == nil && !(sess.stop.count > 0 && sess.collector.Metrics() >= sess.stop.count) {
 				sess.fail(report.Failure{Check: "sender", Name: name, Message: fmt.Sprintf("still running after %s: stopped it", sess.stop.duration)})
 			}
 			waitErr = nil
 		}
 		var exitErr *exec.ExitError
-		if errors.As(waitErr, &exitErr) {
+		if errors.As(waitErr, &exitErr) && ctx.Err() != nil && stopSignal(exitErr) {
+			// timeout(1), a CI runner or Ctrl-C signalled the whole process
+			// group: the sender was stopped with the run, as it is when
+			// fakegraf stops it, which is not its failure.
+		} else if errors.As(waitErr, &exitErr) {
 			sess.fail(report.Failure{Check: "sender", Name: name, Message: fmt.Sprintf("exited with %s", exitErr.ProcessState)})
 		} else if waitErr != nil {
 			sess.fail(report.Failure{Check: "sender", Name: name, Message: waitErr.Error()})
@@ -97,6 +86,67 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return sess.serve(ctx)
+}
+
+// sender is the command fakegraf run runs. done is closed when it has
+// exited; err is then cmd.Wait's error.
+type sender struct {
+	mu   sync.Mutex
+	cmd  *exec.Cmd // nil until started
+	done chan struct{}
+	err  error
+}
+
+func (s *sender) start(cmd *exec.Cmd) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("cannot run %s: %w", cmd.Args[0], err)
+	}
+	s.cmd = cmd
+	go func() {
+		s.err = cmd.Wait()
+		close(s.done)
+	}()
+	return nil
+}
+
+// stop asks the sender to end with SIGTERM and kills it if it has not
+// after grace.
+func (s *sender) stop(grace time.Duration) {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(grace):
+		s.kill(grace)
+	}
+}
+
+// kill kills the sender and waits up to wait for it to be gone.
+func (s *sender) kill(wait time.Duration) {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	select {
+	case <-s.done:
+	case <-time.After(wait):
+	}
+}
+
+// stopSignal reports whether the sender was ended by SIGINT or SIGTERM.
+func stopSignal(e *exec.ExitError) bool {
+	ws, ok := e.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && (ws.Signal() == syscall.SIGINT || ws.Signal() == syscall.SIGTERM)
 }
 
 func totalRecords(s *report.Summary) int {

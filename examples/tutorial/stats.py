@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The tutorial's four senders (../shared/reference/tutorial.md), in one file.
+"""The tutorial's four senders, in one file ("Reporting measurements from
+Python code in real time", github.com/CheViana/python-send-stats).
 
     python3 stats.py EXAMPLE [--count N] [--interval S] [--broken]
 
@@ -10,8 +11,10 @@ tutorial's known mistakes instead: no newline on a stream (2), no Wavefront
 source (3), millisecond timestamps and forbidden characters in a name (4),
 and a forbidden character in the JSON measurement name (1).
 
-The address comes from FAKEGRAF_ADDR when set (fakegraf run sets it),
-else the tutorial's: udp/tcp localhost:8094, unix /tmp/telegraf.sock.
+Under fakegraf run, each example sends to fakegraf's listener of its socket
+kind (FAKEGRAF_ADDR_UDP, FAKEGRAF_ADDR_TCP, FAKEGRAF_ADDR_UNIX, or
+FAKEGRAF_ADDR when it is of that kind); otherwise to the tutorial's
+addresses: udp/tcp localhost:8094, unix /tmp/telegraf.sock.
 """
 import argparse
 import json
@@ -19,18 +22,33 @@ import math
 import os
 import random
 import socket
+import sys
 import time
 from urllib.parse import urlparse
 
 
-def address(default_kind, default_addr):
-    url = os.environ.get('FAKEGRAF_ADDR')
-    if not url:
-        return default_addr
-    u = urlparse(url)
-    if u.scheme.startswith('unix'):
-        return u.path
-    return (u.hostname, u.port)
+def address(kind, default_addr):
+    """Where an example of this socket kind ('udp', 'tcp' or 'unix') sends.
+
+    fakegraf run binds several listeners and names the first of each scheme
+    in FAKEGRAF_ADDR_<SCHEME>; FAKEGRAF_ADDR is only the first listener,
+    which may be of another kind (with fakegraf's default sockets it is the
+    UDP one, which a unix-socket example cannot use).
+    """
+    for var in (f'FAKEGRAF_ADDR_{kind.upper()}', 'FAKEGRAF_ADDR'):
+        url = os.environ.get(var)
+        if not url:
+            continue
+        u = urlparse(url)
+        if u.scheme.rstrip('46') != kind:
+            continue
+        if kind == 'unix':
+            return u.path
+        return (u.hostname, u.port)
+    if os.environ.get('FAKEGRAF_ADDR'):
+        example = 'unix:///tmp/telegraf.sock' if kind == 'unix' else f'{kind}://127.0.0.1:0'
+        sys.exit(f'stats.py: fakegraf run has no {kind} listener for this example: give it one, e.g. {example}')
+    return default_addr
 
 
 def format_measurement_data_json(data, broken=False):
