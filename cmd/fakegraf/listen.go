@@ -602,7 +602,7 @@ func (s *session) arrivals(stoppedBy string, listeners []serve.Listening, sender
 		s.fail(report.Failure{Check: "count", Name: strconv.Itoa(s.stop.count),
 			Message: fmt.Sprintf("%d of the %d metric(s) waited for arrived before %s stopped the run", n, s.stop.count, stoppedBy)})
 	}
-	if sender || totalRecords(s.collector.Summary()) > 0 {
+	if sender || arrived(s.collector.Summary()) > 0 {
 		return
 	}
 	urls := make([]string, len(listeners))

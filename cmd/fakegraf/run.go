@@ -81,7 +81,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		} else if waitErr != nil {
 			sess.fail(report.Failure{Check: "sender", Name: name, Message: waitErr.Error()})
 		}
-		if sum := sess.collector.Summary(); totalRecords(sum) == 0 {
+		if sum := sess.collector.Summary(); arrived(sum) == 0 {
 			sess.fail(report.Failure{Check: "sender", Name: name, Message: "sent nothing to any listener: is it using the address in FAKEGRAF_ADDR?"})
 		}
 	}
@@ -149,10 +149,14 @@ func stopSignal(e *exec.ExitError) bool {
 	return ok && ws.Signaled() && (ws.Signal() == syscall.SIGINT || ws.Signal() == syscall.SIGTERM)
 }
 
-func totalRecords(s *report.Summary) int {
+// arrived counts what reached the sockets: records, connections, and what
+// the socket refused or lost on the way (a connection refused by
+// allowed_sources or max_connections, datagrams the kernel dropped). A
+// sender whose data was refused did send; its finding says why it was lost.
+func arrived(s *report.Summary) int {
 	n := 0
 	for _, ls := range s.Listeners {
-		n += ls.Records + ls.Connections
+		n += ls.Records + ls.Connections + ls.SocketErrors + int(ls.KernelDrops)
 	}
 	return n
 }
