@@ -29,6 +29,9 @@ type HandlerOptions struct {
 	// AnyHost accepts every Host header: for an API bound to a network
 	// address on purpose.
 	AnyHost bool
+	// Page, when set, serves every path outside /api/ and /metrics: the
+	// web page (package web), behind the same Host check.
+	Page http.Handler
 }
 
 // route is one endpoint: the method and ServeMux path, the query
@@ -88,6 +91,10 @@ func NewHandler(s *Store, opt HandlerOptions) http.Handler {
 		})
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if opt.Page != nil && r.URL.Path != "/api" && !strings.HasPrefix(r.URL.Path, "/api/") {
+			opt.Page.ServeHTTP(w, r)
+			return
+		}
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s (the API is described at /api/v1/openapi.json)", r.Method, r.URL.Path))
 	})
 	return h
