@@ -226,9 +226,9 @@ func TestRecorderKeepsTheNewest(t *testing.T) {
 
 type findingsSink struct{ got *[]string }
 
-func (findingsSink) Listening(string, string)      {}
-func (findingsSink) Result(*parse.Result)          {}
-func (findingsSink) Conn(listener.ConnEvent)       {}
+func (findingsSink) Listening(string, string)     {}
+func (findingsSink) Result(*parse.Result)         {}
+func (findingsSink) Conn(listener.ConnEvent)      {}
 func (s findingsSink) Finding(d parse.Diagnostic) { *s.got = append(*s.got, d.Message) }
 
 // TestStaticFilesStayOffline keeps the page self-contained and its

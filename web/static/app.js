@@ -51,6 +51,8 @@
   const intFmt = new Intl.NumberFormat('en');
   function count(n) { return intFmt.format(n || 0); }
 
+  function plural(n, word) { return count(n) + ' ' + word + (n === 1 ? '' : 's'); }
+
   function rate(n) {
     if (!isFinite(n) || n <= 0) return '0';
     return n >= 100 ? intFmt.format(Math.round(n)) : n.toFixed(1);
@@ -392,14 +394,14 @@
         box.append(ul);
       }
       const occ = el('ul', 'occurrences');
-      for (const f of g.findings.slice().reverse()) occ.append(renderOccurrence(f));
+      for (const f of g.findings.slice().reverse()) occ.append(renderOccurrence(f, f.message !== newest.message));
       if (g.total > g.findings.length) occ.append(el('li', 'more', (g.total - g.findings.length) + ' more'));
       box.append(occ);
     }
     return box;
   }
 
-  function renderOccurrence(f) {
+  function renderOccurrence(f, withMessage) {
     const li = el('li', 'occurrence');
     const where = f.position && f.position.line ? ' at ' + f.position.line + ':' + f.position.column : '';
     if (f.record_id) {
@@ -413,7 +415,7 @@
     }
     li.append(el('span', 'occ-listener', ' ' + f.source.listener + (f.source.peer ? ' from ' + f.source.peer : '')));
     if (f.count > 1) li.append(el('span', 'occ-count', ' × ' + count(f.count)));
-    li.append(el('span', 'occ-message', ' ' + clip(shown(f.message), 160)));
+    if (withMessage) li.append(el('span', 'occ-message', ' ' + clip(shown(f.message), 160)));
     return li;
   }
 
@@ -448,7 +450,7 @@
     state.points = points;
     renderSeries();
     renderPlot();
-  }, 1000);
+  }, 500);
 
   function numeric(f) { return ['float', 'int', 'uint', 'bool'].includes(f.type); }
 
@@ -495,7 +497,7 @@
     head.setAttribute('aria-expanded', String(!folded));
     const metrics = list.reduce((n, s) => n + s.count, 0);
     head.append(el('span', 'caret', folded ? '▸' : '▾'), el('span', 'mname', shown(name)),
-      el('span', 'mcount', list.length + (list.length === 1 ? ' series, ' : ' series, ') + count(metrics) + ' metrics'));
+      el('span', 'mcount', list.length + ' series, ' + plural(metrics, 'metric')));
     head.addEventListener('click', () => {
       if (state.collapsed.has(name)) state.collapsed.delete(name); else state.collapsed.add(name);
       renderSeries();
@@ -512,7 +514,7 @@
     const head = el('div', 'series-head');
     const tags = tagText(s.tags);
     head.append(el('span', 'tags', tags || '(no tags)'));
-    head.append(el('span', 'series-meta', count(s.count) + ' metrics, last ' + localTime(s.last_time_rfc3339)));
+    head.append(el('span', 'series-meta', plural(s.count, 'metric') + ', last ' + localTime(s.last_time_rfc3339)));
     box.append(head);
     const table = el('table', 'fields');
     const pts = new Map();
@@ -551,7 +553,9 @@
         c._points = p.slice(-SPARK_POINTS);
         spark.append(c);
       }
-      tr.append(pick, el('td', 'fname', shown(f)), types, el('td', 'last', clip(shown(value(info.last)), 40)), spark);
+      const last = el('td', 'last', clip(shown(value(info.last)), 200));
+      last.title = clip(shown(value(info.last)), 2000);
+      tr.append(pick, el('td', 'fname', shown(f)), types, last, spark);
       table.append(tr);
     }
     box.append(table);
