@@ -246,7 +246,10 @@ func parseUntil(o *listenOptions) (stopRule, error) {
 
 func runListen(ctx context.Context, args []string, stdout, stderr io.Writer, signals bool) int {
 	fs, o := newFlags("listen", stderr, "Usage: fakegraf listen [ADDRESS ...] [flags]\n       fakegraf listen --config telegraf.conf [flags]\n\n"+
-		"ADDRESS is a service_address such as udp://127.0.0.1:8094, tcp://:8094 (binds loopback) or unix:///tmp/telegraf.sock.\n")
+		"ADDRESS is a service_address such as udp://127.0.0.1:8094, tcp://:8094 (binds loopback) or unix:///tmp/telegraf.sock.\n"+
+		"With no arguments at all it also serves the HTTP API on 127.0.0.1:8095 (or the next free port).\n")
+	var ao apiOptions
+	ao.register(fs)
 	addresses, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -257,6 +260,12 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer, sig
 		return exitCannot
 	}
 	defer sess.closeFiles()
+	stopAPI, err := sess.startAPI(ao, len(args) == 0)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
+	defer stopAPI() // after the summary
 	if signals {
 		var stop context.CancelFunc
 		ctx, stop = withSignals(ctx, stderr)
@@ -306,6 +315,7 @@ type session struct {
 	expect    *report.Expect
 	results   []report.CheckResult // the checks of the whole run, in order
 	status    *report.Status       // the status line, when stderr is a terminal
+	api       *apiServer           // the HTTP API, when it is on
 	// onStart runs once the sockets are bound (fakegraf run starts the
 	// sender there); done, when set, tells wait that the sender has exited.
 	onStart func(*serve.Server) error
@@ -429,6 +439,9 @@ func isTerminal(w io.Writer) bool {
 // golden file, the expectations and the report see every event in order.
 func (s *session) sink() serve.Sink {
 	t := serve.Tee{s.collector}
+	if s.api != nil {
+		t = serve.Tee{s.api.store} // which feeds the collector
+	}
 	if s.metrics != nil {
 		t = append(t, s.metrics)
 	}

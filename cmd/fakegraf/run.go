@@ -28,7 +28,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"Binds the sockets, runs CMD with their addresses in its environment (FAKEGRAF_ADDR, FAKEGRAF_ADDR_1..N,\n"+
 		"FAKEGRAF_ADDR_<SCHEME>, FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET), waits for CMD to exit and the\n"+
 		"traffic to go idle (--until idle=500ms by default), prints the report and exits 0, 1 or 2 like listen.\n"+
-		"CMD's own output goes to stderr. A CMD that fails or sends nothing fails the run.\n")
+		"CMD's own output goes to stderr. A CMD that fails or sends nothing fails the run.\n"+
+		"With --http, CMD finds the HTTP API's URL in FAKEGRAF_API.\n")
+	var ao apiOptions
+	ao.register(fs)
 	addresses, command, err := splitCommand(fs, args)
 	if errors.Is(err, errNoCommand) {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
@@ -43,6 +46,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitCannot
 	}
 	defer sess.closeFiles()
+	stopAPI, err := sess.startAPI(ao, false)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
+	defer stopAPI() // after the summary
 	if sess.stop.idle == 0 {
 		sess.stop.idle = defaultRunIdle
 	}
@@ -55,7 +64,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sess.done = done
 	sess.onStart = func(srv *serve.Server) error {
 		cmd = exec.Command(command[0], command[1:]...)
-		cmd.Env = append(os.Environ(), senderEnv(srv.Listening())...)
+		cmd.Env = append(append(os.Environ(), senderEnv(srv.Listening())...), sess.apiEnv()...)
 		cmd.Stdin = nil
 		cmd.Stdout = sess.stderr // stdout carries only the report
 		cmd.Stderr = sess.stderr
