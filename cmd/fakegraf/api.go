@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fakegraf/fakegraf/api"
+	"github.com/fakegraf/fakegraf/web"
 )
 
 // defaultAPIAddr is where `fakegraf listen` with no arguments serves the
@@ -33,9 +34,11 @@ func (a *apiOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&a.keep, "keep", 0, fmt.Sprintf("with --http: how many of the newest records and metrics the API keeps (default %d; counters are exact whatever it is)", api.DefaultKeep))
 }
 
-// apiServer is the API of a session, serving its store.
+// apiServer is the API of a session, serving its store, and the web page
+// at /, whose recorder keeps what the page's downloads need.
 type apiServer struct {
 	store *api.Store
+	page  *web.Recorder
 	srv   *http.Server
 	url   string // http://host:port, what FAKEGRAF_API says
 }
@@ -74,8 +77,10 @@ func (s *session) startAPI(a apiOptions, byDefault bool) (stop func(), err error
 	}
 	as := &apiServer{
 		store: api.NewStore(api.Options{Keep: a.keep, Collector: s.collector}),
+		page:  web.NewRecorder(a.keep),
 		url:   "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port)),
 	}
+	opt.Page = web.Handler(as.page)
 	as.srv = &http.Server{Handler: api.NewHandler(as.store, opt), ReadHeaderTimeout: 10 * time.Second}
 	s.api = as
 	go func() { _ = as.srv.Serve(ln) }()

@@ -440,7 +440,7 @@ func isTerminal(w io.Writer) bool {
 func (s *session) sink() serve.Sink {
 	t := serve.Tee{s.collector}
 	if s.api != nil {
-		t = serve.Tee{s.api.store} // which feeds the collector
+		t = serve.Tee{s.api.store, s.api.page} // the store feeds the collector
 	}
 	if s.metrics != nil {
 		t = append(t, s.metrics)
