@@ -75,6 +75,10 @@ func newTab(t *testing.T) *tab {
 	// timeout on it (each action below has its own).
 	require.NoError(t, chromedp.Do(ctx), "starting %s", chromium(t))
 
+	// A fixed viewport, whatever the window: the screenshots are the same
+	// size everywhere.
+	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1440, 960)), "setting the viewport")
+
 	b := &tab{t: t, ctx: ctx}
 	go func() {
 		for m, err := range chromedp.Console(ctx) {
@@ -200,7 +204,7 @@ func TestBrowserTutorial(t *testing.T) {
 
 	var wg sync.WaitGroup
 	for n := 1; n <= 4; n++ {
-		wg.Go(func() { s.stats(n, "--count", "20", "--interval", "0.05") })
+		wg.Go(func() { s.stats(n, "--count", "20", "--interval", "0.1") })
 	}
 	wg.Wait()
 
@@ -231,18 +235,20 @@ func TestBrowserTutorial(t *testing.T) {
 		t.Errorf("series explorer (-want +got):\n%s", diff)
 	}
 
-	// The plot: tick value2 of the influx and the JSON-over-unix series.
-	for _, tags := range []string{"format=influxline", "format=json"} {
-		eval[bool](b, fmt.Sprintf(`(() => {
-			const s = [...document.querySelectorAll('#series-tree .one-series')].find(s => s.querySelector('.tags').textContent === %s);
+	// The plot: untick what the page chose by itself, then tick value2 of
+	// the three good_metric_name series (JSON over UDP, influx, JSON over
+	// unix).
+	eval[bool](b, `(() => {
+		for (const cb of document.querySelectorAll('#series-tree tr.field input:checked')) cb.click();
+		for (const s of document.querySelectorAll('#series-tree .measurement[data-name="good_metric_name"] .one-series')) {
 			s.querySelector('tr.field[data-field="value2"] input').click();
-			return true;
-		})()`, js(tags)))
-	}
+		}
+		return true;
+	})()`)
 	b.waitFor("the plot's points", `document.getElementById('plot').dataset.series === '3' &&
 		Number(document.getElementById('plot').dataset.points) === 60 && document.querySelector('#plot canvas') !== null`, 10*time.Second)
 	legend := eval[[]string](b, `[...document.querySelectorAll('#plot .u-legend .u-series .u-label')].map(e => e.textContent)`)
-	wantLegend := []string{"time", "good_metric_name value1", "good_metric_name,format=influxline value2", "good_metric_name,format=json value2"}
+	wantLegend := []string{"time", "good_metric_name value2", "good_metric_name,format=influxline value2", "good_metric_name,format=json value2"}
 	if diff := cmp.Diff(wantLegend, legend); diff != "" {
 		t.Errorf("plot legend (-want +got):\n%s", diff)
 	}
@@ -265,7 +271,9 @@ func TestBrowserTutorial(t *testing.T) {
 		return c.querySelector('.sev[data-severity="error"]').textContent === '1 error';
 	})()`, js(s.inputs[3])), 5*time.Second)
 
-	b.waitFor("the plot, redrawn", `Number(document.getElementById('plot').dataset.points) === 60`, 5*time.Second)
+	b.waitFor("the totals, the influx card and the plot, redrawn", `document.getElementById('totals').textContent.includes('1 error') &&
+		document.querySelectorAll('#series-tree .one-series').length === 6 &&
+		Number(document.getElementById('plot').dataset.points) === 60`, 5*time.Second)
 	png := b.screenshot("tutorial.png")
 	if *updateScreenshot {
 		require.NoError(t, os.WriteFile("../docs/screenshot.png", png, 0o644))

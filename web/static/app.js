@@ -593,6 +593,12 @@
       if (i === 1) g.moveTo(x, y); else g.lineTo(x, y);
     }
     g.stroke();
+    if (ys.length === 1) { // a single point: a dot, not an empty line
+      g.fillStyle = g.strokeStyle;
+      g.beginPath();
+      g.arc(w / 2, h / 2, 2, 0, 2 * Math.PI);
+      g.fill();
+    }
   }
 
   $('series-filter').addEventListener('input', () => { renderSeries(); refreshSeries(); });
