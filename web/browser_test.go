@@ -253,6 +253,29 @@ func TestBrowserTutorial(t *testing.T) {
 		t.Errorf("plot legend (-want +got):\n%s", diff)
 	}
 
+	// Hovering shows the values under the cursor; dragging zooms in, and
+	// a double click zooms out again.
+	type rect struct{ X, Y, W, H float64 }
+	over := eval[rect](b, `(() => { const r = document.querySelector('#plot .u-over').getBoundingClientRect(); return {X: r.x, Y: r.y, W: r.width, H: r.height}; })()`)
+	y := over.Y + over.H/2
+	b.do("hovering over the plot", chromedp.MouseEvent(chromedp.MouseMoved, over.X+over.W/2, y))
+	b.waitFor("the values under the cursor", `[...document.querySelectorAll('#plot .u-legend .u-series .u-value')].slice(1).every(e => /^\d+(\.\d+)?$/.test(e.textContent))`, 5*time.Second)
+	full := eval[[]string](b, `[document.getElementById('plot').dataset.xmin, document.getElementById('plot').dataset.xmax]`)
+	b.do("dragging across the plot",
+		chromedp.MouseEvent(chromedp.MouseMoved, over.X+over.W*0.25, y),
+		chromedp.MouseEvent(chromedp.MousePressed, over.X+over.W*0.25, y, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseMoved, over.X+over.W*0.4, y, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseMoved, over.X+over.W*0.6, y, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseReleased, over.X+over.W*0.6, y, chromedp.ButtonLeft),
+	)
+	b.waitFor("the plot, zoomed in", `document.getElementById('plot').dataset.zoomed === 'true'`, 5*time.Second)
+	zoomed := eval[[]string](b, `[document.getElementById('plot').dataset.xmin, document.getElementById('plot').dataset.xmax]`)
+	if cmp.Equal(full, zoomed) {
+		t.Errorf("dragging across the plot left its time range at %v", full)
+	}
+	b.do("double-clicking the plot", chromedp.MouseClickXY(over.X+over.W/2, y), chromedp.MouseClickXY(over.X+over.W/2, y, chromedp.ClickCount(2)))
+	b.waitFor("the plot, zoomed out", `document.getElementById('plot').dataset.zoomed === 'false'`, 5*time.Second)
+
 	// A broken sender: milliseconds for nanoseconds and forbidden
 	// characters. Its finding, with the fix, is on the page within a second.
 	s.stats(4, "--broken", "--count", "1")

@@ -648,18 +648,38 @@
       width: Math.max(300, box.clientWidth - 8),
       height: 280,
       scales: { x: { time: true } },
-      cursor: { drag: { x: true, y: false }, points: { size: 6 } },
+      // Series seldom share timestamps: under the cursor, each shows its
+      // point nearest in time rather than nothing.
+      cursor: { drag: { x: true, y: false }, points: { size: 6 }, dataIdx: nearestPoint },
       series: [{ label: 'time' }].concat(labels.map((label, i) => ({
         label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true,
         points: { show: true, size: 4 },
       }))),
       axes: [{}, { size: 60 }],
       hooks: {
-        setSelect: [(u) => { if (u.select.width > 0) zoomed = true; }],
+        // Zoomed in: new points keep the range the user chose.
+        setScale: [(u, key) => {
+          if (key !== 'x') return;
+          const xs = u.data[0], min = u.scales.x.min, max = u.scales.x.max;
+          zoomed = xs.length > 1 && (min > xs[0] || max < xs[xs.length - 1]);
+          box.dataset.zoomed = String(zoomed);
+          box.dataset.xmin = String(min);
+          box.dataset.xmax = String(max);
+        }],
       },
     };
     plot = new uPlot(opts, data, box);
-    plot.over.addEventListener('dblclick', () => { zoomed = false; });
+  }
+
+  function nearestPoint(u, sidx, idx) {
+    const ys = u.data[sidx], xs = u.data[0];
+    if (ys[idx] != null) return idx;
+    let lo = idx - 1, hi = idx + 1;
+    while (lo >= 0 && ys[lo] == null) lo--;
+    while (hi < ys.length && ys[hi] == null) hi++;
+    if (lo < 0) return hi < ys.length ? hi : idx;
+    if (hi >= ys.length) return lo;
+    return xs[idx] - xs[lo] <= xs[hi] - xs[idx] ? lo : hi;
   }
 
   // joinTables aligns the series on one time axis, null where a series has
