@@ -15,5 +15,6 @@
 // json (report/events.go), so that a program reads one format.
 //
 // It does not bind sockets, parse or decide exit codes, and it does not
-// serve a web page; it only reads what the sink hands it.
+// make a web page (HandlerOptions.Page mounts package web's at /); it only
+// reads what the sink hands it.
 package api

@@ -409,6 +409,17 @@ func TestBrowserHostileName(t *testing.T) {
 	}
 	b.screenshot("hostile.png")
 
+	// Bytes that hide or disguise text are escaped: a right-to-left
+	// override in a name, and a byte that is not UTF-8.
+	s.sendUDP(s.inputs[3], "bidi\u202eeman v=1\n")
+	s.sendUDP(s.inputs[3], "raw v=1 \xff\n")
+	b.waitFor("the escaped name in the explorer", `[...document.querySelectorAll('#series-tree .mname')].some(e => e.textContent === 'bidi\\u{202E}eman')`, 10*time.Second)
+	b.do("opening the record that is not UTF-8", chromedp.Navigate(s.http.URL+"/#record/5"))
+	b.waitFor("the record inspector", `document.querySelector('#inspector .raw') !== null`, 5*time.Second)
+	if got := eval[string](b, `document.querySelector('#inspector .raw').textContent`); got != `raw v=1 \xFF\n`+"\n" {
+		t.Errorf("the inspector shows the bytes %q: want the byte 0xff as \\xFF", got)
+	}
+
 	// Nothing ran and nothing was made.
 	type effects struct {
 		Flag             any
