@@ -51,54 +51,78 @@ func parseMetricFilter(q url.Values) (metricFilter, error) {
 	return f, err
 }
 
-func (f *metricFilter) match(m telegraf.Metric) bool {
-	if f.name != "" && m.Name() != f.name {
+// metricLevel says whether f looks inside metrics; without that, every
+// metric of a record it keeps matches.
+func (f *metricFilter) metricLevel() bool {
+	return f.name != "" || len(f.tags) > 0 || f.field != "" || !f.since.IsZero()
+}
+
+func (f *metricFilter) match(m *rawMetric) bool {
+	if f.name != "" && string(m.name) != f.name {
 		return false
 	}
 	for _, t := range f.tags {
-		v, ok := m.GetTag(t.key)
-		if !ok || !t.any && v != t.value {
+		v, ok := m.tag(t.key)
+		if !ok || !t.any && string(v) != t.value {
 			return false
 		}
 	}
-	if f.field != "" && !m.HasField(f.field) {
+	if f.field != "" && m.field(f.field) == nil {
 		return false
 	}
-	return f.since.IsZero() || !m.Time().Before(f.since)
+	return f.since.IsZero() || m.time >= f.since.UnixNano()
 }
 
-// metricRef is a kept metric with where it came from.
-type metricRef struct {
-	id       uint64 // the record's
-	listener string
-	seq      uint64
-	m        telegraf.Metric
-}
-
-// selectMetrics returns the kept metrics that match f, newest last: the
-// newest f.limit of them when it is set, with how many matched in all. It
-// holds the lock only to collect references; encoding happens outside it.
-func (s *Store) selectMetrics(f metricFilter) (refs []metricRef, matched int, win window) {
+// metricsView copies, under the lock, the entries with metrics that f's
+// listener keeps.
+func (s *Store) metricsView(f *metricFilter) *view {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	win = s.windowLocked()
-	for i := s.records.n - 1; i >= 0; i-- {
-		e := s.records.at(i)
-		if f.listener != "" && e.rec.Listener != f.listener {
+	lid, known := s.names.index[f.listener]
+	return s.viewLocked(func(e *entry) bool {
+		return e.metrics > 0 && (f.listener == "" || known && e.listener == lid)
+	})
+}
+
+// count is how many kept metrics match f.
+func (v *view) count(f *metricFilter) int {
+	n := 0
+	if !f.metricLevel() {
+		for i := range v.entries {
+			n += int(v.entries[i].metrics)
+		}
+		return n
+	}
+	v.scan(f, 0, func(*header, uint64, *rawMetric) { n++ })
+	return n
+}
+
+// scan calls fn with every kept metric that matches f, oldest first, after
+// skipping the first skip of them. The header and metric are valid only
+// during the call: they are read into buffers scan reuses.
+func (v *view) scan(f *metricFilter, skip int, fn func(h *header, id uint64, m *rawMetric)) {
+	var m rawMetric
+	for i := range v.entries {
+		e := &v.entries[i]
+		if !f.metricLevel() && skip >= int(e.metrics) {
+			skip -= int(e.metrics)
 			continue
 		}
-		for j := len(e.metrics) - 1; j >= 0; j-- {
-			if !f.match(e.metrics[j]) {
+		r := v.reader(e)
+		h := r.readHeader()
+		r.metricsLen()
+		for k := 0; k < h.metrics && r.err == nil; k++ {
+			r.readMetric(&m)
+			if r.err != nil || !f.match(&m) {
 				continue
 			}
-			matched++
-			if f.limit == 0 || len(refs) < f.limit {
-				refs = append(refs, metricRef{e.id, e.rec.Listener, e.rec.Seq, e.metrics[j]})
+			if skip > 0 {
+				skip--
+				continue
 			}
+			fn(&h, e.id, &m)
 		}
 	}
-	slices.Reverse(refs)
-	return refs, matched, win
 }
 
 // listHead is what every listing says besides its items.
@@ -111,6 +135,15 @@ type listHead struct {
 // writeList streams a JSON object: head's fields, then key with n items,
 // each encoded as it is made, so that a long listing is never held whole.
 func writeList(w http.ResponseWriter, head any, key string, n int, item func(i int) any) {
+	writeStream(w, head, key, func(emit func(any)) {
+		for i := range n {
+			emit(item(i))
+		}
+	})
+}
+
+// writeStream is writeList for items that a callback emits.
+func writeStream(w http.ResponseWriter, head any, key string, each func(item func(any))) {
 	w.Header().Set("Content-Type", "application/json")
 	bw := bufio.NewWriterSize(w, 64<<10)
 	b, _ := json.Marshal(head)
@@ -118,12 +151,14 @@ func writeList(w http.ResponseWriter, head any, key string, n int, item func(i i
 	fmt.Fprintf(bw, ",%q:[", key)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	for i := range n {
-		if i > 0 {
+	first := true
+	each(func(v any) {
+		if !first {
 			bw.WriteByte(',')
 		}
-		_ = enc.Encode(item(i))
-	}
+		first = false
+		_ = enc.Encode(v)
+	})
 	bw.WriteString("]}\n")
 	_ = bw.Flush()
 }
@@ -135,8 +170,8 @@ type apiMetric struct {
 	report.WireMetric
 }
 
-func metricObject(r metricRef) apiMetric {
-	return apiMetric{r.id, report.MetricEvent(r.listener, r.seq, r.m)}
+func metricObject(h *header, id uint64, m telegraf.Metric) apiMetric {
+	return apiMetric{id, report.MetricEvent(h.listener, h.seq, m)}
 }
 
 func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
@@ -151,41 +186,51 @@ func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("format=%q: use json (the default) or lp (line protocol)", format))
 		return
 	}
-	refs, matched, win := h.store.selectMetrics(f)
+	v := h.store.metricsView(&f)
+	matched := v.count(&f)
+	skip, returned := 0, matched
+	if f.limit > 0 && matched > f.limit {
+		skip, returned = matched-f.limit, f.limit
+	}
 	if format == "lp" {
 		// What [[outputs.file]] with data_format = "influx" writes;
 		// a metric Telegraf's serializer refuses is left out, as there.
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Fakegraf-Dropped-Metrics", strconv.FormatUint(win.DroppedMetrics, 10))
+		w.Header().Set("Fakegraf-Dropped-Metrics", strconv.FormatUint(v.win.DroppedMetrics, 10))
 		bw := bufio.NewWriterSize(w, 64<<10)
 		mw, err := report.NewMetricsWriter(bw)
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		for _, ref := range refs {
-			_ = mw.Write([]telegraf.Metric{ref.m})
-		}
+		v.scan(&f, skip, func(_ *header, _ uint64, m *rawMetric) { _ = mw.Write([]telegraf.Metric{m.metric()}) })
 		_ = bw.Flush()
 		return
 	}
-	writeList(w, listHead{matched, len(refs), win}, "metrics", len(refs), func(i int) any { return metricObject(refs[i]) })
+	writeStream(w, listHead{matched, returned, v.win}, "metrics", func(item func(any)) {
+		v.scan(&f, skip, func(h *header, id uint64, m *rawMetric) { item(metricObject(h, id, m.metric())) })
+	})
 }
 
-// timeJSON writes a time both ways: nanoseconds since the epoch, and RFC
-// 3339 with nanoseconds.
-func timeNS(t time.Time) int64   { return t.UnixNano() }
-func timeRFC(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-func seriesKey(m telegraf.Metric) string {
-	var b strings.Builder
-	b.WriteString(m.Name())
-	for _, t := range m.TagList() {
-		b.WriteByte(0)
-		b.WriteString(t.Key)
-		b.WriteByte(0)
-		b.WriteString(t.Value)
+func timeRFC(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
+
+var typeNames = [...]string{typeFloat: "float", typeInt: "int", typeUint: "uint", typeString: "string", typeBool: "bool"}
+
+// seriesKey appends the measurement and the tags, which identify a series.
+func (m *rawMetric) seriesKey(b []byte) []byte {
+	b = append(b, m.name...)
+	for _, t := range m.tags {
+		b = append(append(append(append(b, 0), t[0]...), 0), t[1]...)
 	}
-	return b.String()
+	return b
+}
+
+func (m *rawMetric) tagMap() map[string]string {
+	tags := make(map[string]string, len(m.tags))
+	for _, t := range m.tags {
+		tags[string(t[0])] = string(t[1])
+	}
+	return tags
 }
 
 // jsonValue is a field value JSON can hold: NaN and infinities become
@@ -213,7 +258,7 @@ type series struct {
 	LastTime         int64                   `json:"last_time"`
 	LastTimeRFC3339  string                  `json:"last_time_rfc3339"`
 	Fields           map[string]*seriesField `json:"fields"`
-	first, last      time.Time
+	first, last      int64
 }
 
 func (h *handler) series(w http.ResponseWriter, r *http.Request) {
@@ -222,34 +267,33 @@ func (h *handler) series(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	refs, matched, win := h.store.selectMetrics(f)
+	v := h.store.metricsView(&f)
 	byKey := map[string]*series{}
 	var keys []string
-	for _, ref := range refs {
-		k := seriesKey(ref.m)
-		s := byKey[k]
-		t := ref.m.Time()
+	matched := 0
+	var key []byte
+	v.scan(&f, 0, func(h *header, _ uint64, m *rawMetric) {
+		matched++
+		key = m.seriesKey(key[:0])
+		s := byKey[string(key)]
+		t := m.time
 		if s == nil {
-			s = &series{Name: ref.m.Name(), Tags: ref.m.Tags(), Fields: map[string]*seriesField{}, first: t, last: t}
-			byKey[k] = s
-			keys = append(keys, k)
+			s = &series{Name: string(m.name), Tags: m.tagMap(), Fields: map[string]*seriesField{}, first: t, last: t}
+			byKey[string(key)] = s
+			keys = append(keys, string(key))
 		}
 		s.Count++
-		if !slices.Contains(s.Listeners, ref.listener) {
-			s.Listeners = append(s.Listeners, ref.listener)
+		if !slices.Contains(s.Listeners, h.listener) {
+			s.Listeners = append(s.Listeners, h.listener)
 		}
-		if t.Before(s.first) {
-			s.first = t
-		}
-		if !t.Before(s.last) {
-			s.last = t
-		}
-		for _, fl := range ref.m.FieldList() {
-			typ := report.TypeName(fl.Value)
-			sf := s.Fields[fl.Key]
+		s.first, s.last = min(s.first, t), max(s.last, t)
+		for i := range m.fields {
+			fl := &m.fields[i]
+			typ := typeNames[fl.typ]
+			sf := s.Fields[string(fl.key)]
 			if sf == nil {
 				sf = &seriesField{Type: typ}
-				s.Fields[fl.Key] = sf
+				s.Fields[string(fl.key)] = sf
 			}
 			if typ != sf.Type {
 				if len(sf.Types) == 0 {
@@ -259,14 +303,15 @@ func (h *handler) series(w http.ResponseWriter, r *http.Request) {
 					sf.Types = append(sf.Types, typ)
 				}
 			}
-			sf.Type, sf.Last = typ, jsonValue(fl.Value)
+			sf.Type, sf.Last = typ, jsonValue(fl.value())
 		}
-	}
+	})
+	win := v.win
 	slices.Sort(keys)
 	writeList(w, listHead{matched, len(keys), win}, "series", len(keys), func(i int) any {
 		s := byKey[keys[i]]
-		s.FirstTime, s.FirstTimeRFC3339 = timeNS(s.first), timeRFC(s.first)
-		s.LastTime, s.LastTimeRFC3339 = timeNS(s.last), timeRFC(s.last)
+		s.FirstTime, s.FirstTimeRFC3339 = s.first, timeRFC(s.first)
+		s.LastTime, s.LastTimeRFC3339 = s.last, timeRFC(s.last)
 		return s
 	})
 }
@@ -294,21 +339,23 @@ func (h *handler) points(w http.ResponseWriter, r *http.Request) {
 	}
 	limit := f.limit // per series
 	f.limit = 0
-	refs, matched, win := h.store.selectMetrics(f)
+	v := h.store.metricsView(&f)
+	win := v.win
 	byKey := map[string]*pointSeries{}
 	var keys []string
-	for _, ref := range refs {
-		k := seriesKey(ref.m)
-		s := byKey[k]
+	matched := 0
+	var key []byte
+	v.scan(&f, 0, func(_ *header, _ uint64, m *rawMetric) {
+		matched++
+		key = m.seriesKey(key[:0])
+		s := byKey[string(key)]
 		if s == nil {
-			s = &pointSeries{Tags: ref.m.Tags()}
-			byKey[k] = s
-			keys = append(keys, k)
+			s = &pointSeries{Tags: m.tagMap()}
+			byKey[string(key)] = s
+			keys = append(keys, string(key))
 		}
-		v, _ := ref.m.GetField(f.field)
-		t := ref.m.Time()
-		s.Points = append(s.Points, point{timeNS(t), timeRFC(t), jsonValue(v)})
-	}
+		s.Points = append(s.Points, point{m.time, timeRFC(m.time), jsonValue(m.field(f.field).value())})
+	})
 	slices.Sort(keys)
 	head := struct {
 		Name  string `json:"name"`
@@ -352,33 +399,45 @@ func (h *handler) listFindings(w http.ResponseWriter, r *http.Request) {
 		return (rule == "" || d.Rule == rule) && (sev == 0 || d.Severity == sev) && (listener == "" || d.Source.Listener == listener)
 	}
 	s := h.store
+	s.mu.Lock()
+	v := s.viewLocked(func(e *entry) bool { return e.findings > 0 })
+	socket := make([]socketNote, s.socket.n)
+	for i := range socket {
+		socket[i] = *s.socket.at(i)
+	}
+	s.mu.Unlock()
 	var out []apiFinding
 	matched := 0
-	s.mu.Lock()
-	win := s.windowLocked()
 	add := func(id uint64, d *parse.Diagnostic) {
 		if match(d) {
 			matched++
 			out = append(out, apiFinding{id, report.Wire(*d)})
-			if limit > 0 && len(out) > limit {
-				out = out[1:] // the newest limit
+			if limit > 0 && len(out) >= 2*limit {
+				out = append(out[:0], out[len(out)-limit:]...) // the newest limit, in bounded room
 			}
 		}
 	}
 	j := 0
-	for i := range s.records.n {
-		e := s.records.at(i)
-		for ; j < s.socket.n && s.socket.at(j).after < e.id; j++ {
-			add(0, &s.socket.at(j).d)
+	for i := range v.entries {
+		e := &v.entries[i]
+		for ; j < len(socket) && socket[j].after < e.id; j++ {
+			add(0, &socket[j].d)
 		}
-		for k := range e.findings {
-			add(e.id, &e.findings[k])
+		r := v.reader(e)
+		r.readHeader()
+		r.skipMetrics()
+		for n := r.uvarint(); n > 0 && r.err == nil; n-- {
+			d := r.readDiagnostic()
+			add(e.id, &d)
 		}
 	}
-	for ; j < s.socket.n; j++ {
-		add(0, &s.socket.at(j).d)
+	for ; j < len(socket); j++ {
+		add(0, &socket[j].d)
 	}
-	s.mu.Unlock()
+	if limit > 0 && len(out) > limit {
+		out = out[len(out)-limit:]
+	}
+	win := v.win
 	writeList(w, listHead{matched, len(out), win}, "findings", len(out), func(i int) any { return out[i] })
 }
 
@@ -392,11 +451,12 @@ type apiRecord struct {
 	Findings int    `json:"findings"`
 }
 
-func recordObject(e *entry) apiRecord {
-	rec := report.RecordEvent(&parse.Result{Record: e.rec, Format: e.format, Metrics: e.metrics})
-	o := apiRecord{ID: e.id, WireRecord: rec, Findings: len(e.findings)}
-	if e.err != nil {
-		o.Error = e.err.Error()
+func recordObject(id uint64, h *header, findings int) apiRecord {
+	rec := h.record()
+	o := apiRecord{ID: id, WireRecord: report.RecordEvent(&parse.Result{Record: rec, Format: h.format}), Findings: findings}
+	o.WireRecord.Metrics = h.metrics
+	if h.flags&flagRejected != 0 {
+		o.Error = string(h.err)
 	}
 	return o
 }
@@ -415,23 +475,21 @@ func (h *handler) listRecords(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := h.store
-	var out []entry
-	matched := 0
 	s.mu.Lock()
-	win := s.windowLocked()
-	for i := s.records.n - 1; i >= 0; i-- {
-		e := s.records.at(i)
-		if listener != "" && e.rec.Listener != listener || !since.IsZero() && e.rec.Received.Before(since) {
-			continue
-		}
-		matched++
-		if limit == 0 || len(out) < limit {
-			out = append(out, *e)
-		}
-	}
+	lid, known := s.names.index[listener]
+	v := s.viewLocked(func(e *entry) bool {
+		return (listener == "" || known && e.listener == lid) && (since.IsZero() || e.received >= since.UnixNano())
+	})
 	s.mu.Unlock()
-	slices.Reverse(out)
-	writeList(w, listHead{matched, len(out), win}, "records", len(out), func(i int) any { return recordObject(&out[i]) })
+	matched, list := len(v.entries), v.entries
+	if limit > 0 && len(list) > limit {
+		list = list[len(list)-limit:]
+	}
+	writeList(w, listHead{matched, len(list), v.win}, "records", len(list), func(i int) any {
+		r := v.reader(&list[i])
+		hd := r.readHeader()
+		return recordObject(list[i].id, &hd, int(list[i].findings))
+	})
 }
 
 func (h *handler) record(w http.ResponseWriter, r *http.Request) {
@@ -442,16 +500,15 @@ func (h *handler) record(w http.ResponseWriter, r *http.Request) {
 	}
 	s := h.store
 	s.mu.Lock()
-	var found *entry
+	var v *view
 	if s.records.n > 0 {
 		if first := s.records.at(0).id; id >= first && id-first < uint64(s.records.n) {
-			e := *s.records.at(int(id - first))
-			found = &e
+			v = s.viewLocked(func(e *entry) bool { return e.id == id })
 		}
 	}
 	last, keep := s.lastID, s.keep
 	s.mu.Unlock()
-	if found == nil {
+	if v == nil || len(v.entries) != 1 {
 		msg := fmt.Sprintf("no record %d yet: the last is %d", id, last)
 		if id <= last {
 			msg = fmt.Sprintf("record %d is no longer kept: fakegraf keeps the newest %d records and metrics (--keep), and forgets all of them on a reset", id, keep)
@@ -459,16 +516,26 @@ func (h *handler) record(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, msg)
 		return
 	}
+	e := &v.entries[0]
+	rd := v.reader(e)
+	hd := rd.readHeader()
 	out := struct {
 		Record   apiRecord               `json:"record"`
 		Metrics  []apiMetric             `json:"metrics"`
 		Findings []report.WireDiagnostic `json:"findings"`
-	}{Record: recordObject(found), Metrics: []apiMetric{}, Findings: []report.WireDiagnostic{}}
-	for _, m := range found.metrics {
-		out.Metrics = append(out.Metrics, metricObject(metricRef{found.id, found.rec.Listener, found.rec.Seq, m}))
+	}{Record: recordObject(id, &hd, int(e.findings)), Metrics: []apiMetric{}, Findings: []report.WireDiagnostic{}}
+	rd.metricsLen()
+	var m rawMetric
+	for k := 0; k < hd.metrics && rd.err == nil; k++ {
+		rd.readMetric(&m)
+		out.Metrics = append(out.Metrics, metricObject(&hd, id, m.metric()))
 	}
-	for _, d := range found.findings {
-		out.Findings = append(out.Findings, report.Wire(d))
+	for n := rd.uvarint(); n > 0 && rd.err == nil; n-- {
+		out.Findings = append(out.Findings, report.Wire(rd.readDiagnostic()))
+	}
+	if rd.err != nil {
+		writeError(w, http.StatusInternalServerError, rd.err.Error())
+		return
 	}
 	writeJSON(w, http.StatusOK, out)
 }

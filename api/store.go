@@ -1,10 +1,9 @@
 package api
 
 import (
+	"slices"
 	"sync"
 	"time"
-
-	"github.com/influxdata/telegraf"
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
@@ -15,12 +14,20 @@ import (
 // otherwise (--keep).
 const DefaultKeep = 100000
 
+// DefaultKeepBytes is the most a Store keeps, in encoded bytes, unless
+// told otherwise.
+const DefaultKeepBytes = 128 << 20
+
 // Options configure a Store.
 type Options struct {
 	// Keep is how many of the newest records, and of the newest metrics,
 	// are kept for the listings; 0 means DefaultKeep. Counters are exact
 	// whatever it is.
 	Keep int
+	// KeepBytes bounds the bytes the kept records take, encoded (their
+	// data, metrics and findings); 0 means DefaultKeepBytes. It matters
+	// only for large records: 100,000 lines of line protocol take some 20 MB.
+	KeepBytes int
 	// Collector counts for the summary and fakegraf's own metrics. The
 	// store hands it every event, so it must not be in the same fan-out
 	// as the store; nil means a collector of the store's own. The CLI
@@ -33,13 +40,18 @@ type Options struct {
 // (a report.Collector, with a baseline since the last reset), and the
 // pending waits and event subscribers it wakes. It is a serve.Sink.
 type Store struct {
-	keep int
-	coll *report.Collector
+	keep      int
+	keepBytes int
+	coll      *report.Collector
 
 	mu        sync.Mutex
 	records   ring[entry]
+	arena     arena            // the records' bytes
+	names     names            // what the bytes name by number
+	scratch   []byte           // a record being encoded
 	metrics   int              // metrics in records
 	findings  int              // findings in records
+	bytes     int              // the records' encoded size
 	socket    ring[socketNote] // findings about a socket, not a record
 	lastID    uint64           // record ids: a sequence over every listener
 	dropped   dropped          // since the last reset
@@ -52,17 +64,17 @@ type Store struct {
 	done      chan struct{} // closed by Close
 }
 
-// entry is one record as kept: what the listings and waits read. It holds
-// the metrics Telegraf's code made, not copies; nothing changes them once
-// the record has been processed.
+// entry is one kept record: where its encoding is (codec.go) and what the
+// listings filter on without decoding it. It holds no pointer, nor does the
+// ring of entries or the arena: the garbage collector never scans them.
 type entry struct {
 	id       uint64
-	rec      listener.Record
-	format   string
-	auto     bool
-	err      error
-	metrics  []telegraf.Metric
-	findings []parse.Diagnostic
+	chunk    uint64 // the arena chunk's number
+	off, n   uint32 // where in it
+	metrics  uint32
+	findings uint32
+	listener uint64 // a names index
+	received int64  // unix nanoseconds; 0: unknown
 }
 
 // socketNote is a finding about a socket (a refused connection, kernel
@@ -84,10 +96,13 @@ func NewStore(opt Options) *Store {
 	if opt.Keep <= 0 {
 		opt.Keep = DefaultKeep
 	}
+	if opt.KeepBytes <= 0 {
+		opt.KeepBytes = DefaultKeepBytes
+	}
 	if opt.Collector == nil {
 		opt.Collector = report.NewCollector()
 	}
-	return &Store{keep: opt.Keep, coll: opt.Collector, since: time.Now(),
+	return &Store{keep: opt.Keep, keepBytes: opt.KeepBytes, coll: opt.Collector, since: time.Now(),
 		waits: map[*wait]struct{}{}, subs: map[*subscriber]struct{}{}, done: make(chan struct{})}
 }
 
@@ -110,28 +125,45 @@ func (s *Store) Result(r *parse.Result) {
 	defer s.mu.Unlock()
 	s.coll.Result(r)
 	s.lastID++
-	for s.records.n > 0 && (s.records.n >= s.keep || s.metrics+len(r.Metrics) > s.keep) {
+	s.scratch = appendRecord(s.scratch[:0], r, &s.names)
+	n := len(s.scratch)
+	for s.records.n > 0 && (s.records.n >= s.keep || s.metrics+len(r.Metrics) > s.keep || s.bytes+n > s.keepBytes) {
 		s.dropOldest()
 	}
-	s.records.push(entry{id: s.lastID, rec: r.Record, format: r.Format, auto: r.Auto, err: r.Err,
-		metrics: r.Metrics, findings: r.Diagnostics}, s.keep)
+	chunk, off := s.arena.add(s.scratch)
+	e := entry{id: s.lastID, chunk: chunk, off: off, n: uint32(n), metrics: uint32(len(r.Metrics)), findings: uint32(len(r.Diagnostics)),
+		listener: s.names.id(r.Record.Listener)}
+	if !r.Record.Received.IsZero() {
+		e.received = r.Record.Received.UnixNano()
+	}
+	s.records.push(e, s.keep)
 	s.metrics += len(r.Metrics)
 	s.findings += len(r.Diagnostics)
+	s.bytes += n
 	if len(s.waits) > 0 && len(r.Metrics) > 0 {
 		s.feedWaits(r.Metrics)
 	}
 	if len(s.subs) > 0 {
 		s.publish(event{id: s.lastID, res: r})
 	}
+	if cap(s.scratch) > 1<<20 {
+		s.scratch = nil // one huge record: let it go
+	}
 }
 
 func (s *Store) dropOldest() {
 	e := s.records.pop()
-	s.metrics -= len(e.metrics)
-	s.findings -= len(e.findings)
+	s.metrics -= int(e.metrics)
+	s.findings -= int(e.findings)
+	s.bytes -= int(e.n)
 	s.dropped.records++
-	s.dropped.metrics += uint64(len(e.metrics))
-	s.dropped.findings += uint64(len(e.findings))
+	s.dropped.metrics += uint64(e.metrics)
+	s.dropped.findings += uint64(e.findings)
+	if s.records.n == 0 {
+		s.arena.reset()
+	} else {
+		s.arena.release(s.records.at(0).chunk)
+	}
 }
 
 // Conn is part of serve.Sink.
@@ -180,8 +212,9 @@ func (s *Store) Reset() Cleared {
 	c := Cleared{Records: s.records.n, Metrics: s.metrics, Findings: s.findings + s.socket.n, Summary: sum.Since(s.base)}
 	s.base = sum
 	s.records.reset()
+	s.arena.reset()
 	s.socket.reset()
-	s.metrics, s.findings, s.dropped = 0, 0, dropped{}
+	s.metrics, s.findings, s.bytes, s.dropped = 0, 0, 0, dropped{}
 	s.since = time.Now()
 	if len(s.subs) > 0 {
 		s.publish(event{obj: struct {
@@ -226,6 +259,75 @@ func (s *Store) windowLocked() window {
 	return window{Keep: s.keep, KeptRecords: s.records.n, KeptMetrics: s.metrics, KeptFindings: s.findings + s.socket.n,
 		DroppedRecords: s.dropped.records, DroppedMetrics: s.dropped.metrics, DroppedFindings: s.dropped.findings, Since: s.since}
 }
+
+// chunkSize is the size of an arena chunk; a larger record gets a chunk
+// of its own.
+const chunkSize = 1 << 20
+
+// arena holds the kept records' bytes in chunks, oldest first: records are
+// dropped oldest first, so a chunk goes once its last record has.
+type arena struct {
+	chunks [][]byte
+	first  uint64 // the number of chunks[0]
+}
+
+// add copies b into the arena and says where it is.
+func (a *arena) add(b []byte) (chunk uint64, off uint32) {
+	if len(a.chunks) == 0 || cap(a.chunks[len(a.chunks)-1])-len(a.chunks[len(a.chunks)-1]) < len(b) {
+		a.chunks = append(a.chunks, make([]byte, 0, max(chunkSize, len(b))))
+	}
+	last := len(a.chunks) - 1
+	off = uint32(len(a.chunks[last]))
+	a.chunks[last] = append(a.chunks[last], b...)
+	return a.first + uint64(last), off
+}
+
+// release lets go of the chunks before chunk.
+func (a *arena) release(chunk uint64) {
+	if chunk <= a.first {
+		return
+	}
+	k := int(chunk - a.first)
+	clear(a.chunks[:k])
+	a.chunks = a.chunks[k:]
+	a.first = chunk
+}
+
+func (a *arena) reset() {
+	a.first += uint64(len(a.chunks))
+	a.chunks = nil
+}
+
+// bytes is where an entry's encoding is, given the chunks of a view.
+func (v *view) bytes(e *entry) []byte {
+	c := v.chunks[e.chunk-v.first]
+	return c[e.off : e.off+e.n : e.off+e.n]
+}
+
+// view is what a reader needs of the store to decode outside the lock:
+// copies of the entries asked for, and of the chunk and names lists, whose
+// written bytes never change.
+type view struct {
+	entries []entry
+	chunks  [][]byte
+	first   uint64
+	names   []string
+	win     window
+}
+
+// viewLocked copies the entries for which keep says yes, newest last. The
+// caller holds s.mu.
+func (s *Store) viewLocked(keep func(*entry) bool) *view {
+	v := &view{chunks: slices.Clone(s.arena.chunks), first: s.arena.first, names: s.names.list, win: s.windowLocked()}
+	for i := range s.records.n {
+		if e := s.records.at(i); keep == nil || keep(e) {
+			v.entries = append(v.entries, *e)
+		}
+	}
+	return v
+}
+
+func (v *view) reader(e *entry) *reader { return &reader{b: v.bytes(e), names: v.names} }
 
 // ring is a queue of at most max items that grows as it fills: a store
 // with little traffic holds little.

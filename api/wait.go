@@ -17,8 +17,9 @@ const maxWaits = 1000
 // every metric as it arrives (Store.Result feeds them), and a channel
 // closed the moment they all hold.
 type wait struct {
-	exp  *report.Expect
-	done chan struct{}
+	exp   *report.Expect
+	done  chan struct{}
+	ready bool // the kept metrics have been counted (guarded by Store.mu)
 }
 
 var (
@@ -52,14 +53,30 @@ func (s *Store) Wait(ctx context.Context, exp *report.Expect, timeout time.Durat
 		s.mu.Unlock()
 		return WaitResult{}, errTooManyWaits
 	}
-	for i := range s.records.n {
-		if ms := s.records.at(i).metrics; len(ms) > 0 {
-			exp.Metrics(ms)
+	// From now on Result feeds it what arrives; what is kept is decoded and
+	// counted outside the lock, while ingestion goes on. Until then the
+	// wait cannot hold: "never" and "exactly" need the whole count.
+	s.waits[w] = struct{}{}
+	v := s.viewLocked(func(e *entry) bool { return e.metrics > 0 })
+	s.mu.Unlock()
+	var m rawMetric
+	var batch []telegraf.Metric
+	for i := range v.entries {
+		r := v.reader(&v.entries[i])
+		h := r.readHeader()
+		r.metricsLen()
+		batch = batch[:0]
+		for k := 0; k < h.metrics && r.err == nil; k++ {
+			r.readMetric(&m)
+			batch = append(batch, m.metric())
 		}
+		exp.Metrics(batch)
 	}
+	s.mu.Lock()
+	w.ready = true
 	held := exp.Holds()
-	if !held {
-		s.waits[w] = struct{}{}
+	if held {
+		delete(s.waits, w)
 	}
 	s.mu.Unlock()
 
@@ -96,7 +113,7 @@ func (s *Store) Wait(ctx context.Context, exp *report.Expect, timeout time.Durat
 func (s *Store) feedWaits(ms []telegraf.Metric) {
 	for w := range s.waits {
 		w.exp.Metrics(ms)
-		if w.exp.Holds() {
+		if w.ready && w.exp.Holds() {
 			close(w.done)
 			delete(s.waits, w)
 		}
