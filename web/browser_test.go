@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -184,6 +186,18 @@ func (b *tab) clean() {
 	}
 }
 
+// download fetches a link of the page as the browser would.
+func download(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "GET %s: %s", url, b)
+	return string(b)
+}
+
 func js(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -201,6 +215,8 @@ func TestBrowserTutorial(t *testing.T) {
 	b := newTab(t)
 	b.open(s.http.URL)
 	b.waitFor("the four listener cards", `document.querySelectorAll('#listeners .listener').length === 4`, 5*time.Second)
+	b.do("pressing Record", chromedp.Click(chromedp.ID("rec")))
+	b.waitFor("the recording", `document.getElementById('rec').dataset.recording === 'true'`, 5*time.Second)
 
 	var wg sync.WaitGroup
 	for n := 1; n <= 4; n++ {
@@ -297,6 +313,26 @@ func TestBrowserTutorial(t *testing.T) {
 	b.waitFor("the totals, the influx card and the plot, redrawn", `document.getElementById('totals').textContent.includes('1 error') &&
 		document.querySelectorAll('#series-tree .one-series').length === 6 &&
 		Number(document.getElementById('plot').dataset.points) === 60`, 5*time.Second)
+	// Stop the recording: its golden file holds what the five senders sent.
+	b.do("pressing Stop", chromedp.Click(chromedp.ID("rec")))
+	b.waitFor("the recording's downloads", `document.getElementById('rec').dataset.recording === 'false' &&
+		!document.getElementById('dl-golden').hidden && document.getElementById('rec-status').textContent.startsWith('recorded 101 records')`, 5*time.Second)
+	golden := download(t, eval[string](b, `document.getElementById('dl-golden').href`))
+	metrics, findings, _ := strings.Cut(strings.SplitN(golden, "# metrics\n", 2)[1], "# findings\n")
+	n := 0
+	for _, l := range strings.Split(metrics, "\n") {
+		if l != "" {
+			n++
+		}
+	}
+	if n != 101 {
+		t.Errorf("the golden file holds %d metric lines, want 101:\n%s", n, golden)
+	}
+	// (A finding's line may end with its token.)
+	if !regexp.MustCompile(`^info\[forbidden-char\] record 21 at 1:3( ".*")?\nerror\[timestamp-unit\] record 21 at 1:53( "\d+")?\n$`).MatchString(findings) {
+		t.Errorf("the golden file's findings:\n%s\nwant forbidden-char at 1:3 and timestamp-unit at 1:53 of record 21", findings)
+	}
+
 	png := b.screenshot("tutorial.png")
 	if *updateScreenshot {
 		require.NoError(t, os.WriteFile("../docs/screenshot.png", png, 0o644))

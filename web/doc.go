@@ -7,12 +7,16 @@
 // happens. It is mounted through api.HandlerOptions.Page, behind the API's
 // Host check.
 //
-// Two downloads need more than the API keeps: a golden file records only
-// the timestamps the sender set, and the NDJSON events include connection
+// The metrics download is the API's (/api/v1/metrics?format=lp). Two
+// downloads need more than the API keeps: a golden file records only the
+// timestamps the sender set, and the NDJSON events include connection
 // events. Recorder is a serve.Sink, put beside the api.Store in the one
-// fan-out (serve.Tee), that keeps the newest events for them; Handler
-// serves them under /download/. The page asks for what arrived since the
-// API's last reset, so the downloads agree with the rest of the page.
+// fan-out (serve.Tee), that keeps the processed records for them, but only
+// while a recording runs (the page's Record button, POST /recording): what
+// it keeps, and finding out which timestamps the sender set, would make
+// every record dearer (BenchmarkIngest), as the parser's objects made the
+// store dearer before it kept bytes. Handler serves the recording under
+// /download/.
 //
 // Everything a sender sent is untrusted text: app.js sets it with
 // textContent, never innerHTML, and every response carries a

@@ -1,10 +1,6 @@
 package web
 
-import (
-	"time"
-
-	"github.com/fakegraf/fakegraf/serve"
-)
+import "github.com/fakegraf/fakegraf/serve"
 
 // Replay is replay, for the tests.
-func (rec *Recorder) Replay(since time.Time, sink serve.Sink) { rec.replay(since, sink) }
+func (rec *Recorder) Replay(sink serve.Sink) { rec.replay(sink) }

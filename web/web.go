@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"embed"
 	"encoding/json"
-	"fmt"
 	"io/fs"
+	"mime"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/report"
@@ -26,8 +24,9 @@ const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // Handler serves the page: its embedded files at /, the rules' titles at
-// /rules.json, and the downloads that rec keeps at /download/golden and
-// /download/events.ndjson. Only GET and HEAD are served.
+// /rules.json, the recording's state at /recording (GET, and POST
+// {"recording": true|false} to start or stop it), and what rec recorded at
+// /download/golden and /download/events.ndjson.
 func Handler(rec *Recorder) http.Handler {
 	files, err := fs.Sub(static, "static")
 	if err != nil {
@@ -36,6 +35,8 @@ func Handler(rec *Recorder) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServerFS(files))
 	mux.HandleFunc("GET /rules.json", serveRules)
+	mux.HandleFunc("GET /recording", rec.serveStatus)
+	mux.HandleFunc("POST /recording", rec.serveRecording)
 	mux.HandleFunc("GET /download/golden", rec.serveGolden)
 	mux.HandleFunc("GET /download/events.ndjson", rec.serveEvents)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -45,9 +46,14 @@ func Handler(rec *Recorder) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			h.Set("Allow", "GET, HEAD")
-			http.Error(w, r.URL.Path+" takes GET, not "+r.Method, http.StatusMethodNotAllowed)
+		post := r.URL.Path == "/recording"
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !(post && r.Method == http.MethodPost) {
+			allow := "GET, HEAD"
+			if post {
+				allow += ", POST"
+			}
+			h.Set("Allow", allow)
+			http.Error(w, r.URL.Path+" takes "+allow+", not "+r.Method, http.StatusMethodNotAllowed)
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -66,55 +72,79 @@ func serveRules(w http.ResponseWriter, _ *http.Request) {
 	for _, r := range parse.Rules() {
 		out = append(out, ruleInfo{r.ID, r.Severity.String(), r.Title})
 	}
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(out)
+	writeJSON(w, http.StatusOK, out)
 }
 
-// parseSince reads the since parameter of a download: the API's window
-// start (RFC 3339), or nothing for everything kept.
-func parseSince(w http.ResponseWriter, r *http.Request) (time.Time, bool) {
-	s := r.URL.Query().Get("since")
-	if s == "" {
-		return time.Time{}, true
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func (rec *Recorder) serveStatus(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, rec.Status())
+}
+
+// serveRecording starts or stops the recording. The body is JSON, which a
+// form on a page of another origin cannot send without the browser asking
+// first (and the API's handler, in front of this one, refuses cross-origin
+// POSTs outright).
+func (rec *Recorder) serveRecording(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Recording *bool `json:"recording"`
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		http.Error(w, fmt.Sprintf("since=%q: want an RFC 3339 time, as the since of /api/v1/summary", s), http.StatusBadRequest)
-		return time.Time{}, false
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
+	dec.DisallowUnknownFields()
+	if mt != "application/json" || dec.Decode(&body) != nil || body.Recording == nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `POST /recording wants Content-Type: application/json and {"recording": true} to start a recording, or false to stop it`})
+		return
 	}
-	return t, true
+	if *body.Recording {
+		rec.Start()
+	} else {
+		rec.Stop()
+	}
+	writeJSON(w, http.StatusOK, rec.Status())
+}
+
+// recorded refuses a download when nothing was ever recorded.
+func (rec *Recorder) recorded(w http.ResponseWriter) bool {
+	if rec.Status().Started == nil {
+		writeJSON(w, http.StatusConflict, map[string]string{"error": "nothing is recorded: start a recording (the page's Record button, or POST /recording {\"recording\": true}), let the sender send, then download"})
+		return false
+	}
+	return true
 }
 
 func attachment(w http.ResponseWriter, contentType, name string) {
 	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+strings.ReplaceAll(name, `"`, "")+`"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 }
 
-// serveGolden writes the golden file of what arrived since the given time,
-// as `fakegraf listen --golden FILE` would record it: the host tag left out,
-// timestamps only where the sender set them.
-func (rec *Recorder) serveGolden(w http.ResponseWriter, r *http.Request) {
-	since, ok := parseSince(w, r)
-	if !ok {
+// serveGolden writes the golden file of the recording, as `fakegraf listen
+// --golden FILE` would have written it over the same time: the host tag
+// left out, timestamps only where the sender set them.
+func (rec *Recorder) serveGolden(w http.ResponseWriter, _ *http.Request) {
+	if !rec.recorded(w) {
 		return
 	}
 	g := report.NewGolden(report.GoldenOptions{IgnoreTags: []string{"host"}, UpdateHint: "--update"})
-	rec.replay(since, g)
+	rec.replay(g)
 	attachment(w, "text/plain; charset=utf-8", "fakegraf.golden")
 	_, _ = w.Write(g.Content())
 }
 
-// serveEvents writes the events since the given time as --output json
-// does: one object per line, listening events first.
-func (rec *Recorder) serveEvents(w http.ResponseWriter, r *http.Request) {
-	since, ok := parseSince(w, r)
-	if !ok {
+// serveEvents writes the recording's events as --output json does: one
+// object per line, listening events first.
+func (rec *Recorder) serveEvents(w http.ResponseWriter, _ *http.Request) {
+	if !rec.recorded(w) {
 		return
 	}
 	attachment(w, "application/x-ndjson", "fakegraf-events.ndjson")
 	bw := bufio.NewWriterSize(w, 64<<10)
-	rec.replay(since, report.NewJSON(bw, report.Options{}))
+	rec.replay(report.NewJSON(bw, report.Options{}))
 	_ = bw.Flush()
 }

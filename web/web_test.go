@@ -3,6 +3,7 @@ package web_test
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -81,8 +82,11 @@ func TestHandlerRefuses(t *testing.T) {
 		status               int
 	}{
 		{"post", "POST", "/", http.StatusMethodNotAllowed},
+		{"delete", "DELETE", "/recording", http.StatusMethodNotAllowed},
 		{"missing file", "GET", "/nope.js", http.StatusNotFound},
-		{"bad since", "GET", "/download/golden?since=yesterday", http.StatusBadRequest},
+		{"golden before a recording", "GET", "/download/golden", http.StatusConflict},
+		{"events before a recording", "GET", "/download/events.ndjson", http.StatusConflict},
+		{"recording without JSON", "POST", "/recording", http.StatusBadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
@@ -146,25 +150,37 @@ func record(seq uint64, data string) listener.Record {
 		Size: len(data), Terminated: true, Stream: true, Received: time.Unix(1795608000, 0)}
 }
 
-// TestDownloads reads the golden file and the NDJSON events as the page
-// links them: since the API's last reset.
+func post(t *testing.T, h http.Handler, target, body string) *http.Response {
+	t.Helper()
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("POST", target, strings.NewReader(body))
+	r.Host = "127.0.0.1:8080"
+	r.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(w, r)
+	return w.Result()
+}
+
+// TestDownloads records, through the API's handler as the page does, and
+// reads the golden file and the NDJSON events of the recording.
 func TestDownloads(t *testing.T) {
-	e, store, _, h := engine(t)
+	e, _, _, h := engine(t)
+	e.Record(record(1, "before_recording value=1 1795608000000000000"))
+	resp := post(t, h, "/recording", `{"recording": true}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body(t, resp))
 	e.Conn(listener.ConnEvent{Listener: "tcp://127.0.0.1:8094", Peer: "127.0.0.1:5000", Conn: 1, Open: true, Time: time.Unix(1795608000, 0)})
-	e.Record(record(1, "before_reset value=1 1795608000000000000"))
-	time.Sleep(2 * time.Millisecond) // the recorder's clock must move past the first record
-	store.Reset()
 	e.Record(record(2, "cpu,host=a usage=1.5 1795608000000000000"))
 	e.Record(record(3, "cpu,host=a usage=2i"))
 	e.Record(record(4, "mem free=3 1795608000000"))
-
-	var sum struct {
-		Since string `json:"since"`
+	resp = post(t, h, "/recording", `{"recording": false}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var st web.RecordingStatus
+	require.NoError(t, json.Unmarshal([]byte(body(t, resp)), &st))
+	if st.Recording || st.Records != 3 || st.Events != 4 || st.Started == nil || st.Stopped == nil {
+		t.Errorf("status after the recording: %+v; want stopped, 3 records, 4 events", st)
 	}
-	require.NoError(t, json.Unmarshal([]byte(body(t, get(t, h, "/api/v1/summary"))), &sum))
-	since := "?since=" + sum.Since
+	e.Record(record(5, "after_recording value=1 1795608000000000000"))
 
-	resp := get(t, h, "/download/golden"+since)
+	resp = get(t, h, "/download/golden")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	if diff := cmp.Diff(`attachment; filename="fakegraf.golden"`, resp.Header.Get("Content-Disposition")); diff != "" {
 		t.Errorf("Content-Disposition (-want +got):\n%s", diff)
@@ -185,7 +201,7 @@ error[timestamp-unit] record 4 at 1:12
 		t.Errorf("golden file (-want +got):\n%s", diff)
 	}
 
-	resp = get(t, h, "/download/events.ndjson"+since)
+	resp = get(t, h, "/download/events.ndjson")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	var events []string
 	sc := bufio.NewScanner(resp.Body)
@@ -196,31 +212,39 @@ error[timestamp-unit] record 4 at 1:12
 			Rule   string `json:"rule"`
 		}
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &ev), "%s", sc.Bytes())
-		events = append(events, strings.TrimSpace(ev.Event+" "+ev.Rule))
+		events = append(events, strings.TrimSpace(fmt.Sprintf("%s %s", ev.Event, ev.Rule)))
 	}
-	wantEvents := []string{"listening", "record", "metric", "record", "metric", "finding field-type-conflict", "record", "metric", "finding timestamp-unit"}
+	wantEvents := []string{"listening", "conn_open", "record", "metric", "record", "metric", "finding field-type-conflict", "record", "metric", "finding timestamp-unit"}
 	if diff := cmp.Diff(wantEvents, events); diff != "" {
-		t.Errorf("events since the reset (-want +got):\n%s", diff)
+		t.Errorf("events of the recording (-want +got):\n%s", diff)
 	}
+}
 
-	// Without since: everything kept, the first connection and record too.
-	all := body(t, get(t, h, "/download/events.ndjson"))
-	for _, s := range []string{`"event":"conn_open"`, `"data":"before_reset value=1 1795608000000000000"`} {
-		if !strings.Contains(all, s) {
-			t.Errorf("events without since lack %s:\n%s", s, all)
-		}
+// TestRecorderIdle: an idle recorder keeps nothing but the listeners.
+func TestRecorderIdle(t *testing.T) {
+	rec := web.NewRecorder(0)
+	rec.Listening("udp://127.0.0.1:8094", "influx")
+	rec.Finding(parse.Diagnostic{Rule: "socket-error", Severity: parse.Error, Message: "idle"})
+	var got []string
+	rec.Replay(findingsSink{&got})
+	if len(got) != 0 {
+		t.Errorf("an idle recorder kept %q", got)
 	}
 }
 
 func TestRecorderKeepsTheNewest(t *testing.T) {
 	rec := web.NewRecorder(10)
+	rec.Start()
 	for i := range 25 {
 		rec.Finding(parse.Diagnostic{Rule: "socket-error", Severity: parse.Error, Message: "n" + string(rune('a'+i))})
 	}
 	var got []string
-	rec.Replay(time.Time{}, findingsSink{&got})
+	rec.Replay(findingsSink{&got})
 	if len(got) > 10 || got[len(got)-1] != "ny" {
 		t.Errorf("kept %d findings ending with %q: want at most 10, the newest last", len(got), got[len(got)-1])
+	}
+	if st := rec.Status(); st.Dropped != 25-len(got) {
+		t.Errorf("status says %d dropped, want %d", st.Dropped, 25-len(got))
 	}
 }
 

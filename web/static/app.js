@@ -222,9 +222,7 @@
     }
     renderTotals();
     renderListeners();
-    const since = encodeURIComponent(s.since || '');
-    $('dl-golden').href = '/download/golden?since=' + since;
-    $('dl-events').href = '/download/events.ndjson?since=' + since;
+    renderRecording(await getJSON('/recording'));
   }, 250);
 
   // Rates need a fresh sample even when nothing arrives.
@@ -300,6 +298,42 @@
     card.append(sev);
     return card;
   }
+
+  // --------------------------------------------------------------- recording
+
+  // A golden file and the NDJSON events come from a recording: fakegraf
+  // keeps what they need only between Record and Stop (web/recorder.go).
+  let recording = false;
+
+  function clock(t) { return new Date(t).toLocaleTimeString(); }
+
+  function renderRecording(st) {
+    recording = st.recording;
+    const btn = $('rec');
+    btn.textContent = st.recording ? '■ Stop' : (st.started ? '● Record again' : '● Record');
+    btn.dataset.recording = String(st.recording);
+    let text = '';
+    if (st.recording) text = 'recording since ' + clock(st.started) + ': ' + plural(st.records, 'record');
+    else if (st.started) text = 'recorded ' + plural(st.records, 'record') + ', ' + clock(st.started) + '–' + clock(st.stopped);
+    if (st.dropped) text += ' (the oldest ' + count(st.dropped) + ' events were dropped: --keep ' + count(st.keep) + ')';
+    $('rec-status').textContent = text;
+    $('dl-golden').hidden = $('dl-events').hidden = !st.started;
+  }
+
+  $('rec').addEventListener('click', async () => {
+    try {
+      const r = await fetch('/recording', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ recording: !recording }),
+      });
+      const body = await r.json();
+      if (!r.ok) throw new Error(body.error || r.status);
+      renderRecording(body);
+    } catch (e) {
+      showError(e);
+    }
+  });
 
   // ---------------------------------------------------------------- findings
 
