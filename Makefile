@@ -44,8 +44,9 @@ fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 golden: ## rewrite the golden files in testdata/golden (review the diff before committing)
 	go test ./report/ -run Golden -update
 
-docs: ## regenerate docs/rules.md from the rule registry
+docs: ## regenerate docs/rules.md from the rule registry and docs/api.md from api/openapi.json
 	go run ./cmd/fakegraf rules --markdown > docs/rules.md
+	go test ./api -run TestAPIDoc -update
 
 bench: $(TELEGRAF_BIN) ## Go benchmarks, then fakegraf against a real Telegraf over loopback, median of RUNS (see docs/benchmarks.md)
 	go test -run=NONE -bench=. -benchmem ./...
