@@ -45,8 +45,9 @@ fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 golden: ## rewrite the golden files in testdata/golden (review the diff before committing)
 	go test ./report/ -run Golden -update
 
-docs: ## regenerate docs/rules.md from the rule registry
+docs: ## regenerate docs/rules.md from the rule registry and docs/api.md from api/openapi.json
 	go run ./cmd/fakegraf rules --markdown > docs/rules.md
+	go test ./api -run TestAPIDoc -update
 
 screenshot: chromium ## rewrite docs/screenshot.png from the page's browser test (look at it before committing)
 	go test -count=1 ./web/ -run '^TestBrowserTutorial$$' -update-screenshot

@@ -598,3 +598,35 @@ func TestPrometheus(t *testing.T) {
 		}
 	}
 }
+
+// The examples of the OpenAPI document (and so of docs/api.md) have the
+// shape of real answers: the same keys at every level.
+func TestOpenAPIExamples(t *testing.T) {
+	examples, err := api.JSONExamples()
+	require.NoError(t, err)
+	for _, ex := range examples {
+		t.Run(ex.Name, func(t *testing.T) {
+			f := newFixture(t, api.Options{})
+			f.send("cpu,host=web1 usage_idle=99.5,cores=8i 1795608000000000000\n")
+			f.send("cpu,host=web1 usage_idle=98.25,cores=8i 1795608010000000000\n")
+			f.send("cpu usage_idle=\n")
+			var got map[string]any
+			if ex.Method == "GET" {
+				got = f.get(ex.Path, 200)
+			} else {
+				body := ex.Body
+				if strings.Contains(body, `"timeout"`) {
+					var b map[string]any
+					require.NoError(t, json.Unmarshal([]byte(body), &b))
+					b["timeout"] = "10ms"
+					nb, _ := json.Marshal(b)
+					body = string(nb)
+				}
+				got = f.post(ex.Path, body, 200)
+			}
+			var want any
+			require.NoError(t, json.Unmarshal(ex.Answer, &want))
+			diff(t, "shape of "+ex.Path, api.Shape(want), api.Shape(got))
+		})
+	}
+}

@@ -33,7 +33,7 @@ type WaitResult struct {
 	// Reason says why it returned without OK: the timeout passed, the
 	// client went away, or fakegraf is stopping.
 	Reason       string           `json:"reason,omitempty"`
-	Elapsed      string           `json:"elapsed"`
+	Elapsed      float64          `json:"elapsed_seconds"`
 	Expectations []report.Outcome `json:"expectations"`
 }
 
@@ -105,7 +105,7 @@ func (s *Store) Wait(ctx context.Context, exp *report.Expect, timeout time.Durat
 			}
 		}
 	}
-	return WaitResult{OK: held, Reason: reason, Elapsed: time.Since(start).Round(time.Microsecond).String(), Expectations: exp.Outcomes()}, nil
+	return WaitResult{OK: held, Reason: reason, Elapsed: time.Since(start).Seconds(), Expectations: exp.Outcomes()}, nil
 }
 
 // feedWaits counts new metrics against every pending wait and wakes those
