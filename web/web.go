@@ -20,7 +20,7 @@ var static embed.FS
 // or style, no eval, no other origin, no plugin, no frame. An element a
 // sender smuggled into the document (it never is: app.js writes text) could
 // load nothing and run nothing.
-const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // Handler serves the page: its embedded files at /, the rules' titles at
