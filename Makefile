@@ -9,7 +9,7 @@ RUNS             ?= 3
 # staticcheck 2026.2.2, which knows Go 1.26; go run builds it once into the build cache.
 STATICCHECK      := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build test race lint fuzz golden docs bench soak parity telegraf clean
+.PHONY: help build test race lint fuzz golden docs screenshot chromium bench soak parity telegraf clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -17,7 +17,8 @@ help: ## list the targets
 build: ## build bin/fakegraf
 	go build -o bin/fakegraf ./cmd/fakegraf
 
-test: ## what CI runs: lint, unit and end-to-end tests, a short fuzz run, then the parity suite against a real Telegraf
+test: ## what CI runs: lint, unit, end-to-end and browser tests, a short fuzz run, then the parity suite against a real Telegraf
+	$(MAKE) chromium
 	$(MAKE) lint
 	go test -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=10s
@@ -44,8 +45,19 @@ fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 golden: ## rewrite the golden files in testdata/golden (review the diff before committing)
 	go test ./report/ -run Golden -update
 
-docs: ## regenerate docs/rules.md from the rule registry
+docs: ## regenerate docs/rules.md from the rule registry and docs/api.md from api/openapi.json
 	go run ./cmd/fakegraf rules --markdown > docs/rules.md
+	go test ./api -run TestAPIDoc -update
+
+screenshot: chromium ## rewrite docs/screenshot.png from the page's browser test (look at it before committing)
+	go test -count=1 ./web/ -run '^TestBrowserTutorial$$' -update-screenshot
+
+# The page's tests (web/) drive Debian's chromium; without it they skip,
+# unless FAKEGRAF_REQUIRE_BROWSER is set (.ci/run sets it).
+chromium: ## install Debian's chromium for the browser tests when it is missing (as root, with apt-get)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y chromium; \
+	  else echo "chromium is missing: sudo apt-get install -y chromium (the browser tests in web/ skip without it)"; fi; }
 
 bench: $(TELEGRAF_BIN) ## Go benchmarks, then fakegraf against a real Telegraf over loopback, median of RUNS (see docs/benchmarks.md)
 	go test -run=NONE -bench=. -benchmem ./...

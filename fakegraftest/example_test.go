@@ -1,8 +1,11 @@
 package fakegraftest_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/fakegraf/fakegraf/fakegraftest"
@@ -57,4 +60,36 @@ func ExampleServer_Findings() {
 	// Output:
 	// error parse-error: metric parse error: expected field at 1:10: "wild boyz"
 	// 1 metric(s) stored
+}
+
+// With the API option the server also serves fakegraf's HTTP API, for code
+// under test that waits on it or reads it, as it would beside a fakegraf
+// started with --http.
+func ExampleAPI() {
+	srv, err := fakegraftest.Start("udp", fakegraftest.API())
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	conn, err := net.Dial(srv.Network(), srv.Addr())
+	if err != nil {
+		panic(err)
+	}
+	defer conn.Close()
+	fmt.Fprint(conn, "cpu,host=web1 usage_idle=99.5 1795608000000000000\n")
+
+	resp, err := http.Post(srv.APIURL+"/api/v1/wait", "application/json",
+		strings.NewReader(`{"expect": ["exactly 1 cpu,host=web1 usage_idle:float"], "timeout": "5s"}`))
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		OK bool `json:"ok"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		panic(err)
+	}
+	fmt.Println("ok:", answer.OK)
+	// Output: ok: true
 }

@@ -3,6 +3,7 @@ package fakegraftest
 import (
 	"fmt"
 	"net"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/influxdata/telegraf"
 
+	"github.com/fakegraf/fakegraf/api"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/report"
 	"github.com/fakegraf/fakegraf/serve"
@@ -26,9 +28,14 @@ type Server struct {
 	// URL is the listener's service_address with the real port or path,
 	// such as udp://127.0.0.1:40123 or unix:///tmp/fakegraf123/s.sock.
 	URL string
+	// APIURL is the base URL of fakegraf's HTTP API (docs/api.md), such as
+	// http://127.0.0.1:40124, with the API option; "" otherwise.
+	APIURL string
 
 	srv    *serve.Server
 	tmpDir string
+	api    *api.Store
+	apiSrv *httptest.Server
 
 	mu       sync.Mutex
 	changed  *sync.Cond
@@ -46,6 +53,7 @@ type options struct {
 	lines      []string
 	hostTag    bool
 	rules      []string
+	api        bool
 }
 
 // DataFormat sets the Telegraf data_format (default influx, as in Telegraf).
@@ -59,6 +67,11 @@ func Option(key, value string) Opt {
 
 // HostTag keeps the host tag Telegraf adds to every metric.
 func HostTag() Opt { return func(o *options) { o.hostTag = true } }
+
+// API serves fakegraf's HTTP API too, at Server.APIURL, as --http does: for
+// code under test that asks it (waits, listings) as it would ask a
+// fakegraf it runs beside.
+func API() Opt { return func(o *options) { o.api = true } }
 
 // Disable turns rules off by ID.
 func Disable(ids ...string) Opt { return func(o *options) { o.rules = append(o.rules, ids...) } }
@@ -108,10 +121,19 @@ func Start(network string, opts ...Opt) (*Server, error) {
 		s.cleanup()
 		return nil, err
 	}
-	srv, err := serve.Start(cfg, serve.Tee{s.golden, recorder{s: s}}, serve.Options{Rules: rules})
+	sinks := serve.Tee{s.golden, recorder{s: s}}
+	if o.api {
+		s.api = api.NewStore(api.Options{})
+		sinks = append(sinks, s.api)
+	}
+	srv, err := serve.Start(cfg, sinks, serve.Options{Rules: rules})
 	if err != nil {
 		s.cleanup()
 		return nil, err
+	}
+	if s.api != nil {
+		s.apiSrv = httptest.NewServer(api.NewHandler(s.api, api.HandlerOptions{}))
+		s.APIURL = s.apiSrv.URL
 	}
 	s.srv = srv
 	s.URL = srv.Listening()[0].URL
@@ -161,6 +183,10 @@ func (s *Server) Dial() (net.Conn, error) {
 func (s *Server) Close() {
 	if s.srv != nil {
 		s.srv.Close()
+	}
+	if s.apiSrv != nil {
+		s.api.Close() // ends pending waits and event streams
+		s.apiSrv.Close()
 	}
 	s.cleanup()
 	s.mu.Lock()

@@ -215,18 +215,35 @@ func NewExpect(path string) (*Expect, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &Expect{path: path, exps: exps, nearest: make([]nearest, len(exps)), firstMatch: make([]telegraf.Metric, len(exps))}, nil
+	return newExpect(path, exps), nil
+}
+
+// NewExpectLines reads expectations given as lines of an --expect file
+// (the HTTP API's waits); name stands for the file in their results.
+func NewExpectLines(name string, lines []string) (*Expect, error) {
+	exps, err := ParseExpectations([]byte(strings.Join(lines, "\n")))
+	if err != nil {
+		return nil, err
+	}
+	return newExpect(name, exps), nil
+}
+
+func newExpect(path string, exps []*Expectation) *Expect {
+	return &Expect{path: path, exps: exps, nearest: make([]nearest, len(exps)), firstMatch: make([]telegraf.Metric, len(exps))}
 }
 
 // Result counts the record's metrics against every expectation, and keeps,
 // per expectation, the received metric closest to it (fewest differences).
-func (x *Expect) Result(r *parse.Result) {
+func (x *Expect) Result(r *parse.Result) { x.Metrics(r.Metrics) }
+
+// Metrics counts metrics against every expectation, as Result does.
+func (x *Expect) Metrics(ms []telegraf.Metric) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	now := time.Now()
-	x.seen += len(r.Metrics)
+	x.seen += len(ms)
 	for i, e := range x.exps {
-		for _, m := range r.Metrics {
+		for _, m := range ms {
 			d := e.differences(m, now)
 			if len(d) == 0 {
 				if e.matches == 0 {
@@ -243,6 +260,22 @@ func (x *Expect) Result(r *parse.Result) {
 	}
 }
 
+// Holds reports whether every expectation holds on what has arrived so far.
+func (x *Expect) Holds() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, e := range x.exps {
+		if !e.holds() {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Expectation) holds() bool {
+	return (e.Min < 0 || e.matches >= e.Min) && (e.Max < 0 || e.matches <= e.Max)
+}
+
 // closer prefers a metric with the right name, then fewer differences.
 func closer(a, b []string) bool {
 	aName := len(a) > 0 && strings.HasPrefix(a[0], "name:")
@@ -256,22 +289,61 @@ func closer(a, b []string) bool {
 // Results says, for every expectation in file order, what arrived and
 // whether it held; a failed one says how the nearest metric differed.
 func (x *Expect) Results() []CheckResult {
+	var out []CheckResult
+	for _, o := range x.Outcomes() {
+		res := CheckResult{Check: "expect", Name: fmt.Sprintf("%s:%d", x.path, o.Line), Result: Pass, File: x.path, Line: o.Line,
+			Message: o.Message, Detail: o.Detail}
+		if !o.OK {
+			res.Result = Fail
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// Outcome is how one expectation fared, with the parts of its message
+// apart, for a program to read (the HTTP API's waits).
+type Outcome struct {
+	Expect  string `json:"expect"` // the line as written
+	Line    int    `json:"line"`   // its line number, from 1
+	OK      bool   `json:"ok"`
+	Matches int    `json:"matches"` // metrics that matched
+	Want    string `json:"want"`    // "at least 1", "exactly 3", "none"
+	Message string `json:"message"` // the one line of the summary
+	// Nearest is, when too few matched, the metric that came closest and
+	// what differed; nil when no metric arrived at all.
+	Nearest *Nearest `json:"nearest,omitempty"`
+	// FirstMatch is, when too many matched, the first that did, as line
+	// protocol.
+	FirstMatch string `json:"first_match,omitempty"`
+	// Detail is what --expect prints under a failed expectation.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Nearest is the received metric closest to a failed expectation.
+type Nearest struct {
+	Line        string   `json:"line"`        // as line protocol
+	Differences []string `json:"differences"` // what keeps it from matching
+}
+
+// Outcomes says, for every expectation in file order, what arrived and
+// whether it held.
+func (x *Expect) Outcomes() []Outcome {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	out := make([]CheckResult, 0, len(x.exps))
+	out := make([]Outcome, 0, len(x.exps))
 	for i, e := range x.exps {
-		low := e.Min >= 0 && e.matches < e.Min
-		high := e.Max >= 0 && e.matches > e.Max
-		res := CheckResult{Check: "expect", Name: fmt.Sprintf("%s:%d", x.path, e.Line), Result: Pass, File: x.path, Line: e.Line,
+		o := Outcome{Expect: e.Text, Line: e.Line, OK: true, Matches: e.matches, Want: e.want(),
 			Message: fmt.Sprintf("\"%s\": %d matching metric(s) arrived, want %s", e.Text, e.matches, e.want())}
 		switch {
-		case low:
-			res.Result = Fail
+		case e.Min >= 0 && e.matches < e.Min:
+			o.OK = false
 			var b strings.Builder
 			n := x.nearest[i]
 			switch {
 			case n.metric != nil:
 				line, _ := Line(n.metric)
+				o.Nearest = &Nearest{Line: line, Differences: n.diffs}
 				fmt.Fprintf(&b, "nearest metric received: %s\n", line)
 				for _, d := range n.diffs {
 					fmt.Fprintf(&b, "  %s\n", d)
@@ -281,13 +353,13 @@ func (x *Expect) Results() []CheckResult {
 			default:
 				fmt.Fprintf(&b, "all %d metric(s) that arrived matched; %d more were wanted\n", x.seen, e.Min-e.matches)
 			}
-			res.Detail = b.String()
-		case high:
-			res.Result = Fail
-			line, _ := Line(x.firstMatch[i])
-			res.Detail = fmt.Sprintf("the first that matched: %s\n", line)
+			o.Detail = b.String()
+		case e.Max >= 0 && e.matches > e.Max:
+			o.OK = false
+			o.FirstMatch, _ = Line(x.firstMatch[i])
+			o.Detail = fmt.Sprintf("the first that matched: %s\n", o.FirstMatch)
 		}
-		out = append(out, res)
+		out = append(out, o)
 	}
 	return out
 }

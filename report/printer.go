@@ -4,14 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	"github.com/influxdata/telegraf"
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
@@ -359,120 +355,28 @@ func NewJSON(w io.Writer, opt Options) *JSON {
 	return &JSON{enc: enc, opt: opt}
 }
 
-func (j *JSON) emit(v interface{}) {
+func (j *JSON) emit(v any) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	_ = j.enc.Encode(v)
 }
 
-type jsonRecord struct {
-	Event      string    `json:"event"`
-	Time       time.Time `json:"time"`
-	Listener   string    `json:"listener"`
-	Peer       string    `json:"peer,omitempty"`
-	Conn       uint64    `json:"conn,omitempty"`
-	Record     uint64    `json:"record"`
-	Bytes      int       `json:"bytes"`
-	Data       string    `json:"data"`
-	DataBase64 []byte    `json:"data_base64,omitempty"`
-	Terminated bool      `json:"terminated"`
-	Truncated  bool      `json:"truncated,omitempty"`
-	Format     string    `json:"data_format"`
-	Metrics    int       `json:"metrics"`
-}
-
-type jsonMetric struct {
-	Event    string                 `json:"event"`
-	Listener string                 `json:"listener"`
-	Record   uint64                 `json:"record"`
-	Name     string                 `json:"name"`
-	Tags     map[string]string      `json:"tags"`
-	Fields   map[string]interface{} `json:"fields"`
-	// FieldTypes is each field's Telegraf type (float, int, uint,
-	// string, bool): a JSON number does not say whether 10 was 10.0 or 10i.
-	FieldTypes map[string]string `json:"field_types"`
-	// Time is in nanoseconds since the epoch; a JSON reader that reads
-	// numbers as float64 (JavaScript, jq) rounds it to about 256 ns.
-	// TimeNS is the same number as a string, and TimeRFC3339 the same
-	// instant in RFC 3339 with nanoseconds, which neither rounds.
-	Time        int64  `json:"time"`
-	TimeNS      string `json:"time_ns"`
-	TimeRFC3339 string `json:"time_rfc3339"`
-	Line        string `json:"line,omitempty"`
-}
-
-type jsonFinding struct {
-	Event string `json:"event"`
-	WireDiagnostic
-}
-
 // Listening reports a bound socket.
-func (j *JSON) Listening(url, dataFormat string) {
-	j.emit(map[string]string{"event": "listening", "listener": url, "data_format": dataFormat})
-}
+func (j *JSON) Listening(url, dataFormat string) { j.emit(ListeningEvent(url, dataFormat)) }
 
 // Result writes a record event, a metric event per metric and a finding
 // event per finding.
-func (j *JSON) Result(r *parse.Result) {
-	if !j.opt.Quiet {
-		rec := jsonRecord{
-			Event: "record", Time: r.Record.Received, Listener: r.Record.Listener, Peer: r.Record.Peer,
-			Conn: r.Record.Conn, Record: r.Record.Seq, Bytes: r.Record.Size, Data: string(r.Record.Data),
-			Terminated: r.Record.Terminated, Truncated: r.Record.Truncated, Format: r.Format, Metrics: len(r.Metrics),
-		}
-		if !utf8.Valid(r.Record.Data) {
-			rec.DataBase64 = r.Record.Data
-		}
-		j.emit(rec)
-		for _, m := range r.Metrics {
-			j.emit(metricEvent(r.Record.Listener, r.Record.Seq, m))
-		}
-	}
-	for _, d := range r.Diagnostics {
-		j.emit(jsonFinding{Event: "finding", WireDiagnostic: Wire(d)})
-	}
-}
-
-func metricEvent(url string, seq uint64, m telegraf.Metric) jsonMetric {
-	line, _ := Line(m)
-	fields := m.Fields()
-	types := make(map[string]string, len(fields))
-	for k, v := range fields {
-		types[k] = typeName(v)
-		// JSON has no NaN or infinity, and encoding/json refuses them:
-		// the whole event would be lost. The wavefront and value parsers
-		// accept them, so they are written as strings; the type says float.
-		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
-			fields[k] = strconv.FormatFloat(f, 'g', -1, 64)
-		}
-	}
-	ns := m.Time().UnixNano()
-	return jsonMetric{
-		Event: "metric", Listener: url, Record: seq, Name: m.Name(), Tags: m.Tags(),
-		Fields: fields, FieldTypes: types, Time: ns, TimeNS: strconv.FormatInt(ns, 10),
-		TimeRFC3339: m.Time().UTC().Format(time.RFC3339Nano), Line: line,
-	}
-}
+func (j *JSON) Result(r *parse.Result) { ResultEvents(r, j.opt.Quiet, j.emit) }
 
 // Conn writes conn_open and conn_close events.
 func (j *JSON) Conn(ev listener.ConnEvent) {
-	if j.opt.Quiet {
-		return
+	if !j.opt.Quiet {
+		j.emit(ConnEvent(ev))
 	}
-	name := "conn_close"
-	if ev.Open {
-		name = "conn_open"
-	}
-	j.emit(struct {
-		Event string `json:"event"`
-		WireConn
-	}{name, WireConnEvent(ev)})
 }
 
 // Finding writes a finding event.
-func (j *JSON) Finding(d parse.Diagnostic) {
-	j.emit(jsonFinding{Event: "finding", WireDiagnostic: Wire(d)})
-}
+func (j *JSON) Finding(d parse.Diagnostic) { j.emit(FindingEvent(d)) }
 
 // Failure writes a failure event.
 func (j *JSON) Failure(f Failure) {

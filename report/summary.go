@@ -26,6 +26,9 @@ type ListenerSummary struct {
 	SocketErrors  int            `json:"socket_errors"`
 	KernelDrops   uint64         `json:"kernel_drops"` // datagrams the kernel dropped before anyone read them (UDP, Linux)
 	Findings      map[string]int `json:"findings_by_rule"`
+	// ByRuleSeverity counts findings by rule and severity (a rule may
+	// report at more than one), for fakegraf's own Prometheus counters.
+	ByRuleSeverity map[FindingKey]int `json:"-"`
 }
 
 // Summary is the end-of-run report.
@@ -43,11 +46,11 @@ type Summary struct {
 	Checks []CheckResult `json:"checks,omitempty"`
 }
 
-// findingKey counts findings by rule and severity: a rule may report at
+// FindingKey counts findings by rule and severity: a rule may report at
 // more than one severity.
-type findingKey struct {
-	rule     string
-	severity parse.Severity
+type FindingKey struct {
+	Rule     string
+	Severity parse.Severity
 }
 
 // maxMeasurements bounds the per-measurement counts of one listener; the
@@ -62,7 +65,7 @@ const (
 type Collector struct {
 	mu        sync.Mutex
 	listeners map[string]*ListenerSummary
-	findings  map[string]map[findingKey]int // per listener
+	findings  map[string]map[FindingKey]int // per listener
 	order     []string
 	metrics   int
 	// running totals for Progress
@@ -73,7 +76,7 @@ type Collector struct {
 
 // NewCollector returns an empty collector.
 func NewCollector() *Collector {
-	return &Collector{listeners: map[string]*ListenerSummary{}, findings: map[string]map[findingKey]int{}, bySeverity: map[parse.Severity]int{}}
+	return &Collector{listeners: map[string]*ListenerSummary{}, findings: map[string]map[FindingKey]int{}, bySeverity: map[parse.Severity]int{}}
 }
 
 // Listening registers a listener so that it shows in the summary even if
@@ -89,14 +92,14 @@ func (c *Collector) get(url string) *ListenerSummary {
 	if !ok {
 		ls = &ListenerSummary{Listener: url, ByMeasurement: map[string]int{}}
 		c.listeners[url] = ls
-		c.findings[url] = map[findingKey]int{}
+		c.findings[url] = map[FindingKey]int{}
 		c.order = append(c.order, url)
 	}
 	return ls
 }
 
 func (c *Collector) count(d parse.Diagnostic) {
-	c.findings[d.Source.Listener][findingKey{d.Rule, d.Severity}]++
+	c.findings[d.Source.Listener][FindingKey{Rule: d.Rule, Severity: d.Severity}]++
 	c.bySeverity[d.Severity]++
 }
 
@@ -179,25 +182,79 @@ func (c *Collector) Progress() Progress {
 func (c *Collector) Summary() *Summary {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := &Summary{Findings: map[string]int{}, ByRule: map[string]int{}, BySeverity: map[parse.Severity]int{}, Metrics: c.metrics}
+	s := &Summary{Metrics: c.metrics}
 	for _, url := range c.order {
 		src := c.listeners[url]
 		ls := *src
 		ls.ByMeasurement = maps.Clone(src.ByMeasurement)
-		ls.Findings = map[string]int{}
-		for key, n := range c.findings[url] {
-			ls.Findings[key.rule] += n
-			s.ByRule[key.rule] += n
-			s.Findings[key.severity.String()] += n
-			s.BySeverity[key.severity] += n
-			s.Worst = max(s.Worst, key.severity)
-		}
+		ls.ByRuleSeverity = maps.Clone(c.findings[url])
 		s.Listeners = append(s.Listeners, &ls)
+	}
+	s.tally()
+	return s
+}
+
+// tally adds up the findings of the listeners into the run's totals.
+func (s *Summary) tally() {
+	s.Findings, s.ByRule, s.BySeverity, s.Worst, s.WorstLabel = map[string]int{}, map[string]int{}, map[parse.Severity]int{}, 0, ""
+	for _, ls := range s.Listeners {
+		ls.Findings = map[string]int{}
+		for key, n := range ls.ByRuleSeverity {
+			ls.Findings[key.Rule] += n
+			s.ByRule[key.Rule] += n
+			s.Findings[key.Severity.String()] += n
+			s.BySeverity[key.Severity] += n
+			s.Worst = max(s.Worst, key.Severity)
+		}
 	}
 	if s.Worst > 0 {
 		s.WorstLabel = s.Worst.String()
 	}
-	return s
+}
+
+// Since is what happened after base, an earlier Summary of the same
+// Collector: every count less base's (the HTTP API's counters after a
+// reset). Checks are left out.
+func (s *Summary) Since(base *Summary) *Summary {
+	if base == nil {
+		return s
+	}
+	old := map[string]*ListenerSummary{}
+	for _, ls := range base.Listeners {
+		old[ls.Listener] = ls
+	}
+	out := &Summary{Metrics: s.Metrics - base.Metrics}
+	for _, src := range s.Listeners {
+		ls := *src
+		ls.ByMeasurement = maps.Clone(src.ByMeasurement)
+		ls.ByRuleSeverity = maps.Clone(src.ByRuleSeverity)
+		if b := old[ls.Listener]; b != nil {
+			ls.Records -= b.Records
+			ls.Rejected -= b.Rejected
+			ls.Metrics -= b.Metrics
+			ls.Bytes -= b.Bytes
+			ls.AcceptedBytes -= b.AcceptedBytes
+			ls.RejectedBytes -= b.RejectedBytes
+			ls.PendingBytes -= b.PendingBytes
+			ls.Connections -= b.Connections
+			ls.SocketErrors -= b.SocketErrors
+			ls.KernelDrops -= b.KernelDrops
+			subtract(ls.ByMeasurement, b.ByMeasurement)
+			subtract(ls.ByRuleSeverity, b.ByRuleSeverity)
+		}
+		out.Listeners = append(out.Listeners, &ls)
+	}
+	out.tally()
+	return out
+}
+
+// subtract takes base's counts from m, leaving out what becomes zero.
+func subtract[K comparable](m, base map[K]int) {
+	for k, n := range base {
+		if m[k] -= n; m[k] <= 0 {
+			delete(m, k)
+		}
+	}
 }
 
 // CountAtLeast is the number of findings at or above a severity.

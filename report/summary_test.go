@@ -35,3 +35,39 @@ func TestSummaryIsBounded(t *testing.T) {
 		t.Errorf("metrics, measurements kept and metrics counted under (other measurements) (-want +got):\n%s", diff)
 	}
 }
+
+// Since is what happened after an earlier summary of the same collector:
+// the HTTP API's counters after a reset.
+func TestSummarySince(t *testing.T) {
+	c := report.NewCollector()
+	c.Listening("udp://a", "influx")
+	rec := func(n uint64, rule string) *parse.Result {
+		r := &parse.Result{Record: listener.Record{Listener: "udp://a", Seq: n, Size: 10}}
+		r.Metrics = []telegraf.Metric{metric.New("cpu", nil, map[string]any{"v": 1.0}, t0)}
+		if rule != "" {
+			r.Diagnostics = []parse.Diagnostic{{Rule: rule, Severity: parse.Warning, Source: parse.Source{Listener: "udp://a"}}}
+		}
+		return r
+	}
+	c.Result(rec(1, "timestamp-unit"))
+	base := c.Summary()
+	c.Result(rec(2, ""))
+	c.Result(rec(3, "forbidden-char"))
+	got := c.Summary().Since(base)
+	if d := cmp.Diff(2, got.Metrics); d != "" {
+		t.Errorf("metrics (-want +got):\n%s", d)
+	}
+	ls := got.Listeners[0]
+	if d := cmp.Diff([]int{2, 2}, []int{ls.Records, ls.Metrics}); d != "" {
+		t.Errorf("records, metrics (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(map[string]int{"forbidden-char": 1}, ls.Findings); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(map[string]int{"warning": 1}, got.Findings); d != "" {
+		t.Errorf("findings by severity (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(int64(20), ls.Bytes); d != "" {
+		t.Errorf("bytes (-want +got):\n%s", d)
+	}
+}

@@ -4,6 +4,10 @@
 //
 //	go run ./bench/loopback -telegraf .cache/bin/telegraf [-n 1000000] [-runs 5] [-cases tcp-influx,tcp-json,udp-influx]
 //
+// -variant 'NAME=FLAGS' (repeatable) adds a fakegraf run with more flags
+// beside the plain one, alternating with it: -variant 'api=--http 127.0.0.1:0'
+// measures what the HTTP API costs. -telegraf none leaves Telegraf out.
+//
 // make bench runs it after the Go benchmarks. Linux only: it reads /proc.
 package main
 
@@ -65,6 +69,8 @@ func main() {
 	only := flag.String("cases", "tcp-influx,tcp-json,udp-influx,udp-default", "cases to run")
 	udpRate := flag.Int("udp-rate", 100000, "datagrams per second in the udp case")
 	runs := flag.Int("runs", 1, "runs per program and case, alternating; the table shows the median CPU and the highest RSS")
+	var variants variantFlag
+	flag.Var(&variants, "variant", "`NAME=FLAGS`: also run fakegraf with these flags (repeatable), e.g. api='--http 127.0.0.1:0'")
 	flag.Parse()
 
 	if *fakegraf == "" {
@@ -84,22 +90,38 @@ func main() {
 		}
 		payload := makePayload(c, *n)
 		var fgs, tgs []measurement
+		vms := make([][]measurement, len(variants))
 		for range max(*runs, 1) {
 			fgs = append(fgs, runFakegraf(*fakegraf, c, payload, *n, *udpRate))
+			for i, v := range variants {
+				vms[i] = append(vms[i], runFakegraf(*fakegraf, c, payload, *n, *udpRate, v.flags...))
+			}
 			tgs = append(tgs, runTelegraf(*telegraf, c, payload, *n, *udpRate))
 		}
 		fg, tg := median(fgs), median(tgs)
-		for _, r := range []struct {
+		type row struct {
 			name string
 			m    measurement
 			all  []measurement
-		}{{"fakegraf", fg, fgs}, {"telegraf", tg, tgs}} {
+		}
+		rows := []row{{"fakegraf", fg, fgs}}
+		for i, v := range variants {
+			rows = append(rows, row{v.name, median(vms[i]), vms[i]})
+		}
+		if tg.cpu > 0 {
+			rows = append(rows, row{"telegraf", tg, tgs})
+		}
+		for _, r := range rows {
 			fmt.Printf("%-11s %-9s %10d %14.3f %8d Ki %9s %8s%s\n", c.name, r.name, r.m.metrics,
 				r.m.cpu.Seconds()*1e6/float64(*n), r.m.peakRSS, fmtReady(r.m.ready), fmtDrops(r.name, r.m.drops), fmtRuns(r.all, *n))
 		}
-		if tg.cpu > 0 {
-			fmt.Printf("%-11s ratio     fakegraf/telegraf CPU = %.2f, RSS = %.2f\n\n", c.name, fg.cpu.Seconds()/tg.cpu.Seconds(), float64(fg.peakRSS)/float64(tg.peakRSS))
+		for _, r := range rows[1 : 1+len(variants)] {
+			fmt.Printf("%-11s ratio     %s/fakegraf CPU = %.3f, RSS = %.2f\n", c.name, r.name, r.m.cpu.Seconds()/fg.cpu.Seconds(), float64(r.m.peakRSS)/float64(fg.peakRSS))
 		}
+		if tg.cpu > 0 {
+			fmt.Printf("%-11s ratio     fakegraf/telegraf CPU = %.2f, RSS = %.2f\n", c.name, fg.cpu.Seconds()/tg.cpu.Seconds(), float64(fg.peakRSS)/float64(tg.peakRSS))
+		}
+		fmt.Println()
 	}
 }
 
@@ -226,10 +248,29 @@ func send(c benchCase, url string, payload [][]byte, udpRate int) {
 	}
 }
 
-func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) measurement {
+// variant is a fakegraf run with more flags.
+type variant struct {
+	name  string
+	flags []string
+}
+
+type variantFlag []variant
+
+func (v *variantFlag) String() string { return "" }
+func (v *variantFlag) Set(s string) error {
+	name, flags, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return errors.New("want NAME=FLAGS")
+	}
+	*v = append(*v, variant{name, strings.Fields(flags)})
+	return nil
+}
+
+func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, extra ...string) measurement {
 	conf := writeConfig(config(c, ""))
 	defer os.Remove(conf)
-	cmd := exec.Command(bin, "listen", "--config", conf, "-q", "--output", "json", "--until", fmt.Sprintf("count=%d,idle=3s", n), "--fail-on", "never")
+	args := append([]string{"listen", "--config", conf, "-q", "--output", "json", "--until", fmt.Sprintf("count=%d,idle=3s", n), "--fail-on", "never"}, extra...)
+	cmd := exec.Command(bin, args...)
 	url, ready, stdout := start(cmd, "listening on ")
 	peak := watchPeakRSS(cmd.Process.Pid)
 	send(c, url, payload, udpRate)
@@ -258,6 +299,9 @@ func fakegrafSummary(out []byte) (metrics, drops int) {
 }
 
 func runTelegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) measurement {
+	if bin == "none" {
+		return measurement{}
+	}
 	if _, err := os.Stat(bin); err != nil {
 		fmt.Fprintf(os.Stderr, "no Telegraf at %s (make telegraf): skipping it\n", bin)
 		return measurement{}

@@ -254,7 +254,10 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	ctx, stop := withSignals(ctx, stderr, nil)
 	defer stop()
 	fs, o := newFlags("listen", stderr, "Usage: fakegraf listen [ADDRESS ...] [flags]\n       fakegraf listen --config telegraf.conf [flags]\n\n"+
-		"ADDRESS is a service_address such as udp://127.0.0.1:8094, tcp://:8094 (binds loopback) or unix:///tmp/telegraf.sock.\n")
+		"ADDRESS is a service_address such as udp://127.0.0.1:8094, tcp://:8094 (binds loopback) or unix:///tmp/telegraf.sock.\n"+
+		"With no arguments at all it also serves the HTTP API on 127.0.0.1:8095 (or the next free port).\n")
+	var ao apiOptions
+	ao.register(fs)
 	addresses, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -265,6 +268,12 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitCannot
 	}
 	defer sess.closeFiles()
+	stopAPI, err := sess.startAPI(ao, len(args) == 0)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
+	defer stopAPI() // after the summary
 	return sess.serve(ctx)
 }
 
@@ -284,6 +293,7 @@ type session struct {
 	expect    *report.Expect
 	results   []report.CheckResult // the checks of the whole run, in order
 	status    *report.Status       // the status line, when stderr is a terminal
+	api       *apiServer           // the HTTP API, when it is on
 	// onStart runs once the sockets are bound (fakegraf run starts the
 	// sender there); done, when set, tells wait that the sender has exited.
 	onStart func(*serve.Server) error
@@ -410,6 +420,9 @@ func isTerminal(w io.Writer) bool {
 // golden file, the expectations and the report see every event in order.
 func (s *session) sink() serve.Sink {
 	t := serve.Tee{s.collector}
+	if s.api != nil {
+		t = serve.Tee{s.api.store, s.api.page} // the store feeds the collector
+	}
 	if s.metrics != nil {
 		t = append(t, s.metrics)
 	}

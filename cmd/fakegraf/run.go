@@ -32,7 +32,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"FAKEGRAF_ADDR_<SCHEME>, FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET), waits for CMD to exit and for\n"+
 		"fakegraf to have processed all it sent (or, with --until idle=D, for D without traffic after CMD's exit,\n"+
 		"for a CMD that leaves children behind), prints the report and exits 0, 1 or 2 like listen.\n"+
-		"CMD's own output goes to stderr. A CMD that fails or sends nothing fails the run.\n")
+		"CMD's own output goes to stderr. A CMD that fails or sends nothing fails the run.\n"+
+		"With --http, CMD finds the HTTP API's URL in FAKEGRAF_API.\n")
+	var ao apiOptions
+	ao.register(fs)
 	addresses, command, err := splitCommand(fs, args)
 	if errors.Is(err, errNoCommand) {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
@@ -47,11 +50,17 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitCannot
 	}
 	defer sess.closeFiles()
+	stopAPI, err := sess.startAPI(ao, false)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
+	defer stopAPI() // after the summary
 
 	sess.done = snd.done
 	sess.onStart = func(srv *serve.Server) error {
 		cmd := exec.Command(command[0], command[1:]...)
-		cmd.Env = append(os.Environ(), senderEnv(srv.Listening())...)
+		cmd.Env = append(append(os.Environ(), senderEnv(srv.Listening())...), sess.apiEnv()...)
 		cmd.Stdin = nil
 		cmd.Stdout = sess.stderr // stdout carries only the report; sess.stderr lets the status line step aside
 		cmd.Stderr = sess.stderr

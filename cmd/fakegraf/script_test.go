@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -40,6 +41,12 @@ import (
 //	    $FAKEGRAF_ADDR, as the send command below does, N times over
 //	    (default once). {now_ms} in a PAYLOAD is the sender's clock in
 //	    milliseconds when it sends, as Python's int(time.time()*1000).
+//	apiclient [-api URL] STEP...
+//	    a sender that also asks fakegraf's HTTP API, at $FAKEGRAF_API
+//	    unless -api says otherwise. The steps run in order: `send PAYLOAD`
+//	    sends to $FAKEGRAF_ADDR as sender does; `get PATH` and `post PATH
+//	    BODY` (a JSON body) print the method, path and status on a line,
+//	    then the answer. It fails on an answer other than 200.
 //
 // and these script commands:
 //
@@ -57,6 +64,9 @@ import (
 //	    hold a lock named NAME until the script ends: scripts that bind
 //	    the tutorial's fixed addresses (127.0.0.1:8094, /tmp/telegraf.sock)
 //	    take `lock tutorial-addresses` so they do not run at the same time.
+//	apiurl FILE VAR
+//	    wait until FILE (a -tee copy of fakegraf's stderr) has the
+//	    `api on URL` line, and set VAR to its URL.
 //	mkfile FILE [COUNT TEXT]...
 //	    write FILE as each TEXT (Go escapes decoded) repeated COUNT times,
 //	    for inputs too big to keep in the script.
@@ -73,9 +83,10 @@ const waitTimeout = 10 * time.Second
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"fakegraf": main,
-		"exitcode": exitcodeMain,
-		"sender":   senderMain,
+		"fakegraf":  main,
+		"exitcode":  exitcodeMain,
+		"sender":    senderMain,
+		"apiclient": apiclientMain,
 	})
 }
 
@@ -99,6 +110,7 @@ func TestScript(t *testing.T) {
 			"waitfor":   cmdWaitfor,
 			"lock":      cmdLock,
 			"mkfile":    cmdMkfile,
+			"apiurl":    cmdAPIURL,
 		},
 		Condition: func(cond string) (bool, error) {
 			addr, ok := strings.CutPrefix(cond, "listening:")
@@ -324,4 +336,68 @@ func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o666))
+}
+
+// apiclientMain is the apiclient program.
+func apiclientMain() {
+	fs := flag.NewFlagSet("apiclient", flag.ExitOnError)
+	base := fs.String("api", os.Getenv("FAKEGRAF_API"), "the API's `URL`")
+	_ = fs.Parse(os.Args[1:])
+	fail := func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "apiclient: "+format+"\n", args...)
+		os.Exit(1)
+	}
+	args := fs.Args()
+	for len(args) > 0 {
+		step := args[0]
+		var resp *http.Response
+		var err error
+		switch {
+		case step == "send" && len(args) >= 2:
+			if err := send(os.Getenv("FAKEGRAF_ADDR"), args[1:2]); err != nil {
+				fail("%v", err)
+			}
+			args = args[2:]
+			continue
+		case step == "get" && len(args) >= 2:
+			resp, err = http.Get(*base + args[1])
+			fmt.Printf("GET %s", args[1])
+			args = args[2:]
+		case step == "post" && len(args) >= 3:
+			resp, err = http.Post(*base+args[1], "application/json", strings.NewReader(args[2]))
+			fmt.Printf("POST %s", args[1])
+			args = args[3:]
+		default:
+			fail("bad step %q: use send PAYLOAD, get PATH or post PATH BODY", args)
+		}
+		if err != nil {
+			fail("%v", err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			fail("%v", err)
+		}
+		fmt.Printf(" %d\n%s", resp.StatusCode, body)
+		if resp.StatusCode != http.StatusOK {
+			fail("%s answered %s", resp.Request.URL, resp.Status)
+		}
+	}
+}
+
+var apiLine = regexp.MustCompile(`(?m)^api on (\S+)$`)
+
+func cmdAPIURL(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: apiurl FILE VAR")
+	}
+	var url string
+	poll(ts, fmt.Sprintf("an `api on` line in %s", args[0]), func() bool {
+		m := apiLine.FindStringSubmatch(completeLines(ts, args[0]))
+		if m != nil {
+			url = m[1]
+		}
+		return m != nil
+	})
+	ts.Setenv(args[1], url)
 }

@@ -1,0 +1,80 @@
+package api_test
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/fakegraf/fakegraf/api"
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/report"
+	"github.com/fakegraf/fakegraf/serve"
+	"github.com/fakegraf/fakegraf/setup"
+)
+
+// benchEngine is fakegraf's record path (Telegraf's influx parser,
+// MakeMetric, every rule) into sink.
+func benchEngine(b *testing.B, sink serve.Sink) *serve.Engine {
+	cfg, err := setup.Load([]byte("[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n  service_address = \"tcp://127.0.0.1:8094\"\n  data_format = \"influx\"\n"), "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := serve.NewEngine(sink)
+	e.Add("tcp://127.0.0.1:8094", "influx", parse.NewPipeline("tcp://127.0.0.1:8094", parse.DefaultRules(), serve.Stages(cfg.Inputs[0])...))
+	return e
+}
+
+// The loopback benchmark's line (bench/loopback), one per record.
+func benchRecord(i int, now int64) listener.Record {
+	data := fmt.Appendf(nil, "cpu,host=web%d,region=eu usage_idle=%d.5,usage_user=1.25 %d", i%16, i%100, now+int64(i))
+	return listener.Record{Listener: "tcp://127.0.0.1:8094", Peer: "127.0.0.1:5000", Conn: 1, Seq: uint64(i + 1),
+		Data: data, Size: len(data) + 1, Stream: true, Terminated: true, Received: time.Unix(0, now)}
+}
+
+// BenchmarkIngest is the whole record path into the CLI's sink without the
+// API (the collector) and with it (the store, which feeds the same
+// collector and keeps the newest DefaultKeep records): the API's cost per
+// metric, garbage collection of what it keeps included. Run it with
+// -benchtime=1000000x so that the store is full and dropping.
+func BenchmarkIngest(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		sink func() serve.Sink
+	}{
+		{"collector", func() serve.Sink { return report.NewCollector() }},
+		{"store", func() serve.Sink { return api.NewStore(api.Options{Collector: report.NewCollector()}) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			e := benchEngine(b, tc.sink())
+			now := time.Now().UnixNano()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				e.Record(benchRecord(i, now))
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkKeptBytes measures the heap a full store holds per kept metric
+// (a record of one metric each, as the loopback benchmark sends).
+func BenchmarkKeptBytes(b *testing.B) {
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		s := api.NewStore(api.Options{})
+		e := benchEngine(b, s)
+		now := time.Now().UnixNano()
+		for i := range api.DefaultKeep {
+			e.Record(benchRecord(i, now))
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/api.DefaultKeep, "B/kept-metric")
+		runtime.KeepAlive(s)
+	}
+}

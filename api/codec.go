@@ -1,0 +1,462 @@
+package api
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/metric"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+)
+
+// A kept record is encoded into bytes, not held as the parser's objects:
+// 100,000 records as Telegraf metrics are some 65 MB of small objects full
+// of pointers, which the garbage collector would scan on every cycle. That
+// made ingestion a third dearer (bench/loopback); as bytes in large
+// pointer-free chunks they cost it about nothing, and a third of the
+// memory. The listings decode what they read, when asked.
+//
+// A record is, in order (numbers as varints, strings as a length and the
+// bytes, names as an index into the store's names):
+//
+//	listener name, peer, conn, seq, size, flags, received, format name,
+//	Telegraf's error (when rejected), data,
+//	number of metrics, length of the metrics in bytes, the metrics,
+//	number of findings, the findings.
+//
+// A metric: name, tags (count, then key and value each), fields (count,
+// then key, type byte and value each), time in nanoseconds, value type.
+// A finding: rule name, severity, message, source (listener name, peer,
+// conn, record), position (offset, line, column), fixes (count, each),
+// count, token.
+
+// Record flags.
+const (
+	flagStream = 1 << iota
+	flagTerminated
+	flagTruncated
+	flagAuto
+	flagRejected
+	flagReceived // Received is set
+)
+
+// Field value types.
+const (
+	typeFloat = iota + 1
+	typeInt
+	typeUint
+	typeString
+	typeBool
+)
+
+// names interns the few strings every record repeats: listener URLs, data
+// formats and rule IDs. It only grows; a reader may use a copy of list
+// outside the store's lock, since entries never change.
+type names struct {
+	index map[string]uint64
+	list  []string
+}
+
+func (n *names) id(s string) uint64 {
+	if i, ok := n.index[s]; ok {
+		return i
+	}
+	if n.index == nil {
+		n.index = map[string]uint64{}
+	}
+	i := uint64(len(n.list))
+	n.index[s] = i
+	n.list = append(n.list, s)
+	return i
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendBytes(b, s []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendRecord encodes a processed record.
+func appendRecord(b []byte, r *parse.Result, n *names) []byte {
+	rec := &r.Record
+	b = binary.AppendUvarint(b, n.id(rec.Listener))
+	b = appendString(b, rec.Peer)
+	b = binary.AppendUvarint(b, rec.Conn)
+	b = binary.AppendUvarint(b, rec.Seq)
+	b = binary.AppendUvarint(b, uint64(rec.Size))
+	var flags byte
+	if rec.Stream {
+		flags |= flagStream
+	}
+	if rec.Terminated {
+		flags |= flagTerminated
+	}
+	if rec.Truncated {
+		flags |= flagTruncated
+	}
+	if r.Auto {
+		flags |= flagAuto
+	}
+	if r.Err != nil {
+		flags |= flagRejected
+	}
+	if !rec.Received.IsZero() {
+		flags |= flagReceived
+	}
+	b = append(b, flags)
+	if flags&flagReceived != 0 {
+		b = binary.AppendVarint(b, rec.Received.UnixNano())
+	}
+	b = binary.AppendUvarint(b, n.id(r.Format))
+	if r.Err != nil {
+		b = appendString(b, r.Err.Error())
+	}
+	b = appendBytes(b, rec.Data)
+
+	b = binary.AppendUvarint(b, uint64(len(r.Metrics)))
+	// The metrics' length, so that a reader of findings can skip them:
+	// written once they are, in the room left for it.
+	at := len(b)
+	b = append(b, 0, 0, 0, 0, 0)
+	start := len(b)
+	for _, m := range r.Metrics {
+		b = appendMetric(b, m)
+	}
+	putFixedUvarint(b[at:start], uint64(len(b)-start)) // below 2^35
+
+	b = binary.AppendUvarint(b, uint64(len(r.Diagnostics)))
+	for i := range r.Diagnostics {
+		b = appendDiagnostic(b, &r.Diagnostics[i], n)
+	}
+	return b
+}
+
+// putFixedUvarint writes v as a varint that fills dst, padding with
+// continuation bytes, so that a length can be written after the fact.
+func putFixedUvarint(dst []byte, v uint64) {
+	for i := range dst {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if i < len(dst)-1 {
+			c |= 0x80
+		}
+		dst[i] = c
+	}
+}
+
+func appendMetric(b []byte, m telegraf.Metric) []byte {
+	b = appendString(b, m.Name())
+	tags := m.TagList()
+	b = binary.AppendUvarint(b, uint64(len(tags)))
+	for _, t := range tags {
+		b = appendString(b, t.Key)
+		b = appendString(b, t.Value)
+	}
+	fields := m.FieldList()
+	b = binary.AppendUvarint(b, uint64(len(fields)))
+	for _, f := range fields {
+		b = appendString(b, f.Key)
+		switch v := f.Value.(type) {
+		case float64:
+			b = append(b, typeFloat)
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+		case int64:
+			b = append(b, typeInt)
+			b = binary.AppendVarint(b, v)
+		case uint64:
+			b = append(b, typeUint)
+			b = binary.AppendUvarint(b, v)
+		case bool:
+			b = append(b, typeBool)
+			if v {
+				b = append(b, 1)
+			} else {
+				b = append(b, 0)
+			}
+		case string:
+			b = append(b, typeString)
+			b = appendString(b, v)
+		default: // MakeMetric leaves none of these
+			b = append(b, typeString)
+			b = appendString(b, fmt.Sprint(v))
+		}
+	}
+	b = binary.AppendVarint(b, m.Time().UnixNano())
+	return append(b, byte(m.Type()))
+}
+
+func appendDiagnostic(b []byte, d *parse.Diagnostic, n *names) []byte {
+	b = binary.AppendUvarint(b, n.id(d.Rule))
+	b = append(b, byte(d.Severity))
+	b = appendString(b, d.Message)
+	b = binary.AppendUvarint(b, n.id(d.Source.Listener))
+	b = appendString(b, d.Source.Peer)
+	b = binary.AppendUvarint(b, d.Source.Conn)
+	b = binary.AppendUvarint(b, d.Source.Record)
+	b = binary.AppendVarint(b, int64(d.Position.Offset))
+	b = binary.AppendVarint(b, int64(d.Position.Line))
+	b = binary.AppendVarint(b, int64(d.Position.Column))
+	b = binary.AppendUvarint(b, uint64(len(d.Fixes)))
+	for _, f := range d.Fixes {
+		b = appendString(b, f)
+	}
+	b = binary.AppendUvarint(b, d.Count)
+	return appendString(b, d.Token)
+}
+
+var errCorrupt = errors.New("api: a kept record does not decode")
+
+// reader decodes what appendRecord wrote. The first error sticks; the
+// values read after it are zero.
+type reader struct {
+	b     []byte
+	names []string
+	err   error
+}
+
+func (r *reader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) byte() byte {
+	if len(r.b) < 1 {
+		r.fail()
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+// bytes is a string's bytes, still in the chunk: no copy.
+func (r *reader) bytes() []byte {
+	n := r.uvarint()
+	if uint64(len(r.b)) < n {
+		r.fail()
+		return nil
+	}
+	s := r.b[:n:n]
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *reader) string() string { return string(r.bytes()) }
+
+func (r *reader) name() string {
+	i := r.uvarint()
+	if i >= uint64(len(r.names)) {
+		r.fail()
+		return ""
+	}
+	return r.names[i]
+}
+
+func (r *reader) fail() {
+	if r.err == nil {
+		r.err = errCorrupt
+	}
+	r.b = nil
+}
+
+// header is a kept record without its metrics and findings, its bytes
+// still in the chunk.
+type header struct {
+	listener string
+	peer     []byte
+	conn     uint64
+	seq      uint64
+	size     int
+	flags    byte
+	received int64
+	format   string
+	err      []byte
+	data     []byte
+	metrics  int
+}
+
+// readHeader reads the record up to its metrics, leaving r at them.
+func (r *reader) readHeader() header {
+	var h header
+	h.listener = r.name()
+	h.peer = r.bytes()
+	h.conn = r.uvarint()
+	h.seq = r.uvarint()
+	h.size = int(r.uvarint())
+	h.flags = r.byte()
+	if h.flags&flagReceived != 0 {
+		h.received = r.varint()
+	}
+	h.format = r.name()
+	if h.flags&flagRejected != 0 {
+		h.err = r.bytes()
+	}
+	h.data = r.bytes()
+	h.metrics = int(r.uvarint())
+	return h
+}
+
+// record is the listener.Record of h, its data copied.
+func (h *header) record() listener.Record {
+	rec := listener.Record{Listener: h.listener, Peer: string(h.peer), Conn: h.conn, Seq: h.seq, Data: append([]byte(nil), h.data...),
+		Size: h.size, Stream: h.flags&flagStream != 0, Terminated: h.flags&flagTerminated != 0, Truncated: h.flags&flagTruncated != 0}
+	if h.flags&flagReceived != 0 {
+		rec.Received = time.Unix(0, h.received)
+	}
+	return rec
+}
+
+// skipMetrics leaves r, just after readHeader, at the findings.
+func (r *reader) skipMetrics() {
+	n := r.uvarint()
+	if uint64(len(r.b)) < n {
+		r.fail()
+		return
+	}
+	r.b = r.b[n:]
+}
+
+// metricsLen reads the metrics' length, leaving r at the first metric.
+func (r *reader) metricsLen() { r.uvarint() }
+
+// rawField is a field as stored: its value is decoded only when asked.
+type rawField struct {
+	key []byte
+	typ byte
+	num uint64 // float bits, int, uint or bool
+	str []byte
+}
+
+// rawMetric is a metric as stored, its strings still in the chunk, read
+// into buffers the reader reuses: filtering a listing allocates nothing.
+type rawMetric struct {
+	name   []byte
+	tags   [][2][]byte
+	fields []rawField
+	time   int64
+	vtype  telegraf.ValueType
+}
+
+// readMetric reads the next metric into m, reusing its slices.
+func (r *reader) readMetric(m *rawMetric) {
+	m.name = r.bytes()
+	m.tags = m.tags[:0]
+	for n := r.uvarint(); n > 0 && r.err == nil; n-- {
+		m.tags = append(m.tags, [2][]byte{r.bytes(), r.bytes()})
+	}
+	m.fields = m.fields[:0]
+	for n := r.uvarint(); n > 0 && r.err == nil; n-- {
+		f := rawField{key: r.bytes(), typ: r.byte()}
+		switch f.typ {
+		case typeFloat:
+			if len(r.b) < 8 {
+				r.fail()
+				break
+			}
+			f.num = binary.LittleEndian.Uint64(r.b)
+			r.b = r.b[8:]
+		case typeInt:
+			f.num = uint64(r.varint())
+		case typeUint:
+			f.num = r.uvarint()
+		case typeBool:
+			f.num = uint64(r.byte())
+		case typeString:
+			f.str = r.bytes()
+		default:
+			r.fail()
+		}
+		m.fields = append(m.fields, f)
+	}
+	m.time = r.varint()
+	m.vtype = telegraf.ValueType(r.byte())
+}
+
+func (f *rawField) value() any {
+	switch f.typ {
+	case typeFloat:
+		return math.Float64frombits(f.num)
+	case typeInt:
+		return int64(f.num)
+	case typeUint:
+		return f.num
+	case typeBool:
+		return f.num != 0
+	}
+	return string(f.str)
+}
+
+func (m *rawMetric) tag(key string) ([]byte, bool) {
+	for _, t := range m.tags {
+		if string(t[0]) == key {
+			return t[1], true
+		}
+	}
+	return nil, false
+}
+
+func (m *rawMetric) field(key string) *rawField {
+	for i := range m.fields {
+		if string(m.fields[i].key) == key {
+			return &m.fields[i]
+		}
+	}
+	return nil
+}
+
+// metric makes a Telegraf metric of m, tags and fields in their order.
+func (m *rawMetric) metric() telegraf.Metric {
+	out := metric.New(string(m.name), nil, nil, time.Unix(0, m.time), m.vtype)
+	for _, t := range m.tags {
+		out.AddTag(string(t[0]), string(t[1]))
+	}
+	for i := range m.fields {
+		out.AddField(string(m.fields[i].key), m.fields[i].value())
+	}
+	return out
+}
+
+// readDiagnostic reads the next finding.
+func (r *reader) readDiagnostic() parse.Diagnostic {
+	var d parse.Diagnostic
+	d.Rule = r.name()
+	d.Severity = parse.Severity(r.byte())
+	d.Message = r.string()
+	d.Source.Listener = r.name()
+	d.Source.Peer = r.string()
+	d.Source.Conn = r.uvarint()
+	d.Source.Record = r.uvarint()
+	d.Position.Offset = int(r.varint())
+	d.Position.Line = int(r.varint())
+	d.Position.Column = int(r.varint())
+	for n := r.uvarint(); n > 0 && r.err == nil; n-- {
+		d.Fixes = append(d.Fixes, r.string())
+	}
+	d.Count = r.uvarint()
+	d.Token = r.string()
+	return d
+}

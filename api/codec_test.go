@@ -1,0 +1,104 @@
+package api
+
+import (
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/metric"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+)
+
+// What a record is kept as decodes to what it was: every field type, tags
+// and fields in their order, the time to the nanosecond, the findings.
+func TestCodecRoundTrip(t *testing.T) {
+	m1 := metric.New("cpu", map[string]string{"host": "a", "dc": "eu"}, nil, time.Unix(1795608000, 123456789), telegraf.Counter)
+	for _, f := range []struct {
+		k string
+		v any
+	}{{"z", 1.5}, {"nan", math.NaN()}, {"i", int64(-7)}, {"u", uint64(math.MaxUint64)}, {"s", "x\x00y"}, {"b", true}, {"f", false}} {
+		m1.AddField(f.k, f.v)
+	}
+	m2 := metric.New("mem", nil, map[string]any{"used": int64(1)}, time.Unix(0, -5))
+	res := &parse.Result{
+		Record: listener.Record{Listener: "tcp://127.0.0.1:1", Peer: "127.0.0.1:2", Conn: 3, Seq: 4, Data: []byte("\xffdata"), Size: 9,
+			Stream: true, Truncated: true, Received: time.Unix(1795608000, 5)},
+		Format: "influx", Auto: true, Err: errors.New("bad"), Metrics: []telegraf.Metric{m1, m2},
+		Diagnostics: []parse.Diagnostic{{Rule: "parse-error", Severity: parse.Error, Message: "m", Source: parse.Source{Listener: "tcp://127.0.0.1:1", Peer: "p", Conn: 3, Record: 4},
+			Position: parse.Position{Offset: 1, Line: 2, Column: 3}, Fixes: []string{"a", "b"}, Count: 6, Token: "t"}},
+	}
+	var n names
+	b := appendRecord(nil, res, &n)
+	r := &reader{b: b, names: n.list}
+	h := r.readHeader()
+	got := h.record()
+	if d := cmp.Diff(res.Record, got); d != "" {
+		t.Errorf("record (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]any{"influx", true, "bad", 2}, []any{h.format, h.flags&flagAuto != 0, string(h.err), h.metrics}); d != "" {
+		t.Errorf("header (-want +got):\n%s", d)
+	}
+	r.metricsLen()
+	var ms []telegraf.Metric
+	var raw rawMetric
+	for range h.metrics {
+		r.readMetric(&raw)
+		ms = append(ms, raw.metric())
+	}
+	if len(ms) != len(res.Metrics) {
+		t.Fatalf("%d metrics, want %d", len(ms), len(res.Metrics))
+	}
+	for i := range ms {
+		want, got := res.Metrics[i], ms[i]
+		if d := cmp.Diff([]any{want.Name(), want.Tags(), want.Time().UnixNano()}, []any{got.Name(), got.Tags(), got.Time().UnixNano()}); d != "" {
+			t.Errorf("metric %d (-want +got):\n%s", i, d)
+		}
+		if d := cmp.Diff(res.Metrics[i].FieldList(), ms[i].FieldList(), cmp.Comparer(func(a, b float64) bool { return a == b || a != a && b != b })); d != "" {
+			t.Errorf("fields in order (-want +got):\n%s", d)
+		}
+		if d := cmp.Diff(res.Metrics[i].Type(), ms[i].Type()); d != "" {
+			t.Errorf("value type (-want +got):\n%s", d)
+		}
+	}
+	var ds []parse.Diagnostic
+	for k := r.uvarint(); k > 0; k-- {
+		ds = append(ds, r.readDiagnostic())
+	}
+	if d := cmp.Diff(res.Diagnostics, ds); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+	if r.err != nil || len(r.b) != 0 {
+		t.Errorf("%v, %d bytes left", r.err, len(r.b))
+	}
+	// A reader of findings skips the metrics.
+	r = &reader{b: b, names: n.list}
+	r.readHeader()
+	r.skipMetrics()
+	if k := r.uvarint(); k != 1 || r.readDiagnostic().Rule != "parse-error" {
+		t.Errorf("skipping the metrics lands elsewhere")
+	}
+}
+
+// A record that does not decode is an error, never a panic.
+func FuzzReader(f *testing.F) {
+	var n names
+	f.Add(appendRecord(nil, &parse.Result{Record: listener.Record{Listener: "udp://a", Data: []byte("x")},
+		Metrics: []telegraf.Metric{metric.New("m", map[string]string{"t": "v"}, map[string]any{"f": 1.0}, time.Unix(0, 1))}}, &n))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := &reader{b: b, names: []string{"udp://a", "influx"}}
+		h := r.readHeader()
+		r.metricsLen()
+		var m rawMetric
+		for k := 0; k < h.metrics && r.err == nil && k < 1000; k++ {
+			r.readMetric(&m)
+		}
+		for k := r.uvarint(); k > 0 && r.err == nil && k < 1000; k-- {
+			r.readDiagnostic()
+		}
+	})
+}

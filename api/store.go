@@ -1,0 +1,366 @@
+package api
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/report"
+)
+
+// DefaultKeep is how many records and metrics a Store keeps unless told
+// otherwise (--keep).
+const DefaultKeep = 100000
+
+// DefaultKeepBytes is the most a Store keeps, in encoded bytes, unless
+// told otherwise.
+const DefaultKeepBytes = 128 << 20
+
+// Options configure a Store.
+type Options struct {
+	// Keep is how many of the newest records, and of the newest metrics,
+	// are kept for the listings; 0 means DefaultKeep. Counters are exact
+	// whatever it is.
+	Keep int
+	// KeepBytes bounds the bytes the kept records take, encoded (their
+	// data, metrics and findings); 0 means DefaultKeepBytes. It matters
+	// only for large records: 100,000 lines of line protocol take some 20 MB.
+	KeepBytes int
+	// Collector counts for the summary and fakegraf's own metrics. The
+	// store hands it every event, so it must not be in the same fan-out
+	// as the store; nil means a collector of the store's own. The CLI
+	// shares its collector so that nothing is counted twice.
+	Collector *report.Collector
+}
+
+// Store keeps what the API serves: the newest records with their metrics
+// and findings (a bounded ring), the socket's own findings, the counters
+// (a report.Collector, with a baseline since the last reset), and the
+// pending waits and event subscribers it wakes. It is a serve.Sink.
+type Store struct {
+	keep      int
+	keepBytes int
+	coll      *report.Collector
+
+	mu        sync.Mutex
+	records   ring[entry]
+	arena     arena            // the records' bytes
+	names     names            // what the bytes name by number
+	scratch   []byte           // a record being encoded
+	metrics   int              // metrics in records
+	findings  int              // findings in records
+	bytes     int              // the records' encoded size
+	socket    ring[socketNote] // findings about a socket, not a record
+	lastID    uint64           // record ids: a sequence over every listener
+	dropped   dropped          // since the last reset
+	base      *report.Summary  // the collector at the last reset; nil: none
+	since     time.Time        // the start or the last reset
+	listeners []listening
+	waits     map[*wait]struct{}
+	subs      map[*subscriber]struct{}
+	closed    bool
+	done      chan struct{} // closed by Close
+}
+
+// entry is one kept record: where its encoding is (codec.go) and what the
+// listings filter on without decoding it. It holds no pointer, nor does the
+// ring of entries or the arena: the garbage collector never scans them.
+type entry struct {
+	id       uint64
+	chunk    uint64 // the arena chunk's number
+	off, n   uint32 // where in it
+	metrics  uint32
+	findings uint32
+	listener uint64 // a names index
+	received int64  // unix nanoseconds; 0: unknown
+}
+
+// socketNote is a finding about a socket (a refused connection, kernel
+// drops), kept in arrival order among the records: after is the id of the
+// last record before it.
+type socketNote struct {
+	after uint64
+	d     parse.Diagnostic
+}
+
+type dropped struct {
+	records, metrics, findings uint64
+}
+
+type listening struct{ url, dataFormat string }
+
+// NewStore returns an empty store.
+func NewStore(opt Options) *Store {
+	if opt.Keep <= 0 {
+		opt.Keep = DefaultKeep
+	}
+	if opt.KeepBytes <= 0 {
+		opt.KeepBytes = DefaultKeepBytes
+	}
+	if opt.Collector == nil {
+		opt.Collector = report.NewCollector()
+	}
+	return &Store{keep: opt.Keep, keepBytes: opt.KeepBytes, coll: opt.Collector, since: time.Now(),
+		waits: map[*wait]struct{}{}, subs: map[*subscriber]struct{}{}, done: make(chan struct{})}
+}
+
+// Collector is the store's collector.
+func (s *Store) Collector() *report.Collector { return s.coll }
+
+// Listening is part of serve.Sink.
+func (s *Store) Listening(url, dataFormat string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.coll.Listening(url, dataFormat)
+	s.listeners = append(s.listeners, listening{url, dataFormat})
+	s.publish(event{obj: report.ListeningEvent(url, dataFormat)})
+}
+
+// Result is part of serve.Sink: it counts the record, keeps it (dropping the
+// oldest beyond Keep), and wakes the waits and subscribers.
+func (s *Store) Result(r *parse.Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.coll.Result(r)
+	s.lastID++
+	s.scratch = appendRecord(s.scratch[:0], r, &s.names)
+	n := len(s.scratch)
+	for s.records.n > 0 && (s.records.n >= s.keep || s.metrics+len(r.Metrics) > s.keep || s.bytes+n > s.keepBytes) {
+		s.dropOldest()
+	}
+	chunk, off := s.arena.add(s.scratch)
+	e := entry{id: s.lastID, chunk: chunk, off: off, n: uint32(n), metrics: uint32(len(r.Metrics)), findings: uint32(len(r.Diagnostics)),
+		listener: s.names.id(r.Record.Listener)}
+	if !r.Record.Received.IsZero() {
+		e.received = r.Record.Received.UnixNano()
+	}
+	s.records.push(e, s.keep)
+	s.metrics += len(r.Metrics)
+	s.findings += len(r.Diagnostics)
+	s.bytes += n
+	if len(s.waits) > 0 && len(r.Metrics) > 0 {
+		s.feedWaits(r.Metrics)
+	}
+	if len(s.subs) > 0 {
+		s.publish(event{id: s.lastID, res: r})
+	}
+	if cap(s.scratch) > 1<<20 {
+		s.scratch = nil // one huge record: let it go
+	}
+}
+
+func (s *Store) dropOldest() {
+	e := s.records.pop()
+	s.metrics -= int(e.metrics)
+	s.findings -= int(e.findings)
+	s.bytes -= int(e.n)
+	s.dropped.records++
+	s.dropped.metrics += uint64(e.metrics)
+	s.dropped.findings += uint64(e.findings)
+	if s.records.n == 0 {
+		s.arena.reset()
+	} else {
+		s.arena.release(s.records.at(0).chunk)
+	}
+}
+
+// Conn is part of serve.Sink.
+func (s *Store) Conn(ev listener.ConnEvent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.coll.Conn(ev)
+	if len(s.subs) > 0 {
+		s.publish(event{obj: report.ConnEvent(ev)})
+	}
+}
+
+// Finding is part of serve.Sink.
+func (s *Store) Finding(d parse.Diagnostic) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.coll.Finding(d)
+	if s.socket.n >= s.keep {
+		s.socket.pop()
+		s.dropped.findings++
+	}
+	s.socket.push(socketNote{after: s.lastID, d: d}, s.keep)
+	if len(s.subs) > 0 {
+		s.publish(event{obj: report.FindingEvent(d)})
+	}
+}
+
+// Cleared is what a reset forgot.
+type Cleared struct {
+	Records  int `json:"records"`  // records that were kept
+	Metrics  int `json:"metrics"`  // metrics that were kept
+	Findings int `json:"findings"` // findings that were kept
+	// Summary holds the counters since the previous reset (or the start),
+	// which start again from zero.
+	Summary *report.Summary `json:"summary"`
+}
+
+// Reset forgets every kept record, metric and finding and starts the
+// counters of the summary again from zero. The collector itself keeps
+// counting: the run's own summary and fakegraf's Prometheus counters stay
+// whole. Pending waits keep what they have counted.
+func (s *Store) Reset() Cleared {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sum := s.coll.Summary()
+	c := Cleared{Records: s.records.n, Metrics: s.metrics, Findings: s.findings + s.socket.n, Summary: sum.Since(s.base)}
+	s.base = sum
+	s.records.reset()
+	s.arena.reset()
+	s.socket.reset()
+	s.metrics, s.findings, s.bytes, s.dropped = 0, 0, 0, dropped{}
+	s.since = time.Now()
+	if len(s.subs) > 0 {
+		s.publish(event{obj: struct {
+			Event string `json:"event"`
+			Cleared
+		}{"reset", c}})
+	}
+	return c
+}
+
+// Summary is the summary since the last reset.
+func (s *Store) Summary() *report.Summary {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.coll.Summary().Since(s.base)
+}
+
+// Close ends the event streams and the pending waits (which answer that
+// fakegraf is stopping); the store keeps counting whatever still arrives.
+func (s *Store) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
+}
+
+// window says how much is kept and how much was dropped since the reset.
+type window struct {
+	Keep            int       `json:"keep"`
+	KeptRecords     int       `json:"kept_records"`
+	KeptMetrics     int       `json:"kept_metrics"`
+	KeptFindings    int       `json:"kept_findings"`
+	DroppedRecords  uint64    `json:"dropped_records"`
+	DroppedMetrics  uint64    `json:"dropped_metrics"`
+	DroppedFindings uint64    `json:"dropped_findings"`
+	Since           time.Time `json:"since"` // the start or the last reset
+}
+
+func (s *Store) windowLocked() window {
+	return window{Keep: s.keep, KeptRecords: s.records.n, KeptMetrics: s.metrics, KeptFindings: s.findings + s.socket.n,
+		DroppedRecords: s.dropped.records, DroppedMetrics: s.dropped.metrics, DroppedFindings: s.dropped.findings, Since: s.since}
+}
+
+// chunkSize is the size of an arena chunk; a larger record gets a chunk
+// of its own.
+const chunkSize = 1 << 20
+
+// arena holds the kept records' bytes in chunks, oldest first: records are
+// dropped oldest first, so a chunk goes once its last record has.
+type arena struct {
+	chunks [][]byte
+	first  uint64 // the number of chunks[0]
+}
+
+// add copies b into the arena and says where it is.
+func (a *arena) add(b []byte) (chunk uint64, off uint32) {
+	if len(a.chunks) == 0 || cap(a.chunks[len(a.chunks)-1])-len(a.chunks[len(a.chunks)-1]) < len(b) {
+		a.chunks = append(a.chunks, make([]byte, 0, max(chunkSize, len(b))))
+	}
+	last := len(a.chunks) - 1
+	off = uint32(len(a.chunks[last]))
+	a.chunks[last] = append(a.chunks[last], b...)
+	return a.first + uint64(last), off
+}
+
+// release lets go of the chunks before chunk.
+func (a *arena) release(chunk uint64) {
+	if chunk <= a.first {
+		return
+	}
+	k := int(chunk - a.first)
+	clear(a.chunks[:k])
+	a.chunks = a.chunks[k:]
+	a.first = chunk
+}
+
+func (a *arena) reset() {
+	a.first += uint64(len(a.chunks))
+	a.chunks = nil
+}
+
+// bytes is where an entry's encoding is, given the chunks of a view.
+func (v *view) bytes(e *entry) []byte {
+	c := v.chunks[e.chunk-v.first]
+	return c[e.off : e.off+e.n : e.off+e.n]
+}
+
+// view is what a reader needs of the store to decode outside the lock:
+// copies of the entries asked for, and of the chunk and names lists, whose
+// written bytes never change.
+type view struct {
+	entries []entry
+	chunks  [][]byte
+	first   uint64
+	names   []string
+	win     window
+}
+
+// viewLocked copies the entries for which keep says yes, newest last. The
+// caller holds s.mu.
+func (s *Store) viewLocked(keep func(*entry) bool) *view {
+	v := &view{chunks: slices.Clone(s.arena.chunks), first: s.arena.first, names: s.names.list, win: s.windowLocked()}
+	for i := range s.records.n {
+		if e := s.records.at(i); keep == nil || keep(e) {
+			v.entries = append(v.entries, *e)
+		}
+	}
+	return v
+}
+
+func (v *view) reader(e *entry) *reader { return &reader{b: v.bytes(e), names: v.names} }
+
+// ring is a queue of at most max items that grows as it fills: a store
+// with little traffic holds little.
+type ring[T any] struct {
+	buf     []T
+	head, n int
+}
+
+func (r *ring[T]) push(v T, max int) {
+	if r.n == len(r.buf) {
+		if len(r.buf) >= max {
+			panic("api: ring full")
+		}
+		buf := make([]T, min(max, 2*len(r.buf)+64))
+		for i := range r.n {
+			buf[i] = *r.at(i)
+		}
+		r.buf, r.head = buf, 0
+	}
+	r.buf[(r.head+r.n)%len(r.buf)] = v
+	r.n++
+}
+
+func (r *ring[T]) pop() T {
+	var zero T
+	v := r.buf[r.head]
+	r.buf[r.head] = zero // let the garbage collector have it
+	r.head = (r.head + 1) % len(r.buf)
+	r.n--
+	return v
+}
+
+// at is the i-th item from the oldest.
+func (r *ring[T]) at(i int) *T { return &r.buf[(r.head+i)%len(r.buf)] }
+
+func (r *ring[T]) reset() { *r = ring[T]{} }
