@@ -536,6 +536,9 @@ func readEvents(r io.Reader, out chan<- map[string]any) {
 // A client that does not read is dropped with a final event; ingestion
 // never waits for it.
 func TestSlowEventClientIsDropped(t *testing.T) {
+	// Long enough that the stream is not given up on as a stalled write
+	// while a slow machine ingests: this test is about the buffer.
+	t.Cleanup(api.SetWriteTimeout(5 * time.Minute)) // after the fixture has closed
 	f := newFixture(t, api.Options{})
 	resp, err := http.Get(f.srv.URL + "/api/v1/events")
 	require.NoError(t, err)
