@@ -633,3 +633,10 @@ func TestOpenAPIExamples(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenAPIServed(t *testing.T) {
+	f := newFixture(t, api.Options{})
+	got := f.get("/api/v1/openapi.json", 200)
+	diff(t, "version", "3.1.0", got["openapi"])
+	require.Contains(t, got["paths"], "/api/v1/wait")
+}

@@ -15,8 +15,9 @@ import (
 const DefaultKeep = 100000
 
 // DefaultKeepBytes is the most a Store keeps, in encoded bytes, unless
-// told otherwise.
-const DefaultKeepBytes = 128 << 20
+// told otherwise: with the garbage collector's headroom, fakegraf stays
+// well under 256 MiB however large the records are.
+const DefaultKeepBytes = 64 << 20
 
 // Options configure a Store.
 type Options struct {
@@ -26,7 +27,8 @@ type Options struct {
 	Keep int
 	// KeepBytes bounds the bytes the kept records take, encoded (their
 	// data, metrics and findings); 0 means DefaultKeepBytes. It matters
-	// only for large records: 100,000 lines of line protocol take some 20 MB.
+	// only for large records: 100,000 lines of line protocol take some
+	// 25 MB.
 	KeepBytes int
 	// Collector counts for the summary and fakegraf's own metrics. The
 	// store hands it every event, so it must not be in the same fan-out
