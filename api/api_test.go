@@ -536,6 +536,9 @@ func readEvents(r io.Reader, out chan<- map[string]any) {
 // A client that does not read is dropped with a final event; ingestion
 // never waits for it.
 func TestSlowEventClientIsDropped(t *testing.T) {
+	// Long enough that the stream is not given up on as a stalled write
+	// while a slow machine ingests: this test is about the buffer.
+	t.Cleanup(api.SetWriteTimeout(5 * time.Minute)) // after the fixture has closed
 	f := newFixture(t, api.Options{})
 	resp, err := http.Get(f.srv.URL + "/api/v1/events")
 	require.NoError(t, err)
@@ -629,4 +632,11 @@ func TestOpenAPIExamples(t *testing.T) {
 			diff(t, "shape of "+ex.Path, api.Shape(want), api.Shape(got))
 		})
 	}
+}
+
+func TestOpenAPIServed(t *testing.T) {
+	f := newFixture(t, api.Options{})
+	got := f.get("/api/v1/openapi.json", 200)
+	diff(t, "version", "3.1.0", got["openapi"])
+	require.Contains(t, got["paths"], "/api/v1/wait")
 }

@@ -60,12 +60,31 @@ const (
 type names struct {
 	index map[string]uint64
 	list  []string
+	// The last two asked for: a record's listener and format repeat from
+	// one record to the next, and the same string compares at once.
+	last [2]struct {
+		s  string
+		id uint64
+		ok bool
+	}
 }
 
 func (n *names) id(s string) uint64 {
-	if i, ok := n.index[s]; ok {
-		return i
+	for _, l := range n.last {
+		if l.ok && l.s == s {
+			return l.id
+		}
 	}
+	i, ok := n.index[s]
+	if !ok {
+		i = n.add(s)
+	}
+	n.last[1], n.last[0] = n.last[0], n.last[1]
+	n.last[0].s, n.last[0].id, n.last[0].ok = s, i, true
+	return i
+}
+
+func (n *names) add(s string) uint64 {
 	if n.index == nil {
 		n.index = map[string]uint64{}
 	}

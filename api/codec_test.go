@@ -102,3 +102,49 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// A view read outside the lock sees the records it copied intact while the
+// store drops them and fills chunks again.
+func TestViewOutlivesChunks(t *testing.T) {
+	s := NewStore(Options{Keep: 4})
+	rec := func(i int) *parse.Result {
+		data := make([]byte, chunkSize/3) // three records a chunk
+		for k := range data {
+			data[k] = byte('a' + i%26)
+		}
+		return &parse.Result{Record: listener.Record{Listener: "udp://a", Seq: uint64(i), Data: data}}
+	}
+	for i := range 8 {
+		s.Result(rec(i))
+	}
+	s.mu.Lock()
+	v := s.viewLocked(nil)
+	s.mu.Unlock()
+	for i := 8; i < 40; i++ { // every chunk of v is dropped, and more
+		s.Result(rec(i))
+	}
+	if len(v.entries) != 4 {
+		t.Fatalf("%d entries in the view", len(v.entries))
+	}
+	for k, e := range v.entries {
+		r := v.reader(&e)
+		h := r.readHeader()
+		if r.err != nil || h.seq != uint64(4+k) || len(h.data) != chunkSize/3 {
+			t.Fatalf("entry %d: record %d of %d bytes, %v", k, h.seq, len(h.data), r.err)
+		}
+		want := byte('a' + int(h.seq)%26)
+		for _, c := range h.data {
+			if c != want {
+				t.Fatalf("record %d: %q where %q was", h.seq, c, want)
+			}
+		}
+	}
+	v.close()
+	// With no view open, a released chunk is filled again.
+	for i := 40; i < 60; i++ {
+		s.Result(rec(i))
+	}
+	if s.arena.spare == nil && len(s.arena.chunks) > 3 {
+		t.Errorf("%d chunks and none spare", len(s.arena.chunks))
+	}
+}

@@ -19,8 +19,8 @@ const subBuffer = 1024
 const keepAlive = 15 * time.Second
 
 // writeTimeout is how long one write to an event stream may take before
-// the client is given up on.
-const writeTimeout = 10 * time.Second
+// the client is given up on (a variable for the tests).
+var writeTimeout = 10 * time.Second
 
 // event is one item for the subscribers: a processed record (encoded by
 // each subscriber, off the ingest path) or a ready event object.

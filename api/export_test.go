@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"strings"
+	"time"
 )
 
 // Example is an example answer of the OpenAPI document with the request it
@@ -40,4 +41,12 @@ func JSONExamples() ([]Example, error) {
 		}
 	}
 	return out, nil
+}
+
+// SetWriteTimeout sets how long a write to an event stream may take, and
+// returns what restores it.
+func SetWriteTimeout(d time.Duration) func() {
+	old := writeTimeout
+	writeTimeout = d
+	return func() { writeTimeout = old }
 }

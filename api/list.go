@@ -187,6 +187,7 @@ func (h *handler) metrics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := h.store.metricsView(&f)
+	defer v.close()
 	matched := v.count(&f)
 	skip, returned := 0, matched
 	if f.limit > 0 && matched > f.limit {
@@ -268,6 +269,7 @@ func (h *handler) series(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := h.store.metricsView(&f)
+	defer v.close()
 	byKey := map[string]*series{}
 	var keys []string
 	matched := 0
@@ -340,6 +342,7 @@ func (h *handler) points(w http.ResponseWriter, r *http.Request) {
 	limit := f.limit // per series
 	f.limit = 0
 	v := h.store.metricsView(&f)
+	defer v.close()
 	win := v.win
 	byKey := map[string]*pointSeries{}
 	var keys []string
@@ -406,6 +409,7 @@ func (h *handler) listFindings(w http.ResponseWriter, r *http.Request) {
 		socket[i] = *s.socket.at(i)
 	}
 	s.mu.Unlock()
+	defer v.close()
 	var out []apiFinding
 	matched := 0
 	add := func(id uint64, d *parse.Diagnostic) {
@@ -481,6 +485,7 @@ func (h *handler) listRecords(w http.ResponseWriter, r *http.Request) {
 		return (listener == "" || known && e.listener == lid) && (since.IsZero() || e.received >= since.UnixNano())
 	})
 	s.mu.Unlock()
+	defer v.close()
 	matched, list := len(v.entries), v.entries
 	if limit > 0 && len(list) > limit {
 		list = list[len(list)-limit:]
@@ -508,6 +513,9 @@ func (h *handler) record(w http.ResponseWriter, r *http.Request) {
 	}
 	last, keep := s.lastID, s.keep
 	s.mu.Unlock()
+	if v != nil {
+		defer v.close()
+	}
 	if v == nil || len(v.entries) != 1 {
 		msg := fmt.Sprintf("no record %d yet: the last is %d", id, last)
 		if id <= last {

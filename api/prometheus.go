@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/fakegraf/fakegraf/report"
@@ -29,7 +30,7 @@ func (h *handler) prometheus(w http.ResponseWriter, _ *http.Request) {
 	perListener := func(name, typ, help string, value func(*report.ListenerSummary) float64) {
 		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
 		for _, ls := range sum.Listeners {
-			fmt.Fprintf(bw, "%s{listener=%s} %v\n", name, label(ls.Listener), value(ls))
+			fmt.Fprintf(bw, "%s{listener=%s} %s\n", name, label(ls.Listener), strconv.FormatFloat(value(ls), 'f', -1, 64))
 		}
 	}
 	perListener("fakegraf_records_total", "counter", "Records received (datagrams, or frames of a stream).",

@@ -15,8 +15,9 @@ import (
 const DefaultKeep = 100000
 
 // DefaultKeepBytes is the most a Store keeps, in encoded bytes, unless
-// told otherwise.
-const DefaultKeepBytes = 128 << 20
+// told otherwise: with the garbage collector's headroom, fakegraf stays
+// well under 256 MiB however large the records are.
+const DefaultKeepBytes = 64 << 20
 
 // Options configure a Store.
 type Options struct {
@@ -26,7 +27,8 @@ type Options struct {
 	Keep int
 	// KeepBytes bounds the bytes the kept records take, encoded (their
 	// data, metrics and findings); 0 means DefaultKeepBytes. It matters
-	// only for large records: 100,000 lines of line protocol take some 20 MB.
+	// only for large records: 100,000 lines of line protocol take some
+	// 25 MB.
 	KeepBytes int
 	// Collector counts for the summary and fakegraf's own metrics. The
 	// store hands it every event, so it must not be in the same fan-out
@@ -52,6 +54,7 @@ type Store struct {
 	metrics   int              // metrics in records
 	findings  int              // findings in records
 	bytes     int              // the records' encoded size
+	views     int              // views being read outside the lock
 	socket    ring[socketNote] // findings about a socket, not a record
 	lastID    uint64           // record ids: a sequence over every listener
 	dropped   dropped          // since the last reset
@@ -132,7 +135,7 @@ func (s *Store) Result(r *parse.Result) {
 	}
 	chunk, off := s.arena.add(s.scratch)
 	e := entry{id: s.lastID, chunk: chunk, off: off, n: uint32(n), metrics: uint32(len(r.Metrics)), findings: uint32(len(r.Diagnostics)),
-		listener: s.names.id(r.Record.Listener)}
+		listener: s.names.id(r.Record.Listener)} // the cache's first
 	if !r.Record.Received.IsZero() {
 		e.received = r.Record.Received.UnixNano()
 	}
@@ -160,9 +163,10 @@ func (s *Store) dropOldest() {
 	s.dropped.metrics += uint64(e.metrics)
 	s.dropped.findings += uint64(e.findings)
 	if s.records.n == 0 {
-		s.arena.reset()
+		s.arena.reset() // no spare: a view may hold the last chunk
 	} else {
-		s.arena.release(s.records.at(0).chunk)
+		// A chunk may be filled again only when no reader can hold it.
+		s.arena.release(s.records.at(0).chunk, s.views == 0)
 	}
 }
 
@@ -269,12 +273,18 @@ const chunkSize = 1 << 20
 type arena struct {
 	chunks [][]byte
 	first  uint64 // the number of chunks[0]
+	spare  []byte // a released chunk, to be filled again
 }
 
 // add copies b into the arena and says where it is.
 func (a *arena) add(b []byte) (chunk uint64, off uint32) {
 	if len(a.chunks) == 0 || cap(a.chunks[len(a.chunks)-1])-len(a.chunks[len(a.chunks)-1]) < len(b) {
-		a.chunks = append(a.chunks, make([]byte, 0, max(chunkSize, len(b))))
+		c := a.spare
+		if cap(c) < len(b) {
+			c = make([]byte, 0, max(chunkSize, len(b)))
+		}
+		a.spare = nil
+		a.chunks = append(a.chunks, c[:0])
 	}
 	last := len(a.chunks) - 1
 	off = uint32(len(a.chunks[last]))
@@ -282,12 +292,16 @@ func (a *arena) add(b []byte) (chunk uint64, off uint32) {
 	return a.first + uint64(last), off
 }
 
-// release lets go of the chunks before chunk.
-func (a *arena) release(chunk uint64) {
+// release lets go of the chunks before chunk; with reuse, it keeps one
+// to fill again rather than allocate another.
+func (a *arena) release(chunk uint64, reuse bool) {
 	if chunk <= a.first {
 		return
 	}
 	k := int(chunk - a.first)
+	if c := a.chunks[k-1]; reuse && cap(c) == chunkSize {
+		a.spare = c
+	}
 	clear(a.chunks[:k])
 	a.chunks = a.chunks[k:]
 	a.first = chunk
@@ -306,8 +320,10 @@ func (v *view) bytes(e *entry) []byte {
 
 // view is what a reader needs of the store to decode outside the lock:
 // copies of the entries asked for, and of the chunk and names lists, whose
-// written bytes never change.
+// written bytes never change while a view is open. Close it when done: a
+// chunk is filled again only when no view is open.
 type view struct {
+	store   *Store
 	entries []entry
 	chunks  [][]byte
 	first   uint64
@@ -318,13 +334,21 @@ type view struct {
 // viewLocked copies the entries for which keep says yes, newest last. The
 // caller holds s.mu.
 func (s *Store) viewLocked(keep func(*entry) bool) *view {
-	v := &view{chunks: slices.Clone(s.arena.chunks), first: s.arena.first, names: s.names.list, win: s.windowLocked()}
+	s.views++
+	v := &view{store: s, chunks: slices.Clone(s.arena.chunks), first: s.arena.first, names: s.names.list, win: s.windowLocked()}
 	for i := range s.records.n {
 		if e := s.records.at(i); keep == nil || keep(e) {
 			v.entries = append(v.entries, *e)
 		}
 	}
 	return v
+}
+
+// close lets the store fill released chunks again.
+func (v *view) close() {
+	v.store.mu.Lock()
+	v.store.views--
+	v.store.mu.Unlock()
 }
 
 func (v *view) reader(e *entry) *reader { return &reader{b: v.bytes(e), names: v.names} }

@@ -72,6 +72,7 @@ func (s *Store) Wait(ctx context.Context, exp *report.Expect, timeout time.Durat
 		}
 		exp.Metrics(batch)
 	}
+	v.close()
 	s.mu.Lock()
 	w.ready = true
 	held := exp.Holds()
