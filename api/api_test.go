@@ -518,6 +518,38 @@ func TestEvents(t *testing.T) {
 	diff(t, "a reset", "reset", next()["event"])
 }
 
+// ?kinds= keeps the stream light: no record or metric events, and each
+// finding carries its record's id (what the page asks for).
+func TestEventKinds(t *testing.T) {
+	f := newFixture(t, api.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", f.srv.URL+"/api/v1/events?kinds=listening,finding,conn_open", nil)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	diff(t, "status", 200, resp.StatusCode)
+	events := make(chan map[string]any, 100)
+	go readEvents(resp.Body, events)
+	next := func() map[string]any {
+		select {
+		case ev := <-events:
+			return ev
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event")
+			return nil
+		}
+	}
+	diff(t, "first, the listener", "listening", next()["event"])
+	f.send("cpu usage=1 1795608000\n") // a clean metric, then a finding's record
+	ev := next()
+	diff(t, "the first event after the records", "finding", ev["event"])
+	diff(t, "its record's id", 1.0, ev["record_id"])
+	f.store.Conn(listener.ConnEvent{Listener: testListener, Conn: 1, Open: false})
+	f.store.Conn(listener.ConnEvent{Listener: testListener, Conn: 2, Open: true})
+	diff(t, "a conn_close is left out, a conn_open comes", "conn_open", next()["event"])
+}
+
 func readEvents(r io.Reader, out chan<- map[string]any) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {

@@ -53,7 +53,7 @@ var routes = []route{
 	{"GET", "/api/v1/summary", nil, (*handler).summary},
 	{"POST", "/api/v1/reset", nil, (*handler).reset},
 	{"POST", "/api/v1/wait", nil, (*handler).wait},
-	{"GET", "/api/v1/events", nil, (*handler).events},
+	{"GET", "/api/v1/events", []string{"kinds"}, (*handler).events},
 	{"GET", "/api/v1/openapi.json", nil, (*handler).openAPI},
 	{"GET", "/metrics", nil, (*handler).prometheus},
 }
