@@ -34,12 +34,19 @@ type event struct {
 type subscriber struct {
 	ch       chan event
 	overflow chan struct{} // closed when ch was full and the store let go of it
+	// light subscribers take no record or metric events: a record without
+	// findings is not even handed to them, so that an open page costs the
+	// ingest path nothing per clean record.
+	light bool
 }
 
 // publish hands an event to every subscriber without waiting: one whose
 // buffer is full is dropped and told so. The caller holds s.mu.
 func (s *Store) publish(ev event) {
 	for sub := range s.subs {
+		if sub.light && ev.res != nil && len(ev.res.Diagnostics) == 0 {
+			continue
+		}
 		select {
 		case sub.ch <- ev:
 		default:
@@ -51,13 +58,13 @@ func (s *Store) publish(ev event) {
 
 // subscribe registers a subscriber and returns the listeners so far, to be
 // announced first.
-func (s *Store) subscribe() (*subscriber, []listening, bool) {
+func (s *Store) subscribe(light bool) (*subscriber, []listening, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, nil, false
 	}
-	sub := &subscriber{ch: make(chan event, subBuffer), overflow: make(chan struct{})}
+	sub := &subscriber{ch: make(chan event, subBuffer), overflow: make(chan struct{}), light: light}
 	s.subs[sub] = struct{}{}
 	return sub, append([]listening(nil), s.listeners...), true
 }
@@ -108,7 +115,8 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal(b, &e)
 		return only[e.Event]
 	}
-	sub, listeners, ok := h.store.subscribe()
+	light := only != nil && !only["record"] && !only["metric"]
+	sub, listeners, ok := h.store.subscribe(light)
 	if !ok {
 		writeError(w, http.StatusServiceUnavailable, errStopping.Error())
 		return
@@ -133,13 +141,13 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		if only != nil {
-			if only["finding"] && !only["record"] && !only["metric"] {
+		if light {
+			if only["finding"] {
 				for _, d := range ev.res.Diagnostics {
 					send(findingEvent{"finding", report.Wire(d), ev.id})
 				}
-				return
 			}
+			return
 		}
 		report.ResultEvents(ev.res, false, func(v any) {
 			if rec, ok := v.(report.WireRecord); ok {

@@ -230,13 +230,21 @@
 
   // Rates need a fresh sample even when nothing arrives.
   // Metrics are not streamed to the page: the series follow the summary's
-  // count of metrics, looked at every second.
+  // count of metrics, at once when traffic starts and then at most every 3
+  // seconds while it flows (the series listing reads every kept metric,
+  // which under a flood cost several per cent of fakegraf's CPU a second).
   let seenMetrics = -1;
+  let seriesAt = 0;
   setInterval(() => {
     if (document.hidden) return;
     refreshSummary();
     const n = state.summary ? state.summary.metrics : -1;
-    if (n !== seenMetrics) { seenMetrics = n; refreshSeries(); }
+    const now = performance.now();
+    if (n !== seenMetrics && (seenMetrics <= 0 || now - seriesAt >= 3000)) {
+      seenMetrics = n;
+      seriesAt = now;
+      refreshSeries();
+    }
   }, 1000);
 
   function listenerRate(url, key) {
