@@ -26,9 +26,10 @@ var writeTimeout = 10 * time.Second
 // event is one item for the subscribers: a processed record (encoded by
 // each subscriber, off the ingest path) or a ready event object.
 type event struct {
-	id  uint64        // the record's id, with res
-	res *parse.Result // a record with its metrics and findings
-	obj any           // any other event
+	id   uint64        // the record's id, with res
+	res  *parse.Result // a record with its metrics and findings
+	obj  any           // any other event
+	kind string        // obj's event kind, for ?kinds=
 }
 
 type subscriber struct {
@@ -106,15 +107,6 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 			only[strings.TrimSpace(kind)] = true
 		}
 	}
-	wanted := func(v any) bool {
-		if only == nil {
-			return true
-		}
-		b, _ := json.Marshal(v)
-		var e struct{ Event string }
-		_ = json.Unmarshal(b, &e)
-		return only[e.Event]
-	}
 	light := only != nil && !only["record"] && !only["metric"]
 	sub, listeners, ok := h.store.subscribe(light)
 	if !ok {
@@ -136,7 +128,7 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	}
 	emit := func(ev event) {
 		if ev.res == nil {
-			if wanted(ev.obj) {
+			if only == nil || only[ev.kind] {
 				send(ev.obj)
 			}
 			return

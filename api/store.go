@@ -118,7 +118,7 @@ func (s *Store) Listening(url, dataFormat string) {
 	defer s.mu.Unlock()
 	s.coll.Listening(url, dataFormat)
 	s.listeners = append(s.listeners, listening{url, dataFormat})
-	s.publish(event{obj: report.ListeningEvent(url, dataFormat)})
+	s.publish(event{kind: "listening", obj: report.ListeningEvent(url, dataFormat)})
 }
 
 // Result is part of serve.Sink: it counts the record, keeps it (dropping the
@@ -176,7 +176,11 @@ func (s *Store) Conn(ev listener.ConnEvent) {
 	defer s.mu.Unlock()
 	s.coll.Conn(ev)
 	if len(s.subs) > 0 {
-		s.publish(event{obj: report.ConnEvent(ev)})
+		kind := "conn_close"
+		if ev.Open {
+			kind = "conn_open"
+		}
+		s.publish(event{kind: kind, obj: report.ConnEvent(ev)})
 	}
 }
 
@@ -191,7 +195,7 @@ func (s *Store) Finding(d parse.Diagnostic) {
 	}
 	s.socket.push(socketNote{after: s.lastID, d: d}, s.keep)
 	if len(s.subs) > 0 {
-		s.publish(event{obj: report.FindingEvent(d)})
+		s.publish(event{kind: "finding", obj: report.FindingEvent(d)})
 	}
 }
 
@@ -221,7 +225,7 @@ func (s *Store) Reset() Cleared {
 	s.metrics, s.findings, s.bytes, s.dropped = 0, 0, 0, dropped{}
 	s.since = time.Now()
 	if len(s.subs) > 0 {
-		s.publish(event{obj: struct {
+		s.publish(event{kind: "reset", obj: struct {
 			Event string `json:"event"`
 			Cleared
 		}{"reset", c}})
