@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,6 +61,11 @@ const mark = "∑"
 
 // Trigger reports whether the case must produce findings.
 func (c Case) Trigger() bool { return len(c.Want) > 0 }
+
+// Wants reports whether the case expects a finding of rule.
+func (c Case) Wants(rule string) bool {
+	return slices.ContainsFunc(c.Want, func(w Want) bool { return w.Rule == rule })
+}
 
 // Address is the case's service_address, or udp://127.0.0.1:0.
 func (c Case) Address() string {

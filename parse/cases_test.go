@@ -60,7 +60,7 @@ func TestRuleCases(t *testing.T) {
 	for _, r := range parse.Rules() {
 		triggers, misses := 0, 0
 		for _, c := range r.Cases {
-			if c.Trigger() && slicesHasRule(c.Want, r.ID) {
+			if c.Wants(r.ID) {
 				triggers++
 			} else {
 				misses++
@@ -71,15 +71,6 @@ func TestRuleCases(t *testing.T) {
 			t.Errorf("rule %s has %d triggering and %d near-miss case(s): it needs at least one of each", r.ID, triggers, misses)
 		}
 	}
-}
-
-func slicesHasRule(ws []parse.Want, id string) bool {
-	for _, w := range ws {
-		if w.Rule == id {
-			return true
-		}
-	}
-	return false
 }
 
 func runCase(t *testing.T, r *parse.Rule, c parse.Case) {

@@ -128,7 +128,7 @@ func scenarioFor(t *testing.T, r *parse.Rule) scenario {
 	}
 	var c parse.Case
 	for _, cand := range r.Cases {
-		if cand.Trigger() && cand.Transport == nil && wants(cand, r.ID) && loopbackPeers(cand) {
+		if cand.Transport == nil && cand.Wants(r.ID) && loopbackPeers(cand) {
 			c = cand
 			break
 		}
@@ -155,7 +155,7 @@ func scenarioFor(t *testing.T, r *parse.Rule) scenario {
 			conns = append(conns, conn)
 		}
 		b.WriteString(data)
-		if !(rec.Unterminated || n == len(c.Records)-1 && wants(c, "missing-newline")) {
+		if !(rec.Unterminated || n == len(c.Records)-1 && c.Wants("missing-newline")) {
 			b.WriteString("\n")
 		}
 	}
@@ -163,15 +163,6 @@ func scenarioFor(t *testing.T, r *parse.Rule) scenario {
 		sc.sends = append(sc.sends, byConn[conn].Bytes())
 	}
 	return sc
-}
-
-func wants(c parse.Case, rule string) bool {
-	for _, w := range c.Want {
-		if w.Rule == rule {
-			return true
-		}
-	}
-	return false
 }
 
 // loopbackPeers says whether every record of a case can come from a sender
