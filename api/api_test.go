@@ -315,6 +315,54 @@ func TestBoundedMemory(t *testing.T) {
 	f.get("/api/v1/records/11", 200)
 }
 
+// The series count every metric since the reset, beyond --keep, and a
+// flood of one-off series lets the least recently seen go, counted.
+func TestSeriesBeyondKeep(t *testing.T) {
+	f := newFixture(t, api.Options{Keep: 3})
+	for i := range 10 {
+		f.send(fmt.Sprintf("cpu,host=a n=%di %d\n", i, 1795608000000000000+i))
+	}
+	got := f.get("/api/v1/series", 200)
+	diff(t, "one series with every metric", []map[string]any{{"name": "cpu", "count": 10.0,
+		"first_time_rfc3339": "2026-11-25T12:00:00Z", "last_time_rfc3339": "2026-11-25T12:00:00.000000009Z",
+		"fields": map[string]any{"n": map[string]any{"type": "int", "last": 9.0}}}},
+		pick(got["series"], "name", "count", "first_time_rfc3339", "last_time_rfc3339", "fields"))
+	diff(t, "matched", 10.0, got["matched"])
+	diff(t, "kept metrics", 3.0, got["kept_metrics"])
+
+	// Four new series push host=a out, then it comes back, counted afresh:
+	// the three seen last stay, and a, b and c were let go.
+	for _, h := range []string{"b", "c", "d", "e"} {
+		f.send("cpu,host=" + h + " n=1i " + ts1 + "\n")
+	}
+	f.send("cpu,host=a n=10i " + ts2 + "\n")
+	got = f.get("/api/v1/series", 200)
+	var hosts []any
+	for _, s := range got["series"].([]any) {
+		hosts = append(hosts, s.(map[string]any)["tags"].(map[string]any)["host"])
+	}
+	diff(t, "the series seen last", []any{"a", "d", "e"}, hosts)
+	diff(t, "dropped series", 3.0, got["dropped_series"])
+	diff(t, "host=a counted afresh", 1.0, got["series"].([]any)[0].(map[string]any)["count"])
+	diff(t, "filters", 1.0, f.get("/api/v1/series?tag=host:d&field=n", 200)["returned"])
+	diff(t, "a field no series has", 0.0, f.get("/api/v1/series?field=m", 200)["returned"])
+	diff(t, "since: series with a metric at or after it", []any{"a"},
+		pickTag(f.get("/api/v1/series?since="+ts2, 200)["series"], "host"))
+
+	f.post("/api/v1/reset", `{}`, 200)
+	got = f.get("/api/v1/series", 200)
+	diff(t, "after a reset", 0.0, got["returned"])
+	diff(t, "dropped series after a reset", 0.0, got["dropped_series"])
+}
+
+func pickTag(series any, key string) []any {
+	var out []any
+	for _, s := range series.([]any) {
+		out = append(out, s.(map[string]any)["tags"].(map[string]any)[key])
+	}
+	return out
+}
+
 func TestWaitHolds(t *testing.T) {
 	f := newFixture(t, api.Options{})
 	f.send("cpu,host=a usage=1.5 " + ts1 + "\n")

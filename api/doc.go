@@ -10,8 +10,10 @@
 // OpenAPI document openapi.json (rendered in docs/api.md), and fakegraf's
 // own counters for Prometheus at /metrics.
 //
-// Listings, series and points are computed from what is kept, when asked:
-// ingestion only appends to the ring. The objects are those of --output
+// Listings and points are computed from what is kept, when asked:
+// ingestion only appends to the ring. The series are the exception: the
+// page asks for them every few seconds, so each metric updates its series'
+// aggregate as it is stored (series.go), at the cost of a map lookup. The objects are those of --output
 // json (report/events.go), so that a program reads one format.
 //
 // It does not bind sockets, parse or decide exit codes, and it does not

@@ -259,7 +259,6 @@ type series struct {
 	LastTime         int64                   `json:"last_time"`
 	LastTimeRFC3339  string                  `json:"last_time_rfc3339"`
 	Fields           map[string]*seriesField `json:"fields"`
-	first, last      int64
 }
 
 func (h *handler) series(w http.ResponseWriter, r *http.Request) {
@@ -268,54 +267,17 @@ func (h *handler) series(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	v := h.store.metricsView(&f)
-	defer v.close()
-	byKey := map[string]*series{}
-	var keys []string
-	matched := 0
-	var key []byte
-	v.scan(&f, 0, func(h *header, _ uint64, m *rawMetric) {
-		matched++
-		key = m.seriesKey(key[:0])
-		s := byKey[string(key)]
-		t := m.time
-		if s == nil {
-			s = &series{Name: string(m.name), Tags: m.tagMap(), Fields: map[string]*seriesField{}, first: t, last: t}
-			byKey[string(key)] = s
-			keys = append(keys, string(key))
-		}
-		s.Count++
-		if !slices.Contains(s.Listeners, h.listener) {
-			s.Listeners = append(s.Listeners, h.listener)
-		}
-		s.first, s.last = min(s.first, t), max(s.last, t)
-		for i := range m.fields {
-			fl := &m.fields[i]
-			typ := typeNames[fl.typ]
-			sf := s.Fields[string(fl.key)]
-			if sf == nil {
-				sf = &seriesField{Type: typ}
-				s.Fields[string(fl.key)] = sf
-			}
-			if typ != sf.Type {
-				if len(sf.Types) == 0 {
-					sf.Types = []string{sf.Type}
-				}
-				if !slices.Contains(sf.Types, typ) {
-					sf.Types = append(sf.Types, typ)
-				}
-			}
-			sf.Type, sf.Last = typ, jsonValue(fl.value())
-		}
-	})
-	win := v.win
-	slices.Sort(keys)
-	writeList(w, listHead{matched, len(keys), win}, "series", len(keys), func(i int) any {
-		s := byKey[keys[i]]
-		s.FirstTime, s.FirstTimeRFC3339 = s.first, timeRFC(s.first)
-		s.LastTime, s.LastTimeRFC3339 = s.last, timeRFC(s.last)
-		return s
-	})
+	h.store.mu.Lock()
+	list := h.store.seriesLocked(&f)
+	head := struct {
+		listHead
+		DroppedSeries uint64 `json:"dropped_series"`
+	}{listHead{0, len(list), h.store.windowLocked()}, h.store.series.dropped}
+	h.store.mu.Unlock()
+	for i := range list {
+		head.Matched += list[i].Count
+	}
+	writeList(w, head, "series", len(list), func(i int) any { return &list[i] })
 }
 
 type point struct {

@@ -56,6 +56,7 @@ type Store struct {
 	bytes     int              // the records' encoded size
 	views     int              // views being read outside the lock
 	socket    ring[socketNote] // findings about a socket, not a record
+	series    seriesIndex      // every metric since the reset, by series
 	lastID    uint64           // record ids: a sequence over every listener
 	dropped   dropped          // since the last reset
 	base      *report.Summary  // the collector at the last reset; nil: none
@@ -106,7 +107,8 @@ func NewStore(opt Options) *Store {
 		opt.Collector = report.NewCollector()
 	}
 	return &Store{keep: opt.Keep, keepBytes: opt.KeepBytes, coll: opt.Collector, since: time.Now(),
-		waits: map[*wait]struct{}{}, subs: map[*subscriber]struct{}{}, done: make(chan struct{})}
+		series: newSeriesIndex(opt.Keep, opt.KeepBytes/2),
+		waits:  map[*wait]struct{}{}, subs: map[*subscriber]struct{}{}, done: make(chan struct{})}
 }
 
 // Collector is the store's collector.
@@ -142,6 +144,9 @@ func (s *Store) Result(r *parse.Result) {
 	s.records.push(e, s.keep)
 	s.metrics += len(r.Metrics)
 	s.findings += len(r.Diagnostics)
+	for _, m := range r.Metrics {
+		s.series.add(m, r.Record.Listener)
+	}
 	s.bytes += n
 	if len(s.waits) > 0 && len(r.Metrics) > 0 {
 		s.feedWaits(r.Metrics)
@@ -222,6 +227,7 @@ func (s *Store) Reset() Cleared {
 	s.records.reset()
 	s.arena.reset()
 	s.socket.reset()
+	s.series.reset()
 	s.metrics, s.findings, s.bytes, s.dropped = 0, 0, 0, dropped{}
 	s.since = time.Now()
 	if len(s.subs) > 0 {

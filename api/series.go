@@ -1,0 +1,236 @@
+package api
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/influxdata/telegraf"
+)
+
+// seriesIndex keeps one aggregate per series (measurement and tag set) of
+// every metric since the last reset, updated as each record is stored.
+//
+// Why not compute /series from the kept records: that decodes every kept
+// metric (up to --keep) on each call, and the page asks every few seconds
+// under traffic, which cost an open page some 15 % of ingest CPU. Updating
+// an aggregate costs a map lookup per metric. It also makes the counts
+// exact since the reset rather than bounded by --keep.
+//
+// Memory is bounded like the records': beyond the most series or bytes the
+// least recently seen series is let go and counted in dropped, so a sender
+// with a unique tag per metric cannot grow fakegraf without limit.
+type seriesIndex struct {
+	byKey    map[string]*seriesAgg
+	newest   *seriesAgg // the recency list, newest first
+	oldest   *seriesAgg
+	bytes    int
+	maxN     int
+	maxBytes int
+	dropped  uint64 // series let go since the reset
+	key      []byte
+}
+
+// seriesAgg is what is known of one series.
+type seriesAgg struct {
+	key          string
+	name         string
+	tags         []telegraf.Tag
+	listeners    []string
+	count        uint64
+	first, last  int64
+	fields       []aggField
+	size         int // its share of seriesIndex.bytes
+	newer, older *seriesAgg
+}
+
+// aggField is one field of a series: the type of its last value, every
+// type it has had (only once that changed), and the last value.
+type aggField struct {
+	key   string
+	typ   uint8
+	types []uint8
+	last  any
+}
+
+// seriesOverhead approximates what a series costs beyond its strings:
+// the aggregate, its map entry and slices.
+const seriesOverhead = 256
+
+func newSeriesIndex(maxN, maxBytes int) seriesIndex {
+	return seriesIndex{byKey: map[string]*seriesAgg{}, maxN: maxN, maxBytes: maxBytes}
+}
+
+// add counts m, which arrived on listener, in its series.
+func (x *seriesIndex) add(m telegraf.Metric, listener string) {
+	name, tags := m.Name(), m.TagList()
+	x.key = append(x.key[:0], name...)
+	for _, t := range tags {
+		x.key = append(append(append(append(x.key, 0), t.Key...), 0), t.Value...)
+	}
+	t := m.Time().UnixNano()
+	s := x.byKey[string(x.key)]
+	if s == nil {
+		s = &seriesAgg{key: string(x.key), name: strings.Clone(name), first: t, last: t, listeners: []string{listener}}
+		s.tags = make([]telegraf.Tag, len(tags))
+		for i, tg := range tags {
+			s.tags[i] = telegraf.Tag{Key: strings.Clone(tg.Key), Value: strings.Clone(tg.Value)}
+		}
+		s.size = seriesOverhead + 2*len(s.key)
+		x.bytes += s.size
+		x.byKey[s.key] = s
+		x.pushNewest(s)
+	} else if s != x.newest {
+		x.unlink(s)
+		x.pushNewest(s)
+	}
+	s.count++
+	s.first, s.last = min(s.first, t), max(s.last, t)
+	if listener != s.listeners[len(s.listeners)-1] && !slices.Contains(s.listeners, listener) {
+		s.listeners = append(s.listeners, listener)
+	}
+	for i, f := range m.FieldList() {
+		x.setField(s, i, f)
+	}
+	for x.oldest != nil && x.oldest != s && (len(x.byKey) > x.maxN || x.bytes > x.maxBytes) {
+		x.drop(x.oldest)
+	}
+}
+
+// setField records field f, the i-th of its metric: a sender writes its
+// fields in the same order each time, so the i-th is looked at first.
+func (x *seriesIndex) setField(s *seriesAgg, i int, f *telegraf.Field) {
+	var af *aggField
+	if i < len(s.fields) && s.fields[i].key == f.Key {
+		af = &s.fields[i]
+	} else {
+		for k := range s.fields {
+			if s.fields[k].key == f.Key {
+				af = &s.fields[k]
+				break
+			}
+		}
+	}
+	typ := valueType(f.Value)
+	if af == nil {
+		s.fields = append(s.fields, aggField{key: strings.Clone(f.Key), typ: typ})
+		af = &s.fields[len(s.fields)-1]
+		s.size += len(f.Key) + 32
+		x.bytes += len(f.Key) + 32
+	}
+	if typ != af.typ {
+		if len(af.types) == 0 {
+			af.types = []uint8{af.typ}
+		}
+		if !slices.Contains(af.types, typ) {
+			af.types = append(af.types, typ)
+		}
+		af.typ = typ
+	}
+	// A string value is kept as it came; its bytes count against the bound.
+	old, _ := af.last.(string)
+	str, _ := f.Value.(string)
+	s.size += len(str) - len(old)
+	x.bytes += len(str) - len(old)
+	af.last = f.Value
+}
+
+func valueType(v any) uint8 {
+	switch v.(type) {
+	case float64:
+		return typeFloat
+	case int64:
+		return typeInt
+	case uint64:
+		return typeUint
+	case bool:
+		return typeBool
+	default:
+		return typeString
+	}
+}
+
+func (x *seriesIndex) pushNewest(s *seriesAgg) {
+	s.newer, s.older = nil, x.newest
+	if x.newest != nil {
+		x.newest.newer = s
+	}
+	x.newest = s
+	if x.oldest == nil {
+		x.oldest = s
+	}
+}
+
+func (x *seriesIndex) unlink(s *seriesAgg) {
+	if s.newer != nil {
+		s.newer.older = s.older
+	} else {
+		x.newest = s.older
+	}
+	if s.older != nil {
+		s.older.newer = s.newer
+	} else {
+		x.oldest = s.newer
+	}
+	s.newer, s.older = nil, nil
+}
+
+func (x *seriesIndex) drop(s *seriesAgg) {
+	x.unlink(s)
+	delete(x.byKey, s.key)
+	x.bytes -= s.size
+	x.dropped++
+}
+
+func (x *seriesIndex) reset() {
+	*x = newSeriesIndex(x.maxN, x.maxBytes)
+}
+
+// seriesFilter selects series: every condition given must hold.
+func (f *metricFilter) matchSeries(s *seriesAgg) bool {
+	if f.name != "" && s.name != f.name {
+		return false
+	}
+	for _, c := range f.tags {
+		i := slices.IndexFunc(s.tags, func(t telegraf.Tag) bool { return t.Key == c.key })
+		if i < 0 || !c.any && s.tags[i].Value != c.value {
+			return false
+		}
+	}
+	if f.field != "" && !slices.ContainsFunc(s.fields, func(a aggField) bool { return a.key == f.field }) {
+		return false
+	}
+	if f.listener != "" && !slices.Contains(s.listeners, f.listener) {
+		return false
+	}
+	return f.since.IsZero() || s.last >= f.since.UnixNano()
+}
+
+// seriesLocked copies the series f selects, sorted by measurement and then
+// tags, for encoding outside the lock. The caller holds s.mu.
+func (s *Store) seriesLocked(f *metricFilter) []series {
+	var out []*seriesAgg
+	for _, a := range s.series.byKey {
+		if f.matchSeries(a) {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b *seriesAgg) int { return strings.Compare(a.key, b.key) })
+	list := make([]series, len(out))
+	for i, a := range out {
+		tags := make(map[string]string, len(a.tags))
+		for _, t := range a.tags {
+			tags[t.Key] = t.Value
+		}
+		fields := make(map[string]*seriesField, len(a.fields))
+		for _, af := range a.fields {
+			sf := &seriesField{Type: typeNames[af.typ], Last: jsonValue(af.last)}
+			for _, t := range af.types {
+				sf.Types = append(sf.Types, typeNames[t])
+			}
+			fields[af.key] = sf
+		}
+		list[i] = series{Name: a.name, Tags: tags, Listeners: slices.Clone(a.listeners), Count: int(a.count),
+			FirstTime: a.first, FirstTimeRFC3339: timeRFC(a.first), LastTime: a.last, LastTimeRFC3339: timeRFC(a.last), Fields: fields}
+	}
+	return list
+}

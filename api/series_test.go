@@ -1,0 +1,28 @@
+package api
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/metric"
+)
+
+// BenchmarkSeriesAdd is what the series index adds to storing a metric:
+// the loopback benchmark's metric, 16 series.
+func BenchmarkSeriesAdd(b *testing.B) {
+	now := time.Now()
+	ms := make([]telegraf.Metric, 16)
+	for i := range ms {
+		ms[i] = metric.New("cpu", map[string]string{"host": fmt.Sprintf("web%d", i), "region": "eu"},
+			map[string]any{"usage_idle": 99.5, "usage_user": 1.25}, now)
+	}
+	x := newSeriesIndex(DefaultKeep, DefaultKeepBytes/2)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		x.add(ms[i%16], "tcp://127.0.0.1:8094")
+		i++
+	}
+}
