@@ -9,7 +9,7 @@ RUNS             ?= 3
 # staticcheck 2026.2.2, which knows Go 1.26; go run builds it once into the build cache.
 STATICCHECK      := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build test race lint fuzz golden docs screenshot chromium bench soak parity telegraf clean
+.PHONY: help build pytest test race lint fuzz golden docs screenshot chromium bench soak parity telegraf clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -17,12 +17,23 @@ help: ## list the targets
 build: ## build bin/fakegraf
 	go build -o bin/fakegraf ./cmd/fakegraf
 
-test: ## what CI runs: lint, unit, end-to-end and browser tests, a short fuzz run, then the parity suite against a real Telegraf
+test: ## what CI runs: lint, unit, end-to-end, browser and pytest-plugin tests, a short fuzz run, then the parity suite against a real Telegraf
 	$(MAKE) chromium
 	$(MAKE) lint
 	go test -count=1 ./...
+	$(MAKE) pytest
 	$(MAKE) fuzz FUZZTIME=10s
 	$(MAKE) parity
+
+# Debian's python3 and pytest (python3-pytest, python3-venv, python3-pip,
+# python3-setuptools; .ci/run installs them): --system-site-packages lends
+# the venv Debian's pytest, --no-build-isolation Debian's setuptools, so
+# nothing comes from PyPI.
+PYVENV := $(CACHE)/pyvenv
+pytest: build ## the pytest plugin's tests (python/), installed into a venv, against bin/fakegraf
+	@test -x $(PYVENV)/bin/python || /usr/bin/python3 -m venv --system-site-packages $(PYVENV) || { echo "cannot make a venv: apt-get install -y python3-venv python3-pytest python3-pip python3-setuptools"; exit 1; }
+	$(PYVENV)/bin/pip install --quiet --no-build-isolation --no-index ./python
+	cd python && FAKEGRAF_BIN=$(CURDIR)/bin/fakegraf $(PYVENV)/bin/python -m pytest -q -p no:cacheprovider tests
 
 race: ## the tests under the race detector
 	go test -race -count=1 ./...

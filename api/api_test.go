@@ -21,6 +21,7 @@ import (
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/serve"
 	"github.com/fakegraf/fakegraf/setup"
+	"github.com/fakegraf/fakegraf/web"
 )
 
 // fixture is a Store fed by fakegraf's real engine (Telegraf's influx
@@ -30,7 +31,8 @@ type fixture struct {
 	store  *api.Store
 	srv    *httptest.Server
 	engine *serve.Engine
-	url    string // the listener's name
+	rec    *web.Recorder // the page's recording, for POST /api/v1/golden
+	url    string        // the listener's name
 	seq    uint64
 }
 
@@ -40,10 +42,11 @@ func newFixture(t *testing.T, opt api.Options) *fixture {
 	t.Helper()
 	cfg, err := setup.Load([]byte("[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:8094\"\n  data_format = \"influx\"\n"), "test")
 	require.NoError(t, err)
-	f := &fixture{t: t, store: api.NewStore(opt), url: testListener}
-	f.engine = serve.NewEngine(f.store)
+	f := &fixture{t: t, store: api.NewStore(opt), rec: web.NewRecorder(0), url: testListener}
+	f.rec.Start() // as `fakegraf listen --http` with the page's Record button pressed
+	f.engine = serve.NewEngine(serve.Tee{f.store, f.rec})
 	f.engine.Add(f.url, "influx", parse.NewPipeline(f.url, parse.DefaultRules(), serve.Stages(cfg.Inputs[0])...))
-	f.srv = httptest.NewServer(api.NewHandler(f.store, api.HandlerOptions{}))
+	f.srv = httptest.NewServer(api.NewHandler(f.store, api.HandlerOptions{Recording: f.rec}))
 	t.Cleanup(func() { f.store.Close(); f.srv.Close() })
 	return f
 }

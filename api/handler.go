@@ -32,6 +32,9 @@ type HandlerOptions struct {
 	// Page, when set, serves every path outside /api/ and /metrics: the
 	// web page (package web), behind the same Host check.
 	Page http.Handler
+	// Recording, when set, is what POST /api/v1/golden compares: the
+	// page's recording (web.Recorder).
+	Recording Recording
 }
 
 // route is one endpoint: the method and ServeMux path, the query
@@ -53,6 +56,7 @@ var routes = []route{
 	{"GET", "/api/v1/summary", nil, (*handler).summary},
 	{"POST", "/api/v1/reset", nil, (*handler).reset},
 	{"POST", "/api/v1/wait", nil, (*handler).wait},
+	{"POST", "/api/v1/golden", nil, (*handler).golden},
 	{"GET", "/api/v1/events", []string{"kinds"}, (*handler).events},
 	{"GET", "/api/v1/openapi.json", nil, (*handler).openAPI},
 	{"GET", "/metrics", nil, (*handler).prometheus},

@@ -192,6 +192,18 @@ func (g *Golden) compare(path string) (diff string, line int, err error) {
 	if err != nil {
 		return "", 0, err
 	}
+	diff, line = g.compareContent(want)
+	return diff, line, nil
+}
+
+// CompareContent is Compare against a golden file's text rather than a
+// path: for the HTTP API, whose client holds the file.
+func (g *Golden) CompareContent(want []byte) string {
+	diff, _ := g.compareContent(want)
+	return diff
+}
+
+func (g *Golden) compareContent(want []byte) (diff string, line int) {
 	wantLines := splitLines(want)
 	gotLines := splitLines(g.Content())
 	// A file written by another tool, or by an older fakegraf, says
@@ -207,22 +219,20 @@ func (g *Golden) compare(path string) (diff string, line int, err error) {
 	}
 	diff = LineDiff(wantLines, gotLines)
 	if diff == "" {
-		return "", 0, nil
+		return "", 0
 	}
 	i := 0
 	for i < len(wantLines) && i < len(gotLines) && wantLines[i] == gotLines[i] {
 		i++
 	}
-	return diff, max(min(i+shift, len(wantLines)+shift-1)+1, 1), nil
+	return diff, max(min(i+shift, len(wantLines)+shift-1)+1, 1)
 }
 
 // Check compares the recording with the golden file at path, or with
 // update rewrites the file, and says what it found.
 func (g *Golden) Check(path string, update bool) CheckResult {
 	res := CheckResult{Check: "golden", Name: path, File: path}
-	g.mu.Lock()
-	counts := fmt.Sprintf("%d metric line(s), %d finding line(s)", len(g.metrics), len(g.findings))
-	g.mu.Unlock()
+	counts := g.Counts()
 	if update {
 		if err := g.Update(path); err != nil {
 			res.Result, res.Message = Fail, err.Error()
@@ -245,6 +255,14 @@ func (g *Golden) Check(path string, update bool) CheckResult {
 		res.Result, res.Message = Pass, "what arrived matches it ("+counts+")"
 	}
 	return res
+}
+
+// Counts says how many metric and finding lines the recording has:
+// "3 metric line(s), 0 finding line(s)".
+func (g *Golden) Counts() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return fmt.Sprintf("%d metric line(s), %d finding line(s)", len(g.metrics), len(g.findings))
 }
 
 // headerLines counts the leading comment lines: the header, which the blank

@@ -158,11 +158,25 @@ func (rec *Recorder) add(it item) {
 	rec.items = append(rec.items, it)
 }
 
+// ReplayRecording is replay for the API's golden comparison
+// (api.Recording): whether a recording was ever started, and how many of
+// its oldest events it dropped beyond keep.
+func (rec *Recorder) ReplayRecording(sink serve.Sink) (started bool, dropped int) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.replayLocked(sink)
+	return !rec.started.IsZero(), rec.dropped
+}
+
 // replay hands sink the listeners, then every recorded event in arrival
 // order.
 func (rec *Recorder) replay(sink serve.Sink) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
+	rec.replayLocked(sink)
+}
+
+func (rec *Recorder) replayLocked(sink serve.Sink) {
 	for _, l := range rec.listeners {
 		sink.Listening(l.url, l.dataFormat)
 	}

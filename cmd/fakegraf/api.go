@@ -81,6 +81,7 @@ func (s *session) startAPI(a apiOptions, byDefault bool) (stop func(), err error
 		url:   "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port)),
 	}
 	opt.Page = web.Handler(as.page)
+	opt.Recording = as.page
 	as.srv = &http.Server{Handler: api.NewHandler(as.store, opt), ReadHeaderTimeout: 10 * time.Second}
 	s.api = as
 	go func() { _ = as.srv.Serve(ln) }()
