@@ -18,11 +18,11 @@ printf 'order_price,shop=eu-1 price=9.99 %s\n' "$(date +%s%N)" >"/dev/udp/$FAKEG
 
 # 2. Wait until what the test expects has arrived (the --expect syntax), or
 # 5 s have passed: "ok" says which.
-wait=$(curl -sS -H 'Content-Type: application/json' \
+answer=$(curl -sS -H 'Content-Type: application/json' \
   -d '{"expect": ["at-least 1 order_price,shop=eu-1 price:float"], "timeout": "5s"}' \
   "$FAKEGRAF_API/api/v1/wait")
-echo "$wait"
-[[ $wait == '{"ok":true,'* ]]
+echo "$answer"
+[[ $answer == '{"ok":true,'* ]]
 
 # 3. The mistakes fakegraf found, each with its fix: none, here.
 findings=$(curl -sS "$FAKEGRAF_API/api/v1/findings")
