@@ -22,6 +22,53 @@ type Printer interface {
 	Summary(*Summary)
 }
 
+// Printers hands every event to each of its printers, in order, as
+// serve.Tee does for sinks: --output and each --report FILE print the same
+// run.
+type Printers []Printer
+
+// Listening is part of serve.Sink.
+func (ps Printers) Listening(url, dataFormat string) {
+	for _, p := range ps {
+		p.Listening(url, dataFormat)
+	}
+}
+
+// Result is part of serve.Sink.
+func (ps Printers) Result(r *parse.Result) {
+	for _, p := range ps {
+		p.Result(r)
+	}
+}
+
+// Conn is part of serve.Sink.
+func (ps Printers) Conn(ev listener.ConnEvent) {
+	for _, p := range ps {
+		p.Conn(ev)
+	}
+}
+
+// Finding is part of serve.Sink.
+func (ps Printers) Finding(d parse.Diagnostic) {
+	for _, p := range ps {
+		p.Finding(d)
+	}
+}
+
+// Failure is part of Printer.
+func (ps Printers) Failure(f Failure) {
+	for _, p := range ps {
+		p.Failure(f)
+	}
+}
+
+// Summary is part of Printer.
+func (ps Printers) Summary(s *Summary) {
+	for _, p := range ps {
+		p.Summary(s)
+	}
+}
+
 // Failure is a check of the whole run that failed, whatever --fail-on says:
 // a golden-file mismatch, an unmet expectation, a sender that failed or sent
 // nothing.

@@ -52,6 +52,7 @@ type listenOptions struct {
 	omitHostname bool
 
 	output     string
+	reports    reportFlag
 	quiet      bool
 	color      string
 	metricsOut string
@@ -93,6 +94,7 @@ func (o *listenOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.nameOverride, "name-override", "", "name_override")
 
 	fs.StringVar(&o.output, "output", "text", "report format: text, json (one JSON object per event), github (workflow annotations) or junit (XML)")
+	fs.Var(&o.reports, "report", "also write the report in `FORMAT=FILE` (text, json, github or junit), beside --output (repeatable), e.g. --report junit=fakegraf.xml")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only findings and the summary")
 	fs.BoolVar(&o.quiet, "q", false, "short for --quiet")
 	fs.StringVar(&o.color, "color", "auto", "colour the text report: auto, always or never")
@@ -349,17 +351,24 @@ func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) 
 		}
 		s.stderr = s.status.Writer(stderr)
 	}
-	switch o.output {
-	case "text":
-		s.printer = report.NewText(reportOut, popt)
-	case "json":
-		s.printer = report.NewJSON(reportOut, popt)
-	case "github":
-		s.printer = report.NewGitHub(reportOut)
-	case "junit":
-		s.printer = report.NewJUnit(reportOut, s.failOn)
-	default:
+	if s.printer, err = newPrinter(o.output, reportOut, popt, s.failOn); err != nil {
 		return nil, fmt.Errorf("--output %q: use text, json, github or junit", o.output)
+	}
+	if len(o.reports) > 0 {
+		// Each --report file gets a printer of its own, fed the same events
+		// as --output's in the same order: a CI job gets annotations on
+		// stdout and a JUnit file from one run.
+		printers := report.Printers{s.printer}
+		for _, r := range o.reports {
+			f, err := os.Create(r.file)
+			if err != nil {
+				return nil, fmt.Errorf("--report %s=%s: %w", r.format, r.file, err)
+			}
+			s.files = append(s.files, f)
+			p, _ := newPrinter(r.format, f, report.Options{Quiet: o.quiet}, s.failOn)
+			printers = append(printers, p)
+		}
+		s.printer = printers
 	}
 	if o.golden != "" {
 		ignore := []string(o.ignoreTags)
@@ -384,6 +393,42 @@ func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) 
 		return nil, err
 	}
 	return s, nil
+}
+
+// newPrinter returns the report printer for format, or an error when
+// fakegraf has none by that name.
+func newPrinter(format string, w io.Writer, popt report.Options, failOn parse.Severity) (report.Printer, error) {
+	switch format {
+	case "text":
+		return report.NewText(w, popt), nil
+	case "json":
+		return report.NewJSON(w, popt), nil
+	case "github":
+		return report.NewGitHub(w), nil
+	case "junit":
+		return report.NewJUnit(w, failOn), nil
+	}
+	return nil, fmt.Errorf("no report format %q", format)
+}
+
+// reportFlag is --report FORMAT=FILE, repeatable.
+type reportFlag []reportFile
+
+type reportFile struct{ format, file string }
+
+func (r *reportFlag) String() string { return "" }
+func (r *reportFlag) Set(v string) error {
+	format, file, ok := strings.Cut(v, "=")
+	switch {
+	case !ok || file == "":
+		return fmt.Errorf("want FORMAT=FILE, e.g. junit=fakegraf.xml, got %q", v)
+	case format != "text" && format != "json" && format != "github" && format != "junit":
+		return fmt.Errorf("format %q: use text, json, github or junit", format)
+	case file == "-":
+		return fmt.Errorf("%q: --report writes to a file; for stdout use --output %s", v, format)
+	}
+	*r = append(*r, reportFile{format, file})
+	return nil
 }
 
 func (s *session) closeFiles() {

@@ -71,8 +71,10 @@ import (
 //	    write FILE as each TEXT (Go escapes decoded) repeated COUNT times,
 //	    for inputs too big to keep in the script.
 //
-// and the condition [listening:HOST:PORT], true when something accepts TCP
-// connections at HOST:PORT.
+// and the conditions [listening:HOST:PORT], true when something accepts TCP
+// connections at HOST:PORT, and [node], true when node is on PATH (when it
+// is not and FAKEGRAF_REQUIRE_NODE is set, as .ci/run sets it, the script
+// fails instead of skipping).
 //
 // The waits poll with a deadline (waitTimeout) instead of sleeping.
 
@@ -113,6 +115,9 @@ func TestScript(t *testing.T) {
 			"apiurl":    cmdAPIURL,
 		},
 		Condition: func(cond string) (bool, error) {
+			if cond == "node" {
+				return haveNode()
+			}
 			addr, ok := strings.CutPrefix(cond, "listening:")
 			if !ok {
 				return false, fmt.Errorf("unknown condition %q", cond)
@@ -400,4 +405,16 @@ func cmdAPIURL(ts *testscript.TestScript, neg bool, args []string) {
 		return m != nil
 	})
 	ts.Setenv(args[1], url)
+}
+
+// haveNode is the [node] condition: examples/node runs under node, which CI
+// installs, so there its absence is an error, not a reason to skip.
+func haveNode() (bool, error) {
+	if _, err := exec.LookPath("node"); err == nil {
+		return true, nil
+	}
+	if os.Getenv("FAKEGRAF_REQUIRE_NODE") != "" {
+		return false, errors.New("node is not on PATH and FAKEGRAF_REQUIRE_NODE is set: install it (apt-get install -y nodejs)")
+	}
+	return false, nil
 }
