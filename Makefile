@@ -9,13 +9,16 @@ RUNS             ?= 3
 # staticcheck 2026.2.2, which knows Go 1.26; go run builds it once into the build cache.
 STATICCHECK      := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build test race lint fuzz golden docs screenshot chromium bench soak parity telegraf clean
+.PHONY: help build image test race lint fuzz golden docs screenshot chromium bench soak parity telegraf clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 build: ## build bin/fakegraf
 	go build -o bin/fakegraf ./cmd/fakegraf
+
+image: ## build the container image without a Docker daemon into .cache/image: oci/ (linux/amd64 and arm64) and fakegraf.tar for docker load (docs/container.md)
+	go run ./internal/image/build -out $(CACHE)/image
 
 test: ## what CI runs: lint, unit, end-to-end and browser tests, a short fuzz run, then the parity suite against a real Telegraf
 	$(MAKE) chromium
