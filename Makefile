@@ -9,7 +9,7 @@ RUNS             ?= 3
 # staticcheck 2026.2.2, which knows Go 1.26; go run builds it once into the build cache.
 STATICCHECK      := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build pytest test race lint fuzz golden docs screenshot chromium bench soak parity telegraf clean
+.PHONY: help build image pytest test race lint fuzz golden docs screenshot chromium bench soak parity telegraf clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -17,10 +17,15 @@ help: ## list the targets
 build: ## build bin/fakegraf
 	go build -o bin/fakegraf ./cmd/fakegraf
 
-test: ## what CI runs: lint, unit, end-to-end, browser and pytest-plugin tests, a short fuzz run, then the parity suite against a real Telegraf
+# The image builder is a Go module of its own (tools/image/doc.go says why).
+image: ## build the container image without a Docker daemon into .cache/image: oci/ (linux/amd64 and arm64) and fakegraf.tar for docker load (docs/container.md)
+	cd tools/image && go run ./build -root $(CURDIR) -out $(CACHE)/image
+
+test: ## what CI runs: lint, unit, end-to-end, browser, container-image and pytest-plugin tests, a short fuzz run, then the parity suite against a real Telegraf
 	$(MAKE) chromium
 	$(MAKE) lint
 	go test -count=1 ./...
+	cd tools/image && go test -count=1 ./...
 	$(MAKE) pytest
 	$(MAKE) fuzz FUZZTIME=10s
 	$(MAKE) parity
@@ -30,21 +35,24 @@ test: ## what CI runs: lint, unit, end-to-end, browser and pytest-plugin tests, 
 # the venv Debian's pytest, --no-build-isolation Debian's setuptools, so
 # nothing comes from PyPI.
 PYVENV := $(CACHE)/pyvenv
-pytest: build ## the pytest plugin's tests (python/), installed into a venv, against bin/fakegraf
+pytest: build ## the pytest plugin's tests (python/) and examples/pytest, with the plugin installed into a venv, against bin/fakegraf
 	@test -x $(PYVENV)/bin/python || /usr/bin/python3 -m venv --system-site-packages $(PYVENV) || { echo "cannot make a venv: apt-get install -y python3-venv python3-pytest python3-pip python3-setuptools"; exit 1; }
 	$(PYVENV)/bin/pip install --quiet --no-build-isolation --no-index ./python
 	cd python && FAKEGRAF_BIN=$(CURDIR)/bin/fakegraf $(PYVENV)/bin/python -m pytest -q -p no:cacheprovider tests
+	FAKEGRAF_BIN=$(CURDIR)/bin/fakegraf $(PYVENV)/bin/python -m pytest -q -p no:cacheprovider examples/pytest
 
 race: ## the tests under the race detector
 	go test -race -count=1 ./...
 
-lint: ## gofmt -l, go vet and staticcheck (default build and -tags parity), go mod tidy -diff
+lint: ## gofmt -l, go vet and staticcheck (default build and -tags parity; tools/image), go mod tidy -diff
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet ./...
 	go vet -tags parity ./...
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags parity ./...
 	@go mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy and commit the result"; exit 1; }
+	cd tools/image && go vet ./... && $(STATICCHECK) ./...
+	@cd tools/image && go mod tidy -diff || { echo "tools/image/go.mod or go.sum is not tidy: cd tools/image && go mod tidy"; exit 1; }
 
 fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 	@for pkg in $$(go list ./...); do \

@@ -366,6 +366,42 @@ func pickTag(series any, key string) []any {
 	return out
 }
 
+// With limit, points are read newest first until every series has its
+// limit: the same points, oldest first, as reading every kept metric.
+func TestPointsLimitReadsNewestFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  api.Options
+	}{
+		{"every series known", api.Options{}},
+		{"series let go: everything is read", api.Options{Keep: 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.opt)
+			for i := range 40 {
+				var lines string
+				for k := range i%3 + 1 { // records of one to three metrics
+					lines += fmt.Sprintf("cpu,host=h%d usage=%di,other=1 %d\n", (i+k)%3, i*10+k, 1795608000000000000+i*10+k)
+				}
+				f.send(lines)
+			}
+			all := f.get("/api/v1/series/points?name=cpu&field=usage", 200)
+			got := f.get("/api/v1/series/points?name=cpu&field=usage&limit=2", 200)
+			var want []any
+			n := 0
+			for _, s := range all["series"].([]any) {
+				s := s.(map[string]any)
+				ps := s["points"].([]any)
+				ps = ps[max(0, len(ps)-2):]
+				want = append(want, map[string]any{"tags": s["tags"], "points": ps})
+				n += len(ps)
+			}
+			diff(t, "the newest two of each series", want, got["series"])
+			diff(t, "returned", float64(n), got["returned"])
+		})
+	}
+}
+
 func TestWaitHolds(t *testing.T) {
 	f := newFixture(t, api.Options{})
 	f.send("cpu,host=a usage=1.5 " + ts1 + "\n")

@@ -78,6 +78,10 @@ func (f *metricFilter) match(m *rawMetric) bool {
 func (s *Store) metricsView(f *metricFilter) *view {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.metricsViewLocked(f)
+}
+
+func (s *Store) metricsViewLocked(f *metricFilter) *view {
 	lid, known := s.names.index[f.listener]
 	return s.viewLocked(func(e *entry) bool {
 		return e.metrics > 0 && (f.listener == "" || known && e.listener == lid)
@@ -121,6 +125,34 @@ func (v *view) scan(f *metricFilter, skip int, fn func(h *header, id uint64, m *
 				continue
 			}
 			fn(&h, e.id, &m)
+		}
+	}
+}
+
+// scanNewest calls fn with the kept metrics that match f, newest first,
+// until fn says stop. Like scan's, the header and metric are valid only
+// during the call.
+func (v *view) scanNewest(f *metricFilter, fn func(h *header, id uint64, m *rawMetric) (more bool)) {
+	var ms []rawMetric // one record's, read in order, handed out in reverse
+	for i := len(v.entries) - 1; i >= 0; i-- {
+		e := &v.entries[i]
+		r := v.reader(e)
+		h := r.readHeader()
+		r.metricsLen()
+		n := 0
+		for k := 0; k < h.metrics && r.err == nil; k++ {
+			if n == len(ms) {
+				ms = append(ms, rawMetric{})
+			}
+			r.readMetric(&ms[n])
+			if r.err == nil && f.match(&ms[n]) {
+				n++
+			}
+		}
+		for k := n - 1; k >= 0; k-- {
+			if !fn(&h, e.id, &ms[k]) {
+				return
+			}
 		}
 	}
 }
@@ -303,15 +335,16 @@ func (h *handler) points(w http.ResponseWriter, r *http.Request) {
 	}
 	limit := f.limit // per series
 	f.limit = 0
-	v := h.store.metricsView(&f)
+	h.store.mu.Lock()
+	need := h.store.pointsNeededLocked(&f, limit)
+	v := h.store.metricsViewLocked(&f)
+	h.store.mu.Unlock()
 	defer v.close()
-	win := v.win
 	byKey := map[string]*pointSeries{}
 	var keys []string
 	matched := 0
 	var key []byte
-	v.scan(&f, 0, func(_ *header, _ uint64, m *rawMetric) {
-		matched++
+	add := func(m *rawMetric) *pointSeries {
 		key = m.seriesKey(key[:0])
 		s := byKey[string(key)]
 		if s == nil {
@@ -319,20 +352,46 @@ func (h *handler) points(w http.ResponseWriter, r *http.Request) {
 			byKey[string(key)] = s
 			keys = append(keys, string(key))
 		}
-		s.Points = append(s.Points, point{m.time, timeRFC(m.time), jsonValue(m.field(f.field).value())})
-	})
+		if limit == 0 || len(s.Points) < limit {
+			s.Points = append(s.Points, point{m.time, timeRFC(m.time), jsonValue(m.field(f.field).value())})
+		}
+		return s
+	}
+	if need == nil {
+		v.scan(&f, 0, func(_ *header, _ uint64, m *rawMetric) { matched++; add(m) })
+		for _, s := range byKey {
+			if limit > 0 && len(s.Points) > limit {
+				s.Points = s.Points[len(s.Points)-limit:]
+			}
+		}
+	} else if len(need) > 0 {
+		// Newest first, until every series that has metrics among those kept
+		// has its limit: the page's plots and sparklines ask for the newest
+		// points of a few fields every few seconds, and reading all that is
+		// kept for them cost a tenth of ingest CPU under a flood.
+		remaining := len(need)
+		v.scanNewest(&f, func(_ *header, _ uint64, m *rawMetric) bool {
+			matched++
+			if s := add(m); len(s.Points) == limit {
+				if _, ok := need[string(key)]; ok {
+					delete(need, string(key))
+					remaining--
+				}
+			}
+			return remaining > 0
+		})
+		for _, s := range byKey {
+			slices.Reverse(s.Points)
+		}
+	}
 	slices.Sort(keys)
 	head := struct {
 		Name  string `json:"name"`
 		Field string `json:"field"`
 		listHead
-	}{f.name, f.field, listHead{matched, 0, win}}
+	}{f.name, f.field, listHead{matched, 0, v.win}}
 	for _, k := range keys {
-		s := byKey[k]
-		if limit > 0 && len(s.Points) > limit {
-			s.Points = s.Points[len(s.Points)-limit:]
-		}
-		head.Returned += len(s.Points)
+		head.Returned += len(byKey[k].Points)
 	}
 	writeList(w, head, "series", len(keys), func(i int) any { return byKey[keys[i]] })
 }

@@ -38,6 +38,7 @@ type seriesAgg struct {
 	listeners    []string
 	count        uint64
 	first, last  int64
+	lastRecord   uint64 // the id of the newest record with a metric of it
 	fields       []aggField
 	size         int // its share of seriesIndex.bytes
 	newer, older *seriesAgg
@@ -60,8 +61,8 @@ func newSeriesIndex(maxN, maxBytes int) seriesIndex {
 	return seriesIndex{byKey: map[string]*seriesAgg{}, maxN: maxN, maxBytes: maxBytes}
 }
 
-// add counts m, which arrived on listener, in its series.
-func (x *seriesIndex) add(m telegraf.Metric, listener string) {
+// add counts m, of record id, which arrived on listener, in its series.
+func (x *seriesIndex) add(m telegraf.Metric, listener string, id uint64) {
 	name, tags := m.Name(), m.TagList()
 	x.key = append(x.key[:0], name...)
 	for _, t := range tags {
@@ -84,6 +85,7 @@ func (x *seriesIndex) add(m telegraf.Metric, listener string) {
 		x.pushNewest(s)
 	}
 	s.count++
+	s.lastRecord = id
 	s.first, s.last = min(s.first, t), max(s.last, t)
 	if listener != s.listeners[len(s.listeners)-1] && !slices.Contains(s.listeners, listener) {
 		s.listeners = append(s.listeners, listener)
@@ -233,4 +235,23 @@ func (s *Store) seriesLocked(f *metricFilter) []series {
 			FirstTime: a.first, FirstTimeRFC3339: timeRFC(a.first), LastTime: a.last, LastTimeRFC3339: timeRFC(a.last), Fields: fields}
 	}
 	return list
+}
+
+// pointsNeededLocked says, for a points listing of the newest limit points
+// per series, which series have metrics among the kept records: each is
+// done once it has limit points. It is nil when the listing must read
+// everything kept: no limit, or series were let go (one of them may still
+// have metrics kept). The caller holds s.mu.
+func (s *Store) pointsNeededLocked(f *metricFilter, limit int) map[string]struct{} {
+	if limit <= 0 || s.series.dropped > 0 || s.records.n == 0 {
+		return nil
+	}
+	oldest := s.records.at(0).id
+	need := map[string]struct{}{}
+	for _, a := range s.series.byKey {
+		if a.lastRecord >= oldest && f.matchSeries(a) {
+			need[a.key] = struct{}{}
+		}
+	}
+	return need
 }

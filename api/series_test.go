@@ -22,7 +22,7 @@ func BenchmarkSeriesAdd(b *testing.B) {
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		x.add(ms[i%16], "tcp://127.0.0.1:8094")
+		x.add(ms[i%16], "tcp://127.0.0.1:8094", uint64(i))
 		i++
 	}
 }

@@ -145,7 +145,7 @@ func (s *Store) Result(r *parse.Result) {
 	s.metrics += len(r.Metrics)
 	s.findings += len(r.Diagnostics)
 	for _, m := range r.Metrics {
-		s.series.add(m, r.Record.Listener)
+		s.series.add(m, r.Record.Listener, s.lastID)
 	}
 	s.bytes += n
 	if len(s.waits) > 0 && len(r.Metrics) > 0 {

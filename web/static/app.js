@@ -490,14 +490,19 @@
       if (state.collapsed.has(sr.name)) continue;
       for (const f of Object.keys(sr.fields)) if (numeric(sr.fields[f])) want.set(pointsKey(sr.name, f), [sr.name, f]);
     }
-    const pairs = [...want.values()].slice(0, MAX_POINT_QUERIES);
+    // A sparkline needs its last SPARK_POINTS; a plotted field more. The
+    // server reads newest first and stops at the limit, so a small one is
+    // cheap however much is kept.
+    const pairs = [...want.values()].slice(0, MAX_POINT_QUERIES).map(([n, f]) => [n, f, SPARK_POINTS]);
     for (const sel of state.selected.values()) {
       const k = pointsKey(sel.name, sel.field);
-      if (!pairs.some(([n, f]) => pointsKey(n, f) === k)) pairs.push([sel.name, sel.field]);
+      const p = pairs.find(([n, f]) => pointsKey(n, f) === k);
+      if (p) p[2] = POINTS_PER_SERIES;
+      else pairs.push([sel.name, sel.field, POINTS_PER_SERIES]);
     }
     const points = new Map();
-    await Promise.all(pairs.map(async ([name, field]) => {
-      const r = await getJSON(API + '/series/points?' + query([['name', name], ['field', field], ['limit', String(POINTS_PER_SERIES)]]));
+    await Promise.all(pairs.map(async ([name, field, limit]) => {
+      const r = await getJSON(API + '/series/points?' + query([['name', name], ['field', field], ['limit', String(limit)]]));
       points.set(pointsKey(name, field), r.series || []);
     }));
     state.points = points;
