@@ -378,6 +378,11 @@ func TestPointsLimitReadsNewestFirst(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, tc.opt)
+			// A series only the oldest records hold: reading newest first
+			// goes back batch after batch for it.
+			for i := range 3 {
+				f.send(fmt.Sprintf("cpu,host=old usage=%di %d\n", i, 1795607000000000000+i))
+			}
 			for i := range 40 {
 				var lines string
 				for k := range i%3 + 1 { // records of one to three metrics

@@ -82,10 +82,16 @@ func (s *Store) metricsView(f *metricFilter) *view {
 }
 
 func (s *Store) metricsViewLocked(f *metricFilter) *view {
+	return s.metricsViewNewestLocked(f, s.records.n)
+}
+
+// metricsViewNewestLocked is metricsViewLocked for the newest n records;
+// the view's older fetches the ones before.
+func (s *Store) metricsViewNewestLocked(f *metricFilter, n int) *view {
 	lid, known := s.names.index[f.listener]
-	return s.viewLocked(func(e *entry) bool {
+	return s.viewNewestLocked(func(e *entry) bool {
 		return e.metrics > 0 && (f.listener == "" || known && e.listener == lid)
-	})
+	}, n)
 }
 
 // count is how many kept metrics match f.
@@ -132,27 +138,36 @@ func (v *view) scan(f *metricFilter, skip int, fn func(h *header, id uint64, m *
 // scanNewest calls fn with the kept metrics that match f, newest first,
 // until fn says stop. Like scan's, the header and metric are valid only
 // during the call.
-func (v *view) scanNewest(f *metricFilter, fn func(h *header, id uint64, m *rawMetric) (more bool)) {
+//
+// It reads the view's entries, then asks the store for older ones, batch
+// by batch: a listing that needs the newest few hundred metrics copies a
+// few thousand entries, not every one kept.
+func (v *view) scanNewest(f *metricFilter, batch int, fn func(h *header, id uint64, m *rawMetric) (more bool)) {
 	var ms []rawMetric // one record's, read in order, handed out in reverse
-	for i := len(v.entries) - 1; i >= 0; i-- {
-		e := &v.entries[i]
-		r := v.reader(e)
-		h := r.readHeader()
-		r.metricsLen()
-		n := 0
-		for k := 0; k < h.metrics && r.err == nil; k++ {
-			if n == len(ms) {
-				ms = append(ms, rawMetric{})
+	for {
+		for i := len(v.entries) - 1; i >= 0; i-- {
+			e := &v.entries[i]
+			r := v.reader(e)
+			h := r.readHeader()
+			r.metricsLen()
+			n := 0
+			for k := 0; k < h.metrics && r.err == nil; k++ {
+				if n == len(ms) {
+					ms = append(ms, rawMetric{})
+				}
+				r.readMetric(&ms[n])
+				if r.err == nil && f.match(&ms[n]) {
+					n++
+				}
 			}
-			r.readMetric(&ms[n])
-			if r.err == nil && f.match(&ms[n]) {
-				n++
+			for k := n - 1; k >= 0; k-- {
+				if !fn(&h, e.id, &ms[k]) {
+					return
+				}
 			}
 		}
-		for k := n - 1; k >= 0; k-- {
-			if !fn(&h, e.id, &ms[k]) {
-				return
-			}
+		if !v.older(batch) {
+			return
 		}
 	}
 }
@@ -337,7 +352,13 @@ func (h *handler) points(w http.ResponseWriter, r *http.Request) {
 	f.limit = 0
 	h.store.mu.Lock()
 	need := h.store.pointsNeededLocked(&f, limit)
-	v := h.store.metricsViewLocked(&f)
+	var v *view
+	batch := 2 * limit * max(len(need), 1) // records hold one metric or more
+	if need == nil {
+		v = h.store.metricsViewLocked(&f)
+	} else {
+		v = h.store.metricsViewNewestLocked(&f, batch)
+	}
 	h.store.mu.Unlock()
 	defer v.close()
 	byKey := map[string]*pointSeries{}
@@ -370,7 +391,7 @@ func (h *handler) points(w http.ResponseWriter, r *http.Request) {
 		// points of a few fields every few seconds, and reading all that is
 		// kept for them cost a tenth of ingest CPU under a flood.
 		remaining := len(need)
-		v.scanNewest(&f, func(_ *header, _ uint64, m *rawMetric) bool {
+		v.scanNewest(&f, batch, func(_ *header, _ uint64, m *rawMetric) bool {
 			matched++
 			if s := add(m); len(s.Points) == limit {
 				if _, ok := need[string(key)]; ok {

@@ -339,19 +339,64 @@ type view struct {
 	first   uint64
 	names   []string
 	win     window
+	// For reading newest first in batches (older): which entries the
+	// view keeps, and the id of its oldest entry; 0: nothing before it.
+	keep      func(*entry) bool
+	olderThan uint64
 }
 
 // viewLocked copies the entries for which keep says yes, newest last. The
 // caller holds s.mu.
 func (s *Store) viewLocked(keep func(*entry) bool) *view {
+	return s.viewNewestLocked(keep, s.records.n)
+}
+
+// viewNewestLocked is viewLocked for at most the newest n entries; the
+// view's older fetches the ones before them. The caller holds s.mu.
+func (s *Store) viewNewestLocked(keep func(*entry) bool, n int) *view {
 	s.views++
-	v := &view{store: s, chunks: slices.Clone(s.arena.chunks), first: s.arena.first, names: s.names.list, win: s.windowLocked()}
-	for i := range s.records.n {
-		if e := s.records.at(i); keep == nil || keep(e) {
+	v := &view{store: s, chunks: slices.Clone(s.arena.chunks), first: s.arena.first, names: s.names.list, win: s.windowLocked(), keep: keep}
+	v.copyLocked(s.records.n-n, s.records.n)
+	return v
+}
+
+// copyLocked sets the view's entries to those of ring positions [from,
+// to) that it keeps, and remembers where the older ones end.
+func (v *view) copyLocked(from, to int) {
+	from = max(from, 0)
+	if cap(v.entries) < to-from {
+		v.entries = make([]entry, 0, to-from)
+	}
+	v.entries = v.entries[:0]
+	for i := from; i < to; i++ {
+		if e := v.store.records.at(i); v.keep == nil || v.keep(e) {
 			v.entries = append(v.entries, *e)
 		}
 	}
-	return v
+	v.olderThan = 0 // none
+	if from > 0 {
+		v.olderThan = v.store.records.at(from).id
+	}
+}
+
+// older replaces the view's entries with up to n entries before them,
+// for reading newest first in batches; false when there are none (or
+// they were dropped meanwhile). The view's chunks hold their bytes:
+// entries only get older, and no chunk is filled again while a view is
+// open.
+func (v *view) older(n int) bool {
+	if v.olderThan == 0 {
+		return false
+	}
+	s := v.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.records.n == 0 || s.records.at(0).id >= v.olderThan {
+		return false
+	}
+	to := int(v.olderThan - s.records.at(0).id) // record ids are consecutive in the ring
+	v.copyLocked(to-n, to)
+	return true
 }
 
 // close lets the store fill released chunks again.
