@@ -104,8 +104,11 @@ func appendBytes(b, s []byte) []byte {
 	return append(b, s...)
 }
 
-// appendRecord encodes a processed record.
-func appendRecord(b []byte, r *parse.Result, n *names) []byte {
+// appendRecord encodes a processed record. When x is set, it counts each
+// metric in its series as it goes (id is the record's): the series key is
+// the metric's encoded name and tags, just written, so the index costs a
+// map lookup and no second pass over the metric.
+func appendRecord(b []byte, r *parse.Result, n *names, x *seriesIndex, id uint64) []byte {
 	rec := &r.Record
 	b = binary.AppendUvarint(b, n.id(rec.Listener))
 	b = appendString(b, rec.Peer)
@@ -148,7 +151,13 @@ func appendRecord(b []byte, r *parse.Result, n *names) []byte {
 	b = append(b, 0, 0, 0, 0, 0)
 	start := len(b)
 	for _, m := range r.Metrics {
-		b = appendMetric(b, m)
+		mstart := len(b)
+		var keyEnd int
+		var t int64
+		b, keyEnd, t = appendMetric(b, m)
+		if x != nil {
+			x.add(b[mstart:keyEnd], m, t, rec.Listener, id)
+		}
 	}
 	putFixedUvarint(b[at:start], uint64(len(b)-start)) // below 2^35
 
@@ -172,7 +181,9 @@ func putFixedUvarint(dst []byte, v uint64) {
 	}
 }
 
-func appendMetric(b []byte, m telegraf.Metric) []byte {
+// appendMetric encodes m; keyEnd is where its name and tags end, and t is
+// its time.
+func appendMetric(b []byte, m telegraf.Metric) (_ []byte, keyEnd int, t int64) {
 	b = appendString(b, m.Name())
 	tags := m.TagList()
 	b = binary.AppendUvarint(b, uint64(len(tags)))
@@ -180,6 +191,7 @@ func appendMetric(b []byte, m telegraf.Metric) []byte {
 		b = appendString(b, t.Key)
 		b = appendString(b, t.Value)
 	}
+	keyEnd = len(b)
 	fields := m.FieldList()
 	b = binary.AppendUvarint(b, uint64(len(fields)))
 	for _, f := range fields {
@@ -209,8 +221,9 @@ func appendMetric(b []byte, m telegraf.Metric) []byte {
 			b = appendString(b, fmt.Sprint(v))
 		}
 	}
-	b = binary.AppendVarint(b, m.Time().UnixNano())
-	return append(b, byte(m.Type()))
+	t = m.Time().UnixNano()
+	b = binary.AppendVarint(b, t)
+	return append(b, byte(m.Type())), keyEnd, t
 }
 
 func appendDiagnostic(b []byte, d *parse.Diagnostic, n *names) []byte {
@@ -373,6 +386,7 @@ type rawField struct {
 // rawMetric is a metric as stored, its strings still in the chunk, read
 // into buffers the reader reuses: filtering a listing allocates nothing.
 type rawMetric struct {
+	key    []byte // the encoded name and tags: the series index's key
 	name   []byte
 	tags   [][2][]byte
 	fields []rawField
@@ -382,11 +396,13 @@ type rawMetric struct {
 
 // readMetric reads the next metric into m, reusing its slices.
 func (r *reader) readMetric(m *rawMetric) {
+	start := r.b
 	m.name = r.bytes()
 	m.tags = m.tags[:0]
 	for n := r.uvarint(); n > 0 && r.err == nil; n-- {
 		m.tags = append(m.tags, [2][]byte{r.bytes(), r.bytes()})
 	}
+	m.key = start[:len(start)-len(r.b)]
 	m.fields = m.fields[:0]
 	for n := r.uvarint(); n > 0 && r.err == nil; n-- {
 		f := rawField{key: r.bytes(), typ: r.byte()}

@@ -33,7 +33,7 @@ func TestCodecRoundTrip(t *testing.T) {
 			Position: parse.Position{Offset: 1, Line: 2, Column: 3}, Fixes: []string{"a", "b"}, Count: 6, Token: "t"}},
 	}
 	var n names
-	b := appendRecord(nil, res, &n)
+	b := appendRecord(nil, res, &n, nil, 0)
 	r := &reader{b: b, names: n.list}
 	h := r.readHeader()
 	got := h.record()
@@ -88,7 +88,7 @@ func TestCodecRoundTrip(t *testing.T) {
 func FuzzReader(f *testing.F) {
 	var n names
 	f.Add(appendRecord(nil, &parse.Result{Record: listener.Record{Listener: "udp://a", Data: []byte("x")},
-		Metrics: []telegraf.Metric{metric.New("m", map[string]string{"t": "v"}, map[string]any{"f": 1.0}, time.Unix(0, 1))}}, &n))
+		Metrics: []telegraf.Metric{metric.New("m", map[string]string{"t": "v"}, map[string]any{"f": 1.0}, time.Unix(0, 1))}}, &n, nil, 0))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := &reader{b: b, names: []string{"udp://a", "influx"}}
 		h := r.readHeader()

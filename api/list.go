@@ -394,8 +394,8 @@ func (h *handler) points(w http.ResponseWriter, r *http.Request) {
 		v.scanNewest(&f, batch, func(_ *header, _ uint64, m *rawMetric) bool {
 			matched++
 			if s := add(m); len(s.Points) == limit {
-				if _, ok := need[string(key)]; ok {
-					delete(need, string(key))
+				if _, ok := need[string(m.key)]; ok {
+					delete(need, string(m.key))
 					remaining--
 				}
 			}

@@ -27,7 +27,6 @@ type seriesIndex struct {
 	maxN     int
 	maxBytes int
 	dropped  uint64 // series let go since the reset
-	key      []byte
 }
 
 // seriesAgg is what is known of one series.
@@ -47,10 +46,11 @@ type seriesAgg struct {
 // aggField is one field of a series: the type of its last value, every
 // type it has had (only once that changed), and the last value.
 type aggField struct {
-	key   string
-	typ   uint8
-	types []uint8
-	last  any
+	key      string
+	typ      uint8
+	types    []uint8
+	last     any
+	lastSize int // the bytes of last, when a string
 }
 
 // seriesOverhead approximates what a series costs beyond its strings:
@@ -61,17 +61,13 @@ func newSeriesIndex(maxN, maxBytes int) seriesIndex {
 	return seriesIndex{byKey: map[string]*seriesAgg{}, maxN: maxN, maxBytes: maxBytes}
 }
 
-// add counts m, of record id, which arrived on listener, in its series.
-func (x *seriesIndex) add(m telegraf.Metric, listener string, id uint64) {
-	name, tags := m.Name(), m.TagList()
-	x.key = append(x.key[:0], name...)
-	for _, t := range tags {
-		x.key = append(append(append(append(x.key, 0), t.Key...), 0), t.Value...)
-	}
-	t := m.Time().UnixNano()
-	s := x.byKey[string(x.key)]
+// add counts m, of record id, which arrived on listener, in its series;
+// key is its encoded name and tags (appendMetric), t its time.
+func (x *seriesIndex) add(key []byte, m telegraf.Metric, t int64, listener string, id uint64) {
+	s := x.byKey[string(key)]
 	if s == nil {
-		s = &seriesAgg{key: string(x.key), name: strings.Clone(name), first: t, last: t, listeners: []string{listener}}
+		tags := m.TagList()
+		s = &seriesAgg{key: string(key), name: strings.Clone(m.Name()), first: t, last: t, listeners: []string{listener}}
 		s.tags = make([]telegraf.Tag, len(tags))
 		for i, tg := range tags {
 			s.tags[i] = telegraf.Tag{Key: strings.Clone(tg.Key), Value: strings.Clone(tg.Value)}
@@ -129,10 +125,12 @@ func (x *seriesIndex) setField(s *seriesAgg, i int, f *telegraf.Field) {
 		af.typ = typ
 	}
 	// A string value is kept as it came; its bytes count against the bound.
-	old, _ := af.last.(string)
-	str, _ := f.Value.(string)
-	s.size += len(str) - len(old)
-	x.bytes += len(str) - len(old)
+	if typ == typeString || af.lastSize > 0 {
+		str, _ := f.Value.(string)
+		s.size += len(str) - af.lastSize
+		x.bytes += len(str) - af.lastSize
+		af.lastSize = len(str)
+	}
 	af.last = f.Value
 }
 
@@ -216,7 +214,7 @@ func (s *Store) seriesLocked(f *metricFilter) []series {
 			out = append(out, a)
 		}
 	}
-	slices.SortFunc(out, func(a, b *seriesAgg) int { return strings.Compare(a.key, b.key) })
+	slices.SortFunc(out, compareSeries)
 	list := make([]series, len(out))
 	for i, a := range out {
 		tags := make(map[string]string, len(a.tags))
@@ -254,4 +252,20 @@ func (s *Store) pointsNeededLocked(f *metricFilter, limit int) map[string]struct
 		}
 	}
 	return need
+}
+
+// compareSeries orders series by measurement, then tags.
+func compareSeries(a, b *seriesAgg) int {
+	if c := strings.Compare(a.name, b.name); c != 0 {
+		return c
+	}
+	for i := range min(len(a.tags), len(b.tags)) {
+		if c := strings.Compare(a.tags[i].Key, b.tags[i].Key); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.tags[i].Value, b.tags[i].Value); c != 0 {
+			return c
+		}
+	}
+	return len(a.tags) - len(b.tags)
 }

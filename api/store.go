@@ -130,7 +130,7 @@ func (s *Store) Result(r *parse.Result) {
 	defer s.mu.Unlock()
 	s.coll.Result(r)
 	s.lastID++
-	s.scratch = appendRecord(s.scratch[:0], r, &s.names)
+	s.scratch = appendRecord(s.scratch[:0], r, &s.names, &s.series, s.lastID)
 	n := len(s.scratch)
 	for s.records.n > 0 && (s.records.n >= s.keep || s.metrics+len(r.Metrics) > s.keep || s.bytes+n > s.keepBytes) {
 		s.dropOldest()
@@ -144,9 +144,6 @@ func (s *Store) Result(r *parse.Result) {
 	s.records.push(e, s.keep)
 	s.metrics += len(r.Metrics)
 	s.findings += len(r.Diagnostics)
-	for _, m := range r.Metrics {
-		s.series.add(m, r.Record.Listener, s.lastID)
-	}
 	s.bytes += n
 	if len(s.waits) > 0 && len(r.Metrics) > 0 {
 		s.feedWaits(r.Metrics)
