@@ -54,6 +54,20 @@ SEVERITIES = {"info": 1, "warning": 2, "error": 3}
 _instances = pytest.StashKey[List["Fakegraf"]]()
 
 
+# fakegraf words a fix for the command line ("pass --influx-timestamp-precision
+# 1ms"); under pytest the same setting is a keyword argument of the fixture.
+_FLAG_FIX = re.compile(r"pass --([a-z][a-z0-9-]*)(?: ([^ ,;]+))?")
+
+
+def _in_fixture_terms(fix: str) -> str:
+    def keyword(m: "re.Match[str]") -> str:
+        name = m.group(1).replace("-", "_")
+        value = f"{m.group(2)!r}" if m.group(2) else "True"
+        return f"{m.group(0)} (in pytest: fakegraf(..., {name}={value}))"
+
+    return _FLAG_FIX.sub(keyword, fix)
+
+
 class FakegrafError(Exception):
     """fakegraf could not run, or its API refused a request."""
 
@@ -349,7 +363,7 @@ class Fakegraf:
                 data = self._record_data(rid)
                 if data is not None:
                     out.append(f"  record: {data}")
-            out += [f"  fix: {fix}" for fix in f.get("fixes", [])]
+            out += [f"  fix: {_in_fixture_terms(fix)}" for fix in f.get("fixes", [])]
         if len(findings) > most:
             out.append(f"... and {len(findings) - most} more (fg.findings() has every one)")
         return "\n".join(out)

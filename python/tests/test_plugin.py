@@ -101,7 +101,7 @@ def test_millisecond_timestamp_shows_the_nearest_metric(pytester: pytest.Pyteste
         "E*name: want \"good_metric_name\", got \"my:metric|name\"",
         "E*time: want within a day of now, got 1970-* (a timestamp in the wrong unit?)",
         "*error?timestamp-unit?*",
-        "*fix: pass --influx-timestamp-precision 1ms",
+        "*fix: pass --influx-timestamp-precision 1ms (in pytest: fakegraf(..., influx_timestamp_precision='1ms'))",
     ])
 
 
@@ -122,8 +122,8 @@ def test_json_string_field_dropped_fails_assert_clean(pytester: pytest.Pytester,
     result.stdout.fnmatch_lines([
         "E*AssertionError: fakegraf found 1 problem(s) at or above warning in what the sender sent:",
         "E*warning?json-string-dropped? udp://127.0.0.1:*record 1*\"status\"*",
-        "E*fix: keep it as a tag: pass --tag-keys status",
-        "E*fix: or keep it as a field: pass --json-string-fields status",
+        "E*fix: keep it as a tag: pass --tag-keys status (in pytest: fakegraf(..., tag_keys='status'))",
+        "E*fix: or keep it as a field: pass --json-string-fields status (in pytest: fakegraf(..., json_string_fields='status'))",
     ])
 
 
