@@ -31,8 +31,10 @@ type Exchange struct {
 	UserAgent       string
 	Authorization   bool // an Authorization header was sent
 	ContentLength   int64
-	// RawSize is the body's size on the wire (before gunzip); the Record's
-	// Data holds the body as the plugin's parser read it.
+	// RawSize is how much of the body was read, as it came (before
+	// gunzip): all of it, unless the plugin refused it unread (a
+	// Content-Length over max_body_size: then max_body_size+1 bytes).
+	// The Record's Data holds the body as the plugin's parser read it.
 	RawSize int
 	// The answer, as the client got it.
 	Status         int

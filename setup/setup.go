@@ -78,6 +78,14 @@ type Input struct {
 	Auto []*Input
 	// Origin is where the input's settings were written.
 	Origin Origin
+	// SharePort is set on an influxdb_v2_listener that fakegraf serves on
+	// the port of the influxdb_listener before it, routed by path
+	// (httpin.Route): the zero-config InfluxDB port, which no telegraf.conf
+	// can say.
+	SharePort bool
+	// Bind, when set, is the address fakegraf binds instead of the
+	// service_address (the zero-config default's next free port).
+	Bind string
 }
 
 // Origin is where an input's settings were written, so that a fix can name
