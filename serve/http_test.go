@@ -186,4 +186,3 @@ func TestHTTPListenerV2Write(t *testing.T) {
 	require.Equal(t, 404, rs[1].Record.HTTP.Status)
 	require.Empty(t, rs[1].Metrics)
 }
-
