@@ -75,8 +75,8 @@ func unknownOptions(err error, unused map[string]bool, tbl *ast.Table) error {
 	find := func(t *ast.Table, name string, options []string) {
 		for key := range unused {
 			v, ok := t.Fields[key]
-			if !ok {
-				continue
+			if !ok || slices.Contains(options, key) {
+				continue // valid here: another table did not use it
 			}
 			line := t.Line
 			switch v := v.(type) {
