@@ -217,6 +217,11 @@ func (in *Input) Stream() bool { return listener.IsStream(listener.Scheme(in.Lis
 // user should hear before the first sender connects: a malformed
 // service_address (CheckAddress), which Telegraf binds without a word.
 func InputNotes(in *Input) []string {
+	if in.HTTP() {
+		// host:port, as Telegraf's HTTP plugins read it: CheckAddress's
+		// socket schemes do not apply.
+		return nil
+	}
 	var notes []string
 	if err := CheckAddress(in.Listen.Address); err != nil {
 		notes = append(notes, fmt.Sprintf("%s: service_address: %v (Telegraf binds it anyway: see the address fakegraf listens on below)", in.Name, err))
