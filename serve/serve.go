@@ -11,6 +11,7 @@ import (
 
 	"github.com/influxdata/telegraf"
 
+	"github.com/fakegraf/fakegraf/httpin"
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/setup"
@@ -22,12 +23,14 @@ type Listening struct {
 	URL        string // scheme://address with the real port
 	DataFormat string
 	Stream     bool
+	HTTP       bool // one of Telegraf's HTTP inputs (package httpin)
 }
 
 // Server is a running set of listeners.
 type Server struct {
 	engine    *Engine
 	listeners []*listener.Listener
+	https     []*httpin.Server
 	bound     []Listening
 	events    *queue
 	done      chan struct{}
@@ -86,7 +89,21 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 	// pipeline is registered: until Start returns, every event queues.
 	s.proc.Lock()
 	defer s.proc.Unlock()
-	for _, in := range cfg.Inputs {
+	for i, in := range cfg.Inputs {
+		if in.HTTP() {
+			if in.SharePort {
+				continue // served with the input before it
+			}
+			group := []*setup.Input{in}
+			if i+1 < len(cfg.Inputs) && cfg.Inputs[i+1].SharePort {
+				group = append(group, cfg.Inputs[i+1])
+			}
+			if err := s.listenHTTP(group, opt); err != nil {
+				s.closeListeners()
+				return nil, err
+			}
+			continue
+		}
 		lc := in.Listen
 		name := in.Name
 		lc.Log = listener.Log{Func: func(_ telegraf.LogLevel, msg string) {
@@ -96,9 +113,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 		}}
 		l, err := listener.Listen(lc, handler{s: s, inline: in.Stream()})
 		if err != nil {
-			for _, l := range s.listeners {
-				l.Close()
-			}
+			s.closeListeners()
 			return nil, fmt.Errorf("%s: %w on %s: %w", in.Name, ErrBind, in.Listen.Address, hintBind(err))
 		}
 		s.listeners = append(s.listeners, l)
@@ -108,6 +123,41 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 	go s.loop()
 	go s.watchDrops()
 	return s, nil
+}
+
+// listenHTTP serves one of Telegraf's HTTP inputs (or, for the zero-config
+// InfluxDB port, two on one port) with package httpin: Telegraf's own
+// handler decides, and every request becomes a record on the one path.
+func (s *Server) listenHTTP(group []*setup.Input, opt Options) error {
+	name := group[0].Name
+	cfg := httpin.Config{Address: group[0].Bind, Log: listener.Log{Func: func(_ telegraf.LogLevel, msg string) {
+		if opt.Log != nil {
+			opt.Log(name + ": " + msg)
+		}
+	}}}
+	for _, in := range group {
+		cfg.Plugins = append(cfg.Plugins, in.Plugin)
+	}
+	hs, err := httpin.Listen(cfg, handler{s: s, inline: true})
+	if err != nil {
+		return fmt.Errorf("%s: %w on %s: %w", group[0].Name, ErrBind, group[0].Listen.Address, hintBind(err))
+	}
+	s.https = append(s.https, hs)
+	for i, url := range hs.URLs() {
+		in := group[i]
+		s.engine.Add(url, in.DataFormat, parse.NewPipeline(url, opt.Rules, Stages(in)...))
+		s.bound = append(s.bound, Listening{Name: in.Name, URL: url, DataFormat: in.DataFormat, Stream: true, HTTP: true})
+	}
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	for _, l := range s.listeners {
+		l.Close()
+	}
+	for _, h := range s.https {
+		h.Close()
+	}
 }
 
 // watchDrops reports the kernel's UDP drops while the server runs, so that
@@ -158,9 +208,17 @@ func Stages(in *setup.Input) []*parse.Stage {
 	}
 	out := make([]*parse.Stage, 0, len(list))
 	for _, alt := range list {
-		out = append(out, &parse.Stage{Format: alt.DataFormat, Parser: parse.BareParser(alt.Parser), Maker: alt.Running, Precision: alt.Precision,
+		st := &parse.Stage{Format: alt.DataFormat, Parser: parse.BareParser(alt.Parser), Maker: alt.Running, Precision: alt.Precision,
 			ScanLimit: max(bufio.MaxScanTokenSize, int(alt.Listen.Socket.ReadBufferSize)),
-			Origin:    parse.Origin(alt.Origin)})
+			Origin:    parse.Origin(alt.Origin)}
+		if alt.Plugin != nil {
+			st.ScanLimit = 0 // no scanner between an HTTP body and its parser
+			if pf := httpin.ParserFor(alt.Plugin); pf != nil {
+				st.ParserFor = pf
+				st.Parser = pf(listener.Record{})
+			}
+		}
+		out = append(out, st)
 	}
 	return out
 }
@@ -191,6 +249,11 @@ func (s *Server) Settled() bool {
 			return false
 		}
 	}
+	for _, h := range s.https {
+		if h.Busy() {
+			return false
+		}
+	}
 	if !s.proc.TryLock() {
 		return false // a batch or an inline event is being processed
 	}
@@ -214,9 +277,7 @@ func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.stopDrops) // a last look at the drop counters while the sockets exist
 		<-s.dropsDone
-		for _, l := range s.listeners {
-			l.Close()
-		}
+		s.closeListeners()
 		s.events.close()
 		<-s.done
 	})

@@ -48,6 +48,9 @@ func CheckAddress(address string) error {
 	bad := func(problem string, meant ...string) error {
 		return &AddressError{Address: address, Problem: problem, Meant: meant}
 	}
+	if HTTPAddress(address) {
+		return checkHTTPAddress(address)
+	}
 	scheme, rest, hasSlashes := strings.Cut(address, "://")
 	if !hasSlashes {
 		var ok bool
@@ -143,4 +146,26 @@ func absPath(p string) string {
 		return filepath.ToSlash(a)
 	}
 	return p
+}
+
+// checkHTTPAddress checks a flag-mode address of an HTTP input:
+// influxdb://HOST:PORT, influxdb-v2://HOST:PORT, http://HOST:PORT/PATH.
+func checkHTTPAddress(address string) error {
+	bad := func(problem string, meant ...string) error {
+		return &AddressError{Address: address, Problem: problem, Meant: meant}
+	}
+	scheme := Scheme(address)
+	u, err := url.Parse(address)
+	if err != nil {
+		return bad(err.Error())
+	}
+	if _, port, err := net.SplitHostPort(u.Host); err != nil || port == "" {
+		return bad("it has no port", scheme+"://127.0.0.1:8086")
+	} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return bad(fmt.Sprintf("port %q is not a number from 0 to 65535", port))
+	}
+	if scheme != SchemeHTTP && (u.Path != "" && u.Path != "/" || u.RawQuery != "") {
+		return bad("only host:port may follow \"://\": the plugin serves its own paths", scheme+"://"+u.Host)
+	}
+	return nil
 }

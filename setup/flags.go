@@ -31,7 +31,7 @@ type Flags struct {
 // interface (an explicit 0.0.0.0 or [::]).
 func LoopbackAddress(address string) (string, bool) {
 	u, err := url.Parse(address)
-	if err != nil || !strings.HasPrefix(u.Scheme, "tcp") && !strings.HasPrefix(u.Scheme, "udp") {
+	if err != nil || !strings.HasPrefix(u.Scheme, "tcp") && !strings.HasPrefix(u.Scheme, "udp") && !HTTPAddress(address) {
 		return address, false
 	}
 	host, port, err := net.SplitHostPort(u.Host)
@@ -50,12 +50,74 @@ func LoopbackAddress(address string) (string, bool) {
 	return address, ip != nil && ip.IsUnspecified()
 }
 
+// Flag-mode schemes of Telegraf's HTTP inputs: influxdb://HOST:PORT is an
+// [[inputs.influxdb_listener]] (the v1 /write API), influxdb-v2://HOST:PORT
+// an [[inputs.influxdb_v2_listener]], http://HOST:PORT/PATH an
+// [[inputs.http_listener_v2]] with paths = ["/PATH"] and the flags' data
+// format. They are also the schemes of the listener URLs fakegraf prints
+// (httpin's Scheme constants).
+const (
+	SchemeInfluxDB   = "influxdb"
+	SchemeInfluxDBV2 = "influxdb-v2"
+	SchemeHTTP       = "http"
+)
+
+// HTTPAddress reports whether a flag-mode address names an HTTP input.
+func HTTPAddress(address string) bool {
+	switch Scheme(address) {
+	case SchemeInfluxDB, SchemeInfluxDBV2, SchemeHTTP:
+		return true
+	}
+	return false
+}
+
+// Scheme is an address's scheme, lower case.
+func Scheme(address string) string {
+	scheme, _, ok := strings.Cut(address, "://")
+	if !ok {
+		return ""
+	}
+	return strings.ToLower(scheme)
+}
+
+// httpTable is the input table an HTTP address stands for.
+func httpTable(b *strings.Builder, addr, dataFormat string) {
+	u, err := url.Parse(addr)
+	if err != nil {
+		u = &url.URL{Host: strings.TrimPrefix(addr, Scheme(addr)+"://")}
+	}
+	switch Scheme(addr) {
+	case SchemeInfluxDB:
+		fmt.Fprintf(b, "\n[[inputs.influxdb_listener]]\n  service_address = %s\n", strconv.Quote(u.Host))
+	case SchemeInfluxDBV2:
+		fmt.Fprintf(b, "\n[[inputs.influxdb_v2_listener]]\n  service_address = %s\n", strconv.Quote(u.Host))
+	default:
+		path := u.Path
+		if path == "" {
+			path = "/telegraf" // http_listener_v2's default paths
+		}
+		if dataFormat == "auto" {
+			dataFormat = "influx" // Telegraf's default: a body has no sender to detect
+		}
+		fmt.Fprintf(b, "\n[[inputs.http_listener_v2]]\n  service_address = %s\n  paths = [%s]\n  data_format = %s\n",
+			strconv.Quote("tcp://"+u.Host), strconv.Quote(path), strconv.Quote(dataFormat))
+	}
+}
+
 // TOML renders the flags as the telegraf.conf a user would write, with one
-// [[inputs.socket_listener]] per address.
+// [[inputs.socket_listener]] per socket address and the input each HTTP
+// address names.
 func (f Flags) TOML(dataFormat string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[agent]\n  omit_hostname = %t\n", f.OmitHostname)
 	for _, addr := range f.Addresses {
+		if HTTPAddress(addr) {
+			httpTable(&b, addr, dataFormat)
+			for _, o := range f.Options {
+				fmt.Fprintf(&b, "  %s = %s\n", o.Key, tomlValue(o.Value))
+			}
+			continue
+		}
 		b.WriteString("\n[[inputs.socket_listener]]\n")
 		fmt.Fprintf(&b, "  service_address = %s\n", strconv.Quote(addr))
 		fmt.Fprintf(&b, "  data_format = %s\n", strconv.Quote(dataFormat))
@@ -96,6 +158,33 @@ func fromFlags(f Flags) (*Config, error) {
 	if f.DataFormat != "auto" {
 		return Load([]byte(f.TOML(f.DataFormat)), "command line")
 	}
+	// --data-format auto is for sockets; the HTTP inputs are loaded once.
+	var sockets, https []string
+	for _, a := range f.Addresses {
+		if HTTPAddress(a) {
+			https = append(https, a)
+		} else {
+			sockets = append(sockets, a)
+		}
+	}
+	if len(https) > 0 {
+		hf := f
+		hf.Addresses, hf.Options = https, nil
+		hc, err := Load([]byte(hf.TOML("auto")), "command line")
+		if err != nil {
+			return nil, err
+		}
+		if len(sockets) == 0 {
+			return hc, nil
+		}
+		f.Addresses = sockets
+		sc, err := fromFlags(f)
+		if err != nil {
+			return nil, err
+		}
+		sc.Inputs = append(sc.Inputs, hc.Inputs...)
+		return sc, nil
+	}
 	if len(f.Options) > 0 {
 		return nil, fmt.Errorf("--data-format auto takes no parser options (%s=...): name the data format with --data-format", f.Options[0].Key)
 	}
@@ -128,6 +217,11 @@ func (in *Input) Stream() bool { return listener.IsStream(listener.Scheme(in.Lis
 // user should hear before the first sender connects: a malformed
 // service_address (CheckAddress), which Telegraf binds without a word.
 func InputNotes(in *Input) []string {
+	if in.HTTP() {
+		// host:port, as Telegraf's HTTP plugins read it: CheckAddress's
+		// socket schemes do not apply.
+		return nil
+	}
 	var notes []string
 	if err := CheckAddress(in.Listen.Address); err != nil {
 		notes = append(notes, fmt.Sprintf("%s: service_address: %v (Telegraf binds it anyway: see the address fakegraf listens on below)", in.Name, err))

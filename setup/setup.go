@@ -22,6 +22,12 @@ import (
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/setup/internal/socket_listener"
 
+	// The HTTP inputs are Telegraf's own plugins: fakegraf runs their
+	// handlers (package httpin).
+	"github.com/influxdata/telegraf/plugins/inputs/http_listener_v2"
+	"github.com/influxdata/telegraf/plugins/inputs/influxdb_listener"
+	"github.com/influxdata/telegraf/plugins/inputs/influxdb_v2_listener"
+
 	// The parsers fakegraf carries; parse.Formats lists them.
 	_ "github.com/influxdata/telegraf/plugins/parsers/influx"
 	_ "github.com/influxdata/telegraf/plugins/parsers/influx/influx_upstream"
@@ -36,14 +42,34 @@ var Formats = []string{"influx", "influx_upstream", "json", "value", "wavefront"
 // AutoFormats are the formats --data-format auto chooses between.
 var AutoFormats = []string{"json", "influx", "wavefront"}
 
-// Input is one [[inputs.socket_listener]] ready to serve: its socket, and the
-// Telegraf machinery that turns its bytes into stored metrics.
+// The kinds of input fakegraf serves: Input.Kind, and the plugin names of
+// their [[inputs.…]] tables.
+const (
+	SocketListener     = "socket_listener"
+	InfluxDBListener   = "influxdb_listener"    // the InfluxDB v1 write API, /write
+	InfluxDBV2Listener = "influxdb_v2_listener" // the InfluxDB v2 write API, /api/v2/write
+	HTTPListenerV2     = "http_listener_v2"     // any data_format, POSTed to its paths
+)
+
+// Kinds lists the kinds of input fakegraf serves, in the order their
+// tables are described in errors.
+var Kinds = []string{SocketListener, InfluxDBListener, InfluxDBV2Listener, HTTPListenerV2}
+
+// Input is one input ready to serve: its socket, and the Telegraf machinery
+// that turns its bytes into stored metrics.
 type Input struct {
 	Name       string // inputs.socket_listener, or its alias
+	Kind       string // SocketListener, InfluxDBListener, …
 	DataFormat string
-	Listen     listener.Config
-	Parser     telegraf.Parser
-	Running    *models.RunningInput
+	// Listen is the socket of a socket_listener. For an HTTP input only
+	// its Address is set: the service_address as Telegraf's plugin read it.
+	Listen listener.Config
+	// Plugin is Telegraf's own plugin, configured and Init'ed, for an
+	// HTTP input (package httpin starts it and calls its ServeHTTP); nil
+	// for socket_listener, which fakegraf reads itself.
+	Plugin  telegraf.Input
+	Parser  telegraf.Parser
+	Running *models.RunningInput
 	// Precision is what agent.go applies to a service input's metrics:
 	// the input's precision, else no rounding.
 	Precision time.Duration
@@ -52,6 +78,14 @@ type Input struct {
 	Auto []*Input
 	// Origin is where the input's settings were written.
 	Origin Origin
+	// SharePort is set on an influxdb_v2_listener that fakegraf serves on
+	// the port of the influxdb_listener before it, routed by path
+	// (httpin.Route): the zero-config InfluxDB port, which no telegraf.conf
+	// can say.
+	SharePort bool
+	// Bind, when set, is the address fakegraf binds instead of the
+	// service_address (the zero-config default's next free port).
+	Bind string
 }
 
 // Origin is where an input's settings were written, so that a fix can name
@@ -79,8 +113,11 @@ type Config struct {
 	Skipped []string
 }
 
-// ErrNoListener means the config has no [[inputs.socket_listener]].
-var ErrNoListener = errors.New("the config has no [[inputs.socket_listener]]")
+// ErrNoListener means the config has no input fakegraf serves.
+var ErrNoListener = errors.New("the config has no [[inputs.socket_listener]], [[inputs.influxdb_listener]], [[inputs.influxdb_v2_listener]] or [[inputs.http_listener_v2]]")
+
+// HTTP reports whether the input is one of Telegraf's HTTP inputs.
+func (in *Input) HTTP() bool { return in.Kind != SocketListener && in.Kind != "" }
 
 // LoadFile loads a telegraf.conf.
 func LoadFile(path string) (*Config, error) {
@@ -103,33 +140,48 @@ func Load(data []byte, source string) (*Config, error) {
 	}
 	c := config.NewConfig()
 	c.Agent.Quiet = true
-	c.InputFilters = []string{"socket_listener"}
+	c.InputFilters = slices.Clone(Kinds)
 	c.OutputFilters = []string{"__fakegraf_none__"}
 	c.SecretStoreFilters = []string{"__fakegraf_none__"}
 	if err := c.LoadConfigData(data, source); err != nil {
 		return nil, unknownOptions(err, c.UnusedFields, tbl)
 	}
 	out := &Config{Ignored: ignored}
-	// Telegraf adds an array's tables in order: the nth socket_listener it
-	// made is the nth table the prepass found.
-	matched, n := len(origins) == countListeners(c), 0
+	// Telegraf adds an array's tables in order: the nth input of a kind it
+	// made is the nth table of that kind the prepass found.
+	counts := countInputs(c)
+	seen := map[string]int{}
 	for _, ri := range c.Inputs {
-		sl, ok := ri.Input.(*socket_listener.SocketListener)
+		kind := ri.Config.Name
+		address, ok := serviceAddress(ri.Input)
 		if !ok {
 			continue
 		}
-		origin := Origin{File: source, Address: sl.ServiceAddress}
-		if matched {
-			origin.Line = origins[n].Line
-			if origins[n].Address != "" {
-				origin.Address = origins[n].Address
+		origin := Origin{File: source, Address: address}
+		if n := seen[kind]; len(origins[kind]) == counts[kind] && n < len(origins[kind]) {
+			origin.Line = origins[kind][n].Line
+			if origins[kind][n].Address != "" {
+				origin.Address = origins[kind][n].Address
 			}
 		}
-		n++
+		seen[kind]++
 		name := "inputs." + ri.Config.Name
 		if ri.Config.Alias != "" {
 			name += "::" + ri.Config.Alias
 		}
+		if kind != SocketListener {
+			in, err := httpInput(ri, name, address, origin, unsupported)
+			if err != nil {
+				return nil, err
+			}
+			if in == nil {
+				out.Skipped = append(out.Skipped, fmt.Sprintf("%s on %s: %s", name, address, unsupported[parserFormat(ri.Input.(*http_listener_v2.HTTPListenerV2).Parser)]))
+				continue
+			}
+			out.Inputs = append(out.Inputs, in)
+			continue
+		}
+		sl := ri.Input.(*socket_listener.SocketListener)
 		if u, ok := unsupported[sl.DataFormat()]; ok {
 			out.Skipped = append(out.Skipped, fmt.Sprintf("%s on %s: %s", name, sl.ServiceAddress, u))
 			continue
@@ -139,6 +191,7 @@ func Load(data []byte, source string) (*Config, error) {
 		}
 		in := &Input{
 			Name:       name,
+			Kind:       SocketListener,
 			DataFormat: sl.DataFormat(),
 			Parser:     sl.Parser(),
 			Running:    ri,
@@ -152,6 +205,9 @@ func Load(data []byte, source string) (*Config, error) {
 		}
 		out.Inputs = append(out.Inputs, in)
 	}
+	// Telegraf's loader makes inputs by plugin name, not in file order;
+	// fakegraf lists them as the user wrote them.
+	sort.SliceStable(out.Inputs, func(i, j int) bool { return out.Inputs[i].Origin.Line < out.Inputs[j].Origin.Line })
 	if len(out.Inputs) == 0 {
 		for _, u := range unsupported {
 			return nil, errors.New(u) // none left to serve
@@ -170,13 +226,13 @@ func Load(data []byte, source string) (*Config, error) {
 // messages by data format, where each socket_listener table starts and
 // what its service_address says before ${VAR} substitution, in file order,
 // and the parsed TOML (for the did-you-mean of misspelt sections).
-func prepass(data []byte) ([]string, map[string]string, []Origin, *ast.Table, error) {
+func prepass(data []byte) ([]string, map[string]string, map[string][]Origin, *ast.Table, error) {
 	tbl, err := toml.Parse(data)
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("error parsing data: %w", err)
 	}
 	var ignored []string
-	var origins []Origin
+	origins := map[string][]Origin{}
 	unsupported := map[string]string{}
 	for section, v := range tbl.Fields {
 		sub, ok := v.(*ast.Table)
@@ -198,9 +254,11 @@ func prepass(data []byte) ([]string, map[string]string, []Origin, *ast.Table, er
 			case "aggregators":
 				registerStubAggregator(name)
 			}
-			if section == "inputs" && name == "socket_listener" {
-				findUnsupported(pv, unsupported)
-				origins = listenerOrigins(pv)
+			if section == "inputs" && slices.Contains(Kinds, name) {
+				if name == SocketListener || name == HTTPListenerV2 {
+					findUnsupported(pv, unsupported)
+				}
+				origins[name] = listenerOrigins(pv)
 				continue
 			}
 			ignored = append(ignored, section+"."+name)
@@ -238,15 +296,75 @@ func tablesOf(v interface{}) []*ast.Table {
 	return nil
 }
 
-// countListeners is how many socket_listeners Telegraf's loader made.
-func countListeners(c *config.Config) int {
-	n := 0
+// countInputs is how many inputs of each kind Telegraf's loader made.
+func countInputs(c *config.Config) map[string]int {
+	n := map[string]int{}
 	for _, ri := range c.Inputs {
-		if _, ok := ri.Input.(*socket_listener.SocketListener); ok {
-			n++
-		}
+		n[ri.Config.Name]++
 	}
 	return n
+}
+
+// serviceAddress is an input's service_address as Telegraf's loader set it,
+// before the plugin's Init (http_listener_v2's adds "tcp://"), and whether
+// the input is one fakegraf serves.
+func serviceAddress(in telegraf.Input) (string, bool) {
+	switch p := in.(type) {
+	case *socket_listener.SocketListener:
+		return p.ServiceAddress, true
+	case *influxdb_listener.InfluxDBListener:
+		return p.ServiceAddress, true
+	case *influxdb_v2_listener.InfluxDBV2Listener:
+		return p.ServiceAddress, true
+	case *http_listener_v2.HTTPListenerV2:
+		return p.ServiceAddress, true
+	}
+	return "", false
+}
+
+// httpInput makes an Input of one of Telegraf's HTTP inputs, after its own
+// Init (through RunningInput.Init, as the agent calls it), so that its
+// options are checked and defaulted by Telegraf. It returns nil for an
+// http_listener_v2 whose data_format fakegraf does not carry.
+func httpInput(ri *models.RunningInput, name, address string, origin Origin, unsupported map[string]string) (*Input, error) {
+	in := &Input{
+		Name: name, Kind: ri.Config.Name, Plugin: ri.Input, Running: ri,
+		Precision: ri.Config.Precision, Origin: origin,
+		Listen: listener.Config{Address: address},
+	}
+	switch p := ri.Input.(type) {
+	case *influxdb_listener.InfluxDBListener:
+		in.DataFormat = influxFormat(p.ParserType)
+	case *influxdb_v2_listener.InfluxDBV2Listener:
+		in.DataFormat = influxFormat(p.ParserType)
+	case *http_listener_v2.HTTPListenerV2:
+		in.DataFormat = parserFormat(p.Parser)
+		if _, ok := unsupported[in.DataFormat]; ok {
+			return nil, nil
+		}
+		in.Parser = p.Parser
+	}
+	if err := ri.Init(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return in, nil
+}
+
+// parserFormat is the data_format config.addParser built a parser for.
+func parserFormat(p telegraf.Parser) string {
+	if rp, ok := p.(*models.RunningParser); ok {
+		return rp.Config.DataFormat
+	}
+	return "influx" // Telegraf's default data_format
+}
+
+// influxFormat is the data_format whose parser an InfluxDB listener uses
+// for its parser_type (influxdb_listener.go handleWrite).
+func influxFormat(parserType string) string {
+	if parserType == "upstream" {
+		return "influx_upstream"
+	}
+	return "influx"
 }
 
 func findUnsupported(v interface{}, unsupported map[string]string) {

@@ -14,6 +14,10 @@ import (
 
 	"github.com/fakegraf/fakegraf/internal/suggest"
 	"github.com/fakegraf/fakegraf/setup/internal/socket_listener"
+
+	"github.com/influxdata/telegraf/plugins/inputs/http_listener_v2"
+	"github.com/influxdata/telegraf/plugins/inputs/influxdb_listener"
+	"github.com/influxdata/telegraf/plugins/inputs/influxdb_v2_listener"
 )
 
 // UnknownOptionsError is Telegraf's own error for options that nothing in
@@ -71,8 +75,8 @@ func unknownOptions(err error, unused map[string]bool, tbl *ast.Table) error {
 	find := func(t *ast.Table, name string, options []string) {
 		for key := range unused {
 			v, ok := t.Fields[key]
-			if !ok {
-				continue
+			if !ok || slices.Contains(options, key) {
+				continue // valid here: another table did not use it
 			}
 			line := t.Line
 			switch v := v.(type) {
@@ -91,8 +95,10 @@ func unknownOptions(err error, unused map[string]bool, tbl *ast.Table) error {
 	if agent, ok := tbl.Fields["agent"].(*ast.Table); ok {
 		find(agent, "[agent]", tomlKeys(reflect.TypeOf(config.AgentConfig{})))
 	}
-	for _, t := range socketListenerTables(tbl) {
-		find(t, "[[inputs.socket_listener]]", socketListenerOptions(t))
+	for _, kind := range Kinds {
+		for _, t := range inputTables(tbl, kind) {
+			find(t, "[[inputs."+kind+"]]", inputOptions(kind, t))
+		}
 	}
 	if len(out.Options) == 0 {
 		return err
@@ -106,13 +112,13 @@ func unknownOptions(err error, unused map[string]bool, tbl *ast.Table) error {
 	return out
 }
 
-// socketListenerTables are the [[inputs.socket_listener]] tables of a config.
-func socketListenerTables(tbl *ast.Table) []*ast.Table {
+// inputTables are the [[inputs.<kind>]] tables of a config.
+func inputTables(tbl *ast.Table, kind string) []*ast.Table {
 	inputs, ok := tbl.Fields["inputs"].(*ast.Table)
 	if !ok {
 		return nil
 	}
-	switch t := inputs.Fields["socket_listener"].(type) {
+	switch t := inputs.Fields[kind].(type) {
 	case *ast.Table:
 		return []*ast.Table{t}
 	case []*ast.Table:
@@ -121,11 +127,24 @@ func socketListenerTables(tbl *ast.Table) []*ast.Table {
 	return nil
 }
 
-// socketListenerOptions are the options a socket_listener table takes: the
-// plugin's, its data_format's parser's (config.go addParser unmarshals the
-// same table into the parser) and the common ones.
-func socketListenerOptions(t *ast.Table) []string {
-	options := tomlKeys(reflect.TypeOf(socket_listener.SocketListener{}))
+// pluginTypes are the types Telegraf's loader unmarshals each kind's table
+// into: for the HTTP inputs, Telegraf's own plugins.
+var pluginTypes = map[string]reflect.Type{
+	SocketListener:     reflect.TypeOf(socket_listener.SocketListener{}),
+	InfluxDBListener:   reflect.TypeOf(influxdb_listener.InfluxDBListener{}),
+	InfluxDBV2Listener: reflect.TypeOf(influxdb_v2_listener.InfluxDBV2Listener{}),
+	HTTPListenerV2:     reflect.TypeOf(http_listener_v2.HTTPListenerV2{}),
+}
+
+// inputOptions are the options an input's table takes: the plugin's, for
+// socket_listener and http_listener_v2 its data_format's parser's
+// (config.go addParser unmarshals the same table into the parser), and the
+// common ones.
+func inputOptions(kind string, t *ast.Table) []string {
+	options := tomlKeys(pluginTypes[kind])
+	if kind != SocketListener && kind != HTTPListenerV2 {
+		return append(options, commonOptions...)
+	}
 	format := "influx" // Telegraf's default data_format
 	if kv, ok := t.Fields["data_format"].(*ast.KeyValue); ok {
 		if s, ok := kv.Value.(*ast.String); ok {
@@ -197,7 +216,14 @@ func sectionTypo(tbl *ast.Table) error {
 			continue // agent and tables of settings; outputs.socket_writer and the like are real
 		}
 		for _, name := range sortedKeys(sub) {
-			if section == "inputs" && name == "socket_listener" || suggest.Distance(name, "socket_listener") > 3 {
+			if section == "inputs" && slices.Contains(Kinds, name) {
+				continue
+			}
+			meant := suggest.Closest(name, Kinds)
+			if slices.Contains(Kinds, name) {
+				meant = []string{name} // [[input.socket_listener]]
+			}
+			if len(meant) == 0 || suggest.Distance(name, meant[0]) > 3 {
 				continue
 			}
 			written, line := "["+section+"."+name+"]", sub.Line
@@ -210,7 +236,10 @@ func sectionTypo(tbl *ast.Table) error {
 			case *ast.Table:
 				line = t.Line
 			}
-			return fmt.Errorf("line %d: %s: Telegraf has no such input, and fakegraf serves only [[inputs.socket_listener]]; did you mean [[inputs.socket_listener]]?", line, written)
+			for i, m := range meant {
+				meant[i] = "[[inputs." + m + "]]"
+			}
+			return fmt.Errorf("line %d: %s: Telegraf has no such input, and fakegraf serves only %s; did you mean %s?", line, written, servedList, suggest.Or(meant))
 		}
 		if !top {
 			if meant := suggest.Closest(section, known); len(meant) > 0 {
@@ -232,3 +261,6 @@ func sortedKeys(t *ast.Table) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// servedList names the inputs fakegraf serves, for messages.
+const servedList = "[[inputs.socket_listener]], [[inputs.influxdb_listener]], [[inputs.influxdb_v2_listener]] and [[inputs.http_listener_v2]]"

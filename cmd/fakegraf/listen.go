@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +21,44 @@ import (
 
 // defaultAddresses are where the tutorial's senders send.
 var defaultAddresses = []string{"udp://127.0.0.1:8094", "tcp://127.0.0.1:8094", "unix:///tmp/telegraf.sock"}
+
+// defaultInfluxDBAddresses are where InfluxDB client libraries write by
+// default: the v1 /write and the v2 /api/v2/write API on port 8086.
+// Telegraf needs two inputs on two ports for them; with no arguments,
+// fakegraf serves both on one port, routed by path (httpin.Route), a
+// fakegraf convenience that no telegraf.conf can say.
+var defaultInfluxDBAddresses = []string{"influxdb://127.0.0.1:8086", "influxdb-v2://127.0.0.1:8086"}
+
+// influxDBPortTries is how many ports from 8086 on the zero-config
+// default tries, as the HTTP API does from 8095.
+const influxDBPortTries = 20
+
+// shareInfluxDBPort serves the zero-config influxdb_v2_listener on the
+// influxdb_listener's port, and moves both to the next free port when 8086
+// is taken (by a real InfluxDB or Telegraf, most likely).
+func shareInfluxDBPort(cfg *setup.Config, stderr io.Writer) error {
+	for i, in := range cfg.Inputs {
+		if in.Kind != setup.InfluxDBListener || i+1 >= len(cfg.Inputs) || cfg.Inputs[i+1].Kind != setup.InfluxDBV2Listener {
+			continue
+		}
+		cfg.Inputs[i+1].SharePort = true
+		for port := 8086; port < 8086+influxDBPortTries; port++ {
+			addr := fmt.Sprintf("127.0.0.1:%d", port)
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				continue
+			}
+			ln.Close()
+			if port != 8086 {
+				fmt.Fprintf(stderr, "fakegraf: note: 127.0.0.1:8086 is taken; serving the InfluxDB write APIs on %s\n", addr)
+			}
+			in.Bind = addr
+			return nil
+		}
+		return fmt.Errorf("ports 8086 to %d are all taken: pass addresses, such as influxdb://127.0.0.1:0", 8086+influxDBPortTries-1)
+	}
+	return nil
+}
 
 type listFlag []string
 
@@ -175,8 +215,9 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 		}
 		return cfg, nil
 	}
-	if len(addresses) == 0 {
-		addresses = defaultAddresses
+	zeroConfig := len(addresses) == 0
+	if zeroConfig {
+		addresses = append(slices.Clone(defaultAddresses), defaultInfluxDBAddresses...)
 	}
 	format := o.dataFormat
 	if format == "" {
@@ -197,6 +238,9 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 		f.Addresses = append(f.Addresses, bound)
 	}
 	cfg, err := setup.FromFlags(f)
+	if err == nil && zeroConfig {
+		err = shareInfluxDBPort(cfg, stderr)
+	}
 	if err != nil {
 		// Telegraf's message names a line of the config the flags make.
 		format := f.DataFormat

@@ -29,7 +29,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, o := newFlags("run", stderr, "Usage: fakegraf run [ADDRESS ...] [flags] -- CMD [ARGS...]\n"+
 		"       fakegraf run --config telegraf.conf [flags] -- CMD [ARGS...]\n\n"+
 		"Binds the sockets, runs CMD with their addresses in its environment (FAKEGRAF_ADDR, FAKEGRAF_ADDR_1..N,\n"+
-		"FAKEGRAF_ADDR_<SCHEME>, FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET), waits for CMD to exit and for\n"+
+		"FAKEGRAF_ADDR_<SCHEME> (FAKEGRAF_ADDR_INFLUXDB, FAKEGRAF_ADDR_INFLUXDB_V2, FAKEGRAF_ADDR_HTTP for the HTTP inputs),\n"+
+		"FAKEGRAF_URL (the first HTTP input's base URL, http://HOST:PORT), FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET), waits for CMD to exit and for\n"+
 		"fakegraf to have processed all it sent (or, with --until idle=D, for D without traffic after CMD's exit,\n"+
 		"for a CMD that leaves children behind), prints the report and exits 0, 1 or 2 like listen.\n"+
 		"CMD's own output goes to stderr. A CMD that fails or sends nothing fails the run.\n"+
@@ -208,12 +209,19 @@ func senderEnv(ls []serve.Listening) []string {
 			}
 			u.Host = net.JoinHostPort(host, u.Port())
 		}
+		if l.HTTP && !seen["url"] {
+			// The first HTTP input's base URL, for a client library.
+			seen["url"] = true
+			base := *u
+			base.Scheme = "http"
+			env = append(env, "FAKEGRAF_URL="+base.String())
+		}
 		addr := u.String()
 		if i == 0 {
 			env = append(env, "FAKEGRAF_ADDR="+addr)
 		}
 		env = append(env, fmt.Sprintf("FAKEGRAF_ADDR_%d=%s", i+1, addr))
-		if key := "FAKEGRAF_ADDR_" + strings.ToUpper(u.Scheme); !seen[key] {
+		if key := "FAKEGRAF_ADDR_" + strings.NewReplacer("-", "_", "+", "_").Replace(strings.ToUpper(u.Scheme)); !seen[key] {
 			seen[key] = true
 			env = append(env, key+"="+addr)
 		}

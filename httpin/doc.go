@@ -1,0 +1,45 @@
+// Package httpin serves Telegraf's HTTP inputs, [[inputs.influxdb_listener]],
+// [[inputs.influxdb_v2_listener]] and [[inputs.http_listener_v2]], with
+// Telegraf's own plugin code, and hands out one listener.Record per request.
+//
+// Every request is answered by the plugin's exported ServeHTTP: its routes,
+// authentication, body limits, gzip handling, parser and error bodies are
+// Telegraf's. The handler needs the state the plugin's Start sets up (the
+// accumulator, the tracking goroutine of max_undelivered_metrics, the
+// default max_body_size and timeouts of http_listener_v2), so Listen starts
+// the plugin, with its service_address rewritten to an ephemeral loopback
+// port first: the plugin's own server binds there and is never used, and
+// Close stops it. fakegraf binds the configured service_address itself
+// (tcp, or unix for http_listener_v2 as its Start allows; TLS from the
+// plugin's ServerConfig; the plugin's read_timeout and write_timeout), as
+// listener/ does for stream sockets, because only then does it see what
+// Telegraf's server hides: which connection a request came on, the bytes
+// of the body, and the answer.
+//
+// Around the plugin's ServeHTTP, a Server
+//
+//   - numbers connections in accept order and reports them opening and
+//     closing (listener.ConnEvent);
+//   - reads the body before taking the input's lock, up to max_body_size+1
+//     bytes, and hands the plugin a reader over what it read followed by
+//     the rest, so that the plugin's http.MaxBytesReader answers exactly as
+//     in Telegraf while a slow sender does not hold the lock;
+//   - under a per-input lock calls ServeHTTP with a response writer that
+//     both writes to the client and records the answer, and with an
+//     accum.Accumulator, so that every metric the plugin adds belongs to its
+//     request;
+//   - hands out one Record per request: the body as the plugin's parser read
+//     it (gunzipped for Content-Encoding: gzip, snappy-decoded, or the query
+//     for data_source = "query"), its size on the wire, the peer, the
+//     connection, the receive time, the plugin's metrics
+//     (listener.PluginOutput) and the exchange (listener.Exchange).
+//
+// One difference remains: when the body is over max_body_size, Telegraf's
+// server also closes the connection after the 413 (http.MaxBytesReader
+// tells net/http's own response writer so through an unexported method);
+// fakegraf answers the same status, headers and body, and keeps the
+// connection open.
+//
+// The package knows nothing about rules; it does not parse except as the
+// plugin does.
+package httpin

@@ -1,0 +1,497 @@
+package httpin
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang/snappy"
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/plugins/inputs/http_listener_v2"
+	"github.com/influxdata/telegraf/plugins/inputs/influxdb_listener"
+	"github.com/influxdata/telegraf/plugins/inputs/influxdb_v2_listener"
+
+	"github.com/fakegraf/fakegraf/accum"
+	"github.com/fakegraf/fakegraf/listener"
+)
+
+// URL schemes of the inputs' listener URLs, which flag mode takes back as
+// addresses (setup's flags).
+const (
+	SchemeInfluxDB   = "influxdb"    // influxdb_listener
+	SchemeInfluxDBV2 = "influxdb-v2" // influxdb_v2_listener
+	SchemeHTTP       = "http"        // http_listener_v2 on tcp
+	SchemeHTTPUnix   = "http+unix"   // http_listener_v2 on a unix socket
+)
+
+// Plugin is what the three plugins have in common.
+type Plugin interface {
+	telegraf.ServiceInput
+	http.Handler
+}
+
+// Config says what one Server serves.
+type Config struct {
+	// Plugins are Telegraf's plugins, configured and Init'ed
+	// (setup.Input.Plugin). The first one's service_address is bound.
+	// Two are allowed only as an influxdb_listener and an
+	// influxdb_v2_listener sharing one port (Route says who answers what):
+	// fakegraf's zero-config InfluxDB port, which Telegraf cannot do.
+	Plugins []telegraf.Input
+	// Address, when set, is bound instead of the first plugin's
+	// service_address (the next free port of the zero-config default).
+	Address string
+	// Log receives the plugins' own log lines in place of Telegraf's
+	// global logger (listener.Log keeps warnings and errors); nil
+	// discards them.
+	Log telegraf.Logger
+}
+
+// input is one plugin being served.
+type input struct {
+	plugin  Plugin
+	url     string
+	maxBody int64
+	acc     *accum.Accumulator
+	mu      sync.Mutex // one request at a time, so its metrics are its own
+	seq     atomic.Uint64
+	query   bool // http_listener_v2 with data_source = "query"
+}
+
+// Server is a bound HTTP input.
+type Server struct {
+	inputs  []*input
+	handler listener.Handler
+	ln      net.Listener
+	srv     *http.Server
+	served  chan struct{}
+
+	inflight atomic.Int64 // requests being handled
+
+	connMu sync.Mutex
+	conns  map[net.Conn]*conn
+	nconns atomic.Uint64
+}
+
+type conn struct {
+	n       uint64
+	peer    string
+	opened  time.Time
+	records int
+	bytes   int64
+}
+
+type connKey struct{}
+
+// Listen starts the plugins, binds the address and serves. It returns once
+// the socket is bound; on error nothing is left running.
+func Listen(cfg Config, h listener.Handler) (*Server, error) {
+	if len(cfg.Plugins) == 0 || len(cfg.Plugins) > 2 {
+		return nil, fmt.Errorf("httpin: %d plugins: serve one, or an influxdb_listener and an influxdb_v2_listener", len(cfg.Plugins))
+	}
+	s := &Server{handler: h, served: make(chan struct{}), conns: map[net.Conn]*conn{}}
+	network, address, tlsConf, err := bindAddress(cfg.Plugins[0])
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Address != "" {
+		address = cfg.Address
+	}
+	if network == "unix" {
+		// http_listener_v2.go Start removes a stale socket file first.
+		if err := os.Remove(address); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("removing socket failed: %w", err)
+		}
+	}
+	ln, err := net.Listen(network, address)
+	if err != nil {
+		return nil, err
+	}
+	if hl, ok := cfg.Plugins[0].(*http_listener_v2.HTTPListenerV2); ok && network == "unix" && hl.SocketMode != "" {
+		if err := chmodSocket(address, hl.SocketMode); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
+	var started []Plugin
+	stop := func() {
+		for _, p := range started {
+			p.Stop()
+		}
+		ln.Close()
+	}
+	plog := cfg.Log
+	if plog == nil {
+		plog = listener.Log{}
+	}
+	for _, tp := range cfg.Plugins {
+		in, err := start(tp, ln.Addr(), network, plog)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		started = append(started, in.plugin)
+		s.inputs = append(s.inputs, in)
+	}
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+	}
+	s.ln = ln
+	read, write := timeouts(cfg.Plugins[0])
+	s.srv = &http.Server{
+		Handler:      s,
+		ReadTimeout:  read,
+		WriteTimeout: write,
+		TLSConfig:    tlsConf,
+		ConnContext:  s.connContext,
+		ConnState:    s.connState,
+		// net/http logs TLS handshake and accept errors; Telegraf's server
+		// writes them to its stderr as well, but fakegraf's stderr is its own.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	go func() {
+		defer close(s.served)
+		_ = s.srv.Serve(ln) // ends with Close
+	}()
+	return s, nil
+}
+
+// bindAddress is the network and address the plugin's Start would bind,
+// and its TLS config (influxdb_listener.go and influxdb_v2_listener.go
+// Start: tcp on service_address; http_listener_v2.go Start: the URL Init
+// made of it, tcp or unix).
+func bindAddress(p telegraf.Input) (network, address string, tlsConf *tls.Config, err error) {
+	switch p := p.(type) {
+	case *influxdb_listener.InfluxDBListener:
+		tlsConf, err = p.ServerConfig.TLSConfig()
+		return "tcp", p.ServiceAddress, tlsConf, err
+	case *influxdb_v2_listener.InfluxDBV2Listener:
+		tlsConf, err = p.ServerConfig.TLSConfig()
+		return "tcp", p.ServiceAddress, tlsConf, err
+	case *http_listener_v2.HTTPListenerV2:
+		tlsConf, err = p.ServerConfig.TLSConfig()
+		if err != nil {
+			return "", "", nil, err
+		}
+		u, err := url.Parse(p.ServiceAddress)
+		if err != nil {
+			return "", "", nil, fmt.Errorf("parsing address failed: %w", err)
+		}
+		switch u.Scheme {
+		case "tcp":
+			return "tcp", u.Host, tlsConf, nil
+		case "unix":
+			return "unix", u.Path, tlsConf, nil
+		}
+		return "", "", nil, fmt.Errorf("unknown protocol %q", u.Scheme)
+	}
+	return "", "", nil, fmt.Errorf("httpin: %T is not an HTTP input fakegraf serves", p)
+}
+
+// start starts a plugin with its own server moved to an ephemeral loopback
+// port (see the package doc), and reads the settings its Start completes.
+func start(tp telegraf.Input, bound net.Addr, network string, plog telegraf.Logger) (*input, error) {
+	p, ok := tp.(Plugin)
+	if !ok {
+		return nil, fmt.Errorf("httpin: %T has no ServeHTTP", tp)
+	}
+	in := &input{plugin: p, acc: accum.New()}
+	host := bound.String()
+	switch p := tp.(type) {
+	case *influxdb_listener.InfluxDBListener:
+		p.ServiceAddress = "127.0.0.1:0"
+		p.Log = plog
+		in.url = SchemeInfluxDB + "://" + host
+	case *influxdb_v2_listener.InfluxDBV2Listener:
+		p.ServiceAddress = "127.0.0.1:0"
+		p.Log = plog
+		in.url = SchemeInfluxDBV2 + "://" + host
+	case *http_listener_v2.HTTPListenerV2:
+		in.url = SchemeHTTP + "://" + host
+		if network == "unix" {
+			in.url = SchemeHTTPUnix + "://" + host
+		}
+		in.query = strings.EqualFold(p.DataSource, "query")
+		p.Log = plog
+		// Init parsed service_address into the URL Start binds; Init
+		// again on the loopback address (it only parses and builds the
+		// TLS config).
+		p.ServiceAddress = "tcp://127.0.0.1:0"
+		if err := p.Init(); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.Start(in.acc); err != nil {
+		return nil, err
+	}
+	in.maxBody = maxBody(tp)
+	return in, nil
+}
+
+// maxBody is the plugin's max_body_size once Init or Start defaulted it.
+func maxBody(p telegraf.Input) int64 {
+	switch p := p.(type) {
+	case *influxdb_listener.InfluxDBListener:
+		return int64(p.MaxBodySize)
+	case *influxdb_v2_listener.InfluxDBV2Listener:
+		return int64(p.MaxBodySize)
+	case *http_listener_v2.HTTPListenerV2:
+		return int64(p.MaxBodySize)
+	}
+	return 0
+}
+
+// timeouts are the plugin's read_timeout and write_timeout, as its server
+// gets them.
+func timeouts(p telegraf.Input) (read, write time.Duration) {
+	switch p := p.(type) {
+	case *influxdb_listener.InfluxDBListener:
+		return time.Duration(p.ReadTimeout), time.Duration(p.WriteTimeout)
+	case *influxdb_v2_listener.InfluxDBV2Listener:
+		return time.Duration(p.ReadTimeout), time.Duration(p.WriteTimeout)
+	case *http_listener_v2.HTTPListenerV2:
+		return time.Duration(p.ReadTimeout), time.Duration(p.WriteTimeout)
+	}
+	return 0, 0
+}
+
+// URLs are the listener URLs of the plugins, in Config order: one per
+// plugin, each the name its records carry.
+func (s *Server) URLs() []string {
+	out := make([]string, len(s.inputs))
+	for i, in := range s.inputs {
+		out[i] = in.url
+	}
+	return out
+}
+
+// Busy reports whether a request is being handled: its record is not out
+// yet.
+func (s *Server) Busy() bool { return s.inflight.Load() > 0 }
+
+// Addr is the bound address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Close stops serving, waits for the requests being handled, and stops the
+// plugins.
+func (s *Server) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		s.srv.Close()
+	}
+	<-s.served
+	for _, in := range s.inputs {
+		in.plugin.Stop()
+	}
+}
+
+// Route picks the plugin that answers a path when an influxdb_listener
+// and an influxdb_v2_listener share a port: the v2 API (/api/v2/…) and the
+// v2 listener's /health and /ready go to influxdb_v2_listener, the rest
+// (/write, /query, /ping and every unknown path, which get v1's 404) to
+// influxdb_listener. /ping goes to v1 because v1 clients check its
+// X-Influxdb-Version header, and v2 clients accept either answer (204).
+func Route(path string) (v2 bool) {
+	return strings.HasPrefix(path, "/api/v2/") || path == "/health" || path == "/ready"
+}
+
+func (s *Server) route(r *http.Request) *input {
+	if len(s.inputs) == 1 {
+		return s.inputs[0]
+	}
+	v1, v2 := s.inputs[0], s.inputs[1]
+	if _, ok := v1.plugin.(*influxdb_v2_listener.InfluxDBV2Listener); ok {
+		v1, v2 = v2, v1
+	}
+	if Route(r.URL.Path) {
+		return v2
+	}
+	return v1
+}
+
+func (s *Server) connContext(ctx context.Context, c net.Conn) context.Context {
+	// net/http calls ConnContext in its accept loop, so numbers follow
+	// accept order.
+	n := s.nconns.Add(1)
+	s.connMu.Lock()
+	s.conns[c] = &conn{n: n, peer: peerOf(c), opened: time.Now()}
+	s.connMu.Unlock()
+	return context.WithValue(ctx, connKey{}, n)
+}
+
+func peerOf(c net.Conn) string {
+	if a := c.RemoteAddr(); a != nil && a.String() != "" && a.String() != "@" {
+		return a.String()
+	}
+	return c.LocalAddr().String() // a unix socket's peer: its path, as listener/ says
+}
+
+func (s *Server) connState(c net.Conn, state http.ConnState) {
+	s.connMu.Lock()
+	info := s.conns[c]
+	if state == http.StateClosed || state == http.StateHijacked {
+		delete(s.conns, c)
+	}
+	s.connMu.Unlock()
+	if info == nil {
+		return
+	}
+	url := s.inputs[0].url
+	switch state {
+	case http.StateNew:
+		s.handler.Conn(listener.ConnEvent{Listener: url, Peer: info.peer, Conn: info.n, Open: true, Time: info.opened})
+	case http.StateClosed, http.StateHijacked:
+		s.handler.Conn(listener.ConnEvent{Listener: url, Peer: info.peer, Conn: info.n, Time: time.Now(),
+			Records: info.records, Bytes: info.bytes, Reason: "closed"})
+	}
+}
+
+// ServeHTTP is the wrapper around the plugin's ServeHTTP the package doc
+// describes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	received := time.Now()
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	in := s.route(r)
+	connN, _ := r.Context().Value(connKey{}).(uint64)
+
+	// Read before the lock, at most max_body_size+1 bytes: enough for the
+	// plugin's http.MaxBytesReader to see that the body is too large.
+	body := r.Body
+	head, readErr := io.ReadAll(io.LimitReader(body, in.maxBody+1))
+	var rest bytes.Buffer
+	var tail io.Reader = io.TeeReader(body, &rest)
+	if readErr != nil {
+		tail = errReader{readErr}
+	}
+	r.Body = readCloser{Reader: io.MultiReader(bytes.NewReader(head), tail), Closer: body}
+
+	rw := &recorder{w: w}
+	in.mu.Lock()
+	in.plugin.ServeHTTP(rw, r)
+	rw.finish()
+	out := in.acc.Take()
+	seq := in.seq.Add(1)
+	in.mu.Unlock()
+
+	raw := append(head, rest.Bytes()...)
+	s.connMu.Lock()
+	for _, c := range s.conns {
+		if c.n == connN {
+			c.records++
+			c.bytes += int64(len(raw))
+		}
+	}
+	s.connMu.Unlock()
+
+	ex := &listener.Exchange{
+		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+		ContentType:     r.Header.Get("Content-Type"),
+		ContentEncoding: r.Header.Get("Content-Encoding"),
+		UserAgent:       r.Header.Get("User-Agent"),
+		Authorization:   r.Header.Get("Authorization") != "",
+		ContentLength:   r.ContentLength,
+		RawSize:         len(raw),
+		Status:          rw.status,
+		ResponseHeader:  rw.header,
+		ResponseBody:    rw.body.Bytes(),
+	}
+	s.handler.Record(listener.Record{
+		Listener: in.url, Peer: r.RemoteAddr, Conn: connN, Seq: seq,
+		Data: decoded(raw, r, in.query), Size: len(raw),
+		Stream: false, Terminated: true, Received: received,
+		Plugin: &out, HTTP: ex,
+	})
+}
+
+// decoded is the body as the plugin's parser reads it: gunzipped for
+// Content-Encoding: gzip (all three plugins), snappy-decoded
+// (http_listener_v2.go collectBody), or the unescaped query
+// (http_listener_v2.go collectQuery). What cannot be decoded is kept as it
+// came: the plugin answered 400 for it, and the rules see the bytes.
+func decoded(raw []byte, r *http.Request, query bool) []byte {
+	if query {
+		if q, err := url.QueryUnescape(r.URL.RawQuery); err == nil {
+			return []byte(q)
+		}
+		return []byte(r.URL.RawQuery)
+	}
+	switch r.Header.Get("Content-Encoding") {
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return raw
+		}
+		out, _ := io.ReadAll(zr) // what decompressed before an error is what the parser read
+		return out
+	case "snappy":
+		if out, err := snappy.Decode(nil, raw); err == nil {
+			return out
+		}
+	}
+	return raw
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// maxResponseBody bounds the answer kept in a Record: Telegraf's answers
+// are a few hundred bytes at most.
+const maxResponseBody = 64 << 10
+
+// recorder writes to the client and keeps a copy of the answer.
+type recorder struct {
+	w      http.ResponseWriter
+	status int
+	header http.Header
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.w.Header() }
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+		r.header = r.w.Header().Clone()
+	}
+	r.w.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.WriteHeader(http.StatusOK)
+	}
+	if room := maxResponseBody - r.body.Len(); room > 0 {
+		r.body.Write(b[:min(len(b), room)])
+	}
+	return r.w.Write(b)
+}
+
+// finish completes the record of an answer the handler never wrote: net/http
+// sends 200 with no body.
+func (r *recorder) finish() {
+	if r.status == 0 {
+		r.status = http.StatusOK
+		r.header = r.w.Header().Clone()
+	}
+}

@@ -1,0 +1,59 @@
+package httpin
+
+import (
+	"net/url"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/plugins/inputs/influxdb_listener"
+	"github.com/influxdata/telegraf/plugins/inputs/influxdb_v2_listener"
+	"github.com/influxdata/telegraf/plugins/parsers/influx"
+	"github.com/influxdata/telegraf/plugins/parsers/influx/influx_upstream"
+
+	"github.com/fakegraf/fakegraf/listener"
+)
+
+// ParserFor returns, for the InfluxDB listeners, the parser the plugin
+// parses one request's body with: Telegraf's influx parser, or
+// influx_upstream for parser_type = "upstream", at the request's precision
+// (influxdb_listener.go and influxdb_v2_listener.go handleWrite). The rules
+// read the body through it (parse.Stage.ParserFor). It returns nil for
+// http_listener_v2, whose data_format parser does not depend on the request.
+func ParserFor(p telegraf.Input) func(listener.Record) telegraf.Parser {
+	var upstream bool
+	var units map[string]time.Duration
+	switch p := p.(type) {
+	case *influxdb_listener.InfluxDBListener:
+		upstream, units = p.ParserType == "upstream", v1Precision
+	case *influxdb_v2_listener.InfluxDBV2Listener:
+		upstream, units = p.ParserType == "upstream", v2Precision
+	default:
+		return nil
+	}
+	return func(rec listener.Record) telegraf.Parser {
+		precision := time.Nanosecond
+		if rec.HTTP != nil {
+			q, _ := url.ParseQuery(rec.HTTP.Query)
+			if d, ok := units[q.Get("precision")]; ok {
+				precision = d
+			}
+		}
+		if upstream {
+			up := &influx_upstream.Parser{}
+			_ = up.Init()
+			_ = up.SetTimePrecision(precision)
+			return up
+		}
+		ip := &influx.Parser{}
+		_ = ip.Init()
+		ip.SetTimePrecision(precision)
+		return ip
+	}
+}
+
+// v1Precision and v2Precision are the plugins' getPrecisionMultiplier:
+// anything else is nanoseconds, silently.
+var (
+	v1Precision = map[string]time.Duration{"u": time.Microsecond, "ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour}
+	v2Precision = map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}
+)
