@@ -14,6 +14,7 @@ import (
 	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/models"
 	"github.com/influxdata/telegraf/plugins/aggregators"
+	"github.com/influxdata/telegraf/plugins/inputs/statsd"
 	"github.com/influxdata/telegraf/plugins/parsers"
 	"github.com/influxdata/telegraf/plugins/processors"
 	"github.com/influxdata/toml"
@@ -52,6 +53,11 @@ type Input struct {
 	Auto []*Input
 	// Origin is where the input's settings were written.
 	Origin Origin
+	// Statsd is set for an [[inputs.statsd]] (statsd.go): Telegraf's own
+	// plugin, configured by Telegraf's config package and not started.
+	// Parser and Auto are then nil, and Precision is what the agent's
+	// Gather accumulator rounds to.
+	Statsd *Statsd
 }
 
 // Origin is where an input's settings were written, so that a fix can name
@@ -79,8 +85,8 @@ type Config struct {
 	Skipped []string
 }
 
-// ErrNoListener means the config has no [[inputs.socket_listener]].
-var ErrNoListener = errors.New("the config has no [[inputs.socket_listener]]")
+// ErrNoListener means the config has no input fakegraf serves.
+var ErrNoListener = errors.New("the config has no [[inputs.socket_listener]] and no [[inputs.statsd]]")
 
 // LoadFile loads a telegraf.conf.
 func LoadFile(path string) (*Config, error) {
@@ -94,7 +100,7 @@ func LoadFile(path string) (*Config, error) {
 // Load loads telegraf.conf text with Telegraf's own config package, so option
 // names, defaults, env-var substitution and typo messages are Telegraf's.
 func Load(data []byte, source string) (*Config, error) {
-	ignored, unsupported, origins, tbl, err := prepass(data)
+	ignored, unsupported, origins, sdOrigins, tbl, err := prepass(data)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +109,7 @@ func Load(data []byte, source string) (*Config, error) {
 	}
 	c := config.NewConfig()
 	c.Agent.Quiet = true
-	c.InputFilters = []string{"socket_listener"}
+	c.InputFilters = []string{"socket_listener", "statsd"}
 	c.OutputFilters = []string{"__fakegraf_none__"}
 	c.SecretStoreFilters = []string{"__fakegraf_none__"}
 	if err := c.LoadConfigData(data, source); err != nil {
@@ -113,7 +119,25 @@ func Load(data []byte, source string) (*Config, error) {
 	// Telegraf adds an array's tables in order: the nth socket_listener it
 	// made is the nth table the prepass found.
 	matched, n := len(origins) == countListeners(c), 0
+	sdMatched, sdN := len(sdOrigins) == countStatsd(c), 0
 	for _, ri := range c.Inputs {
+		if sd, ok := ri.Input.(*statsd.Statsd); ok {
+			origin := Origin{File: source, Address: sd.ServiceAddress}
+			if sdMatched {
+				origin = sdOrigins[sdN]
+				origin.File = source
+				if origin.Address == "" {
+					origin.Address = sd.ServiceAddress
+				}
+			}
+			sdN++
+			in, err := statsdInput(c, ri, sd, origin)
+			if err != nil {
+				return nil, err
+			}
+			out.Inputs = append(out.Inputs, in)
+			continue
+		}
 		sl, ok := ri.Input.(*socket_listener.SocketListener)
 		if !ok {
 			continue
@@ -170,13 +194,13 @@ func Load(data []byte, source string) (*Config, error) {
 // messages by data format, where each socket_listener table starts and
 // what its service_address says before ${VAR} substitution, in file order,
 // and the parsed TOML (for the did-you-mean of misspelt sections).
-func prepass(data []byte) ([]string, map[string]string, []Origin, *ast.Table, error) {
+func prepass(data []byte) ([]string, map[string]string, []Origin, []Origin, *ast.Table, error) {
 	tbl, err := toml.Parse(data)
 	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("error parsing data: %w", err)
+		return nil, nil, nil, nil, nil, fmt.Errorf("error parsing data: %w", err)
 	}
 	var ignored []string
-	var origins []Origin
+	var origins, sdOrigins []Origin
 	unsupported := map[string]string{}
 	for section, v := range tbl.Fields {
 		sub, ok := v.(*ast.Table)
@@ -203,11 +227,15 @@ func prepass(data []byte) ([]string, map[string]string, []Origin, *ast.Table, er
 				origins = listenerOrigins(pv)
 				continue
 			}
+			if section == "inputs" && name == "statsd" {
+				sdOrigins = listenerOrigins(pv)
+				continue
+			}
 			ignored = append(ignored, section+"."+name)
 		}
 	}
 	sort.Strings(ignored)
-	return ignored, unsupported, origins, tbl, nil
+	return ignored, unsupported, origins, sdOrigins, tbl, nil
 }
 
 // listenerOrigins are the header line and written service_address of each
