@@ -99,6 +99,14 @@ type Record struct {
 	// kernel has cut off whatever did not fit.
 	Truncated bool
 	Received  time.Time
+
+	// Plugin is set when Telegraf's own input plugin decided what this
+	// record stores (plugin.go); nil for socket_listener, whose records
+	// fakegraf parses itself.
+	Plugin *PluginOutput
+	// HTTP is the request and its answer, for a record that was an HTTP
+	// request to one of Telegraf's HTTP inputs; nil otherwise.
+	HTTP *Exchange
 }
 
 // ConnEvent reports a stream connection opening or closing.

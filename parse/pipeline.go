@@ -31,6 +31,18 @@ type Stage struct {
 	// Origin is where the input's settings were written: a fix names the
 	// flag, or the line of telegraf.conf, that the user changes.
 	Origin Origin
+	// ParserFor, when set, makes the parser for one record, for an input
+	// whose plugin sets its parser up per request (an HTTP request's
+	// precision query); Parser is then the record-independent default.
+	ParserFor func(listener.Record) telegraf.Parser
+}
+
+// parser is the stage's parser for rec.
+func (s *Stage) parser(rec listener.Record) telegraf.Parser {
+	if s.ParserFor != nil {
+		return s.ParserFor(rec)
+	}
+	return s.Parser
 }
 
 // Pipeline processes the records of one listener, in order. It is not safe
@@ -96,6 +108,9 @@ func (r *Result) SenderSetTime(i int) bool {
 	if r.stage == nil || i < 0 || i >= len(r.parsedIndex) {
 		return false
 	}
+	if r.parsedIndex[i] < 0 {
+		return false
+	}
 	if r.senderTime == nil {
 		r.senderTime = senderTimes(r)
 	}
@@ -151,27 +166,50 @@ func (p *Pipeline) Transport(ev listener.Transport) []Diagnostic {
 
 func (p *Pipeline) run(stage *Stage, res *Result) {
 	res.Format = stage.Format
-	parsed, err := parseRecovering(stage.Parser, res.Record.Data)
+	parsed, err := parseRecovering(stage.parser(res.Record), res.Record.Data)
+	if plugin := res.Record.Plugin; plugin != nil {
+		// Telegraf's own plugin decided what is stored; the parse above is
+		// the rules' view of the same bytes (listener.PluginOutput).
+		res.stage = stage
+		res.Err = err
+		res.Parsed = viewParsed(parsed)
+		res.Metrics, res.parsedIndex = store(stage, plugin.Metrics, len(parsed))
+		return
+	}
 	if err != nil {
 		res.Err = err
 		return
 	}
+	res.stage = stage
+	res.Parsed = viewParsed(parsed)
+	res.Metrics, res.parsedIndex = store(stage, parsed, len(parsed))
+}
+
+// store does what agent/accumulator.go AddMetric does with the metrics a
+// parser or a plugin made: round to the input's precision, then MakeMetric.
+// It returns the stored metrics and, for each, its index in the parsed view
+// of nparsed metrics, or -1 for a plugin's metric beyond that view (a line
+// Telegraf's stream parser kept after a bad one, which Parse does not
+// reach).
+func store(stage *Stage, parsed []telegraf.Metric, nparsed int) ([]telegraf.Metric, []int) {
 	precision := stage.Precision
 	if precision <= 0 {
 		precision = time.Nanosecond
 	}
-	res.stage = stage
-	res.Parsed = viewParsed(parsed)
-	res.Metrics = make([]telegraf.Metric, 0, len(parsed))
-	res.parsedIndex = make([]int, 0, len(parsed))
+	metrics := make([]telegraf.Metric, 0, len(parsed))
+	index := make([]int, 0, len(parsed))
 	for i, m := range parsed {
 		// agent/accumulator.go AddMetric: round, then MakeMetric.
 		m.SetTime(m.Time().Round(precision))
 		if out := stage.Maker.MakeMetric(m); out != nil {
-			res.Metrics = append(res.Metrics, out)
-			res.parsedIndex = append(res.parsedIndex, i)
+			metrics = append(metrics, out)
+			if i >= nparsed {
+				i = -1
+			}
+			index = append(index, i)
 		}
 	}
+	return metrics, index
 }
 
 // ErrParserPanic marks a record on which Telegraf's parser panicked.

@@ -1,0 +1,41 @@
+package listener
+
+import (
+	"net/http"
+
+	"github.com/influxdata/telegraf"
+)
+
+// PluginOutput is what a Telegraf input plugin that fakegraf runs itself
+// (the HTTP listeners, statsd) handed its accumulator for one record: the
+// metrics, before the agent's MakeMetric, and the errors it reported with
+// AddError. When a Record carries one, these metrics, not a parse of
+// Record.Data, are what Telegraf stores: the plugin decided, with its own
+// code, and the pipeline only applies what the agent applies after it
+// (precision, name_override, tags, filters).
+type PluginOutput struct {
+	Metrics []telegraf.Metric
+	Errors  []error
+}
+
+// Exchange is one HTTP request and the answer the plugin gave, as far as a
+// sender's mistakes show in it. Authorization is only said to be present:
+// its value is a secret and never kept.
+type Exchange struct {
+	Method string
+	Path   string
+	Query  string // the raw query, without '?'
+	// Request headers that matter to the inputs' rules.
+	ContentType     string
+	ContentEncoding string
+	UserAgent       string
+	Authorization   bool // an Authorization header was sent
+	ContentLength   int64
+	// RawSize is the body's size on the wire (before gunzip); the Record's
+	// Data holds the body as the plugin's parser read it.
+	RawSize int
+	// The answer, as the client got it.
+	Status         int
+	ResponseHeader http.Header
+	ResponseBody   []byte
+}
