@@ -14,6 +14,7 @@ import (
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/setup"
+	"github.com/fakegraf/fakegraf/statsdin"
 )
 
 // Listening describes one bound socket.
@@ -41,6 +42,8 @@ type Server struct {
 	proc sync.Mutex
 
 	last atomic.Int64 // unix nanoseconds of the last event, for LastEvent
+
+	statsd    []*statsdRun // the [[inputs.statsd]] plugins, fed by their listeners
 
 	drops     map[string]uint64 // kernel drop counts last reported, per UDP listener
 	stopDrops chan struct{}
@@ -94,12 +97,29 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 				opt.Log(name + ": " + msg)
 			}
 		}}
-		l, err := listener.Listen(lc, handler{s: s, inline: in.Stream()})
-		if err != nil {
-			for _, l := range s.listeners {
-				l.Close()
+		var h listener.Handler = handler{s: s, inline: in.Stream()}
+		var run *statsdRun
+		if in.Statsd != nil {
+			plug, err := statsdin.Start(in, func(ev listener.Transport) { s.events.push(event{transport: &ev}) })
+			if err != nil {
+				s.abort()
+				return nil, fmt.Errorf("%s: %w", in.Name, err)
 			}
+			run = &statsdRun{plug: plug, cfg: in.Statsd, stop: make(chan struct{}), done: make(chan struct{})}
+			h = plug.Handler(h)
+		}
+		l, err := listener.Listen(lc, h)
+		if err != nil {
+			if run != nil {
+				run.plug.Stop()
+			}
+			s.abort()
 			return nil, fmt.Errorf("%s: %w on %s: %w", in.Name, ErrBind, in.Listen.Address, hintBind(err))
+		}
+		if run != nil {
+			run.url = l.URL()
+			s.statsd = append(s.statsd, run)
+			go run.flushLoop(s)
 		}
 		s.listeners = append(s.listeners, l)
 		s.engine.Add(l.URL(), in.DataFormat, parse.NewPipeline(l.URL(), opt.Rules, Stages(in)...))
@@ -157,6 +177,10 @@ func Stages(in *setup.Input) []*parse.Stage {
 		list = in.Auto
 	}
 	out := make([]*parse.Stage, 0, len(list))
+	if in.Statsd != nil {
+		return append(out, &parse.Stage{Format: in.DataFormat, Parser: parse.StatsdParser{}, Maker: in.Running, Precision: in.Precision,
+			ScanLimit: bufio.MaxScanTokenSize, Origin: parse.Origin(in.Origin)})
+	}
 	for _, alt := range list {
 		out = append(out, &parse.Stage{Format: alt.DataFormat, Parser: parse.BareParser(alt.Parser), Maker: alt.Running, Precision: alt.Precision,
 			ScanLimit: max(bufio.MaxScanTokenSize, int(alt.Listen.Socket.ReadBufferSize)),
@@ -216,6 +240,9 @@ func (s *Server) Close() {
 		<-s.dropsDone
 		for _, l := range s.listeners {
 			l.Close()
+		}
+		for _, run := range s.statsd {
+			run.close(s)
 		}
 		s.events.close()
 		<-s.done

@@ -1,0 +1,23 @@
+package parse
+
+import "strings"
+
+const ruleStatsdBadValue = "statsd-bad-value"
+
+func init() {
+	Register(&Rule{
+		ID:       ruleStatsdBadValue,
+		Severity: Error,
+		Title:    "a statsd value is not a number, or has no ':'",
+		Doc:      "Telegraf's statsd plugin parses a counter's value as an integer (or float), other values as floats, allows +/- only on gauges and counters, and needs ':' between name and value (plugins/inputs/statsd/statsd.go parseStatsdLine); otherwise it logs the line and drops it.",
+		Bad:      "requests:one|c",
+		Good:     "requests:1|c",
+		CheckTransport: func(ctx *TransportContext) {
+			pl := statsdLog(ctx)
+			if pl == nil || !(strings.HasPrefix(pl.Message, "Splitting ':'") || strings.HasPrefix(pl.Message, "Parsing value to ") || strings.HasPrefix(pl.Message, "+- values")) {
+				return
+			}
+			ctx.Report(statsdMessage(pl, "Telegraf drops the line: "+pl.Message), "send name:value|type with a number as value (a set, |s, takes any text)")
+		},
+	})
+}
