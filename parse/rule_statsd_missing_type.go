@@ -12,6 +12,12 @@ func init() {
 		Doc:      "Telegraf's statsd plugin splits each value on '|' and needs name:value|type (plugins/inputs/statsd/statsd.go parseStatsdLine); a line without a type is logged (\"Splitting '|', unable to parse metric\") and dropped.",
 		Bad:      "requests:1",
 		Good:     "requests:1|c",
+		// The plugin's own messages (statsdin hands them over as they
+		// come); serve/statsd_test.go sends the lines that draw them.
+		Cases: []Case{
+			{Name: "the plugin's message", Config: caseInfluxUDP, Transport: &PluginLog{Message: "Splitting '|', unable to parse metric: requests:1"}, Want: []Want{{"statsd-missing-type", Error, 0}}},
+			{Name: "near miss: the plugin talking about itself", Config: caseInfluxUDP, Transport: &PluginLog{Message: "Stopping the statsd service"}},
+		},
 		CheckTransport: func(ctx *TransportContext) {
 			pl := statsdLog(ctx)
 			if pl == nil || !(strings.HasPrefix(pl.Message, "Splitting '|'")) {

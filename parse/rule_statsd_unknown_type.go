@@ -12,6 +12,12 @@ func init() {
 		Doc:      "Telegraf's statsd plugin takes the types g, c, s, ms, h and d (plugins/inputs/statsd/statsd.go parseStatsdLine); any other is logged (\"Metric type ... unsupported\") and the line dropped.",
 		Bad:      "requests:1|counter",
 		Good:     "requests:1|c",
+		// The plugin's own messages (statsdin hands them over as they
+		// come); serve/statsd_test.go sends the lines that draw them.
+		Cases: []Case{
+			{Name: "the plugin's message", Config: caseInfluxUDP, Transport: &PluginLog{Message: "Metric type \"counter\" unsupported"}, Want: []Want{{"statsd-unknown-type", Error, 0}}},
+			{Name: "near miss: the plugin talking about itself", Config: caseInfluxUDP, Transport: &PluginLog{Message: "Stopping the statsd service"}},
+		},
 		CheckTransport: func(ctx *TransportContext) {
 			pl := statsdLog(ctx)
 			if pl == nil || !(strings.HasPrefix(pl.Message, "Metric type ")) {

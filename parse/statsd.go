@@ -20,7 +20,7 @@ type PluginLog struct {
 	Line    string
 }
 
-func (e *PluginLog) Error() string { return e.Message }
+func (e *PluginLog) Error() string { return fmt.Sprintf("the plugin logged %q", e.Message) }
 
 // StatsdParser is the parse stage of an [[inputs.statsd]] record. Telegraf's
 // statsd plugin has no exported parser: it parses and aggregates in its
@@ -42,9 +42,7 @@ func (StatsdParser) SetDefaultTags(map[string]string) {}
 // statsdLog is the plugin message a transport event carries on a statsd
 // listener, or nil.
 func statsdLog(ctx *TransportContext) *PluginLog {
-	if ctx.Stage == nil || ctx.Stage.Format != "statsd" {
-		return nil
-	}
+	// Only package statsdin makes a PluginLog, for a statsd listener.
 	pl, ok := ctx.Event.Err.(*PluginLog)
 	if !ok {
 		return nil
