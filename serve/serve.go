@@ -43,7 +43,7 @@ type Server struct {
 
 	last atomic.Int64 // unix nanoseconds of the last event, for LastEvent
 
-	statsd    []*statsdRun // the [[inputs.statsd]] plugins, fed by their listeners
+	statsd []*statsdRun // the [[inputs.statsd]] plugins, fed by their listeners
 
 	drops     map[string]uint64 // kernel drop counts last reported, per UDP listener
 	stopDrops chan struct{}
