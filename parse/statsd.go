@@ -2,9 +2,11 @@ package parse
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/plugins/parsers/graphite"
 )
 
 // PluginLog is a message Telegraf's own input plugin logged through its
@@ -26,8 +28,98 @@ func (e *PluginLog) Error() string { return fmt.Sprintf("the plugin logged %q", 
 // statsd plugin has no exported parser: it parses and aggregates in its
 // own goroutines and stores nothing until Gather (the flush), so a line
 // arriving stores no metric and its record's metrics are none; the flush's
-// record carries the metrics (listener.PluginOutput.Flush).
-type StatsdParser struct{}
+// record carries the metrics (listener.PluginOutput.Flush). Options are the
+// plugin's settings the statsd-* record rules read.
+type StatsdParser struct{ Options StatsdOptions }
+
+// StatsdOptions are the [[inputs.statsd]] options that decide how a line
+// is read (plugins/inputs/statsd/statsd.go Statsd).
+type StatsdOptions struct {
+	DataDogExtensions    bool     // datadog_extensions
+	DataDogDistributions bool     // datadog_distributions
+	MetricSeparator      string   // metric_separator
+	Templates            []string // templates
+	ConvertNames         bool     // convert_names
+	SanitizeNamesMethod  string   // sanitize_name_method
+}
+
+// statsdOptions are the stage's statsd options, when ctx is a record a
+// sender sent to an [[inputs.statsd]].
+func statsdOptions(ctx *Context) (StatsdOptions, bool) {
+	p, ok := ctx.Stage.Parser.(StatsdParser)
+	if !ok || !isStatsdRecord(ctx) {
+		return StatsdOptions{}, false
+	}
+	return p.Options, true
+}
+
+// statsdValue is one name:value|type[|@rate] of a line, as the plugin
+// splits it (statsd.go parseStatsdLine), before it parses the value.
+type statsdValue struct {
+	bucket, value, typ, rate string
+	off                      int // of value, in the record
+}
+
+// statsdLn is one line of a record, as the plugin reads it.
+type statsdLn struct {
+	raw    string // as sent, trimmed
+	off    int    // of raw, in the record
+	tags   int    // offset in the record of the first "|#" segment, -1 if none
+	values []statsdValue
+	bad    bool // the plugin logs an error for it and stops at that value
+}
+
+// parseStatsdLines splits a record as statsd.go parseStatsdLine does: with
+// datadog_extensions the "|#tags" and "|c:container" segments are taken
+// out first; then the bucket before the first ':', and each value after
+// it split on '|'. values stops where the plugin stops (a value without
+// '|'), and a line the plugin cannot split has none.
+func parseStatsdLines(data []byte, dd bool) []statsdLn {
+	lines, offs := statsdLines(data)
+	out := make([]statsdLn, 0, len(lines))
+	for i, raw := range lines {
+		l := statsdLn{raw: raw, off: offs[i], tags: -1}
+		if j := strings.Index(raw, "|#"); j >= 0 {
+			l.tags = offs[i] + j
+		}
+		line := raw
+		if dd {
+			var keep []string
+			for _, seg := range strings.Split(line, "|") {
+				if strings.HasPrefix(seg, "#") || strings.HasPrefix(seg, "c:") {
+					continue
+				}
+				keep = append(keep, seg)
+			}
+			line = strings.Join(keep, "|")
+		}
+		bits := strings.Split(line, ":")
+		if len(bits) < 2 {
+			l.bad = true
+			out = append(out, l)
+			continue
+		}
+		// Offsets are found in the line as sent: with datadog_extensions
+		// the segments taken out follow the values, so a value's offset
+		// is the same.
+		pos := len(bits[0]) + 1
+		for _, bit := range bits[1:] {
+			segs := strings.Split(bit, "|")
+			if len(segs) < 2 {
+				l.bad = true
+				break
+			}
+			v := statsdValue{bucket: bits[0], value: segs[0], typ: segs[1], off: offs[i] + min(pos, len(raw))}
+			if len(segs) > 2 {
+				v.rate = segs[2]
+			}
+			l.values = append(l.values, v)
+			pos += len(bit) + 1
+		}
+		out = append(out, l)
+	}
+	return out
+}
 
 // Parse is part of telegraf.Parser: a statsd line stores nothing when it
 // arrives.
@@ -99,4 +191,52 @@ func statsdClaimed(pl *PluginLog) bool {
 		}
 	}
 	return strings.Contains(pl.Message, "never reached it") || strings.Contains(pl.Message, "were not stored")
+}
+
+// statsdName is what statsd.go parseName makes of a bucket: the
+// measurement name, the field and the tags, with Telegraf's own graphite
+// parser (its templates and metric_separator) doing the rewriting. err is
+// set when the templates do not compile, which Telegraf reports at Start.
+func statsdName(o StatsdOptions, bucket string) (name, field string, tags map[string]string, err error) {
+	p := &graphite.Parser{Separator: o.MetricSeparator, Templates: o.Templates}
+	if err := p.Init(); err != nil {
+		return "", "", nil, err
+	}
+	tags = statsdBucketTags(bucket)
+	name, _, _ = strings.Cut(bucket, ",")
+	if o.SanitizeNamesMethod == "upstream" {
+		name = statsdSpace.ReplaceAllString(name, "_")
+		name = strings.ReplaceAll(name, "/", "-")
+		name = statsdDisallowed.ReplaceAllString(name, "")
+	}
+	p.DefaultTags = tags
+	name, tags, field, _ = p.ApplyTemplate(name)
+	if o.ConvertNames {
+		name = strings.ReplaceAll(name, ".", "_")
+		name = strings.ReplaceAll(name, "-", "__")
+	}
+	if field == "" {
+		field = "value"
+	}
+	return name, field, tags, nil
+}
+
+// The upstream sanitizer's patterns (statsd.go parseName).
+var (
+	statsdSpace      = regexp.MustCompile(`\s+`)
+	statsdDisallowed = regexp.MustCompile(`[^a-zA-Z_\-0-9\.;=]`)
+)
+
+// statsdKeyValue is statsd.go parseKeyValue: key=value; a bare word is a
+// value without a key, which the plugin drops.
+func statsdKeyValue(kv string) (key, val string) {
+	split := strings.Split(kv, "=")
+	switch {
+	case len(split) == 2:
+		return split[0], split[1]
+	case len(split) == 1:
+		return "", split[0]
+	default:
+		return split[0], strings.Join(split[1:], "=")
+	}
 }

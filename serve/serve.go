@@ -178,7 +178,10 @@ func Stages(in *setup.Input) []*parse.Stage {
 	}
 	out := make([]*parse.Stage, 0, len(list))
 	if in.Statsd != nil {
-		return append(out, &parse.Stage{Format: in.DataFormat, Parser: parse.StatsdParser{}, Maker: in.Running, Precision: in.Precision,
+		sd := in.Statsd.Plugin
+		opts := parse.StatsdOptions{DataDogExtensions: sd.DataDogExtensions, DataDogDistributions: sd.DataDogDistributions,
+			MetricSeparator: sd.MetricSeparator, Templates: sd.Templates, ConvertNames: sd.ConvertNames, SanitizeNamesMethod: sd.SanitizeNamesMethod}
+		return append(out, &parse.Stage{Format: in.DataFormat, Parser: parse.StatsdParser{Options: opts}, Maker: in.Running, Precision: in.Precision,
 			ScanLimit: bufio.MaxScanTokenSize, Origin: parse.Origin(in.Origin)})
 	}
 	for _, alt := range list {
