@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/influxdata/toml"
 
@@ -24,6 +26,9 @@ type Flags struct {
 	DataFormat   string // a Telegraf data_format, or "auto"
 	Options      []Option
 	OmitHostname bool
+	// Interval is [agent] interval, how often the agent gathers: for a
+	// statsd input, its flush. 0 leaves Telegraf's default (10s).
+	Interval time.Duration
 }
 
 // LoopbackAddress makes an address with no host bind loopback, as fakegraf
@@ -31,7 +36,7 @@ type Flags struct {
 // interface (an explicit 0.0.0.0 or [::]).
 func LoopbackAddress(address string) (string, bool) {
 	u, err := url.Parse(address)
-	if err != nil || !strings.HasPrefix(u.Scheme, "tcp") && !strings.HasPrefix(u.Scheme, "udp") {
+	if err != nil || !strings.HasPrefix(u.Scheme, "tcp") && !strings.HasPrefix(u.Scheme, "udp") && !strings.HasPrefix(u.Scheme, "statsd") {
 		return address, false
 	}
 	host, port, err := net.SplitHostPort(u.Host)
@@ -51,11 +56,24 @@ func LoopbackAddress(address string) (string, bool) {
 }
 
 // TOML renders the flags as the telegraf.conf a user would write, with one
-// [[inputs.socket_listener]] per address.
+// [[inputs.socket_listener]] per address, or an [[inputs.statsd]] for a
+// statsd:// address (StatsdSchemes), which takes no data_format.
 func (f Flags) TOML(dataFormat string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[agent]\n  omit_hostname = %t\n", f.OmitHostname)
+	if f.Interval != 0 {
+		fmt.Fprintf(&b, "  interval = %s\n", strconv.Quote(f.Interval.String()))
+	}
 	for _, addr := range f.Addresses {
+		if protocol, service, ok := StatsdAddress(addr); ok {
+			b.WriteString("\n[[inputs.statsd]]\n")
+			fmt.Fprintf(&b, "  protocol = %s\n", strconv.Quote(protocol))
+			fmt.Fprintf(&b, "  service_address = %s\n", strconv.Quote(service))
+			for _, o := range f.Options {
+				fmt.Fprintf(&b, "  %s = %s\n", o.Key, tomlValue(o.Value))
+			}
+			continue
+		}
 		b.WriteString("\n[[inputs.socket_listener]]\n")
 		fmt.Fprintf(&b, "  service_address = %s\n", strconv.Quote(addr))
 		fmt.Fprintf(&b, "  data_format = %s\n", strconv.Quote(dataFormat))
@@ -96,6 +114,28 @@ func fromFlags(f Flags) (*Config, error) {
 	if f.DataFormat != "auto" {
 		return Load([]byte(f.TOML(f.DataFormat)), "command line")
 	}
+	// A statsd input has no data_format to detect: it is loaded once, and
+	// its inputs come after the socket_listeners (in their own order).
+	var statsd Flags
+	statsd, f.Addresses = f, slices.DeleteFunc(slices.Clone(f.Addresses), func(a string) bool {
+		_, _, ok := StatsdAddress(a)
+		return ok
+	})
+	statsd.Addresses = slices.DeleteFunc(slices.Clone(statsd.Addresses), func(a string) bool {
+		_, _, ok := StatsdAddress(a)
+		return !ok
+	})
+	if len(f.Addresses) == 0 {
+		return Load([]byte(statsd.TOML("")), "command line")
+	}
+	var sdInputs []*Input
+	if len(statsd.Addresses) > 0 {
+		c, err := Load([]byte(statsd.TOML("")), "command line")
+		if err != nil {
+			return nil, err
+		}
+		sdInputs = c.Inputs
+	}
 	if len(f.Options) > 0 {
 		return nil, fmt.Errorf("--data-format auto takes no parser options (%s=...): name the data format with --data-format", f.Options[0].Key)
 	}
@@ -118,6 +158,7 @@ func fromFlags(f Flags) (*Config, error) {
 			out.Inputs[i].Auto = append(out.Inputs[i].Auto, in)
 		}
 	}
+	out.Inputs = append(out.Inputs, sdInputs...)
 	return out, nil
 }
 
@@ -152,7 +193,7 @@ func AddressNotes(address string) []string {
 		return nil
 	}
 	var notes []string
-	if strings.HasPrefix(u.Scheme, "tcp") || strings.HasPrefix(u.Scheme, "udp") {
+	if strings.HasPrefix(u.Scheme, "tcp") || strings.HasPrefix(u.Scheme, "udp") || strings.HasPrefix(u.Scheme, "statsd") {
 		host, _, err := net.SplitHostPort(u.Host)
 		if ip := net.ParseIP(host); err == nil && (host == "" || ip != nil && ip.IsUnspecified()) {
 			notes = append(notes, fmt.Sprintf("%s listens on every interface", address))

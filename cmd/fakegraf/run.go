@@ -29,7 +29,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, o := newFlags("run", stderr, "Usage: fakegraf run [ADDRESS ...] [flags] -- CMD [ARGS...]\n"+
 		"       fakegraf run --config telegraf.conf [flags] -- CMD [ARGS...]\n\n"+
 		"Binds the sockets, runs CMD with their addresses in its environment (FAKEGRAF_ADDR, FAKEGRAF_ADDR_1..N,\n"+
-		"FAKEGRAF_ADDR_<SCHEME>, FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET), waits for CMD to exit and for\n"+
+		"FAKEGRAF_ADDR_<SCHEME>, FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET; FAKEGRAF_ADDR_STATSD, such as\n"+
+		"udp://127.0.0.1:8125, for the first statsd input, which FAKEGRAF_ADDR_UDP/_TCP never name), waits for CMD to exit and for\n"+
 		"fakegraf to have processed all it sent (or, with --until idle=D, for D without traffic after CMD's exit,\n"+
 		"for a CMD that leaves children behind), prints the report and exits 0, 1 or 2 like listen.\n"+
 		"CMD's own output goes to stderr. A CMD that fails or sends nothing fails the run.\n"+
@@ -213,7 +214,13 @@ func senderEnv(ls []serve.Listening) []string {
 			env = append(env, "FAKEGRAF_ADDR="+addr)
 		}
 		env = append(env, fmt.Sprintf("FAKEGRAF_ADDR_%d=%s", i+1, addr))
-		if key := "FAKEGRAF_ADDR_" + strings.ToUpper(u.Scheme); !seen[key] {
+		key := "FAKEGRAF_ADDR_" + strings.ToUpper(u.Scheme)
+		if l.DataFormat == "statsd" {
+			// A statsd client is pointed at the statsd input, never at
+			// a socket_listener that happens to share its scheme.
+			key = "FAKEGRAF_ADDR_STATSD"
+		}
+		if !seen[key] {
 			seen[key] = true
 			env = append(env, key+"="+addr)
 		}
