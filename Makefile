@@ -1,6 +1,8 @@
 # fakegraf developer targets. `make help` lists them.
 TELEGRAF_VERSION := v1.37.2
-TELEGRAF_TAGS    := custom,inputs.socket_listener,outputs.file,outputs.discard,parsers.json,parsers.influx,parsers.wavefront,parsers.value,serializers.influx
+# The inputs fakegraf serves and the parsers its parity cases use
+# (form_urlencoded: http_listener_v2 with data_source = "query").
+TELEGRAF_TAGS    := custom,inputs.socket_listener,inputs.influxdb_listener,inputs.influxdb_v2_listener,inputs.http_listener_v2,inputs.statsd,outputs.file,outputs.discard,parsers.json,parsers.influx,parsers.wavefront,parsers.value,parsers.form_urlencoded,serializers.influx
 CACHE            := $(CURDIR)/.cache
 TELEGRAF_BIN     ?= $(CACHE)/bin/telegraf
 FUZZTIME         ?= 10s
@@ -9,7 +11,7 @@ RUNS             ?= 3
 # staticcheck 2026.2.2, which knows Go 1.26; go run builds it once into the build cache.
 STATICCHECK      := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build image pytest test race lint fuzz golden docs screenshot chromium bench soak parity telegraf clean
+.PHONY: FORCE help build image pytest test race lint fuzz golden docs screenshot chromium bench soak parity telegraf clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -87,8 +89,25 @@ soak: ## fakegraf under hostile traffic for SOAKTIME (default 10m): memory, desc
 
 telegraf: $(TELEGRAF_BIN) ## build a real Telegraf $(TELEGRAF_VERSION) from the module proxy, for parity and bench
 
+# The cached binary is stale when it was built from another version or with
+# other tags, which its mere existence cannot tell: the stamp holds both and
+# is rewritten only when they change, so a changed TELEGRAF_TAGS rebuilds
+# Telegraf and an unchanged one does not. A TELEGRAF_BIN given from outside
+# is the caller's to keep current: it is only built when missing.
+TELEGRAF_STAMP   := $(CACHE)/bin/telegraf.build
+$(TELEGRAF_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(TELEGRAF_VERSION) $(TELEGRAF_TAGS)' | cmp -s - $@ || echo '$(TELEGRAF_VERSION) $(TELEGRAF_TAGS)' > $@
+
+ifeq ($(origin TELEGRAF_BIN),file)
+$(TELEGRAF_BIN): $(TELEGRAF_STAMP)
+endif
+
+# touch: go install leaves an up-to-date binary untouched, which would keep
+# it older than the stamp and rebuild it on every run.
 $(TELEGRAF_BIN):
 	GOBIN=$(CACHE)/bin go install -tags "$(TELEGRAF_TAGS)" github.com/influxdata/telegraf/cmd/telegraf@$(TELEGRAF_VERSION)
+	touch $@
 
 parity: $(TELEGRAF_BIN) ## differential suite: the same bytes into fakegraf and a real Telegraf, with the agreement table
 	go test -c -tags parity -o $(CACHE)/parity.test ./parity

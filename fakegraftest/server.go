@@ -54,6 +54,8 @@ type options struct {
 	hostTag    bool
 	rules      []string
 	api        bool
+	statsd     bool
+	interval   time.Duration
 }
 
 // DataFormat sets the Telegraf data_format (default influx, as in Telegraf).
@@ -72,6 +74,18 @@ func HostTag() Opt { return func(o *options) { o.hostTag = true } }
 // code under test that asks it (waits, listings) as it would ask a
 // fakegraf it runs beside.
 func API() Opt { return func(o *options) { o.api = true } }
+
+// Statsd makes the server a Telegraf [[inputs.statsd]] instead of a
+// socket_listener: network udp, udp4, udp6 or tcp is its protocol, and
+// Option sets its options (Option("percentiles", "[90.0]")). Its metrics
+// are stored at each flush, every Interval (default Telegraf's 10s), as
+// Telegraf's statsd stores them; a result with Record.Plugin.Flush set
+// carries them.
+func Statsd() Opt { return func(o *options) { o.statsd = true } }
+
+// Interval sets the agent's interval ([agent] interval): how often a
+// Statsd server flushes.
+func Interval(d time.Duration) Opt { return func(o *options) { o.interval = d } }
 
 // Disable turns rules off by ID.
 func Disable(ids ...string) Opt { return func(o *options) { o.rules = append(o.rules, ids...) } }
@@ -103,8 +117,20 @@ func Start(network string, opts ...Opt) (*Server, error) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "[agent]\n  omit_hostname = %t\n[[inputs.socket_listener]]\n  service_address = %s\n  data_format = %s\n",
-		!o.hostTag, strconv.Quote(address), strconv.Quote(o.dataFormat))
+	fmt.Fprintf(&b, "[agent]\n  omit_hostname = %t\n", !o.hostTag)
+	if o.interval != 0 {
+		fmt.Fprintf(&b, "  interval = %s\n", strconv.Quote(o.interval.String()))
+	}
+	if o.statsd {
+		u, err := url.Parse(address)
+		if err != nil || strings.HasPrefix(u.Scheme, "unix") {
+			s.cleanup()
+			return nil, fmt.Errorf("fakegraftest: Statsd takes udp, udp4, udp6 or tcp, not %q", network)
+		}
+		fmt.Fprintf(&b, "[[inputs.statsd]]\n  protocol = %s\n  service_address = %s\n", strconv.Quote(u.Scheme), strconv.Quote(u.Host))
+	} else {
+		fmt.Fprintf(&b, "[[inputs.socket_listener]]\n  service_address = %s\n  data_format = %s\n", strconv.Quote(address), strconv.Quote(o.dataFormat))
+	}
 	for _, l := range o.lines {
 		b.WriteString("  " + l + "\n")
 	}

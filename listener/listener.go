@@ -43,7 +43,11 @@ type Transport struct {
 	Listener string // URL of the listener
 	Peer     string // the sender, where known
 	Conn     uint64 // the stream connection, where known
-	Err      error
+	// Record is the record the event is about, where known: a message
+	// Telegraf's own plugin logged about a line of it (statsd's parse
+	// errors); 0 for an event about the socket.
+	Record uint64
+	Err    error
 	// Dropped and Total count datagrams for ErrKernelDrops: since the last
 	// event, and since the socket was bound.
 	Dropped, Total uint64

@@ -16,6 +16,11 @@ import (
 type PluginOutput struct {
 	Metrics []telegraf.Metric
 	Errors  []error
+	// Flush marks the metrics of one call of the plugin's Gather (statsd's
+	// flush, on the agent's interval) rather than of a record a sender
+	// sent: the Record carries no bytes, only its Listener and Received
+	// (when the flush ran).
+	Flush bool
 }
 
 // Exchange is one HTTP request and the answer the plugin gave, as far as a

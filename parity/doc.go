@@ -5,8 +5,9 @@
 // both to store the same metrics and report the same errors.
 //
 // The Makefile builds Telegraf v1.37.2 from the pinned module (with the
-// socket_listener input, the file output and the json, influx, wavefront and
-// value parsers) and runs
+// socket_listener, influxdb_listener, influxdb_v2_listener,
+// http_listener_v2 and statsd inputs, the file output and the json, influx,
+// wavefront, value and form_urlencoded parsers) and runs
 //
 //	FAKEGRAF_TELEGRAF=.cache/bin/telegraf go test -count=1 -tags parity ./parity/...
 //
@@ -96,10 +97,65 @@
 // exact count. A case whose data_format fakegraf does not carry is reported
 // with t.Skip and its reason, never as passed.
 //
+// # The HTTP inputs (TestParityHTTP)
+//
+// Cases for [[inputs.influxdb_listener]], [[inputs.influxdb_v2_listener]]
+// and [[inputs.http_listener_v2]], named TestParityHTTP/<input>/<case>. A
+// case is the input's options and a list of HTTP requests (method, path and
+// query, headers, body, optionally gzip-compressed or sent chunked). Both
+// sides get the same config with their own port: a free port picked just
+// before for the two InfluxDB listeners, which log their configured address
+// rather than the bound one, and port 0 for http_listener_v2, which logs
+// the bound one. [agent] precision is 1ns, so that the agent's rounding to
+// the interval's unit does not hide what the precision parameter did. The
+// requests are played one after another at each side, both sides at once;
+// per request the status, the body and every response header but Date (the
+// wall clock) must be equal, a client error (no answer) included. The only
+// normalization: the "started" and "up" values of the v2 listener's /ready
+// (and so that answer's Content-Length), which change from run to run by
+// construction. Then the stored metrics are compared as in TestParity, and
+// a case must store something unless marked none.
+//
+// # statsd (TestParityStatsd)
+//
+// Each case sends statsd packets (udp datagrams, or writes on a tcp
+// connection per interval) interval by interval, with [agent] interval =
+// "1s", round_interval and no jitter on both sides: Telegraf gathers on the
+// whole seconds, and the suite sends half-way between, one interval's
+// packets at a time, then lets one whole second pass after the last. The
+// stored metrics are sorted into intervals by their timestamps (a gather's
+// metrics carry its time, rounded to the second) and compared per flush,
+// without time; metrics outside the run's intervals fail the case.
+// number_workers_threads is 1 unless a case says otherwise: with several
+// workers Telegraf applies datagrams in a varying order, which changes
+// gauges with deltas and the float stats of timings from run to run.
+//
+// # Inputs fakegraf does not serve yet
+//
+// A fakegraf that refuses a config of these suites fails the case with
+// "fakegraf refused the config ... it does not serve [[inputs.X]] yet" and
+// its stderr: such a case is never skipped.
+//
+// # Self-check
+//
+// FAKEGRAF_PARITY_SELF=1 runs TestParityHTTP and TestParityStatsd with
+// Telegraf on both sides (TestParity is unaffected). It must report 0
+// differences; a difference there is a harness bug (a value that changes
+// from run to run, a misaligned flush), not a fakegraf one:
+//
+//	FAKEGRAF_PARITY_SELF=1 FAKEGRAF_TELEGRAF=.cache/bin/telegraf \
+//	  go test -count=1 -tags parity -run 'TestParityHTTP|TestParityStatsd' ./parity
+//
+// One input alone: -run TestParityHTTP/influxdb_v2_listener,
+// -run TestParityHTTP/influxdb_listener, -run TestParityHTTP/http_listener_v2,
+// -run TestParityStatsd.
+//
 // # Figures
 //
 // TestMain prints an agreement table at the end (cases run, agreed,
-// deliberate, differed, skipped). `make parity` runs the compiled test binary
+// deliberate, differed, skipped), and for each input of TestParityHTTP and
+// TestParityStatsd a table of its cases with their outcome and the input's
+// count of cases, agreed and differed. `make parity` runs the compiled test binary
 // itself, so the table shows whether the suite passes or fails. A case
 // marked deliberate checks a difference the README lists under "Deliberate
 // differences" exactly as documented; agreement counts it as agreed.

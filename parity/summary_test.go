@@ -94,6 +94,9 @@ func summaryText(elapsed time.Duration) string {
 	sort.Strings(suites)
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nparity against Telegraf %s (%s)\n", telegrafVersion, telegrafBin)
+	if selfCheck {
+		b.WriteString("  SELF-CHECK: TestParityHTTP and TestParityStatsd ran Telegraf on both sides\n")
+	}
 	fmt.Fprintf(&b, "  %-38s %5s %7s %11s %9s %8s %10s\n", "suite", "run", "agreed", "deliberate", "differed", "skipped", "agreement")
 	line := func(name string, c counts) {
 		pct := "-"
@@ -116,7 +119,55 @@ func summaryText(elapsed time.Duration) string {
 			fmt.Fprintf(&b, "  skipped  %s: %s\n", r.name, r.note)
 		}
 	}
+	b.WriteString(inputTables(rows))
 	fmt.Fprintf(&b, "  runtime %s\n", elapsed.Round(100*time.Millisecond))
+	return b.String()
+}
+
+// inputTables renders one table per input of the suites beyond
+// socket_listener (suite "inputs.<name>"): each case with its outcome,
+// then the input's count of cases, agreed and differed. In self-check mode
+// the title says that both sides were Telegraf.
+func inputTables(rows []outcome) string {
+	var b strings.Builder
+	byInput := map[string][]outcome{}
+	var inputs []string
+	for _, r := range rows {
+		if !strings.HasPrefix(r.suite, "inputs.") {
+			continue
+		}
+		if byInput[r.suite] == nil {
+			inputs = append(inputs, r.suite)
+		}
+		byInput[r.suite] = append(byInput[r.suite], r)
+	}
+	sort.Strings(inputs)
+	against := "fakegraf"
+	if selfCheck {
+		against = "Telegraf itself (FAKEGRAF_PARITY_SELF=1: a check of the harness, not of fakegraf)"
+	}
+	for _, in := range inputs {
+		var n, agree, differ int
+		fmt.Fprintf(&b, "\n  [[%s]] against %s\n", in, against)
+		for _, r := range byInput[in] {
+			n++
+			switch r.status {
+			case agreed, deliberate:
+				agree++
+			case differed:
+				differ++
+			}
+			// the case's name below the test and the input
+			name := r.name
+			if i := strings.Index(name, "/"+strings.TrimPrefix(in, "inputs.")+"/"); i >= 0 {
+				name = name[i+len(in)-len("inputs.")+2:]
+			} else if i := strings.Index(name, "/"); i >= 0 {
+				name = name[i+1:]
+			}
+			fmt.Fprintf(&b, "    %-36s %s\n", name, r.status)
+		}
+		fmt.Fprintf(&b, "    %-36s cases %d, agree %d, differ %d\n", "total", n, agree, differ)
+	}
 	return b.String()
 }
 

@@ -20,7 +20,10 @@ type Case struct {
 	Name string
 	// Config is the body of the [[inputs.socket_listener]] table, TOML;
 	// service_address decides whether the records are stream records.
-	Config  string
+	Config string
+	// Statsd makes Config the body of an [[inputs.statsd]] table instead,
+	// its service_address 127.0.0.1:0 and protocol udp unless it says.
+	Statsd  bool
 	Records []Rec
 	// Transport, when set, is a transport event's error fed to the rules
 	// in place of records (a refused connection, a socket error).
@@ -69,6 +72,19 @@ func (c Case) Wants(rule string) bool {
 
 // Address is the case's service_address, or udp://127.0.0.1:0.
 func (c Case) Address() string {
+	if c.Statsd {
+		protocol, addr := "udp", "127.0.0.1:0"
+		if m := protocolRE.FindStringSubmatch(c.Config); m != nil {
+			protocol = m[1]
+		}
+		if m := addressRE.FindStringSubmatch(c.Config); m != nil {
+			addr = m[1]
+		}
+		if !strings.HasPrefix(protocol, "udp") {
+			protocol = "tcp" // statsd.go Start
+		}
+		return protocol + "://" + addr
+	}
 	if m := addressRE.FindStringSubmatch(c.Config); m != nil {
 		return m[1]
 	}
@@ -81,16 +97,26 @@ func (c Case) Stream() bool {
 	return err == nil && listener.IsStream(u.Scheme)
 }
 
-var addressRE = regexp.MustCompile(`(?m)^\s*service_address\s*=\s*"([^"]*)"`)
+var (
+	addressRE  = regexp.MustCompile(`(?m)^\s*service_address\s*=\s*"([^"]*)"`)
+	protocolRE = regexp.MustCompile(`(?m)^\s*protocol\s*=\s*"([^"]*)"`)
+)
 
 // TOML is a telegraf.conf with the case's input, the host tag left out.
 func (c Case) TOML() string {
 	body := c.Config
-	if addressRE.FindStringIndex(body) == nil {
+	table := "[[inputs.socket_listener]]"
+	switch {
+	case c.Statsd:
+		table = "[[inputs.statsd]]"
+		if addressRE.FindStringIndex(body) == nil {
+			body = `service_address = "127.0.0.1:0"` + "\n" + body
+		}
+	case addressRE.FindStringIndex(body) == nil:
 		body = `service_address = "udp://127.0.0.1:0"` + "\n" + body
 	}
 	var b strings.Builder
-	b.WriteString("[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n")
+	b.WriteString("[agent]\n  omit_hostname = true\n" + table + "\n")
 	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
 		b.WriteString("  " + strings.TrimSpace(line) + "\n")
 	}

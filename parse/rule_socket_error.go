@@ -37,6 +37,9 @@ func init() {
 // sentinel below has a rule of its own.
 func checkSocketError(ctx *TransportContext) {
 	err := ctx.Event.Err
+	if pl, ok := err.(*PluginLog); ok && statsdClaimed(pl) {
+		return // a statsd-* rule reports it
+	}
 	for _, claimed := range []error{bufio.ErrTooLong, listener.ErrTooManyConnections, listener.ErrSourceNotAllowed,
 		listener.ErrPacketTruncated, listener.ErrKernelDrops} {
 		if err == nil || errors.Is(err, claimed) {

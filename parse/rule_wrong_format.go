@@ -82,8 +82,11 @@ func checkWrongFormat(ctx *Context) {
 	pos := Position{Offset: 0, Line: 1, Column: 1}
 	have := formatTitle(ctx.Format)
 	if want == "statsd" {
-		ctx.Report(fmt.Sprintf("the record is statsd (name:value|type), not %s: socket_listener has no data_format for statsd", have), pos,
-			`send statsd to a [[inputs.statsd]] listener (service_address = "udp://:8125")`,
+		// Telegraf's statsd takes a bare host:port and the network apart
+		// (plugins/inputs/statsd/statsd.go: service_address, protocol),
+		// not a socket_listener URL.
+		ctx.Report(fmt.Sprintf("the record is statsd (name:value|type), not %s: socket_listener has no data_format for statsd; Telegraf reads statsd only with [[inputs.statsd]]", have), pos,
+			`send statsd to an [[inputs.statsd]] with protocol = "udp" and service_address = ":8125" (fakegraf: listen statsd://127.0.0.1:8125)`,
 			fmt.Sprintf("or send %s to this socket", have)).Token = "statsd"
 		return
 	}

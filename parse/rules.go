@@ -179,7 +179,7 @@ func (c *TransportContext) ReportAs(sev Severity, msg string, fixes ...string) {
 		Rule:     c.rule.ID,
 		Severity: sev,
 		Message:  msg,
-		Source:   Source{Listener: ev.Listener, Peer: ev.Peer, Conn: ev.Conn},
+		Source:   Source{Listener: ev.Listener, Peer: ev.Peer, Conn: ev.Conn, Record: ev.Record},
 		Fixes:    fixes,
 		Count:    ev.Dropped,
 	})

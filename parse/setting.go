@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -54,10 +55,16 @@ type settings struct {
 	// names the data format too, format when the record shows it.
 	auto   bool
 	format string
+	// plugin is the input's plugin, which names its table: socket_listener,
+	// or statsd.
+	plugin string
 }
 
 func (c *Context) settings() settings {
-	s := settings{auto: c.Auto, format: c.Format}
+	s := settings{auto: c.Auto, format: c.Format, plugin: "socket_listener"}
+	if c.Format == "statsd" {
+		s.plugin = "statsd"
+	}
 	if c.Stage != nil {
 		s.origin = c.Stage.Origin
 	}
@@ -68,7 +75,7 @@ func (c *Context) settings() settings {
 }
 
 func (c *TransportContext) settings() settings {
-	s := settings{}
+	s := settings{plugin: "socket_listener"}
 	if c.Stage != nil {
 		s.origin = c.Stage.Origin
 	}
@@ -157,15 +164,16 @@ func (s settings) in(key string) string {
 // service_address as written when the config says, else by listener.
 func (s settings) table() string {
 	o := s.origin
+	table := "[[inputs." + cmp.Or(s.plugin, "socket_listener") + "]]"
 	switch {
 	case o.File != "" && o.Line > 0:
-		return fmt.Sprintf("the [[inputs.socket_listener]] at %s:%d (service_address = %s)", o.File, o.Line, tomlString(o.Address))
+		return fmt.Sprintf("the %s at %s:%d (service_address = %s)", table, o.File, o.Line, tomlString(o.Address))
 	case o.Address != "":
-		return fmt.Sprintf("the [[inputs.socket_listener]] with service_address = %s", tomlString(o.Address))
+		return fmt.Sprintf("the %s with service_address = %s", table, tomlString(o.Address))
 	case s.listenerURL != "":
-		return "the [[inputs.socket_listener]] for " + s.listenerURL
+		return "the " + table + " for " + s.listenerURL
 	}
-	return "[[inputs.socket_listener]]"
+	return table
 }
 
 // flagOf renders one option as the flag that sets it.
@@ -177,6 +185,8 @@ func flagOf(o opt) string {
 			return f + " " + shellQuote(v)
 		}
 		return "--set " + shellQuote(o.key+"="+setValue(v))
+	case bool:
+		return "--set " + o.key + "=" + fmt.Sprint(v)
 	case []string:
 		// The list flags split at commas (cmd/fakegraf listen.go listFlag).
 		if ok && !strings.Contains(strings.Join(v, ""), ",") {
@@ -203,6 +213,8 @@ func tomlOf(v any) string {
 		return tomlString(v)
 	case []string:
 		return tomlList(v)
+	case bool:
+		return fmt.Sprint(v)
 	}
 	panic(fmt.Sprintf("parse: option value of type %T", v))
 }

@@ -72,6 +72,11 @@ func ResultEvents(r *parse.Result, quiet bool, emit func(any)) {
 	if !quiet {
 		rec := RecordEvent(r)
 		rec.Event = "record"
+		if IsFlush(r) {
+			// statsd's flush: metrics the plugin's Gather stored, from no
+			// one record (listener.PluginOutput.Flush).
+			rec.Event = "flush"
+		}
 		emit(rec)
 		for _, m := range r.Metrics {
 			ev := MetricEvent(r.Record.Listener, r.Record.Seq, m)
@@ -83,6 +88,10 @@ func ResultEvents(r *parse.Result, quiet bool, emit func(any)) {
 		emit(FindingEvent(d))
 	}
 }
+
+// IsFlush says whether a result is a flush of Telegraf's statsd plugin
+// (its Gather on the agent's interval) rather than a record a sender sent.
+func IsFlush(r *parse.Result) bool { return r.Record.Plugin != nil && r.Record.Plugin.Flush }
 
 // RecordEvent is the record event of a result, without its event name.
 func RecordEvent(r *parse.Result) WireRecord {

@@ -161,8 +161,13 @@ func (t *Text) Result(r *parse.Result) {
 		}
 		return
 	}
-	fmt.Fprintf(t.w, "%s\n", t.c(cDim, header(r)))
-	fmt.Fprintf(t.w, "  %s %s\n", t.c(cCyan, "<"), Quote(r.Record.Data, t.opt.MaxData))
+	if IsFlush(r) {
+		// A statsd flush carries no bytes: what it stored is the point.
+		fmt.Fprintf(t.w, "%s\n", t.c(cDim, fmt.Sprintf("%s flush at %s: %d metric(s)", r.Record.Listener, r.Record.Received.Format("15:04:05.000"), len(r.Metrics))))
+	} else {
+		fmt.Fprintf(t.w, "%s\n", t.c(cDim, header(r)))
+		fmt.Fprintf(t.w, "  %s %s\n", t.c(cCyan, "<"), Quote(r.Record.Data, t.opt.MaxData))
+	}
 	for _, m := range r.Metrics {
 		line, err := Line(m)
 		if err != nil {
@@ -170,7 +175,12 @@ func (t *Text) Result(r *parse.Result) {
 		}
 		fmt.Fprintf(t.w, "  %s %s\n", t.c(cGreen, ">"), line)
 	}
-	if r.Err == nil && len(r.Metrics) == 0 && len(strings.TrimSpace(string(r.Record.Data))) > 0 {
+	switch {
+	case r.Format == "statsd" && !IsFlush(r):
+		// Telegraf's statsd stores nothing when a line arrives
+		// (plugins/inputs/statsd/statsd.go: aggregate, then Gather).
+		fmt.Fprintf(t.w, "  %s\n", t.c(cDim, "> aggregated: stored at the next flush"))
+	case r.Err == nil && len(r.Metrics) == 0 && len(strings.TrimSpace(string(r.Record.Data))) > 0:
 		fmt.Fprintf(t.w, "  %s\n", t.c(cYellow, "> no metric stored"))
 	}
 	t.diagnostics(shown)
@@ -271,7 +281,21 @@ func (t *Text) Finding(d parse.Diagnostic) {
 	defer t.mu.Unlock()
 	print, reminder := t.fold.fold("", d)
 	if print {
-		fmt.Fprintf(t.w, "%s\n", t.c(cDim, d.Source.Listener))
+		where := d.Source.Listener
+		if d.Source.Record > 0 {
+			// A finding about a record that came after it (Telegraf's
+			// statsd plugin parses in goroutines of its own and logs
+			// later): name the record, as its header did.
+			where = fmt.Sprintf("%s #%d", where, d.Source.Record)
+			if d.Source.Conn > 0 {
+				where += fmt.Sprintf(" conn %d", d.Source.Conn)
+			}
+			if d.Source.Peer != "" {
+				where += " from " + d.Source.Peer
+			}
+			where += " (reported after the record)"
+		}
+		fmt.Fprintf(t.w, "%s\n", t.c(cDim, where))
 		t.diagnostic("  ", d)
 	}
 	if reminder != "" {
@@ -298,6 +322,9 @@ func (t *Text) Summary(s *Summary) {
 		fmt.Fprintf(t.w, "  %s (data_format %s)\n", t.c(cBold, ls.Listener), ls.DataFormat)
 		fmt.Fprintf(t.w, "    records %d (%d rejected), metrics %d, bytes %d (accepted %d, rejected %d, pending at close %d)",
 			ls.Records, ls.Rejected, ls.Metrics, ls.Bytes, ls.AcceptedBytes, ls.RejectedBytes, ls.PendingBytes)
+		if ls.Flushes > 0 {
+			fmt.Fprintf(t.w, ", flushes %d", ls.Flushes)
+		}
 		if ls.Connections > 0 {
 			fmt.Fprintf(t.w, ", connections %d", ls.Connections)
 		}

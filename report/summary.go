@@ -12,10 +12,13 @@ import (
 // ListenerSummary is the account of one listener: every byte that arrived is
 // in an accepted record, a rejected record, or pending when a connection ended.
 type ListenerSummary struct {
-	Listener      string         `json:"listener"`
-	DataFormat    string         `json:"data_format"`
-	Records       int            `json:"records"`
-	Rejected      int            `json:"rejected_records"`
+	Listener   string `json:"listener"`
+	DataFormat string `json:"data_format"`
+	Records    int    `json:"records"` // what senders sent; flushes are not records
+	Rejected   int    `json:"rejected_records"`
+	// Flushes counts the statsd plugin's flushes (its Gather on the
+	// agent's interval) that stored metrics; their metrics are in Metrics.
+	Flushes       int            `json:"flushes,omitempty"`
 	Metrics       int            `json:"metrics"`
 	ByMeasurement map[string]int `json:"metrics_by_measurement"`
 	Bytes         int64          `json:"bytes"`
@@ -108,8 +111,13 @@ func (c *Collector) Result(r *parse.Result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ls := c.get(r.Record.Listener)
-	ls.Records++
-	c.records++
+	switch {
+	case IsFlush(r):
+		ls.Flushes++
+	default:
+		ls.Records++
+		c.records++
+	}
 	if !r.Record.Stream {
 		ls.Bytes += int64(r.Record.Size)
 	}
@@ -143,10 +151,14 @@ func (c *Collector) Finding(d parse.Diagnostic) {
 	defer c.mu.Unlock()
 	ls := c.get(d.Source.Listener)
 	c.count(d)
-	if d.Rule == parse.RuleKernelDrops {
+	switch {
+	case d.Rule == parse.RuleKernelDrops:
 		ls.KernelDrops += d.Count
 		c.kernelDrops += d.Count
-	} else {
+	case d.Source.Record > 0:
+		// about a record (a statsd plugin's message on one of its
+		// lines), counted with the findings, not as a socket error
+	default:
 		ls.SocketErrors++
 	}
 }
@@ -230,6 +242,7 @@ func (s *Summary) Since(base *Summary) *Summary {
 		ls.ByRuleSeverity = maps.Clone(src.ByRuleSeverity)
 		if b := old[ls.Listener]; b != nil {
 			ls.Records -= b.Records
+			ls.Flushes -= b.Flushes
 			ls.Rejected -= b.Rejected
 			ls.Metrics -= b.Metrics
 			ls.Bytes -= b.Bytes

@@ -15,6 +15,7 @@ import (
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/setup"
+	"github.com/fakegraf/fakegraf/statsdin"
 )
 
 // Listening describes one bound socket.
@@ -28,6 +29,7 @@ type Listening struct {
 
 // Server is a running set of listeners.
 type Server struct {
+	statsd    []*statsdRun // the [[inputs.statsd]] plugins, fed by their listeners
 	engine    *Engine
 	listeners []*listener.Listener
 	https     []*httpin.Server
@@ -99,7 +101,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 				group = append(group, cfg.Inputs[i+1])
 			}
 			if err := s.listenHTTP(group, opt); err != nil {
-				s.closeListeners()
+				s.abort()
 				return nil, err
 			}
 			continue
@@ -111,10 +113,29 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 				opt.Log(name + ": " + msg)
 			}
 		}}
-		l, err := listener.Listen(lc, handler{s: s, inline: in.Stream()})
+		var h listener.Handler = handler{s: s, inline: in.Stream()}
+		var run *statsdRun
+		if in.Statsd != nil {
+			plug, err := statsdin.Start(in, func(ev listener.Transport) { s.events.push(event{transport: &ev}) })
+			if err != nil {
+				s.abort()
+				return nil, fmt.Errorf("%s: %w", in.Name, err)
+			}
+			run = &statsdRun{plug: plug, cfg: in.Statsd, stop: make(chan struct{}), done: make(chan struct{})}
+			h = plug.Handler(h)
+		}
+		l, err := listener.Listen(lc, h)
 		if err != nil {
-			s.closeListeners()
+			if run != nil {
+				run.plug.Stop()
+			}
+			s.abort()
 			return nil, fmt.Errorf("%s: %w on %s: %w", in.Name, ErrBind, in.Listen.Address, hintBind(err))
+		}
+		if run != nil {
+			run.url = l.URL()
+			s.statsd = append(s.statsd, run)
+			go run.flushLoop(s)
 		}
 		s.listeners = append(s.listeners, l)
 		s.engine.Add(l.URL(), in.DataFormat, parse.NewPipeline(l.URL(), opt.Rules, Stages(in)...))
@@ -207,6 +228,13 @@ func Stages(in *setup.Input) []*parse.Stage {
 		list = in.Auto
 	}
 	out := make([]*parse.Stage, 0, len(list))
+	if in.Statsd != nil {
+		sd := in.Statsd.Plugin
+		opts := parse.StatsdOptions{DataDogExtensions: sd.DataDogExtensions, DataDogDistributions: sd.DataDogDistributions,
+			MetricSeparator: sd.MetricSeparator, Templates: sd.Templates, ConvertNames: sd.ConvertNames, SanitizeNamesMethod: sd.SanitizeNamesMethod}
+		return append(out, &parse.Stage{Format: in.DataFormat, Parser: parse.StatsdParser{Options: opts}, Maker: in.Running, Precision: in.Precision,
+			ScanLimit: bufio.MaxScanTokenSize, Origin: parse.Origin(in.Origin)})
+	}
 	for _, alt := range list {
 		st := &parse.Stage{Format: alt.DataFormat, Parser: parse.BareParser(alt.Parser), Maker: alt.Running, Precision: alt.Precision,
 			ScanLimit: max(bufio.MaxScanTokenSize, int(alt.Listen.Socket.ReadBufferSize)),
@@ -278,6 +306,9 @@ func (s *Server) Close() {
 		close(s.stopDrops) // a last look at the drop counters while the sockets exist
 		<-s.dropsDone
 		s.closeListeners()
+		for _, run := range s.statsd {
+			run.close(s)
+		}
 		s.events.close()
 		<-s.done
 	})

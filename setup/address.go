@@ -21,6 +21,30 @@ var (
 	allSchemes  = append(append([]string{"ip", "ip4", "ip6", "vsock"}, ipSchemes...), unixSchemes...)
 )
 
+// StatsdSchemes are fakegraf's own schemes for an [[inputs.statsd]] in
+// flag mode, each with the plugin's protocol: statsd://127.0.0.1:8125 is
+// protocol = "udp", service_address = "127.0.0.1:8125". Telegraf's statsd
+// takes udp, udp4, udp6 and tcp (plugins/inputs/statsd/statsd.go Start:
+// anything not udp* is TCP).
+var StatsdSchemes = map[string]string{
+	"statsd":      "udp",
+	"statsd+udp":  "udp",
+	"statsd+udp4": "udp4",
+	"statsd+udp6": "udp6",
+	"statsd+tcp":  "tcp",
+}
+
+// StatsdAddress splits a statsd:// address into the plugin's protocol and
+// service_address; ok is false for any other address.
+func StatsdAddress(address string) (protocol, serviceAddress string, ok bool) {
+	scheme, rest, found := strings.Cut(address, "://")
+	if !found {
+		return "", "", false
+	}
+	protocol, ok = StatsdSchemes[strings.ToLower(scheme)]
+	return protocol, rest, ok
+}
+
 // AddressError is a service_address that Telegraf would not read as its
 // writer meant, with what they probably meant.
 type AddressError struct {
@@ -55,9 +79,10 @@ func CheckAddress(address string) error {
 	if !hasSlashes {
 		var ok bool
 		scheme, rest, ok = strings.Cut(address, ":")
-		known := ok && slices.Contains(allSchemes, strings.ToLower(scheme))
+		_, statsd := StatsdSchemes[strings.ToLower(scheme)]
+		known := ok && (statsd || slices.Contains(allSchemes, strings.ToLower(scheme)))
 		switch {
-		case known && slices.Contains(ipSchemes, strings.ToLower(scheme)):
+		case known && (statsd || slices.Contains(ipSchemes, strings.ToLower(scheme))):
 			return bad(`the scheme needs "://" before the host`, scheme+"://"+hostPort(strings.TrimLeft(rest, "/")))
 		case known && slices.Contains(unixSchemes, strings.ToLower(scheme)):
 			if strings.HasPrefix(rest, "/") {
@@ -77,8 +102,16 @@ func CheckAddress(address string) error {
 		return bad("write scheme://host:port (udp, tcp, …) or unix:///path")
 	}
 	lower := strings.ToLower(scheme)
+	if network, ok := StatsdSchemes[lower]; ok {
+		lower = network // checked as the socket it binds
+	}
 	if !slices.Contains(allSchemes, lower) {
-		if meant := suggest.Closest(lower, append(append([]string(nil), ipSchemes...), unixSchemes...)); len(meant) > 0 {
+		known := append(append([]string(nil), ipSchemes...), unixSchemes...)
+		for s := range StatsdSchemes {
+			known = append(known, s)
+		}
+		slices.Sort(known)
+		if meant := suggest.Closest(lower, known); len(meant) > 0 {
 			out := make([]string, len(meant))
 			for i, m := range meant {
 				out[i] = m + "://" + rest
@@ -97,11 +130,11 @@ func CheckAddress(address string) error {
 			if hp := hostPort(strings.TrimLeft(rest, "/")); hp != "" {
 				return bad("it has no host:port after \"://\"", scheme+"://"+hp)
 			}
-			return bad("it has no host:port after \"://\"", scheme+"://127.0.0.1:8094")
+			return bad("it has no host:port after \"://\"", scheme+"://127.0.0.1:"+defaultPort(scheme))
 		}
 		host, port, err := net.SplitHostPort(u.Host)
 		if err != nil {
-			return bad("it has no port", scheme+"://"+net.JoinHostPort(strings.Trim(u.Host, "[]"), "8094"), scheme+"://"+net.JoinHostPort(strings.Trim(u.Host, "[]"), "0"))
+			return bad("it has no port", scheme+"://"+net.JoinHostPort(strings.Trim(u.Host, "[]"), defaultPort(scheme)), scheme+"://"+net.JoinHostPort(strings.Trim(u.Host, "[]"), "0"))
 		}
 		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 			return bad(fmt.Sprintf("port %q is not a number from 0 to 65535", port))
@@ -123,6 +156,15 @@ func CheckAddress(address string) error {
 		}
 	}
 	return nil
+}
+
+// defaultPort is the port a suggestion names: statsd's 8125, else the
+// socket_listener examples' 8094.
+func defaultPort(scheme string) string {
+	if _, ok := StatsdSchemes[strings.ToLower(scheme)]; ok {
+		return "8125"
+	}
+	return "8094"
 }
 
 // hostPort returns s as host:port when it is one (8094 alone gets

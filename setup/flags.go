@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/influxdata/toml"
 
@@ -24,6 +25,9 @@ type Flags struct {
 	DataFormat   string // a Telegraf data_format, or "auto"
 	Options      []Option
 	OmitHostname bool
+	// Interval is [agent] interval, how often the agent gathers: for a
+	// statsd input, its flush. 0 leaves Telegraf's default (10s).
+	Interval time.Duration
 }
 
 // LoopbackAddress makes an address with no host bind loopback, as fakegraf
@@ -31,7 +35,7 @@ type Flags struct {
 // interface (an explicit 0.0.0.0 or [::]).
 func LoopbackAddress(address string) (string, bool) {
 	u, err := url.Parse(address)
-	if err != nil || !strings.HasPrefix(u.Scheme, "tcp") && !strings.HasPrefix(u.Scheme, "udp") && !HTTPAddress(address) {
+	if err != nil || !strings.HasPrefix(u.Scheme, "tcp") && !strings.HasPrefix(u.Scheme, "udp") && !strings.HasPrefix(u.Scheme, "statsd") && !HTTPAddress(address) {
 		return address, false
 	}
 	host, port, err := net.SplitHostPort(u.Host)
@@ -105,14 +109,25 @@ func httpTable(b *strings.Builder, addr, dataFormat string) {
 }
 
 // TOML renders the flags as the telegraf.conf a user would write, with one
-// [[inputs.socket_listener]] per socket address and the input each HTTP
-// address names.
+// [[inputs.socket_listener]] per socket address, the input each HTTP
+// address names, and an [[inputs.statsd]] for a statsd:// address
+// (StatsdSchemes), which takes no data_format.
 func (f Flags) TOML(dataFormat string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[agent]\n  omit_hostname = %t\n", f.OmitHostname)
+	if f.Interval != 0 {
+		fmt.Fprintf(&b, "  interval = %s\n", strconv.Quote(f.Interval.String()))
+	}
 	for _, addr := range f.Addresses {
-		if HTTPAddress(addr) {
-			httpTable(&b, addr, dataFormat)
+		protocol, service, statsd := StatsdAddress(addr)
+		if statsd || HTTPAddress(addr) {
+			if statsd {
+				b.WriteString("\n[[inputs.statsd]]\n")
+				fmt.Fprintf(&b, "  protocol = %s\n", strconv.Quote(protocol))
+				fmt.Fprintf(&b, "  service_address = %s\n", strconv.Quote(service))
+			} else {
+				httpTable(&b, addr, dataFormat)
+			}
 			for _, o := range f.Options {
 				fmt.Fprintf(&b, "  %s = %s\n", o.Key, tomlValue(o.Value))
 			}
@@ -158,33 +173,32 @@ func fromFlags(f Flags) (*Config, error) {
 	if f.DataFormat != "auto" {
 		return Load([]byte(f.TOML(f.DataFormat)), "command line")
 	}
-	// --data-format auto is for sockets; the HTTP inputs are loaded once.
-	var sockets, https []string
+	// --data-format auto is for sockets: the HTTP and statsd inputs, which
+	// decide their format themselves, are loaded once (with the options,
+	// which are theirs: a token, percentiles) and come after the
+	// socket_listeners.
+	var sockets, plugins []string
 	for _, a := range f.Addresses {
-		if HTTPAddress(a) {
-			https = append(https, a)
+		if _, _, statsd := StatsdAddress(a); statsd || HTTPAddress(a) {
+			plugins = append(plugins, a)
 		} else {
 			sockets = append(sockets, a)
 		}
 	}
-	if len(https) > 0 {
-		hf := f
-		hf.Addresses, hf.Options = https, nil
-		hc, err := Load([]byte(hf.TOML("auto")), "command line")
+	var pluginInputs []*Input
+	if len(plugins) > 0 {
+		pf := f
+		pf.Addresses = plugins
+		c, err := Load([]byte(pf.TOML("auto")), "command line")
 		if err != nil {
 			return nil, err
 		}
 		if len(sockets) == 0 {
-			return hc, nil
+			return c, nil
 		}
-		f.Addresses = sockets
-		sc, err := fromFlags(f)
-		if err != nil {
-			return nil, err
-		}
-		sc.Inputs = append(sc.Inputs, hc.Inputs...)
-		return sc, nil
+		pluginInputs = c.Inputs
 	}
+	f.Addresses = sockets
 	if len(f.Options) > 0 {
 		return nil, fmt.Errorf("--data-format auto takes no parser options (%s=...): name the data format with --data-format", f.Options[0].Key)
 	}
@@ -207,6 +221,7 @@ func fromFlags(f Flags) (*Config, error) {
 			out.Inputs[i].Auto = append(out.Inputs[i].Auto, in)
 		}
 	}
+	out.Inputs = append(out.Inputs, pluginInputs...)
 	return out, nil
 }
 
@@ -246,7 +261,7 @@ func AddressNotes(address string) []string {
 		return nil
 	}
 	var notes []string
-	if strings.HasPrefix(u.Scheme, "tcp") || strings.HasPrefix(u.Scheme, "udp") {
+	if strings.HasPrefix(u.Scheme, "tcp") || strings.HasPrefix(u.Scheme, "udp") || strings.HasPrefix(u.Scheme, "statsd") {
 		host, _, err := net.SplitHostPort(u.Host)
 		if ip := net.ParseIP(host); err == nil && (host == "" || ip != nil && ip.IsUnspecified()) {
 			notes = append(notes, fmt.Sprintf("%s listens on every interface", address))

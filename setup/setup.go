@@ -28,6 +28,10 @@ import (
 	"github.com/influxdata/telegraf/plugins/inputs/influxdb_listener"
 	"github.com/influxdata/telegraf/plugins/inputs/influxdb_v2_listener"
 
+	// statsd is Telegraf's own plugin too: fakegraf runs it behind its
+	// socket (package statsdin).
+	"github.com/influxdata/telegraf/plugins/inputs/statsd"
+
 	// The parsers fakegraf carries; parse.Formats lists them.
 	_ "github.com/influxdata/telegraf/plugins/parsers/influx"
 	_ "github.com/influxdata/telegraf/plugins/parsers/influx/influx_upstream"
@@ -49,11 +53,12 @@ const (
 	InfluxDBListener   = "influxdb_listener"    // the InfluxDB v1 write API, /write
 	InfluxDBV2Listener = "influxdb_v2_listener" // the InfluxDB v2 write API, /api/v2/write
 	HTTPListenerV2     = "http_listener_v2"     // any data_format, POSTed to its paths
+	StatsdInput        = "statsd"               // statsd lines, aggregated and flushed on the agent's interval
 )
 
 // Kinds lists the kinds of input fakegraf serves, in the order their
 // tables are described in errors.
-var Kinds = []string{SocketListener, InfluxDBListener, InfluxDBV2Listener, HTTPListenerV2}
+var Kinds = []string{SocketListener, InfluxDBListener, InfluxDBV2Listener, HTTPListenerV2, StatsdInput}
 
 // Input is one input ready to serve: its socket, and the Telegraf machinery
 // that turns its bytes into stored metrics.
@@ -86,6 +91,11 @@ type Input struct {
 	// Bind, when set, is the address fakegraf binds instead of the
 	// service_address (the zero-config default's next free port).
 	Bind string
+	// Statsd is set for an [[inputs.statsd]] (statsd.go): Telegraf's own
+	// plugin, configured by Telegraf's config package and not started.
+	// Parser and Auto are then nil, and Precision is what the agent's
+	// Gather accumulator rounds to.
+	Statsd *Statsd
 }
 
 // Origin is where an input's settings were written, so that a fix can name
@@ -114,10 +124,16 @@ type Config struct {
 }
 
 // ErrNoListener means the config has no input fakegraf serves.
-var ErrNoListener = errors.New("the config has no [[inputs.socket_listener]], [[inputs.influxdb_listener]], [[inputs.influxdb_v2_listener]] or [[inputs.http_listener_v2]]")
+var ErrNoListener = errors.New("the config has no [[inputs.socket_listener]], [[inputs.influxdb_listener]], [[inputs.influxdb_v2_listener]], [[inputs.http_listener_v2]] or [[inputs.statsd]]")
 
 // HTTP reports whether the input is one of Telegraf's HTTP inputs.
-func (in *Input) HTTP() bool { return in.Kind != SocketListener && in.Kind != "" }
+func (in *Input) HTTP() bool {
+	switch in.Kind {
+	case InfluxDBListener, InfluxDBV2Listener, HTTPListenerV2:
+		return true
+	}
+	return false
+}
 
 // LoadFile loads a telegraf.conf.
 func LoadFile(path string) (*Config, error) {
@@ -168,6 +184,14 @@ func Load(data []byte, source string) (*Config, error) {
 		name := "inputs." + ri.Config.Name
 		if ri.Config.Alias != "" {
 			name += "::" + ri.Config.Alias
+		}
+		if sd, ok := ri.Input.(*statsd.Statsd); ok {
+			in, err := statsdInput(c, ri, sd, origin)
+			if err != nil {
+				return nil, err
+			}
+			out.Inputs = append(out.Inputs, in)
+			continue
 		}
 		if kind != SocketListener {
 			in, err := httpInput(ri, name, address, origin, unsupported)
@@ -317,6 +341,8 @@ func serviceAddress(in telegraf.Input) (string, bool) {
 	case *influxdb_v2_listener.InfluxDBV2Listener:
 		return p.ServiceAddress, true
 	case *http_listener_v2.HTTPListenerV2:
+		return p.ServiceAddress, true
+	case *statsd.Statsd:
 		return p.ServiceAddress, true
 	}
 	return "", false

@@ -59,6 +59,13 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitCannot
 	}
 	in := sess.inputs.Inputs[*inputN-1]
+	if in.Statsd != nil {
+		// Telegraf's statsd plugin parses and aggregates in its own
+		// goroutines behind a socket (statsdin); check reads files and
+		// does not run it, so it would store and report nothing true.
+		fmt.Fprintf(stderr, "fakegraf: %s: check does not run Telegraf's statsd plugin: serve it with fakegraf listen (--config, or statsd://127.0.0.1:8125) and send the file to it, e.g. nc -u -w1 127.0.0.1 8125 < FILE\n", in.Name)
+		return exitCannot
+	}
 	if len(sess.inputs.Inputs) > 1 && o.config != "" {
 		fmt.Fprintf(stderr, "fakegraf: checking against %s (input %d of %d; --input chooses)\n", in.Listen.Address, *inputN, len(sess.inputs.Inputs))
 	}

@@ -86,6 +86,8 @@ type scenario struct {
 	rule   string
 	config string // the socket_listener table body, service_address with port 0 or a fresh path
 	auto   bool   // --data-format auto, which no telegraf.conf can say
+	// statsd makes config the body of an [[inputs.statsd]] table.
+	statsd bool
 	stream bool
 	sends  [][]byte
 	// hold keeps the first connection open while the next ones are made
@@ -120,6 +122,21 @@ func scenarioFor(t *testing.T, r *parse.Rule) scenario {
 		sc.fileOK = "kernel drops need a socket"
 		sc.config = "kernel drops cannot be caused on demand without holding fakegraf's reader; serve's TestKernelDropsAreReported does that"
 		return sc
+	case "statsd-missing-type", "statsd-unknown-type", "statsd-bad-value", "statsd-bad-sample-rate", "statsd-not-flushed":
+		// Telegraf's plugin logs these (statsdin turns its log into
+		// findings), so their triggers are lines sent to the plugin, not
+		// the cases' log messages. statsd-not-flushed: a value aggregated
+		// and never flushed, the interval (10s) being longer than the run.
+		line := map[string]string{"statsd-missing-type": "requests:1", "statsd-unknown-type": "requests:1|q",
+			"statsd-bad-value": "requests:x|c", "statsd-bad-sample-rate": "requests:1|c|@x", "statsd-not-flushed": "requests:1|c"}[r.ID]
+		sc.statsd, sc.config = true, `service_address = "127.0.0.1:0"`
+		sc.sends = [][]byte{[]byte(line + "\n")}
+		sc.fileOK = "check does not run Telegraf's statsd plugin, whose log these findings come from"
+		return sc
+	case "statsd-dropped":
+		sc.fileOK = "the plugin's queue cannot be made to overflow on demand"
+		sc.config = "the plugin's queue (allowed_pending_messages) overflows only when its parsers fall behind, which a test cannot cause on demand; parse's cases hold the plugin's message"
+		return sc
 	case "datagram-truncated":
 		sc.config = "service_address = \"unixgram://" + shortSocketPath(t) + "\"\ndata_format = \"influx\"\nread_buffer_size = \"4KiB\""
 		sc.sends = [][]byte{[]byte("cpu s=\"" + strings.Repeat("x", 8000) + "\"\n")}
@@ -134,8 +151,13 @@ func scenarioFor(t *testing.T, r *parse.Rule) scenario {
 		}
 	}
 	require.NotEmpty(t, c.Records, "rule %s has no trigger that a sender on loopback can send", r.ID)
-	sc.config, sc.stream, sc.auto = c.Config, c.Stream(), c.Config == `data_format = "auto"`
-	if !strings.Contains(sc.config, "service_address") {
+	sc.config, sc.stream, sc.auto, sc.statsd = c.Config, c.Stream(), c.Config == `data_format = "auto"`, c.Statsd
+	if sc.statsd {
+		sc.fileOK = "check does not run Telegraf's statsd plugin"
+		if !strings.Contains(sc.config, "service_address") {
+			sc.config = strings.TrimSpace("service_address = \"127.0.0.1:0\"\n" + sc.config)
+		}
+	} else if !strings.Contains(sc.config, "service_address") {
 		sc.config = "service_address = \"udp://127.0.0.1:0\"\n" + sc.config
 	}
 	now := time.Now()
@@ -259,7 +281,11 @@ func writeConfig(t *testing.T, sc scenario) []string {
 		return []string{"--data-format", "auto", "--omit-hostname"}
 	}
 	path := filepath.Join(t.TempDir(), "telegraf.conf")
-	body := "[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n"
+	table := "[[inputs.socket_listener]]"
+	if sc.statsd {
+		table = "[[inputs.statsd]]"
+	}
+	body := "[agent]\n  omit_hostname = true\n" + table + "\n"
 	for _, line := range strings.Split(sc.config, "\n") {
 		body += "  " + line + "\n"
 	}
@@ -480,6 +506,10 @@ func expectedRecords(sc scenario) int {
 func runFakegraftestScenario(t *testing.T, sc scenario, flags []string) outcome {
 	address := configAddress(sc)
 	var opts []fakegraftest.Opt
+	if sc.statsd {
+		address = "udp" // the scenarios' statsd inputs are udp on 127.0.0.1:0
+		opts = append(opts, fakegraftest.Statsd())
+	}
 	for _, line := range strings.Split(sc.config, "\n") {
 		k, v, ok := strings.Cut(line, " = ")
 		switch {

@@ -19,8 +19,11 @@ import (
 	"github.com/fakegraf/fakegraf/setup"
 )
 
-// defaultAddresses are where the tutorial's senders send.
-var defaultAddresses = []string{"udp://127.0.0.1:8094", "tcp://127.0.0.1:8094", "unix:///tmp/telegraf.sock"}
+// defaultAddresses are where the tutorial's senders send, and where a
+// statsd client sends by default (udp 8125, as Telegraf's statsd). Like
+// 8094, 8125 is not moved to a free port when taken: a sender with the
+// default would not find it there.
+var defaultAddresses = []string{"udp://127.0.0.1:8094", "tcp://127.0.0.1:8094", "unix:///tmp/telegraf.sock", "statsd://127.0.0.1:8125"}
 
 // defaultInfluxDBAddresses are where InfluxDB client libraries write by
 // default: the v1 /write and the v2 /api/v2/write API on port 8086.
@@ -117,12 +120,14 @@ type listenOptions struct {
 	jsonNameKey, jsonTimeKey, jsonTimeFormat, jsonTimezone string
 	tagKeys, jsonStringFields                              listFlag
 	influxPrecision, nameOverride                          string
+	interval                                               time.Duration
 }
 
 func (o *listenOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.config, "config", "", "a telegraf.conf: serve every [[inputs.socket_listener]] in it")
+	fs.StringVar(&o.config, "config", "", "a telegraf.conf: serve every [[inputs.socket_listener]] and [[inputs.statsd]] in it")
 	fs.StringVar(&o.dataFormat, "data-format", "", "Telegraf data_format: json, influx, wavefront, value, influx_upstream, or auto (default auto)")
-	fs.Var(&o.sets, "set", "any other socket_listener option as key=value (repeatable), e.g. --set read_buffer_size=1MiB")
+	fs.Var(&o.sets, "set", "any other socket_listener or statsd option as key=value (repeatable), e.g. --set read_buffer_size=1MiB, --set percentiles=[50,90]")
+	fs.DurationVar(&o.interval, "interval", 0, "the agent's interval ([agent] interval), how often a statsd input flushes (default Telegraf's 10s)")
 	fs.BoolVar(&o.omitHostname, "omit-hostname", false, "leave out the host tag Telegraf adds (as [agent] omit_hostname)")
 	fs.StringVar(&o.jsonNameKey, "json-name-key", "", "json_name_key")
 	fs.Var(&o.tagKeys, "tag-keys", "tag_keys, comma separated")
@@ -195,8 +200,8 @@ func (o *listenOptions) parserOptions() []setup.Option {
 // loadInputs reads the config or the flags.
 func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup.Config, error) {
 	if o.config != "" {
-		if len(addresses) > 0 || o.dataFormat != "" || len(o.parserOptions()) > 0 || o.omitHostname {
-			return nil, errors.New("--config takes the addresses and parser options from the config: drop the other addresses and parser flags, or drop --config")
+		if len(addresses) > 0 || o.dataFormat != "" || len(o.parserOptions()) > 0 || o.omitHostname || o.interval != 0 {
+			return nil, errors.New("--config takes the addresses, parser options and interval from the config: drop the other addresses and parser flags, or drop --config")
 		}
 		cfg, err := setup.LoadFile(o.config)
 		if err != nil {
@@ -208,7 +213,7 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 			}
 		}
 		if len(cfg.Ignored) > 0 {
-			fmt.Fprintf(stderr, "fakegraf: ignoring %s: fakegraf serves only [[inputs.socket_listener]]\n", strings.Join(cfg.Ignored, ", "))
+			fmt.Fprintf(stderr, "fakegraf: ignoring %s: fakegraf serves only [[inputs.socket_listener]] and [[inputs.statsd]]\n", strings.Join(cfg.Ignored, ", "))
 		}
 		for _, skipped := range cfg.Skipped {
 			fmt.Fprintf(stderr, "fakegraf: skipping %s\n", skipped)
@@ -223,7 +228,10 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 	if format == "" {
 		format = "auto"
 	}
-	f := setup.Flags{DataFormat: format, Options: o.parserOptions(), OmitHostname: o.omitHostname}
+	if o.interval < 0 {
+		return nil, fmt.Errorf("--interval %s: the agent's interval must be positive, such as --interval 10s", o.interval)
+	}
+	f := setup.Flags{DataFormat: format, Options: o.parserOptions(), OmitHostname: o.omitHostname, Interval: o.interval}
 	for _, a := range addresses {
 		// Telegraf binds a malformed address without a word (a random port
 		// on every interface for tcp:127.0.0.1:8094): on the command line
@@ -300,8 +308,10 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	ctx, stop := withSignals(ctx, stderr, nil)
 	defer stop()
 	fs, o := newFlags("listen", stderr, "Usage: fakegraf listen [ADDRESS ...] [flags]\n       fakegraf listen --config telegraf.conf [flags]\n\n"+
-		"ADDRESS is a service_address such as udp://127.0.0.1:8094, tcp://:8094 (binds loopback) or unix:///tmp/telegraf.sock.\n"+
-		"With no arguments at all it also serves the HTTP API on 127.0.0.1:8095 (or the next free port).\n")
+		"ADDRESS is a service_address such as udp://127.0.0.1:8094, tcp://:8094 (binds loopback) or unix:///tmp/telegraf.sock,\n"+
+		"or a statsd input: statsd://127.0.0.1:8125 (udp) or statsd+tcp://127.0.0.1:8125 ([[inputs.statsd]]; statsd+udp4://, statsd+udp6:// too).\n"+
+		"With no addresses it listens on udp and tcp 127.0.0.1:8094, unix:///tmp/telegraf.sock and statsd://127.0.0.1:8125;\n"+
+		"with no arguments at all it also serves the HTTP API on 127.0.0.1:8095 (or the next free port).\n")
 	var ao apiOptions
 	ao.register(fs)
 	addresses, err := parseInterleaved(fs, args)

@@ -30,7 +30,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"       fakegraf run --config telegraf.conf [flags] -- CMD [ARGS...]\n\n"+
 		"Binds the sockets, runs CMD with their addresses in its environment (FAKEGRAF_ADDR, FAKEGRAF_ADDR_1..N,\n"+
 		"FAKEGRAF_ADDR_<SCHEME> (FAKEGRAF_ADDR_INFLUXDB, FAKEGRAF_ADDR_INFLUXDB_V2, FAKEGRAF_ADDR_HTTP for the HTTP inputs),\n"+
-		"FAKEGRAF_URL (the first HTTP input's base URL, http://HOST:PORT), FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET), waits for CMD to exit and for\n"+
+		"FAKEGRAF_URL (the first HTTP input's base URL, http://HOST:PORT), FAKEGRAF_ADDR_STATSD (the first statsd input,\n"+
+		"such as udp://127.0.0.1:8125, which FAKEGRAF_ADDR_UDP/_TCP never name), FAKEGRAF_HOST, FAKEGRAF_PORT, FAKEGRAF_SOCKET),\n"+
+		"waits for CMD to exit and for\n"+
 		"fakegraf to have processed all it sent (or, with --until idle=D, for D without traffic after CMD's exit,\n"+
 		"for a CMD that leaves children behind), prints the report and exits 0, 1 or 2 like listen.\n"+
 		"CMD's own output goes to stderr. A CMD that fails or sends nothing fails the run.\n"+
@@ -221,7 +223,13 @@ func senderEnv(ls []serve.Listening) []string {
 			env = append(env, "FAKEGRAF_ADDR="+addr)
 		}
 		env = append(env, fmt.Sprintf("FAKEGRAF_ADDR_%d=%s", i+1, addr))
-		if key := "FAKEGRAF_ADDR_" + strings.NewReplacer("-", "_", "+", "_").Replace(strings.ToUpper(u.Scheme)); !seen[key] {
+		key := "FAKEGRAF_ADDR_" + strings.NewReplacer("-", "_", "+", "_").Replace(strings.ToUpper(u.Scheme))
+		if l.DataFormat == "statsd" {
+			// A statsd client is pointed at the statsd input, never at
+			// a socket_listener that happens to share its scheme.
+			key = "FAKEGRAF_ADDR_STATSD"
+		}
+		if !seen[key] {
 			seen[key] = true
 			env = append(env, key+"="+addr)
 		}
