@@ -18,6 +18,7 @@ import (
 	"github.com/influxdata/telegraf/plugins/inputs/http_listener_v2"
 	"github.com/influxdata/telegraf/plugins/inputs/influxdb_listener"
 	"github.com/influxdata/telegraf/plugins/inputs/influxdb_v2_listener"
+	"github.com/influxdata/telegraf/plugins/inputs/statsd"
 )
 
 // UnknownOptionsError is Telegraf's own error for options that nothing in
@@ -128,12 +129,13 @@ func inputTables(tbl *ast.Table, kind string) []*ast.Table {
 }
 
 // pluginTypes are the types Telegraf's loader unmarshals each kind's table
-// into: for the HTTP inputs, Telegraf's own plugins.
+// into: for the HTTP inputs and statsd, Telegraf's own plugins.
 var pluginTypes = map[string]reflect.Type{
 	SocketListener:     reflect.TypeOf(socket_listener.SocketListener{}),
 	InfluxDBListener:   reflect.TypeOf(influxdb_listener.InfluxDBListener{}),
 	InfluxDBV2Listener: reflect.TypeOf(influxdb_v2_listener.InfluxDBV2Listener{}),
 	HTTPListenerV2:     reflect.TypeOf(http_listener_v2.HTTPListenerV2{}),
+	StatsdInput:        reflect.TypeOf(statsd.Statsd{}),
 }
 
 // inputOptions are the options an input's table takes: the plugin's, for
