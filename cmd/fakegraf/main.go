@@ -1,4 +1,4 @@
-// Command fakegraf stands in for Telegraf's [[inputs.socket_listener]] while
+// Command fakegraf stands in for Telegraf's push inputs (socket_listener, the InfluxDB and HTTP listeners, statsd) while
 // you build and test the programs that send it metrics: it binds the same
 // sockets, parses with Telegraf's own parsers, shows the metrics Telegraf would
 // store and flags every sender mistake with its fix.
@@ -40,11 +40,13 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `fakegraf stands in for Telegraf's [[inputs.socket_listener]].
+const usage = `fakegraf stands in for Telegraf's inputs that programs push to: [[inputs.socket_listener]],
+[[inputs.influxdb_listener]], [[inputs.influxdb_v2_listener]], [[inputs.http_listener_v2]] and [[inputs.statsd]].
 
 Usage:
-  fakegraf listen [ADDRESS ...] [flags]     listen and show what arrives (no address: the tutorial's sockets)
-  fakegraf listen --config telegraf.conf    serve every [[inputs.socket_listener]] of a real config
+  fakegraf listen [ADDRESS ...] [flags]     listen and show what arrives (no address: the tutorial's sockets,
+                                           statsd on udp 8125 and the InfluxDB write APIs on 8086)
+  fakegraf listen --config telegraf.conf    serve every one of those inputs of a real config
   fakegraf run [ADDRESS ...] [flags] -- CMD [ARGS...]
                                            bind, run a sender with the addresses in its environment, report
   fakegraf check [--config telegraf.conf | --data-format F] [FILE ... | -]
@@ -171,6 +173,6 @@ func versionText(bi *debug.BuildInfo) string {
 		b.WriteString("  revision unknown (built without version control information)\n")
 	}
 	fmt.Fprintf(&b, "  built with %s\n", goVersion)
-	fmt.Fprintf(&b, "Telegraf %s: its config, socket_listener and parser code\n", telegraf)
+	fmt.Fprintf(&b, "Telegraf %s: its config, input plugin and parser code\n", telegraf)
 	return b.String()
 }
