@@ -18,7 +18,7 @@ func TestEveryCommandParsesFlagsTheSameWay(t *testing.T) {
 		usage   string // how its help starts
 		flags   bool   // whether the help lists flags
 	}{
-		{"", "fakegraf stands in for Telegraf's [[inputs.socket_listener]].\n\nUsage:\n", true},
+		{"", "fakegraf stands in for Telegraf's inputs that programs push to: [[inputs.socket_listener]],\n", true},
 		{"listen", "Usage: fakegraf listen [ADDRESS ...] [flags]\n", true},
 		{"run", "Usage: fakegraf run [ADDRESS ...] [flags] -- CMD [ARGS...]\n", true},
 		{"check", "Usage: fakegraf check ", true},
