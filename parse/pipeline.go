@@ -92,6 +92,10 @@ type Result struct {
 	stage       *Stage
 	parsedIndex []int  // for each of Metrics, its index in Parsed
 	senderTime  []bool // per parsed metric; computed on first use
+	// parser is the stage's parser for this record (Stage.ParserFor): the
+	// rules re-parse with it, so that an HTTP body is read at its
+	// request's precision, as the plugin read it.
+	parser telegraf.Parser
 	Err         error  // Telegraf's parse error; the whole record is lost
 	Diagnostics []Diagnostic
 	// Repeated are findings that only repeat, for the same sender,
@@ -166,7 +170,8 @@ func (p *Pipeline) Transport(ev listener.Transport) []Diagnostic {
 
 func (p *Pipeline) run(stage *Stage, res *Result) {
 	res.Format = stage.Format
-	parsed, err := parseRecovering(stage.parser(res.Record), res.Record.Data)
+	res.parser = stage.parser(res.Record)
+	parsed, err := parseRecovering(res.parser, res.Record.Data)
 	if plugin := res.Record.Plugin; plugin != nil {
 		// Telegraf's own plugin decided what is stored; the parse above is
 		// the rules' view of the same bytes (listener.PluginOutput).

@@ -62,7 +62,7 @@ func wavefrontErrorPosition(ctx *Context) Position {
 		}
 		line := data[start:end]
 		if len(bytes.TrimSpace(line)) > 0 {
-			if _, err := safeParse(ctx.Stage.Parser, line); err != nil {
+			if _, err := safeParse(ctx.parser(), line); err != nil {
 				return offsetPosition(data, start+wavefrontErrorColumn(line, f))
 			}
 		}
@@ -176,7 +176,7 @@ func salvage(ctx *Context) (good, lines int) {
 			continue
 		}
 		lines++
-		ms, err := safeParse(ctx.Stage.Parser, line)
+		ms, err := safeParse(ctx.parser(), line)
 		if err == nil {
 			good += len(ms)
 		}
@@ -225,7 +225,7 @@ func repairRecord(ctx *Context) (repair, bool) {
 		if !ok || r.line == nil {
 			return r, ok
 		}
-		if ms, err := safeParse(ctx.Stage.Parser, r.line); err != nil || len(ms) == 0 {
+		if ms, err := safeParse(ctx.parser(), r.line); err != nil || len(ms) == 0 {
 			return repair{}, false
 		}
 		return r, true
@@ -235,7 +235,7 @@ func repairRecord(ctx *Context) (repair, bool) {
 		if !ok {
 			return repair{}, false
 		}
-		if _, err := safeParse(ctx.Stage.Parser, r.line); err != nil {
+		if _, err := safeParse(ctx.parser(), r.line); err != nil {
 			return repair{}, false
 		}
 		return r, true
@@ -261,7 +261,7 @@ func failingLine(ctx *Context) (start, end int) {
 	for s := 0; s < len(data); {
 		e := lineEnd(s)
 		if l := data[s:e]; len(bytes.TrimSpace(l)) > 0 {
-			if _, err := safeParse(ctx.Stage.Parser, l); err != nil {
+			if _, err := safeParse(ctx.parser(), l); err != nil {
 				return s, e
 			}
 		}

@@ -53,7 +53,7 @@ func precisionOption(u time.Duration) string {
 func readUnit(ctx *Context) time.Duration {
 	switch {
 	case isInflux(ctx.Format):
-		return influxPrecision(ctx.Stage)
+		return influxPrecision(ctx.parser())
 	case ctx.Format == "json":
 		if jp := jsonOptions(ctx.Stage); jp != nil && jp.TimeKey != "" {
 			return unitsByFormat[jp.TimeFormat]
