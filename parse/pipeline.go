@@ -35,6 +35,9 @@ type Stage struct {
 	// whose plugin sets its parser up per request (an HTTP request's
 	// precision query); Parser is then the record-independent default.
 	ParserFor func(listener.Record) telegraf.Parser
+	// HTTP is set for one of Telegraf's HTTP inputs: the plugin and the
+	// options its answers depend on.
+	HTTP *HTTPInput
 }
 
 // parser is the stage's parser for rec.
@@ -95,8 +98,8 @@ type Result struct {
 	// parser is the stage's parser for this record (Stage.ParserFor): the
 	// rules re-parse with it, so that an HTTP body is read at its
 	// request's precision, as the plugin read it.
-	parser telegraf.Parser
-	Err         error  // Telegraf's parse error; the whole record is lost
+	parser      telegraf.Parser
+	Err         error // Telegraf's parse error; the whole record is lost
 	Diagnostics []Diagnostic
 	// Repeated are findings that only repeat, for the same sender,
 	// information a finding in an earlier record gave (what the config of
