@@ -150,11 +150,25 @@ func checkParseError(ctx *Context) {
 	if r, ok := repairRecord(ctx); ok {
 		fixes = append(fixes, r.fixes()...)
 	}
-	if good > 0 {
+	kind := httpKind(ctx)
+	switch {
+	case kind == kindV1:
+		// influxdb_listener's stream parser stores the good lines and
+		// answers 400 for the bad ones (influxdb_listener.go
+		// handleWriteInternalParser): nothing good was lost, and
+		// http-partial-write says what was stored.
+		if good > 0 {
+			msg += fmt.Sprintf(" (the %d good line(s) of the batch were stored: see http-partial-write)", good)
+		}
+	case good > 0:
 		msg += fmt.Sprintf(" (%d good metric(s) in the same record were lost with it)", good)
-		fixes = append(fixes, "fix the bad line: Telegraf drops the whole record when one line in it is bad")
+		if kind != "" {
+			fixes = append(fixes, fmt.Sprintf("fix the bad line: Telegraf's %s rejects the whole request (400) when one line in it is bad", kind))
+		} else {
+			fixes = append(fixes, "fix the bad line: Telegraf drops the whole record when one line in it is bad")
+		}
 	}
-	if lines > 1 && !ctx.Record.Stream {
+	if lines > 1 && !ctx.Record.Stream && ctx.Record.HTTP == nil {
 		fixes = append(fixes, "send one record per datagram, so that a bad one loses only itself")
 	}
 	if len(fixes) == 0 {

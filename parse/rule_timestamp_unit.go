@@ -63,6 +63,9 @@ func readUnit(ctx *Context) time.Duration {
 }
 
 func checkTimestampUnit(ctx *Context) {
+	if k := httpKind(ctx); k == kindV1 || k == kindV2 {
+		return // the request's precision decides: http-precision-mismatch
+	}
 	now := receiveTime(ctx)
 	if readUnit(ctx) <= time.Nanosecond && allNear(ctx, now) {
 		return // nothing can have wrapped around, and every time is near
