@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/influxdata/telegraf/plugins/parsers/influx"
+
 	"github.com/fakegraf/fakegraf/listener"
 )
 
@@ -65,6 +67,13 @@ type Rec struct {
 	Method, Path, Query string
 	Header              []string
 	Gzip                bool
+
+	// Stored, for a socket case, is line protocol a plugin is said to
+	// have stored for the record (listener.PluginOutput): the only way a
+	// case can show what the rules do when fakegraf's reading and a
+	// plugin's disagree, which a correct fakegraf never shows (the
+	// internal-error rule).
+	Stored string
 }
 
 // Want is an expected finding: its rule, its severity, and the mark (from 1)
@@ -226,11 +235,23 @@ func (c Case) Record(listenerURL string, n int, now time.Time) (rec listener.Rec
 	if stream && conn == 0 {
 		conn = 1
 	}
-	return listener.Record{
+	rec = listener.Record{
 		Listener: listenerURL, Peer: peer, Conn: conn, Seq: uint64(n + 1),
 		Data: []byte(data), Size: len(data), Stream: stream,
 		Terminated: !r.Unterminated, Truncated: r.Truncated, Received: now,
-	}, offs
+	}
+	if r.Stored != "" {
+		p := &influx.Parser{}
+		if err := p.Init(); err != nil {
+			panic("parse: " + err.Error())
+		}
+		ms, err := p.Parse([]byte(r.Stored))
+		if err != nil {
+			panic(fmt.Sprintf("parse: case %q: Stored is not line protocol: %v", c.Name, err))
+		}
+		rec.Plugin = &listener.PluginOutput{Metrics: ms}
+	}
+	return rec, offs
 }
 
 // Request is the n-th (from 0) request of an HTTP case, to the input served
