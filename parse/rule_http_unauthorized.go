@@ -56,6 +56,8 @@ func checkHTTPUnauthorized(ctx *Context) {
 	case "jwt":
 		fixes = append(fixes, "send \"Authorization: Bearer <JWT>\" signed (HS256) with token_shared_secret, with the claims username = token_username and exp")
 	}
-	fixes = append(fixes, "or, for a test, remove the credentials from "+ctx.settings().table())
+	if !ctx.settings().origin.Flags {
+		fixes = append(fixes, "or, for a test, remove the credentials from "+ctx.settings().table())
+	}
 	ctx.Report(msg, Position{}, fixes...)
 }

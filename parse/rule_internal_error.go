@@ -15,8 +15,8 @@ func init() {
 		ID:       ruleInternalError,
 		Severity: Error,
 		Title:    "fakegraf's own reading of a record disagrees with what Telegraf's plugin stored: a fakegraf bug",
-		Doc: "For the inputs whose plugin fakegraf runs (the HTTP listeners), the plugin's own code decides what is " +
-			"stored, and the rules read the same bytes with the same parser at the request's precision " +
+		Doc: "For the inputs whose plugin fakegraf runs (the HTTP listeners: influxdb_listener.go, " +
+			"influxdb_v2_listener.go, http_listener_v2.go), the plugin's own code decides what is stored, and the rules read the same bytes with the same parser at the request's precision " +
 			"(Stage.ParserFor). The two must agree: the same number of metrics, with the same names and tags (the " +
 			"plugin may add its own: bucket_tag, database_tag, path_tag, http_header_tags). When they do not, the " +
 			"rules' findings about this record may be wrong; fakegraf says so rather than pass it by. Please report " +
