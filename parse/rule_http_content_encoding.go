@@ -28,7 +28,6 @@ func init() {
 	})
 }
 
-
 func checkHTTPContentEncoding(ctx *Context) {
 	ex := ctx.Record.HTTP
 	if ex == nil {

@@ -20,8 +20,8 @@ func init() {
 			"lines again (as new points when they carry no timestamp), and one that logs and drops 4xx answers " +
 			"reports nothing at all. A real InfluxDB 1.x answers a partial write 400 too, but its error reads " +
 			"\"partial write: … dropped=N\", which some clients look for; Telegraf's has neither, so " + clientDiffers + ".",
-		Bad:  "POST /write?db=telegraf\ncpu,host=a usage=1\ncpu,host=b usage=\ncpu,host=c usage=3",
-		Good: "POST /write?db=telegraf\ncpu,host=a usage=1\ncpu,host=b usage=2\ncpu,host=c usage=3",
+		Bad:   "POST /write?db=telegraf\ncpu,host=a usage=1\ncpu,host=b usage=\ncpu,host=c usage=3",
+		Good:  "POST /write?db=telegraf\ncpu,host=a usage=1\ncpu,host=b usage=2\ncpu,host=c usage=3",
 		Check: checkHTTPPartialWrite,
 		Cases: []Case{
 			{Name: "a bad line between good ones", HTTP: caseV1, Records: []Rec{{Query: "db=x", Data: "cpu,host=a usage=1\n∑cpu,host=b usage=\ncpu,host=c usage=3\n"}}, Want: []Want{{"http-partial-write", Error, 1}, {"parse-error", Error, anyPos}}},

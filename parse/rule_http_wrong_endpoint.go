@@ -20,8 +20,8 @@ func init() {
 			"write /write, the influxdb-client-* libraries /api/v2/write. A request to an endpoint a real InfluxDB " +
 			"has and Telegraf lacks (/api/v2/buckets, /api/v2/orgs, /query on the v2 listener, /health on the v1 " +
 			"listener) is reported as information: " + clientDiffers + ".",
-		Bad:  "POST /write?db=telegraf   to influxdb_v2_listener",
-		Good: "POST /api/v2/write?org=o&bucket=telegraf   (or send /write to influxdb_listener)",
+		Bad:    "POST /write?db=telegraf   to influxdb_v2_listener",
+		Good:   "POST /api/v2/write?org=o&bucket=telegraf   (or send /write to influxdb_listener)",
 		AlsoAt: []Level{{Info, "for a request without a body to an endpoint a real InfluxDB serves and Telegraf does not (/api/v2/buckets, /health on the v1 listener): nothing is lost, but " + clientDiffers}},
 		Check:  checkHTTPWrongEndpoint,
 		Cases: []Case{
