@@ -3,8 +3,11 @@ package parse
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 )
+
+var lineOneRE = regexp.MustCompile(` at 1:([0-9]+)`)
 
 const ruleHTTPPartialWrite = "http-partial-write"
 
@@ -85,7 +88,9 @@ func checkHTTPPartialWrite(ctx *Context) {
 			first = l.off
 		}
 		if len(lost) < 3 {
-			lost = append(lost, fmt.Sprintf("line %d (%v)", l.n, l.err))
+			// The line was parsed alone: its error says line 1.
+			why := lineOneRE.ReplaceAllString(l.err.Error(), fmt.Sprintf(" at %d:$1", l.n))
+			lost = append(lost, fmt.Sprintf("line %d (%s)", l.n, why))
 		}
 	}
 	nlost := 0

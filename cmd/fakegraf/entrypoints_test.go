@@ -94,8 +94,8 @@ type scenario struct {
 	// and requests are what is sent, in order, in place of sends.
 	http     string
 	requests []httpRequest
-	stream bool
-	sends  [][]byte
+	stream   bool
+	sends    [][]byte
 	// hold keeps the first connection open while the next ones are made
 	// (max_connections).
 	hold bool
