@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/plugins/inputs/influxdb_listener"
 	"github.com/influxdata/telegraf/plugins/inputs/influxdb_v2_listener"
 	"github.com/influxdata/telegraf/plugins/parsers/influx"
@@ -38,15 +39,21 @@ func ParserFor(p telegraf.Input) func(listener.Record) telegraf.Parser {
 				precision = d
 			}
 		}
+		// The precision is also written to the option Init reads (after
+		// Init, which rejects minutes and hours, which v1's precision
+		// allows), so that the parser says what precision it reads: the
+		// rules read InfluxTimestampPrecision.
 		if upstream {
 			up := &influx_upstream.Parser{}
 			_ = up.Init()
 			_ = up.SetTimePrecision(precision)
+			up.InfluxTimestampPrecision = config.Duration(precision)
 			return up
 		}
 		ip := &influx.Parser{}
 		_ = ip.Init()
 		ip.SetTimePrecision(precision)
+		ip.InfluxTimestampPrecision = config.Duration(precision)
 		return ip
 	}
 }

@@ -1,12 +1,18 @@
 package parse
 
 import (
+	"bytes"
+	"cmp"
+	"compress/gzip"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/influxdata/telegraf/plugins/parsers/influx"
 
 	"github.com/fakegraf/fakegraf/listener"
 )
@@ -23,7 +29,14 @@ type Case struct {
 	Config string
 	// Statsd makes Config the body of an [[inputs.statsd]] table instead,
 	// its service_address 127.0.0.1:0 and protocol udp unless it says.
-	Statsd  bool
+	Statsd bool
+	// HTTP, when set, is one of Telegraf's HTTP inputs (influxdb_listener,
+	// influxdb_v2_listener, http_listener_v2): Config is the body of its
+	// table, service_address 127.0.0.1:0 unless it says, and each Rec is a
+	// request. The tests send each request to that plugin, served by
+	// package httpin, so that the answer a rule reads is Telegraf's own,
+	// never one written by hand (Case.Request builds it).
+	HTTP    string
 	Records []Rec
 	// Transport, when set, is a transport event's error fed to the rules
 	// in place of records (a refused connection, a socket error).
@@ -45,6 +58,22 @@ type Rec struct {
 	// Truncated marks a datagram that filled the read buffer; Unterminated
 	// a stream record delivered only when its connection closed.
 	Truncated, Unterminated bool
+
+	// The request of an HTTP case (Case.HTTP); Data is its body. Method
+	// is POST and Path the input's write path (/write, /api/v2/write,
+	// /telegraf) unless they say; Query is the raw query; Header lines
+	// read "Name: value"; Gzip compresses the body before it is sent
+	// (and sets no header: a Header line does).
+	Method, Path, Query string
+	Header              []string
+	Gzip                bool
+
+	// Stored, for a socket case, is line protocol a plugin is said to
+	// have stored for the record (listener.PluginOutput): the only way a
+	// case can show what the rules do when fakegraf's reading and a
+	// plugin's disagree, which a correct fakegraf never shows (the
+	// internal-error rule).
+	Stored string
 }
 
 // Want is an expected finding: its rule, its severity, and the mark (from 1)
@@ -70,8 +99,13 @@ func (c Case) Wants(rule string) bool {
 	return slices.ContainsFunc(c.Want, func(w Want) bool { return w.Rule == rule })
 }
 
-// Address is the case's service_address, or udp://127.0.0.1:0.
+// Address is the case's service_address, or udp://127.0.0.1:0. For an HTTP
+// case it is a listener URL of the input's scheme, as package httpin names
+// its records.
 func (c Case) Address() string {
+	if c.HTTP != "" {
+		return httpSchemes[c.HTTP] + "://127.0.0.1:0"
+	}
 	if c.Statsd {
 		protocol, addr := "udp", "127.0.0.1:0"
 		if m := protocolRE.FindStringSubmatch(c.Config); m != nil {
@@ -91,8 +125,25 @@ func (c Case) Address() string {
 	return "udp://127.0.0.1:0"
 }
 
+// httpSchemes are package httpin's listener URL schemes (httpin.SchemeInfluxDB…).
+var httpSchemes = map[string]string{
+	"influxdb_listener":    "influxdb",
+	"influxdb_v2_listener": "influxdb-v2",
+	"http_listener_v2":     "http",
+}
+
+// writePaths are the paths each HTTP input takes writes on by default.
+var writePaths = map[string]string{
+	"influxdb_listener":    "/write",
+	"influxdb_v2_listener": "/api/v2/write",
+	"http_listener_v2":     "/telegraf", // http_listener_v2.go's default paths
+}
+
 // Stream reports whether the case's records come from a stream socket.
 func (c Case) Stream() bool {
+	if c.HTTP != "" {
+		return false // httpin hands out a record per request, not per line
+	}
 	u, err := url.Parse(c.Address())
 	return err == nil && listener.IsStream(u.Scheme)
 }
@@ -107,6 +158,11 @@ func (c Case) TOML() string {
 	body := c.Config
 	table := "[[inputs.socket_listener]]"
 	switch {
+	case c.HTTP != "":
+		table = "[[inputs." + c.HTTP + "]]"
+		if addressRE.FindStringIndex(body) == nil {
+			body = `service_address = "127.0.0.1:0"` + "\n" + body
+		}
 	case c.Statsd:
 		table = "[[inputs.statsd]]"
 		if addressRE.FindStringIndex(body) == nil {
@@ -179,11 +235,56 @@ func (c Case) Record(listenerURL string, n int, now time.Time) (rec listener.Rec
 	if stream && conn == 0 {
 		conn = 1
 	}
-	return listener.Record{
+	rec = listener.Record{
 		Listener: listenerURL, Peer: peer, Conn: conn, Seq: uint64(n + 1),
 		Data: []byte(data), Size: len(data), Stream: stream,
 		Terminated: !r.Unterminated, Truncated: r.Truncated, Received: now,
-	}, offs
+	}
+	if r.Stored != "" {
+		p := &influx.Parser{}
+		if err := p.Init(); err != nil {
+			panic("parse: " + err.Error())
+		}
+		ms, err := p.Parse([]byte(r.Stored))
+		if err != nil {
+			panic(fmt.Sprintf("parse: case %q: Stored is not line protocol: %v", c.Name, err))
+		}
+		rec.Plugin = &listener.PluginOutput{Metrics: ms}
+	}
+	return rec, offs
+}
+
+// Request is the n-th (from 0) request of an HTTP case, to the input served
+// at base (http://host:port), with its times expanded and its marks
+// removed; offs are the marks, as offsets in the body the plugin reads (the
+// body before Gzip compresses it).
+func (c Case) Request(base string, n int, now time.Time) (req *http.Request, offs []int, err error) {
+	r := c.Records[n]
+	data, offs := Unmark(ExpandTimes(r.Data, now))
+	body := []byte(data)
+	if r.Gzip {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write(body)
+		_ = zw.Close()
+		body = b.Bytes()
+	}
+	target := base + cmp.Or(r.Path, writePaths[c.HTTP])
+	if r.Query != "" {
+		target += "?" + r.Query
+	}
+	req, err = http.NewRequest(cmp.Or(r.Method, http.MethodPost), target, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, h := range r.Header {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok {
+			return nil, nil, fmt.Errorf("case %q: header %q is not \"Name: value\"", c.Name, h)
+		}
+		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	return req, offs, nil
 }
 
 // Configs the cases share.
@@ -198,4 +299,11 @@ const (
 	// caseAuto is --data-format auto, which no telegraf.conf can say.
 	caseAuto    = `data_format = "auto"`
 	caseJSONTCP = "service_address = \"tcp://127.0.0.1:0\"\ndata_format = \"json\"\nname_override = \"m\""
+)
+
+// The HTTP inputs of the cases (Case.HTTP).
+const (
+	caseV1     = "influxdb_listener"
+	caseV2     = "influxdb_v2_listener"
+	caseHTTPv2 = "http_listener_v2"
 )

@@ -83,10 +83,9 @@ func runCase(t *testing.T, r *parse.Rule, c parse.Case) {
 		got = p.Transport(listener.Transport{Listener: c.Address(), Err: c.Transport})
 	} else {
 		require.NotEmpty(t, c.Records, "a case has records or a transport event")
-		for n := range c.Records {
-			rec, o := c.Record(c.Address(), n, now)
-			res := p.Process(rec)
-			data, offs, got = string(rec.Data), o, res.Diagnostics
+		for _, cr := range caseRecords(t, c, now) {
+			res := p.Process(cr.rec)
+			data, offs, got = string(cr.rec.Data), cr.offs, res.Diagnostics
 		}
 	}
 	checkStyle(t, got)
@@ -137,9 +136,8 @@ func TestRuleRequires(t *testing.T) {
 				read[rule][f] = true
 			})
 			now := time.Now()
-			for n := range c.Records {
-				rec, _ := c.Record(c.Address(), n, now)
-				p.Process(rec)
+			for _, cr := range caseRecords(t, c, now) {
+				p.Process(cr.rec)
 			}
 		}
 	}

@@ -3,6 +3,8 @@ package parse
 import (
 	"fmt"
 	"slices"
+
+	"github.com/influxdata/telegraf"
 )
 
 // Facts are what the rules share about one record, computed at most once
@@ -90,6 +92,7 @@ type facts struct {
 	data   []byte
 	format string
 	stage  *Stage
+	parser telegraf.Parser // the stage's parser for this record
 	parsed []ParsedMetric
 	err    error
 
@@ -156,4 +159,13 @@ func (f *facts) sentStamps() []stamp {
 		}
 	}
 	return f.sent
+}
+
+// parserOrStage is the record's parser, or the stage's when the facts were
+// made without one.
+func (f *facts) parserOrStage() telegraf.Parser {
+	if f.parser != nil || f.stage == nil {
+		return f.parser
+	}
+	return f.stage.Parser
 }

@@ -35,6 +35,9 @@ type Stage struct {
 	// whose plugin sets its parser up per request (an HTTP request's
 	// precision query); Parser is then the record-independent default.
 	ParserFor func(listener.Record) telegraf.Parser
+	// HTTP is set for one of Telegraf's HTTP inputs: the plugin and the
+	// options its answers depend on.
+	HTTP *HTTPInput
 }
 
 // parser is the stage's parser for rec.
@@ -92,7 +95,11 @@ type Result struct {
 	stage       *Stage
 	parsedIndex []int  // for each of Metrics, its index in Parsed
 	senderTime  []bool // per parsed metric; computed on first use
-	Err         error  // Telegraf's parse error; the whole record is lost
+	// parser is the stage's parser for this record (Stage.ParserFor): the
+	// rules re-parse with it, so that an HTTP body is read at its
+	// request's precision, as the plugin read it.
+	parser      telegraf.Parser
+	Err         error // Telegraf's parse error; the whole record is lost
 	Diagnostics []Diagnostic
 	// Repeated are findings that only repeat, for the same sender,
 	// information a finding in an earlier record gave (what the config of
@@ -166,7 +173,8 @@ func (p *Pipeline) Transport(ev listener.Transport) []Diagnostic {
 
 func (p *Pipeline) run(stage *Stage, res *Result) {
 	res.Format = stage.Format
-	parsed, err := parseRecovering(stage.parser(res.Record), res.Record.Data)
+	res.parser = stage.parser(res.Record)
+	parsed, err := parseRecovering(res.parser, res.Record.Data)
 	if plugin := res.Record.Plugin; plugin != nil {
 		// Telegraf's own plugin decided what is stored; the parse above is
 		// the rules' view of the same bytes (listener.PluginOutput).

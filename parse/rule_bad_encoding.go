@@ -77,6 +77,8 @@ func checkBadEncoding(ctx *Context) {
 		ctx.Report("the record is UTF-16 text: Telegraf's parsers read UTF-8 and reject it", Position{Offset: 0, Line: 1, Column: 1},
 			`encode the text as UTF-8 (Python: s.encode("utf-8"), not "utf-16")`)
 		return
+	case bytes.HasPrefix(data, gzipMagic) && rec.HTTP != nil:
+		return // the request's Content-Encoding decides: http-content-encoding
 	case bytes.HasPrefix(data, gzipMagic):
 		fix := ctx.settings().set(opt{"content_encoding", "gzip"})
 		ctx.Report("the record is gzip-compressed but content_encoding is not set: Telegraf parses the compressed bytes as text",

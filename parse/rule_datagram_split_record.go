@@ -77,6 +77,6 @@ func splitFrom(ctx *Context, prev *lastDatagram) bool {
 		return false // the previous datagram was whole
 	}
 	joined := append(append([]byte{}, prev.data...), ctx.Record.Data...)
-	ms, err := safeParse(ctx.Stage.Parser, joined)
+	ms, err := safeParse(ctx.parser(), joined)
 	return err == nil && len(ms) > 0
 }

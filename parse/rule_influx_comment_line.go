@@ -41,7 +41,7 @@ func checkInfluxComment(ctx *Context) {
 		if len(rest) == 0 {
 			continue
 		}
-		if ms, err := safeParse(ctx.Stage.Parser, rest); err != nil || len(ms) == 0 {
+		if ms, err := safeParse(ctx.parser(), rest); err != nil || len(ms) == 0 {
 			continue
 		}
 		ctx.Report(fmt.Sprintf("line %q starts with '#', so Telegraf skips it as a comment and the metric is never stored", shortRaw(string(line))),

@@ -95,7 +95,7 @@ func gluedLines(ctx *Context) (int, int) {
 	}
 	start := 0
 	for _, c := range append(cuts, len(data)) {
-		ms, err := safeParse(ctx.Stage.Parser, data[start:c])
+		ms, err := safeParse(ctx.parser(), data[start:c])
 		if err != nil || len(ms) == 0 {
 			return 0, 0
 		}

@@ -62,7 +62,7 @@ func wavefrontErrorPosition(ctx *Context) Position {
 		}
 		line := data[start:end]
 		if len(bytes.TrimSpace(line)) > 0 {
-			if _, err := safeParse(ctx.Stage.Parser, line); err != nil {
+			if _, err := safeParse(ctx.parser(), line); err != nil {
 				return offsetPosition(data, start+wavefrontErrorColumn(line, f))
 			}
 		}
@@ -150,11 +150,25 @@ func checkParseError(ctx *Context) {
 	if r, ok := repairRecord(ctx); ok {
 		fixes = append(fixes, r.fixes()...)
 	}
-	if good > 0 {
+	kind := httpKind(ctx)
+	switch {
+	case kind == kindV1:
+		// influxdb_listener's stream parser stores the good lines and
+		// answers 400 for the bad ones (influxdb_listener.go
+		// handleWriteInternalParser): nothing good was lost, and
+		// http-partial-write says what was stored.
+		if good > 0 {
+			msg += fmt.Sprintf(" (the %d good line(s) of the batch were stored: see http-partial-write)", good)
+		}
+	case good > 0:
 		msg += fmt.Sprintf(" (%d good metric(s) in the same record were lost with it)", good)
-		fixes = append(fixes, "fix the bad line: Telegraf drops the whole record when one line in it is bad")
+		if kind != "" {
+			fixes = append(fixes, fmt.Sprintf("fix the bad line: Telegraf's %s rejects the whole request (400) when one line in it is bad", kind))
+		} else {
+			fixes = append(fixes, "fix the bad line: Telegraf drops the whole record when one line in it is bad")
+		}
 	}
-	if lines > 1 && !ctx.Record.Stream {
+	if lines > 1 && !ctx.Record.Stream && ctx.Record.HTTP == nil {
 		fixes = append(fixes, "send one record per datagram, so that a bad one loses only itself")
 	}
 	if len(fixes) == 0 {
@@ -176,7 +190,7 @@ func salvage(ctx *Context) (good, lines int) {
 			continue
 		}
 		lines++
-		ms, err := safeParse(ctx.Stage.Parser, line)
+		ms, err := safeParse(ctx.parser(), line)
 		if err == nil {
 			good += len(ms)
 		}
@@ -225,7 +239,7 @@ func repairRecord(ctx *Context) (repair, bool) {
 		if !ok || r.line == nil {
 			return r, ok
 		}
-		if ms, err := safeParse(ctx.Stage.Parser, r.line); err != nil || len(ms) == 0 {
+		if ms, err := safeParse(ctx.parser(), r.line); err != nil || len(ms) == 0 {
 			return repair{}, false
 		}
 		return r, true
@@ -235,7 +249,7 @@ func repairRecord(ctx *Context) (repair, bool) {
 		if !ok {
 			return repair{}, false
 		}
-		if _, err := safeParse(ctx.Stage.Parser, r.line); err != nil {
+		if _, err := safeParse(ctx.parser(), r.line); err != nil {
 			return repair{}, false
 		}
 		return r, true
@@ -261,7 +275,7 @@ func failingLine(ctx *Context) (start, end int) {
 	for s := 0; s < len(data); {
 		e := lineEnd(s)
 		if l := data[s:e]; len(bytes.TrimSpace(l)) > 0 {
-			if _, err := safeParse(ctx.Stage.Parser, l); err != nil {
+			if _, err := safeParse(ctx.parser(), l); err != nil {
 				return s, e
 			}
 		}

@@ -84,7 +84,7 @@ func checkInfluxTrailingBackslash(ctx *Context) {
 			lineEnd = len(data) - i
 		}
 		fixed := append(append([]byte{}, data[lineStart:i]...), data[i+1:i+lineEnd]...)
-		if ms, err := safeParse(ctx.Stage.Parser, fixed); err != nil || len(ms) == 0 {
+		if ms, err := safeParse(ctx.parser(), fixed); err != nil || len(ms) == 0 {
 			continue
 		}
 		key := string(data[lineStart+comma+1 : lineStart+eq])

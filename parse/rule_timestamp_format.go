@@ -41,7 +41,7 @@ func checkTimestampFormat(ctx *Context) {
 	data := ctx.Record.Data
 	switch {
 	case isInflux(ctx.Format):
-		unit := influxPrecision(ctx.Stage)
+		unit := influxPrecision(ctx.parser())
 		for _, l := range ctx.influx() {
 			if l.Comment || !fractionalTS.MatchString(l.TS) {
 				continue

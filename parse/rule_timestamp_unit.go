@@ -53,7 +53,7 @@ func precisionOption(u time.Duration) string {
 func readUnit(ctx *Context) time.Duration {
 	switch {
 	case isInflux(ctx.Format):
-		return influxPrecision(ctx.Stage)
+		return influxPrecision(ctx.parser())
 	case ctx.Format == "json":
 		if jp := jsonOptions(ctx.Stage); jp != nil && jp.TimeKey != "" {
 			return unitsByFormat[jp.TimeFormat]
@@ -63,6 +63,9 @@ func readUnit(ctx *Context) time.Duration {
 }
 
 func checkTimestampUnit(ctx *Context) {
+	if k := httpKind(ctx); k == kindV1 || k == kindV2 {
+		return // the request's precision decides: http-precision-mismatch
+	}
 	now := receiveTime(ctx)
 	if readUnit(ctx) <= time.Nanosecond && allNear(ctx, now) {
 		return // nothing can have wrapped around, and every time is near

@@ -212,8 +212,18 @@ func (c *Context) reset(res *Result, stage *Stage, p *Pipeline) {
 	*c = Context{
 		Record: res.Record, Format: res.Format, Auto: res.Auto, Parsed: res.Parsed, Metrics: res.Metrics, Err: res.Err,
 		Stage: stage, Pipeline: p, State: p.state, Rules: p.rules, result: res,
-		facts: facts{data: res.Record.Data, format: res.Format, stage: stage, parsed: res.Parsed, err: res.Err},
+		facts: facts{data: res.Record.Data, format: res.Format, stage: stage, parser: res.parser, parsed: res.Parsed, err: res.Err},
 	}
+}
+
+// parser is the stage's parser for this record: Stage.Parser, or for an
+// HTTP input the parser its plugin made for the request (its precision
+// query). Rules that re-parse part of a record use it.
+func (c *Context) parser() telegraf.Parser {
+	if c.facts.parser != nil {
+		return c.facts.parser
+	}
+	return c.Stage.parser(c.Record)
 }
 
 // Report records a finding of the running rule at its default severity.

@@ -58,9 +58,8 @@ func TestRuleSeverities(t *testing.T) {
 				ds = p.Transport(listener.Transport{Listener: c.Address(), Err: c.Transport})
 			}
 			now := time.Now()
-			for n := range c.Records {
-				rec, _ := c.Record(c.Address(), n, now)
-				res := p.Process(rec)
+			for _, cr := range caseRecords(t, c, now) {
+				res := p.Process(cr.rec)
 				ds = append(append(ds, res.Diagnostics...), res.Repeated...)
 			}
 			for _, d := range ds {

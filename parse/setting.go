@@ -65,6 +65,9 @@ func (c *Context) settings() settings {
 	if c.Format == "statsd" {
 		s.plugin = "statsd"
 	}
+	if k := httpKind(c); k != "" {
+		s.plugin = k
+	}
 	if c.Stage != nil {
 		s.origin = c.Stage.Origin
 	}

@@ -70,9 +70,8 @@ func TestFixesInTheUsersTerms(t *testing.T) {
 					ds = p.Transport(listener.Transport{Listener: c.Address(), Err: c.Transport})
 				}
 				now := time.Now()
-				for n := range c.Records {
-					rec, _ := c.Record(c.Address(), n, now)
-					ds = append(ds, p.Process(rec).Diagnostics...)
+				for _, cr := range caseRecords(t, c, now) {
+					ds = append(ds, p.Process(cr.rec).Diagnostics...)
 				}
 				for _, d := range ds {
 					for _, fix := range d.Fixes {

@@ -65,9 +65,9 @@ func defaultName(st *Stage) string {
 
 // influxPrecision is the unit Telegraf reads line-protocol timestamps in
 // (influx_timestamp_precision; plugins/parsers/influx/handler.go: ns when unset).
-func influxPrecision(st *Stage) time.Duration {
+func influxPrecision(parser telegraf.Parser) time.Duration {
 	var d time.Duration
-	switch p := BareParser(st.Parser).(type) {
+	switch p := BareParser(parser).(type) {
 	case *influx.Parser:
 		d = time.Duration(p.InfluxTimestampPrecision)
 	case *influx_upstream.Parser:

@@ -40,7 +40,7 @@ func (f *facts) senderStamps() []stamp {
 		if len(lines) != len(parsed) {
 			return out
 		}
-		unit := influxPrecision(st)
+		unit := influxPrecision(f.parserOrStage())
 		for i, l := range lines {
 			if l.TSOff < 0 {
 				continue
@@ -115,7 +115,7 @@ func (f *facts) senderStamps() []stamp {
 // the pipeline has moved on and lexes the record again.
 func senderTimes(r *Result) []bool {
 	out := make([]bool, len(r.Parsed))
-	f := &facts{data: r.Record.Data, format: r.Format, stage: r.stage, parsed: r.Parsed, err: r.Err}
+	f := &facts{data: r.Record.Data, format: r.Format, stage: r.stage, parser: r.parser, parsed: r.Parsed, err: r.Err}
 	for i, st := range f.senderStamps() {
 		out[i] = st.set
 	}

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/plugins/inputs/http_listener_v2"
+	"github.com/influxdata/telegraf/plugins/inputs/influxdb_listener"
+	"github.com/influxdata/telegraf/plugins/inputs/influxdb_v2_listener"
 
 	"github.com/fakegraf/fakegraf/httpin"
 	"github.com/fakegraf/fakegraf/listener"
@@ -245,6 +248,7 @@ func Stages(in *setup.Input) []*parse.Stage {
 				st.ParserFor = pf
 				st.Parser = pf(listener.Record{})
 			}
+			st.HTTP = httpInput(alt)
 		}
 		out = append(out, st)
 	}
@@ -382,4 +386,32 @@ func (h handler) send(ev event) {
 		return
 	}
 	h.s.events.push(ev)
+}
+
+// httpInput is what the HTTP rules know of one of Telegraf's HTTP inputs:
+// the options its plugin decides its answers with.
+func httpInput(in *setup.Input) *parse.HTTPInput {
+	out := &parse.HTTPInput{Kind: in.Kind}
+	switch p := in.Plugin.(type) {
+	case *influxdb_listener.InfluxDBListener:
+		out.MaxBodySize = int64(p.MaxBodySize)
+		switch {
+		case p.TokenSharedSecret != "": // influxdb_listener.go routes
+			out.Auth = "jwt"
+		case p.BasicUsername != "" || p.BasicPassword != "":
+			out.Auth = "basic"
+		}
+	case *influxdb_v2_listener.InfluxDBV2Listener:
+		out.MaxBodySize = int64(p.MaxBodySize)
+		if !p.Token.Empty() {
+			out.Auth = "token"
+		}
+	case *http_listener_v2.HTTPListenerV2:
+		out.MaxBodySize = int64(p.MaxBodySize)
+		out.Paths, out.Methods = p.Paths, p.Methods
+		if p.BasicUsername != "" && p.BasicPassword != "" { // http_listener_v2.go authenticateIfSet
+			out.Auth = "basic"
+		}
+	}
+	return out
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -88,8 +90,12 @@ type scenario struct {
 	auto   bool   // --data-format auto, which no telegraf.conf can say
 	// statsd makes config the body of an [[inputs.statsd]] table.
 	statsd bool
-	stream bool
-	sends  [][]byte
+	// http, when set, makes config the body of that HTTP input's table,
+	// and requests are what is sent, in order, in place of sends.
+	http     string
+	requests []httpRequest
+	stream   bool
+	sends    [][]byte
 	// hold keeps the first connection open while the next ones are made
 	// (max_connections).
 	hold bool
@@ -137,6 +143,10 @@ func scenarioFor(t *testing.T, r *parse.Rule) scenario {
 		sc.fileOK = "the plugin's queue cannot be made to overflow on demand"
 		sc.config = "the plugin's queue (allowed_pending_messages) overflows only when its parsers fall behind, which a test cannot cause on demand; parse's cases hold the plugin's message"
 		return sc
+	case "internal-error":
+		sc.fileOK = "a disagreement between fakegraf's parse and Telegraf's plugin is a fakegraf bug, which no sender can cause on demand"
+		sc.config = "parse's cases hold what the rule reports (a plugin output that disagrees)"
+		return sc
 	case "datagram-truncated":
 		sc.config = "service_address = \"unixgram://" + shortSocketPath(t) + "\"\ndata_format = \"influx\"\nread_buffer_size = \"4KiB\""
 		sc.sends = [][]byte{[]byte("cpu s=\"" + strings.Repeat("x", 8000) + "\"\n")}
@@ -151,6 +161,9 @@ func scenarioFor(t *testing.T, r *parse.Rule) scenario {
 		}
 	}
 	require.NotEmpty(t, c.Records, "rule %s has no trigger that a sender on loopback can send", r.ID)
+	if c.HTTP != "" {
+		return httpScenario(t, sc, c)
+	}
 	sc.config, sc.stream, sc.auto, sc.statsd = c.Config, c.Stream(), c.Config == `data_format = "auto"`, c.Statsd
 	if sc.statsd {
 		sc.fileOK = "check does not run Telegraf's statsd plugin"
@@ -232,6 +245,9 @@ var entryPoints = []entryPoint{
 	{name: "listen", flags: true, cannot: socketOnly, run: runListenScenario},
 	{name: "run", flags: true, cannot: socketOnly, run: runRunScenario},
 	{name: "fakegraftest", cannot: func(sc scenario) string {
+		if sc.http != "" {
+			return "fakegraftest does not serve the HTTP inputs yet (issue 13's CLI part)"
+		}
 		if sc.auto {
 			return "fakegraftest takes a data_format, never auto"
 		}
@@ -240,7 +256,7 @@ var entryPoints = []entryPoint{
 }
 
 func socketOnly(sc scenario) string {
-	if len(sc.sends) == 0 {
+	if len(sc.sends) == 0 && len(sc.requests) == 0 {
 		return sc.config
 	}
 	return ""
@@ -284,6 +300,9 @@ func writeConfig(t *testing.T, sc scenario) []string {
 	table := "[[inputs.socket_listener]]"
 	if sc.statsd {
 		table = "[[inputs.statsd]]"
+	}
+	if sc.http != "" {
+		table = "[[inputs." + sc.http + "]]"
 	}
 	body := "[agent]\n  omit_hostname = true\n" + table + "\n"
 	for _, line := range strings.Split(sc.config, "\n") {
@@ -363,7 +382,11 @@ func runListenScenario(t *testing.T, sc scenario, flags []string) outcome {
 		}
 		return m != nil
 	}, 5*time.Second, 5*time.Millisecond, "stderr: %s", stderr.String())
-	sendScenario(t, addr, sc)
+	if sc.http != "" {
+		sendRequests(t, addr, sc)
+	} else {
+		sendScenario(t, addr, sc)
+	}
 	exit := <-done
 	return findingsIn(t, stdout.String(), exit)
 }
@@ -459,8 +482,12 @@ for s in held:
 
 func runRunScenario(t *testing.T, sc scenario, flags []string) outcome {
 	script := filepath.Join(t.TempDir(), "sender.py")
-	require.NoError(t, os.WriteFile(script, []byte(senderPy), 0o644))
-	plan := map[string]interface{}{"hold": sc.hold, "stream": sc.stream}
+	sender := senderPy
+	if sc.http != "" {
+		sender = senderHTTPPy
+	}
+	require.NoError(t, os.WriteFile(script, []byte(sender), 0o644))
+	plan := map[string]interface{}{"hold": sc.hold, "stream": sc.stream, "requests": sc.requests}
 	var sends []string
 	for _, d := range sc.sends {
 		sends = append(sends, base64.StdEncoding.EncodeToString(d))
@@ -544,3 +571,70 @@ func runFakegraftestScenario(t *testing.T, sc scenario, flags []string) outcome 
 	}
 	return o
 }
+
+// httpRequest is one request of an HTTP scenario: path with query, headers,
+// body (base64 in the run entry point's plan).
+type httpRequest struct {
+	Method string            `json:"method"`
+	Target string            `json:"target"`
+	Header map[string]string `json:"header"`
+	Body   []byte            `json:"body"`
+}
+
+// httpScenario turns an HTTP case into the requests a client sends. check
+// reads files, not requests, so it cannot take one.
+func httpScenario(t *testing.T, sc scenario, c parse.Case) scenario {
+	sc.http = c.HTTP
+	sc.fileOK = "check reads records from files; an HTTP input answers requests"
+	sc.config = c.Config
+	if !strings.Contains(sc.config, "service_address") {
+		sc.config = strings.TrimSpace("service_address = \"127.0.0.1:0\"\n" + sc.config)
+	}
+	now := time.Now()
+	for n := range c.Records {
+		req, _, err := c.Request("http://base", n, now)
+		require.NoError(t, err)
+		body, err := io.ReadAll(req.Body)
+		require.NoError(t, err)
+		hr := httpRequest{Method: req.Method, Target: req.URL.RequestURI(), Header: map[string]string{}, Body: body}
+		for k := range req.Header {
+			hr.Header[k] = req.Header.Get(k)
+		}
+		sc.requests = append(sc.requests, hr)
+	}
+	return sc
+}
+
+// sendRequests plays an HTTP scenario to a listener URL (influxdb://…,
+// influxdb-v2://…, http://…), one request after the other on one client.
+func sendRequests(t *testing.T, addr string, sc scenario) {
+	u, err := url.Parse(addr)
+	require.NoError(t, err)
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, r := range sc.requests {
+		req, err := http.NewRequest(r.Method, "http://"+u.Host+r.Target, bytes.NewReader(r.Body))
+		require.NoError(t, err)
+		for k, v := range r.Header {
+			req.Header.Set(k, v)
+		}
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}
+
+// senderHTTPPy plays an HTTP scenario to FAKEGRAF_URL under `fakegraf run`,
+// with Python's urllib, as a script that writes to InfluxDB would.
+const senderHTTPPy = `
+import base64, json, os, sys, urllib.request, urllib.error
+plan = json.loads(sys.argv[1])
+base = os.environ["FAKEGRAF_URL"]
+for r in plan["requests"]:
+    body = base64.b64decode(r["body"] or "")
+    req = urllib.request.Request(base + r["target"], data=body if body or r["method"] != "GET" else None, method=r["method"], headers=r["header"] or {})
+    try:
+        urllib.request.urlopen(req).read()
+    except urllib.error.HTTPError as e:
+        e.read()
+`
