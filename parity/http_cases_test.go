@@ -42,6 +42,7 @@ func httpCases() []hcase {
 	cs = append(cs, influxV2Cases()...)
 	cs = append(cs, httpListenerCases()...)
 	cs = append(cs, wrapperCases()...)
+	cs = append(cs, clientCases()...)
 	return cs
 }
 

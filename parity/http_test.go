@@ -121,6 +121,18 @@ type hcase struct {
 	// unix serves http_listener_v2 on a unix socket in the case's
 	// directory (service_address = "unix://…").
 	unix bool
+	// client, when set, plays the case instead of reqs: a real client
+	// library writing to the side, one answer per call it made, each the
+	// call and what the library returned (clients_test.go).
+	client func(endpoint) []answer
+}
+
+// request names the i-th request of a case, for messages.
+func (c hcase) request(i int) string {
+	if c.client != nil || i >= len(c.reqs) {
+		return fmt.Sprintf("client call %d", i)
+	}
+	return c.reqs[i].String()
 }
 
 // config renders a side's telegraf.conf.
@@ -445,13 +457,20 @@ func runHTTPCase(t *testing.T, c hcase) {
 	var tgAns, fgAns []answer
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); tgAns = do(tgEnd, c.reqs, c.parallel) }()
-	go func() { defer wg.Done(); fgAns = do(fgEnd, c.reqs, c.parallel) }()
+	play := func(e endpoint) []answer { return do(e, c.reqs, c.parallel) }
+	if c.client != nil {
+		play = c.client
+	}
+	go func() { defer wg.Done(); tgAns = play(tgEnd) }()
+	go func() { defer wg.Done(); fgAns = play(fgEnd) }()
 	wg.Wait()
 
-	for i, r := range c.reqs {
+	if len(tgAns) != len(fgAns) {
+		t.Fatalf("%d answers from %s, %d from %s", len(tgAns), tg.name, len(fgAns), fg.name)
+	}
+	for i := range tgAns {
 		if d := cmp.Diff(tgAns[i].String(), fgAns[i].String()); d != "" {
-			t.Errorf("request %d, %s: answers differ (-%s +%s):\n%s", i, r, tg.name, fg.name, d)
+			t.Errorf("request %d, %s: answers differ (-%s +%s):\n%s", i, c.request(i), tg.name, fg.name, d)
 		}
 	}
 
@@ -495,8 +514,8 @@ func runHTTPCase(t *testing.T, c hcase) {
 	}
 
 	if t.Failed() || os.Getenv("FAKEGRAF_PARITY_VERBOSE") != "" {
-		for i, r := range c.reqs {
-			t.Logf("request %d: %s\n  %s answered: %s\n  %s answered: %s", i, r,
+		for i := range tgAns {
+			t.Logf("request %d: %s\n  %s answered: %s\n  %s answered: %s", i, c.request(i),
 				tg.name, strings.ReplaceAll(tgAns[i].String(), "\n", "\n    "),
 				fg.name, strings.ReplaceAll(fgAns[i].String(), "\n", "\n    "))
 		}
