@@ -121,7 +121,18 @@
 // a unix socket. Beside the plugins' own options and endpoints, the cases
 // hold fakegraf's wrapper (httpin) to Telegraf's server: keep-alive after
 // each kind of answer, bodies over max_body_size or left unread, Expect:
-// 100-continue, requests at once. The only
+// 100-continue, requests at once.
+//
+// Two cases are real client libraries instead of hand-made requests
+// (clients_test.go): the official Go client for InfluxDB 2
+// (github.com/influxdata/influxdb-client-go/v2, blocking write API, gzip
+// on, points at each precision, a batch with a bad line, no bucket, a wrong
+// token, Ping) against influxdb_v2_listener, and
+// github.com/influxdata/influxdb1-client/v2 (each precision, Ping, a wrong
+// password) against influxdb_listener. What each call returned is compared
+// like an answer. They live in the main module: adding the v2 client to
+// go.mod raised no version of a module Telegraf pins, it only added the
+// client and three modules of its own. The only
 // normalization: the "started" and "up" values of the v2 listener's /ready
 // (and so that answer's Content-Length), which change from run to run by
 // construction. Then the stored metrics are compared as in TestParity, and
