@@ -23,7 +23,13 @@
 //   - reads the body before taking the input's lock, up to max_body_size+1
 //     bytes, and hands the plugin a reader over what it read followed by
 //     the rest, so that the plugin's http.MaxBytesReader answers exactly as
-//     in Telegraf while a slow sender does not hold the lock;
+//     in Telegraf while a slow sender does not hold the lock; it does not
+//     read early what the plugin would not read (a body announced over
+//     max_body_size, a request that expects 100 Continue), and after the
+//     answer it closes the connection where Telegraf's server does (a
+//     MaxBytesReader that hit its limit, 256 KiB or more left unread):
+//     net/http decides that from how much of the body the handler read
+//     (body.go);
 //   - under a per-input lock calls ServeHTTP with a response writer that
 //     both writes to the client and records the answer, and with an
 //     accum.Accumulator, so that every metric the plugin adds belongs to its
@@ -34,11 +40,10 @@
 //     connection, the receive time, the plugin's metrics
 //     (listener.PluginOutput) and the exchange (listener.Exchange).
 //
-// One difference remains: when the body is over max_body_size, Telegraf's
-// server also closes the connection after the 413 (http.MaxBytesReader
-// tells net/http's own response writer so through an unexported method);
-// fakegraf answers the same status, headers and body, and keeps the
-// connection open.
+// The parity suite (parity/http_test.go) holds the wrapper to Telegraf's
+// answers, headers and connection handling: keep-alive after each kind of
+// answer, 100 Continue, bodies cut off, requests at once, TLS and a unix
+// socket.
 //
 // The package knows nothing about rules; it does not parse except as the
 // plugin does.

@@ -369,16 +369,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in := s.route(r)
 	connN, _ := r.Context().Value(connKey{}).(uint64)
 
-	// Read before the lock, at most max_body_size+1 bytes: enough for the
-	// plugin's http.MaxBytesReader to see that the body is too large.
-	body := r.Body
-	head, readErr := io.ReadAll(io.LimitReader(body, in.maxBody+1))
-	var rest bytes.Buffer
-	var tail io.Reader = io.TeeReader(body, &rest)
-	if readErr != nil {
-		tail = errReader{readErr}
+	b := readBody(r, in.maxBody)
+	ctx := r.Context()
+	if b.early {
+		// The body is in memory: net/http's own reader is done with it
+		// and may already have cancelled the request's context on the
+		// client's half-close, which in Telegraf comes only once the
+		// plugin read the body to its end (see body).
+		ctx = context.WithoutCancel(ctx)
 	}
-	r.Body = readCloser{Reader: io.MultiReader(bytes.NewReader(head), tail), Closer: body}
+	// A copy: net/http decides about the connection from its own
+	// request's Body after the handler (server.go chunkWriter.writeHeader),
+	// so that one stays net/http's.
+	r = r.WithContext(ctx)
+	r.Body = b
 
 	rw := &recorder{w: w}
 	in.mu.Lock()
@@ -387,6 +391,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out := in.acc.Take()
 	seq := in.seq.Add(1)
 	in.mu.Unlock()
+	if b.closeAfter(in, r) {
+		closeAfterReply(w)
+	}
+	b.drain(r)
+	head, rest := b.head, &b.rest
 
 	raw := append(head, rest.Bytes()...)
 	s.connMu.Lock()
@@ -445,15 +454,6 @@ func decoded(raw []byte, r *http.Request, query bool) []byte {
 	}
 	return raw
 }
-
-type readCloser struct {
-	io.Reader
-	io.Closer
-}
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // maxResponseBody bounds the answer kept in a Record: Telegraf's answers
 // are a few hundred bytes at most.

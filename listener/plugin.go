@@ -37,8 +37,9 @@ type Exchange struct {
 	Authorization   bool // an Authorization header was sent
 	ContentLength   int64
 	// RawSize is how much of the body was read, as it came (before
-	// gunzip): all of it, unless the plugin refused it unread (a
-	// Content-Length over max_body_size: then max_body_size+1 bytes).
+	// gunzip): all of it, unless the plugin refused it unread and
+	// net/http would not read it either (256 KiB or more left, or a
+	// client still waiting for 100 Continue; httpin/body.go).
 	// The Record's Data holds the body as the plugin's parser read it.
 	RawSize int
 	// The answer, as the client got it.

@@ -108,9 +108,31 @@
 // rather than the bound one, and port 0 for http_listener_v2, which logs
 // the bound one. [agent] precision is 1ns, so that the agent's rounding to
 // the interval's unit does not hide what the precision parameter did. The
-// requests are played one after another at each side, both sides at once;
-// per request the status, the body and every response header but Date (the
-// wall clock) must be equal, a client error (no answer) included. The only
+// requests are played one after another at each side on one keep-alive
+// client, both sides at once (or, for a parallel case, all at once, each on
+// a connection of its own); per request the status, the body, every
+// response header but Date (the wall clock) and what the client saw of the
+// connection (whether the request reused one, whether the server said
+// Connection: close, whether it sent 100 Continue to a request expecting
+// it) must be equal, a client error (no answer) included. A request may be
+// cut off: written by hand with the Content-Length of its whole body, only
+// part of the body, then a half-close. Cases also run over TLS (a
+// certificate made in the case's directory) and, for http_listener_v2, on
+// a unix socket. Beside the plugins' own options and endpoints, the cases
+// hold fakegraf's wrapper (httpin) to Telegraf's server: keep-alive after
+// each kind of answer, bodies over max_body_size or left unread, Expect:
+// 100-continue, requests at once.
+//
+// Two cases are real client libraries instead of hand-made requests
+// (clients_test.go): the official Go client for InfluxDB 2
+// (github.com/influxdata/influxdb-client-go/v2, blocking write API, gzip
+// on, points at each precision, a batch with a bad line, no bucket, a wrong
+// token, Ping) against influxdb_v2_listener, and
+// github.com/influxdata/influxdb1-client/v2 (each precision, Ping, a wrong
+// password) against influxdb_listener. What each call returned is compared
+// like an answer. They live in the main module: adding the v2 client to
+// go.mod raised no version of a module Telegraf pins, it only added the
+// client and three modules of its own. The only
 // normalization: the "started" and "up" values of the v2 listener's /ready
 // (and so that answer's Content-Length), which change from run to run by
 // construction. Then the stored metrics are compared as in TestParity, and

@@ -41,6 +41,8 @@ func httpCases() []hcase {
 	cs = append(cs, influxV1Cases()...)
 	cs = append(cs, influxV2Cases()...)
 	cs = append(cs, httpListenerCases()...)
+	cs = append(cs, wrapperCases()...)
+	cs = append(cs, clientCases()...)
 	return cs
 }
 
@@ -273,6 +275,151 @@ func httpListenerCases() []hcase {
 			chunked(post("/telegraf", over(2000))),
 			// the limit counts the decompressed bytes here
 			zipped(post("/telegraf", over(5000), gzipHeader)),
+		}},
+	}
+}
+
+// parallelWrites are n requests, each with a line of its own.
+func parallelWrites(target string, n int, header ...string) []hreq {
+	var rs []hreq
+	for i := range n {
+		rs = append(rs, post(target, fmt.Sprintf("par,n=%d v=%di 17000000000000000%02d\n", i, i, i), header...))
+	}
+	return rs
+}
+
+// wrapperCases are where fakegraf's wrapper around the plugins' ServeHTTP
+// (httpin) could answer otherwise than Telegraf's own server: the
+// connection a request comes on (keep-alive after each kind of answer,
+// Connection: close, 100 Continue), bodies read early or cut off, several
+// requests at once, TLS and a unix socket.
+func wrapperCases() []hcase {
+	const v1, v2, hl = "influxdb_listener", "influxdb_v2_listener", "http_listener_v2"
+	const w = "/api/v2/write?org=myorg&bucket=mybucket"
+	const tok = "Authorization: Token s3cr3t"
+	line := func(m string, n int) string { return fmt.Sprintf("%s,n=%d v=%di 17000000000000000%02d\n", m, n, n, n) }
+	return []hcase{
+		// One keep-alive client: after each kind of answer, does the next
+		// request go on the same connection? An unread body under 256 KiB
+		// is drained by net/http and the connection kept; a body that hit
+		// http.MaxBytesReader closes it (Connection: close).
+		{name: "keep-alive", input: v1, opts: []string{`basic_username = "user"`, `basic_password = "pass"`, `max_body_size = "1KiB"`}, reqs: []hreq{
+			post("/write", line("ka", 1), basicGood),
+			post("/write", line("ka", 2), basicWrong),
+			post("/write", line("ka", 3), basicGood),
+			post("/write", over(2000), basicGood),
+			post("/write", line("ka", 4), basicGood),
+			chunked(post("/write", over(2000), basicGood)),
+			post("/write", line("ka", 5), basicGood),
+			zipped(post("/write", over(5000), basicGood, gzipHeader)),
+			post("/nowhere", line("ka", 6), basicGood),
+			post("/write", "bad line\n", basicGood),
+			post("/write", line("ka", 7), basicGood),
+		}},
+		{name: "keep-alive", input: v2, opts: []string{`token = "s3cr3t"`, `max_body_size = "1KiB"`}, reqs: []hreq{
+			post(w, line("ka", 1), tok),
+			post(w, line("ka", 2)),
+			post(w, line("ka", 3), tok),
+			post(w, over(2000), tok),
+			post(w, line("ka", 4), tok),
+			chunked(post(w, over(2000), tok)),
+			post(w, line("ka", 5), tok),
+			post("/api/v2/write", line("ka", 6), tok),
+			post(w, line("ka", 7), tok),
+		}},
+		{name: "keep-alive", input: hl, opts: []string{`data_format = "influx"`, `max_body_size = "1KiB"`}, reqs: []hreq{
+			post("/telegraf", line("ka", 1)),
+			post("/telegraf", over(2000)),
+			post("/telegraf", line("ka", 2)),
+			chunked(post("/telegraf", over(2000))), // no limit on a plain body read to its end (collectBody)
+			post("/telegraf", line("ka", 3)),
+			zipped(post("/telegraf", over(5000), gzipHeader)), // the limit on the gunzipped bytes
+			post("/telegraf", line("ka", 4)),
+			post("/nowhere", line("ka", 5)),
+			get("/telegraf"),
+			post("/telegraf", line("ka", 6)),
+		}},
+		// A body the plugin does not read (401, 404): net/http drains up
+		// to 256 KiB of it and keeps the connection, and closes it when
+		// more is left; fakegraf has read it before the plugin answered.
+		{name: "unread-body", input: v1, opts: []string{`basic_username = "user"`, `basic_password = "pass"`}, reqs: []hreq{
+			post("/write", line("ub", 1), basicGood),
+			post("/write", over(100<<10), basicWrong),
+			post("/write", line("ub", 2), basicGood),
+			post("/write", over(300<<10), basicWrong),
+			post("/write", line("ub", 3), basicGood),
+			chunked(post("/write", over(300<<10), basicWrong)),
+			post("/write", line("ub", 4), basicGood),
+			chunked(post("/write", over(200<<10), basicWrong)),
+			post("/write", line("ub", 5), basicGood),
+		}},
+		{name: "unread-body", input: hl, opts: []string{`data_format = "influx"`}, reqs: []hreq{
+			post("/telegraf", line("ub", 1)),
+			post("/nowhere", over(300<<10)),
+			post("/telegraf", line("ub", 2)),
+			chunked(post("/nowhere", over(300<<10))),
+			post("/telegraf", line("ub", 3)),
+		}},
+		// Expect: 100-continue: the server asks for the body only when the
+		// handler reads it.
+		{name: "expect-continue", input: v1, opts: []string{`basic_username = "user"`, `basic_password = "pass"`, `max_body_size = "1KiB"`}, reqs: []hreq{
+			expecting(post("/write", line("ec", 1), basicGood)),
+			expecting(post("/write", line("ec", 2), basicWrong)),
+			expecting(post("/write", over(2000), basicGood)),
+			expecting(chunked(post("/write", over(2000), basicGood))),
+			expecting(post("/nowhere", line("ec", 3), basicGood)),
+			expecting(post("/write", line("ec", 4), basicGood)),
+		}},
+		{name: "expect-continue", input: v2, opts: []string{`token = "s3cr3t"`}, reqs: []hreq{
+			expecting(post(w, line("ec", 1), tok)),
+			expecting(post(w, line("ec", 2))),
+			expecting(post("/api/v2/write?org=myorg", line("ec", 3), tok)),
+			expecting(post(w, line("ec", 4), tok)),
+		}},
+		{name: "expect-continue", input: hl, opts: []string{`data_format = "influx"`, `methods = ["POST"]`}, reqs: []hreq{
+			expecting(post("/telegraf", line("ec", 1))),
+			expecting(hreq{method: "PUT", target: "/telegraf", body: line("ec", 2)}),
+			expecting(post("/nowhere", line("ec", 3))),
+			expecting(post("/telegraf", line("ec", 4))),
+		}},
+		// The sender stops half-way through the body it announced.
+		{name: "cut-off", input: v1, reqs: []hreq{
+			cutAt(post("/write", line("cut", 1)+line("cut", 2)+line("cut", 3)), 40),
+			cutAt(zipped(post("/write", line("cut", 4)+line("cut", 5), gzipHeader)), 20),
+			post("/write", line("after", 1)),
+		}},
+		{name: "cut-off", input: v2, reqs: []hreq{
+			cutAt(post(w, line("cut", 1)+line("cut", 2)+line("cut", 3)), 40),
+			post(w, line("after", 1)),
+		}},
+		{name: "cut-off", input: hl, opts: []string{`data_format = "influx"`}, reqs: []hreq{
+			cutAt(post("/telegraf", line("cut", 1)+line("cut", 2)+line("cut", 3)), 40),
+			post("/telegraf", line("after", 1)),
+		}},
+		// Requests at once, each on its own connection: each is answered,
+		// and each one's metrics are stored once.
+		{name: "parallel", input: v1, parallel: true, reqs: parallelWrites("/write?db=x", 12)},
+		{name: "parallel", input: v2, parallel: true, reqs: parallelWrites(w, 12)},
+		{name: "parallel", input: hl, parallel: true, opts: []string{`data_format = "influx"`}, reqs: parallelWrites("/telegraf", 12)},
+		{name: "tls", input: v1, tls: true, reqs: []hreq{
+			post("/write", line("tls", 1)),
+			get("/ping"),
+			zipped(post("/write", line("tls", 2), gzipHeader)),
+		}},
+		{name: "tls", input: v2, tls: true, reqs: []hreq{
+			post(w, line("tls", 1)),
+			get("/health"),
+		}},
+		{name: "tls", input: hl, tls: true, opts: []string{`data_format = "influx"`}, reqs: []hreq{
+			post("/telegraf", line("tls", 1)),
+			post("/nowhere", line("tls", 2)),
+		}},
+		{name: "unix", input: hl, unix: true, opts: []string{`data_format = "influx"`, `max_body_size = "1KiB"`}, reqs: []hreq{
+			post("/telegraf", line("unix", 1)),
+			post("/telegraf", over(2000)),
+			zipped(post("/telegraf", line("unix", 2), gzipHeader)),
+			post("/nowhere", line("unix", 3)),
+			cutAt(post("/telegraf", line("unix", 4)+line("unix", 5)), 30),
 		}},
 	}
 }

@@ -3,13 +3,27 @@
 package parity
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +46,11 @@ type hreq struct {
 	// chunked), which passes the plugins' Content-Length check and meets
 	// their http.MaxBytesReader instead.
 	chunked bool
+	// cut > 0 sends the request on a connection of its own, written by
+	// hand: the headers with the Content-Length of the whole body, then
+	// only the first cut bytes of it, then a half-close. The answer, if
+	// any, is read from the half-closed connection.
+	cut int
 }
 
 func post(target, body string, header ...string) hreq {
@@ -48,6 +67,14 @@ func zipped(r hreq) hreq { r.gzip = true; return r }
 
 func chunked(r hreq) hreq { r.chunked = true; return r }
 
+func cutAt(r hreq, n int) hreq { r.cut = n; return r }
+
+// expecting sends the request with "Expect: 100-continue": the client
+// waits for the server's 100 Continue before sending the body (curl does
+// so for large bodies), and a server that answers without reading the body
+// never asks for it.
+func expecting(r hreq) hreq { r.header = append(r.header, "Expect: 100-continue"); return r }
+
 func (r hreq) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s", r.method, r.target)
@@ -59,6 +86,9 @@ func (r hreq) String() string {
 	}
 	if r.chunked {
 		b.WriteString(" chunked")
+	}
+	if r.cut > 0 {
+		fmt.Fprintf(&b, " cut after %d bytes", r.cut)
 	}
 	if r.body != "" {
 		q := fmt.Sprintf("%q", r.body)
@@ -81,6 +111,28 @@ type hcase struct {
 	// other case must store something, or the comparison of stored metrics
 	// proved nothing.
 	none bool
+	// parallel plays all the requests at once, each from a client of its
+	// own (its own connection), instead of one after another on one
+	// keep-alive client.
+	parallel bool
+	// tls serves the input with tls_cert and tls_key, a certificate made
+	// for 127.0.0.1 in the case's directory, and requests go over https.
+	tls bool
+	// unix serves http_listener_v2 on a unix socket in the case's
+	// directory (service_address = "unix://…").
+	unix bool
+	// client, when set, plays the case instead of reqs: a real client
+	// library writing to the side, one answer per call it made, each the
+	// call and what the library returned (clients_test.go).
+	client func(endpoint) []answer
+}
+
+// request names the i-th request of a case, for messages.
+func (c hcase) request(i int) string {
+	if c.client != nil || i >= len(c.reqs) {
+		return fmt.Sprintf("client call %d", i)
+	}
+	return c.reqs[i].String()
 }
 
 // config renders a side's telegraf.conf.
@@ -102,6 +154,12 @@ func (c hcase) config(addr, out string) string {
 
 // answer is what a side answered to one request, in the form compared.
 type answer struct {
+	// Conn is what the client saw of the connection: whether the request
+	// went on a connection an earlier request used (keep-alive), whether
+	// the server asked for the body with 100 Continue, and whether it said
+	// it closes the connection after the answer (Connection: close, which
+	// Go's client takes out of the header into Response.Close).
+	Conn   string
 	Status int
 	// Header holds every response header as "Key: value" but Date (the
 	// wall clock of the answer).
@@ -115,7 +173,7 @@ func (a answer) String() string {
 	if a.Err != "" {
 		return "error: " + a.Err
 	}
-	return fmt.Sprintf("%d\n%s\n\n%s", a.Status, strings.Join(a.Header, "\n"), a.Body)
+	return fmt.Sprintf("%s\n%d\n%s\n\n%s", a.Conn, a.Status, strings.Join(a.Header, "\n"), a.Body)
 }
 
 // volatileJSON are the keys of a JSON answer whose values change from run
@@ -153,25 +211,83 @@ func normalizeBody(body string) string {
 	return strings.TrimSuffix(out.String(), "\n")
 }
 
-// do plays the requests at base (http://host:port) one after another and
-// returns the answers.
-func do(base string, reqs []hreq) []answer {
-	client := &http.Client{
+// endpoint is where a side serves: the base URL requests are made
+// against, and how to reach it (a unix socket, a certificate to trust).
+type endpoint struct {
+	base string // http://host:port, https://host:port, or http://unix for a socket
+	sock string // the unix socket's path, or ""
+	ca   *x509.CertPool
+}
+
+// client is a client of its own (its own connection pool).
+func (e endpoint) client() *http.Client {
+	tr := &http.Transport{
 		// No Accept-Encoding added, nothing decompressed behind the case's
 		// back: the headers and bytes sent are the case's.
-		Transport:     &http.Transport{DisableCompression: true},
+		DisableCompression: true,
+		// The client waits this long for 100 Continue when a request says
+		// "Expect: 100-continue" (expecting), and sends the body anyway
+		// after it, as curl does after 1 s.
+		ExpectContinueTimeout: 5 * time.Second,
+	}
+	if e.sock != "" {
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", e.sock)
+		}
+	}
+	if e.ca != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: e.ca}
+	}
+	return &http.Client{
+		Transport:     tr,
 		Timeout:       20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// dial opens a raw connection to the endpoint, for requests written by
+// hand (cut).
+func (e endpoint) dial() (net.Conn, error) {
+	if e.sock != "" {
+		return net.DialTimeout("unix", e.sock, 10*time.Second)
+	}
+	u, err := url.Parse(e.base)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "https" {
+		return tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", u.Host, &tls.Config{RootCAs: e.ca})
+	}
+	return net.DialTimeout("tcp", u.Host, 10*time.Second)
+}
+
+// do plays the requests of a case at one side and returns the answers:
+// one after another on one keep-alive client, or all at once, each on a
+// client of its own (parallel).
+func do(e endpoint, reqs []hreq, parallel bool) []answer {
+	out := make([]answer, len(reqs))
+	if parallel {
+		var wg sync.WaitGroup
+		for i, r := range reqs {
+			wg.Go(func() {
+				client := e.client()
+				defer client.CloseIdleConnections()
+				out[i] = doOne(client, e, r)
+			})
+		}
+		wg.Wait()
+		return out
+	}
+	client := e.client()
 	defer client.CloseIdleConnections()
-	out := make([]answer, 0, len(reqs))
-	for _, r := range reqs {
-		out = append(out, doOne(client, base, r))
+	for i, r := range reqs {
+		out[i] = doOne(client, e, r)
 	}
 	return out
 }
 
-func doOne(client *http.Client, base string, r hreq) answer {
+func payloadOf(r hreq) []byte {
 	payload := []byte(r.body)
 	if r.gzip {
 		var buf bytes.Buffer
@@ -180,6 +296,14 @@ func doOne(client *http.Client, base string, r hreq) answer {
 		zw.Close()
 		payload = buf.Bytes()
 	}
+	return payload
+}
+
+func doOne(client *http.Client, e endpoint, r hreq) answer {
+	if r.cut > 0 {
+		return doCut(e, r)
+	}
+	payload := payloadOf(r)
 	var body io.Reader
 	if len(payload) > 0 {
 		body = bytes.NewReader(payload)
@@ -189,7 +313,7 @@ func doOne(client *http.Client, base string, r hreq) answer {
 			body = io.MultiReader(body)
 		}
 	}
-	req, err := http.NewRequest(r.method, base+r.target, body)
+	req, err := http.NewRequest(r.method, e.base+r.target, body)
 	if err != nil {
 		return answer{Err: err.Error()}
 	}
@@ -197,12 +321,62 @@ func doOne(client *http.Client, base string, r hreq) answer {
 		k, v, _ := strings.Cut(h, ":")
 		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
+	var reused, got100 bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn:        func(info httptrace.GotConnInfo) { reused = info.Reused },
+		Got100Continue: func() { got100 = true },
+	}))
 	res, err := client.Do(req)
 	if err != nil {
 		// The error quotes the URL, whose port differs between the sides.
-		return answer{Err: normalize(strings.ReplaceAll(err.Error(), base, "<base>"))}
+		return answer{Err: normalize(strings.ReplaceAll(err.Error(), e.base, "<base>"))}
 	}
 	defer res.Body.Close()
+	a := readAnswer(res)
+	a.Conn = fmt.Sprintf("reused=%t close=%t", reused, res.Close)
+	if req.Header.Get("Expect") != "" {
+		a.Conn += fmt.Sprintf(" 100-continue=%t", got100)
+	}
+	return a
+}
+
+// doCut writes a request whose body ends early (hreq.cut) and reads what
+// comes back.
+func doCut(e endpoint, r hreq) answer {
+	payload := payloadOf(r)
+	c, err := e.dial()
+	if err != nil {
+		return answer{Err: err.Error()}
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	var head strings.Builder
+	fmt.Fprintf(&head, "%s %s HTTP/1.1\r\nHost: parity\r\nContent-Length: %d\r\n", r.method, r.target, len(payload))
+	for _, h := range r.header {
+		fmt.Fprintf(&head, "%s\r\n", h)
+	}
+	head.WriteString("\r\n")
+	if _, err := io.WriteString(c, head.String()); err != nil {
+		return answer{Err: "writing the headers: " + err.Error()}
+	}
+	if _, err := c.Write(payload[:min(r.cut, len(payload))]); err != nil {
+		return answer{Err: "writing the body: " + err.Error()}
+	}
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	req, _ := http.NewRequest(r.method, e.base+r.target, nil)
+	res, err := http.ReadResponse(bufio.NewReader(c), req)
+	if err != nil {
+		return answer{Conn: "cut", Err: err.Error()}
+	}
+	defer res.Body.Close()
+	a := readAnswer(res)
+	a.Conn = fmt.Sprintf("cut close=%t", res.Close)
+	return a
+}
+
+func readAnswer(res *http.Response) answer {
 	data, err := io.ReadAll(res.Body)
 	a := answer{Status: res.StatusCode, Body: normalizeBody(string(data))}
 	if err != nil {
@@ -239,37 +413,64 @@ func runHTTPCase(t *testing.T, c hcase) {
 	slot(t)
 	dir := shortDir(t)
 	var addrs [2]string
-	switch c.input {
-	case "http_listener_v2":
+	switch {
+	case c.unix:
+		addrs = [2]string{"unix://" + filepath.Join(dir, "tg.sock"), "unix://" + filepath.Join(dir, "fg.sock")}
+	case c.input == "http_listener_v2":
 		addrs = [2]string{"tcp://127.0.0.1:0", "tcp://127.0.0.1:0"}
 	default:
 		ps := freePorts(t, 2)
 		addrs = [2]string{ps[0], ps[1]}
+	}
+	var ca *x509.CertPool
+	if c.tls {
+		var cert, key string
+		ca, cert, key = selfSigned(t, dir)
+		c.opts = append(c.opts, fmt.Sprintf("tls_cert = %q", cert), fmt.Sprintf("tls_key = %q", key))
 	}
 	tgSide, fgSide := sides(t, dir, addrs, c.config)
 
 	from := time.Now()
 	tg, tgReported := tgSide.start(t, dir, c.input, telegrafHTTPListening)
 	fg, fgReported := fgSide.start(t, dir, c.input, telegrafHTTPListening)
-	tgAddr, err := hostPort(tgReported)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fgAddr, err := hostPort(fgReported)
-	if err != nil {
-		t.Fatal(err)
+	tgEnd, fgEnd := endpoint{ca: ca}, endpoint{ca: ca}
+	if c.unix {
+		// Both log the socket; the suite chose the paths.
+		tgEnd.base, tgEnd.sock = "http://unix", strings.TrimPrefix(addrs[0], "unix://")
+		fgEnd.base, fgEnd.sock = "http://unix", strings.TrimPrefix(addrs[1], "unix://")
+	} else {
+		scheme := "http://"
+		if c.tls {
+			scheme = "https://"
+		}
+		tgAddr, err := hostPort(tgReported)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fgAddr, err := hostPort(fgReported)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tgEnd.base, fgEnd.base = scheme+tgAddr, scheme+fgAddr
 	}
 
 	var tgAns, fgAns []answer
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); tgAns = do("http://"+tgAddr, c.reqs) }()
-	go func() { defer wg.Done(); fgAns = do("http://"+fgAddr, c.reqs) }()
+	play := func(e endpoint) []answer { return do(e, c.reqs, c.parallel) }
+	if c.client != nil {
+		play = c.client
+	}
+	go func() { defer wg.Done(); tgAns = play(tgEnd) }()
+	go func() { defer wg.Done(); fgAns = play(fgEnd) }()
 	wg.Wait()
 
-	for i, r := range c.reqs {
+	if len(tgAns) != len(fgAns) {
+		t.Fatalf("%d answers from %s, %d from %s", len(tgAns), tg.name, len(fgAns), fg.name)
+	}
+	for i := range tgAns {
 		if d := cmp.Diff(tgAns[i].String(), fgAns[i].String()); d != "" {
-			t.Errorf("request %d, %s: answers differ (-%s +%s):\n%s", i, r, tg.name, fg.name, d)
+			t.Errorf("request %d, %s: answers differ (-%s +%s):\n%s", i, c.request(i), tg.name, fg.name, d)
 		}
 	}
 
@@ -313,8 +514,8 @@ func runHTTPCase(t *testing.T, c hcase) {
 	}
 
 	if t.Failed() || os.Getenv("FAKEGRAF_PARITY_VERBOSE") != "" {
-		for i, r := range c.reqs {
-			t.Logf("request %d: %s\n  %s answered: %s\n  %s answered: %s", i, r,
+		for i := range tgAns {
+			t.Logf("request %d: %s\n  %s answered: %s\n  %s answered: %s", i, c.request(i),
 				tg.name, strings.ReplaceAll(tgAns[i].String(), "\n", "\n    "),
 				fg.name, strings.ReplaceAll(fgAns[i].String(), "\n", "\n    "))
 		}
@@ -325,4 +526,41 @@ func runHTTPCase(t *testing.T, c hcase) {
 			t.Logf("Telegraf's errors:\n  %s", strings.Join(other, "\n  "))
 		}
 	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key into dir and
+// returns a pool that trusts it, with the two paths.
+func selfSigned(t *testing.T, dir string) (*x509.CertPool, string, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "parity"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeFile(t, certPath, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	writeFile(t, keyPath, string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return pool, certPath, keyPath
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/influxdata/telegraf/plugins/inputs/statsd"
 
 	// The parsers fakegraf carries; parse.Formats lists them.
+	_ "github.com/influxdata/telegraf/plugins/parsers/form_urlencoded"
 	_ "github.com/influxdata/telegraf/plugins/parsers/influx"
 	_ "github.com/influxdata/telegraf/plugins/parsers/influx/influx_upstream"
 	_ "github.com/influxdata/telegraf/plugins/parsers/json"
@@ -41,7 +42,10 @@ import (
 )
 
 // Formats are the data_format values fakegraf can parse, and "auto".
-var Formats = []string{"influx", "influx_upstream", "json", "value", "wavefront"}
+//
+// form_urlencoded is what webhooks and HTML forms post to
+// http_listener_v2 (its data_source = "query" reads the query string with it).
+var Formats = []string{"form_urlencoded", "influx", "influx_upstream", "json", "value", "wavefront"}
 
 // AutoFormats are the formats --data-format auto chooses between.
 var AutoFormats = []string{"json", "influx", "wavefront"}

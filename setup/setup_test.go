@@ -115,7 +115,7 @@ func TestLoadErrorsAreTelegrafs(t *testing.T) {
 		{
 			name: "unknown data format",
 			conf: "[[inputs.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n  data_format = \"graphite\"\n",
-			want: `line 3: fakegraf does not support data_format "graphite"; it carries influx, influx_upstream, json, value, wavefront`,
+			want: `line 3: fakegraf does not support data_format "graphite"; it carries form_urlencoded, influx, influx_upstream, json, value, wavefront`,
 		},
 		{
 			name: "bad precision",
@@ -252,7 +252,7 @@ func TestListenersWithFormatsFakegrafDoesNotCarryAreSkipped(t *testing.T) {
 	if diff := cmp.Diff("json", cfg.Inputs[0].DataFormat); diff != "" {
 		t.Errorf("data format of the input kept (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{`inputs.socket_listener on udp://127.0.0.1:0: line 4: fakegraf does not support data_format "graphite"; it carries influx, influx_upstream, json, value, wavefront`}, cfg.Skipped); diff != "" {
+	if diff := cmp.Diff([]string{`inputs.socket_listener on udp://127.0.0.1:0: line 4: fakegraf does not support data_format "graphite"; it carries form_urlencoded, influx, influx_upstream, json, value, wavefront`}, cfg.Skipped); diff != "" {
 		t.Errorf("skipped (-want +got):\n%s", diff)
 	}
 }
