@@ -34,6 +34,15 @@
 //     connection, the receive time, the plugin's metrics
 //     (listener.PluginOutput) and the exchange (listener.Exchange).
 //
+// What net/http does without the plugin is reported too (refused.go): a
+// request it answers itself (400 for a malformed request, 431 for headers
+// over 1 MB) or that ends before its headers do, and what its server logs
+// (a failed TLS handshake), become listener.Transport events wrapping
+// listener.ErrHTTPRefused and listener.ErrHTTPServer, which the rules
+// report as findings and the summary counts as socket errors. Telegraf's
+// server answers such requests the same and logs only the handshake
+// errors, to its stderr.
+//
 // One difference remains: when the body is over max_body_size, Telegraf's
 // server also closes the connection after the 413 (http.MaxBytesReader
 // tells net/http's own response writer so through an unexported method);
