@@ -213,7 +213,7 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 			}
 		}
 		if len(cfg.Ignored) > 0 {
-			fmt.Fprintf(stderr, "fakegraf: ignoring %s: fakegraf serves only %s\n", strings.Join(cfg.Ignored, ", "), servedInputs())
+			fmt.Fprintf(stderr, "fakegraf: ignoring %s: fakegraf serves only %s\n", strings.Join(cfg.Ignored, ", "), setup.ServedInputs())
 		}
 		for _, skipped := range cfg.Skipped {
 			fmt.Fprintf(stderr, "fakegraf: skipping %s\n", skipped)
@@ -727,14 +727,4 @@ func (s *session) arrivals(stoppedBy string, listeners []serve.Listening, sender
 	}
 	s.fail(report.Failure{Check: "listen", Name: strings.Join(urls, ", "),
 		Message: fmt.Sprintf("nothing arrived (no record, no connection) before %s stopped the run: is the sender sending to %s?", stoppedBy, where)})
-}
-
-// servedInputs lists every input fakegraf serves, as telegraf.conf names
-// them: [[inputs.socket_listener]], [[inputs.influxdb_listener]], ….
-func servedInputs() string {
-	names := make([]string, len(setup.Kinds))
-	for i, k := range setup.Kinds {
-		names[i] = "[[inputs." + k + "]]"
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
