@@ -764,3 +764,20 @@ func TestOpenAPIServed(t *testing.T) {
 	diff(t, "version", "3.1.0", got["openapi"])
 	require.Contains(t, got["paths"], "/api/v1/wait")
 }
+
+// A record of an HTTP input shows its request and the answer in /records
+// and /records/{id}, never a password of its query.
+func TestRecordsShowTheExchange(t *testing.T) {
+	f := newFixture(t, api.Options{})
+	f.seq++
+	f.engine.Record(listener.Record{Listener: f.url, Peer: "127.0.0.1:5000", Conn: 1, Seq: f.seq, Data: []byte("cpu usage=\n"), Size: 11,
+		Terminated: true, Received: time.Unix(1795608000, 0),
+		HTTP: &listener.Exchange{Method: "POST", Path: "/write", Query: "db=x&p=s3cret", Status: 400, Authorization: true, ContentLength: 11, RawSize: 11,
+			ResponseBody: []byte(`{"error":"metric parse error"}`)}})
+	want := map[string]any{"method": "POST", "path": "/write", "query": "db=x&p=REDACTED", "status": 400.0, "authorization": true,
+		"body_bytes": 11.0, "request_headers": map[string]any{"Content-Length": "11"}, "response_body": `{"error":"metric parse error"}`}
+	got := f.get("/api/v1/records", 200)
+	diff(t, "the listing's exchange", []map[string]any{{"http": want}}, pick(got["records"], "http"))
+	rec := f.get("/api/v1/records/1", 200)
+	diff(t, "the record's exchange", want, rec["record"].(map[string]any)["http"])
+}

@@ -25,7 +25,10 @@ import (
 // bytes, names as an index into the store's names):
 //
 //	listener name, peer, conn, seq, size, flags, received, format name,
-//	Telegraf's error (when rejected), data,
+//	Telegraf's error (when rejected), the HTTP exchange (for a request to
+//	an HTTP input: method, path, query, status, Content-Type,
+//	Content-Encoding, User-Agent, Authorization sent (0 or 1),
+//	Content-Length, body size, response body), data,
 //	number of metrics, length of the metrics in bytes, the metrics,
 //	number of findings, the findings.
 //
@@ -43,6 +46,7 @@ const (
 	flagAuto
 	flagRejected
 	flagReceived // Received is set
+	flagHTTP     // the record was an HTTP request (listener.Record.HTTP)
 )
 
 // Field value types.
@@ -134,6 +138,9 @@ func appendRecord(b []byte, r *parse.Result, n *names, x *seriesIndex, id uint64
 	if !rec.Received.IsZero() {
 		flags |= flagReceived
 	}
+	if rec.HTTP != nil {
+		flags |= flagHTTP
+	}
 	b = append(b, flags)
 	if flags&flagReceived != 0 {
 		b = binary.AppendVarint(b, rec.Received.UnixNano())
@@ -141,6 +148,9 @@ func appendRecord(b []byte, r *parse.Result, n *names, x *seriesIndex, id uint64
 	b = binary.AppendUvarint(b, n.id(r.Format))
 	if r.Err != nil {
 		b = appendString(b, r.Err.Error())
+	}
+	if ex := rec.HTTP; ex != nil {
+		b = appendExchange(b, ex)
 	}
 	b = appendBytes(b, rec.Data)
 
@@ -329,6 +339,7 @@ type header struct {
 	err      []byte
 	data     []byte
 	metrics  int
+	http     *listener.Exchange
 }
 
 // readHeader reads the record up to its metrics, leaving r at them.
@@ -347,6 +358,9 @@ func (r *reader) readHeader() header {
 	if h.flags&flagRejected != 0 {
 		h.err = r.bytes()
 	}
+	if h.flags&flagHTTP != 0 {
+		h.http = r.readExchange()
+	}
 	h.data = r.bytes()
 	h.metrics = int(r.uvarint())
 	return h
@@ -359,6 +373,7 @@ func (h *header) record() listener.Record {
 	if h.flags&flagReceived != 0 {
 		rec.Received = time.Unix(0, h.received)
 	}
+	rec.HTTP = h.http
 	return rec
 }
 
@@ -494,4 +509,41 @@ func (r *reader) readDiagnostic() parse.Diagnostic {
 	d.Count = r.uvarint()
 	d.Token = r.string()
 	return d
+}
+
+// appendExchange encodes what the reports show of an HTTP exchange
+// (report.WireHTTP): the Authorization header only as sent or not, never
+// its value, and not the response's headers.
+func appendExchange(b []byte, ex *listener.Exchange) []byte {
+	// The method is a sender's string, not a name: interned, a sender
+	// making up methods would grow the names for ever.
+	b = appendString(b, ex.Method)
+	b = appendString(b, ex.Path)
+	b = appendString(b, ex.Query)
+	b = binary.AppendUvarint(b, uint64(ex.Status))
+	b = appendString(b, ex.ContentType)
+	b = appendString(b, ex.ContentEncoding)
+	b = appendString(b, ex.UserAgent)
+	auth := byte(0)
+	if ex.Authorization {
+		auth = 1
+	}
+	b = append(b, auth)
+	b = binary.AppendVarint(b, ex.ContentLength)
+	b = binary.AppendUvarint(b, uint64(ex.RawSize))
+	return appendBytes(b, ex.ResponseBody)
+}
+
+// readExchange reads what appendExchange wrote, its bytes copied.
+func (r *reader) readExchange() *listener.Exchange {
+	ex := &listener.Exchange{Method: string(r.bytes()), Path: string(r.bytes()), Query: string(r.bytes())}
+	ex.Status = int(r.uvarint())
+	ex.ContentType = string(r.bytes())
+	ex.ContentEncoding = string(r.bytes())
+	ex.UserAgent = string(r.bytes())
+	ex.Authorization = r.byte() == 1
+	ex.ContentLength = r.varint()
+	ex.RawSize = int(r.uvarint())
+	ex.ResponseBody = append([]byte(nil), r.bytes()...)
+	return ex
 }

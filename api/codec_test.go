@@ -84,6 +84,31 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 }
 
+// A record of an HTTP input keeps its exchange, as the reports show it:
+// not the response's headers.
+func TestCodecExchange(t *testing.T) {
+	rec := listener.Record{Listener: "influxdb-v2://127.0.0.1:8086", Peer: "127.0.0.1:2", Conn: 1, Seq: 1, Data: []byte("cpu value=1\n"), Size: 30,
+		Terminated: true, Received: time.Unix(1795608000, 5),
+		HTTP: &listener.Exchange{Method: "POST", Path: "/api/v2/write", Query: "org=o&bucket=b", ContentType: "text/plain", ContentEncoding: "gzip",
+			UserAgent: "influxdb-client-go", Authorization: true, ContentLength: -1, RawSize: 30, Status: 400,
+			ResponseHeader: map[string][]string{"X-Influxdb-Error": {"bad"}}, ResponseBody: []byte(`{"code":"invalid"}`)}}
+	var n names
+	b := appendRecord(nil, &parse.Result{Record: rec, Format: "influx"}, &n, nil, 0)
+	r := &reader{b: b, names: n.list}
+	h := r.readHeader()
+	got := h.record()
+	want := rec
+	ex := *rec.HTTP
+	ex.ResponseHeader = nil
+	want.HTTP = &ex
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("record (-want +got):\n%s", d)
+	}
+	if r.err != nil {
+		t.Error(r.err)
+	}
+}
+
 // A record that does not decode is an error, never a panic.
 func FuzzReader(f *testing.F) {
 	var n names

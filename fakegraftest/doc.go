@@ -13,6 +13,13 @@
 //	metrics := srv.WaitForMetrics(t, 1, 5*time.Second)
 //	srv.RequireNoFindings(t)
 //
+// InfluxDB, InfluxDBV2 and HTTPListener make the server one of Telegraf's
+// HTTP inputs instead, answering with Telegraf's own plugin; give the code
+// under test Server.HTTPURL:
+//
+//	srv := fakegraftest.NewServer(t, "tcp", fakegraftest.InfluxDBV2())
+//	client := influxdb2.NewClient(srv.HTTPURL, "")
+//
 // The host tag Telegraf adds is left out (as with omit_hostname = true), so
 // that results are the same on every machine.
 package fakegraftest

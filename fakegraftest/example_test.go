@@ -93,3 +93,35 @@ func ExampleAPI() {
 	fmt.Println("ok:", answer.OK)
 	// Output: ok: true
 }
+
+// An InfluxDB 2.x client writes to a Telegraf [[inputs.influxdb_v2_listener]]:
+// give it srv.HTTPURL. The answer is Telegraf's own, and a result carries it.
+func ExampleInfluxDBV2() {
+	srv, err := fakegraftest.Start("tcp", fakegraftest.InfluxDBV2())
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+
+	// What influxdb-client-go's WriteAPIBlocking sends, with the
+	// millisecond timestamp of a client that forgot precision=ms.
+	resp, err := http.Post(srv.HTTPURL+"/api/v2/write?org=my-org&bucket=my-bucket", "text/plain; charset=utf-8",
+		strings.NewReader("cpu,host=a usage=1 1700000000000\n"))
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	fmt.Println("answered", resp.StatusCode)
+
+	metrics, err := srv.Await(1, 5*time.Second)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(metrics[0].Name(), metrics[0].Time().UTC().Format(time.RFC3339Nano))
+	ex := srv.Results()[0].Record.HTTP
+	fmt.Println(ex.Method, ex.Path, ex.Status)
+	// Output:
+	// answered 204
+	// cpu 1970-01-01T00:28:20Z
+	// POST /api/v2/write 204
+}

@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/plugins/inputs/http_listener_v2"
+	"github.com/influxdata/telegraf/plugins/inputs/influxdb_listener"
+	"github.com/influxdata/telegraf/plugins/inputs/influxdb_v2_listener"
 
 	"github.com/fakegraf/fakegraf/api"
 	"github.com/fakegraf/fakegraf/parse"
@@ -28,6 +31,11 @@ type Server struct {
 	// URL is the listener's service_address with the real port or path,
 	// such as udp://127.0.0.1:40123 or unix:///tmp/fakegraf123/s.sock.
 	URL string
+	// HTTPURL is what an HTTP client of an InfluxDB, InfluxDBV2 or
+	// HTTPListener server is given: http://127.0.0.1:40123 (the InfluxDB
+	// client libraries add /write or /api/v2/write themselves), or the
+	// full URL of HTTPListener's path; "" for a socket server.
+	HTTPURL string
 	// APIURL is the base URL of fakegraf's HTTP API (docs/api.md), such as
 	// http://127.0.0.1:40124, with the API option; "" otherwise.
 	APIURL string
@@ -55,6 +63,8 @@ type options struct {
 	rules      []string
 	api        bool
 	statsd     bool
+	http       string // the HTTP input's plugin name, or ""
+	path       string // HTTPListener's path
 	interval   time.Duration
 }
 
@@ -82,6 +92,27 @@ func API() Opt { return func(o *options) { o.api = true } }
 // Telegraf's statsd stores them; a result with Record.Plugin.Flush set
 // carries them.
 func Statsd() Opt { return func(o *options) { o.statsd = true } }
+
+// InfluxDB makes the server a Telegraf [[inputs.influxdb_listener]], the
+// InfluxDB 1.x write API (/write, /query, /ping), instead of a
+// socket_listener: network is tcp, tcp4 or tcp6, and Option sets its
+// options (Option("max_body_size", `"1KiB"`)). Give the code under test
+// Server.HTTPURL. Each request is a result, with Record.HTTP the request
+// and the answer Telegraf's own plugin gave.
+func InfluxDB() Opt { return func(o *options) { o.http = "influxdb_listener" } }
+
+// InfluxDBV2 makes the server a Telegraf [[inputs.influxdb_v2_listener]],
+// the InfluxDB 2.x write API (/api/v2/write, /health, /ready), as InfluxDB
+// does for InfluxDB.
+func InfluxDBV2() Opt { return func(o *options) { o.http = "influxdb_v2_listener" } }
+
+// HTTPListener makes the server a Telegraf [[inputs.http_listener_v2]]
+// serving path (Telegraf's default is /telegraf), its body parsed as
+// DataFormat says, as InfluxDB does for InfluxDB; Server.HTTPURL is the
+// full URL to POST to.
+func HTTPListener(path string) Opt {
+	return func(o *options) { o.http, o.path = "http_listener_v2", path }
+}
 
 // Interval sets the agent's interval ([agent] interval): how often a
 // Statsd server flushes.
@@ -121,7 +152,23 @@ func Start(network string, opts ...Opt) (*Server, error) {
 	if o.interval != 0 {
 		fmt.Fprintf(&b, "  interval = %s\n", strconv.Quote(o.interval.String()))
 	}
-	if o.statsd {
+	if o.http != "" {
+		u, err := url.Parse(address)
+		if err != nil || !strings.HasPrefix(u.Scheme, "tcp") || o.statsd {
+			s.cleanup()
+			return nil, fmt.Errorf("fakegraftest: an HTTP input takes tcp, tcp4 or tcp6, not %q, and is not also Statsd", network)
+		}
+		fmt.Fprintf(&b, "[[inputs.%s]]\n", o.http)
+		switch o.http {
+		case "http_listener_v2":
+			// http_listener_v2's service_address is host:port like the
+			// others' (its Init adds tcp://).
+			fmt.Fprintf(&b, "  service_address = %s\n  paths = [%s]\n  data_format = %s\n",
+				strconv.Quote(u.Host), strconv.Quote(o.path), strconv.Quote(o.dataFormat))
+		default:
+			fmt.Fprintf(&b, "  service_address = %s\n", strconv.Quote(u.Host))
+		}
+	} else if o.statsd {
 		u, err := url.Parse(address)
 		if err != nil || strings.HasPrefix(u.Scheme, "unix") {
 			s.cleanup()
@@ -163,6 +210,15 @@ func Start(network string, opts ...Opt) (*Server, error) {
 	}
 	s.srv = srv
 	s.URL = srv.Listening()[0].URL
+	if o.http != "" {
+		s.HTTPURL = "http://" + s.Addr()
+		if servesTLS(cfg.Inputs[0].Plugin) {
+			s.HTTPURL = "https://" + s.Addr()
+		}
+		if o.http == "http_listener_v2" {
+			s.HTTPURL += o.path
+		}
+	}
 	return s, nil
 }
 
@@ -178,8 +234,12 @@ func NewServer(t testing.TB, network string, opts ...Opt) *Server {
 	return s
 }
 
-// Network is the scheme of URL: what to pass to net.Dial.
+// Network is what to pass to net.Dial: the scheme of URL, or tcp for an
+// HTTP input.
 func (s *Server) Network() string {
+	if s.HTTPURL != "" {
+		return "tcp"
+	}
 	u, _ := url.Parse(s.URL)
 	return u.Scheme
 }
@@ -346,4 +406,18 @@ func (s *Server) RequireGolden(t testing.TB, path string) {
 	if diff != "" {
 		t.Fatalf("fakegraftest: what arrived differs from %s (FAKEGRAF_UPDATE=1 rewrites it):\n%s", path, diff)
 	}
+}
+
+// servesTLS says whether an HTTP input has a certificate (tls_cert), as
+// its ServerConfig makes a TLS config of it.
+func servesTLS(p telegraf.Input) bool {
+	switch p := p.(type) {
+	case *influxdb_listener.InfluxDBListener:
+		return p.TLSCert != ""
+	case *influxdb_v2_listener.InfluxDBV2Listener:
+		return p.TLSCert != ""
+	case *http_listener_v2.HTTPListenerV2:
+		return p.TLSCert != ""
+	}
+	return false
 }

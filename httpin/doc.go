@@ -40,6 +40,15 @@
 //     connection, the receive time, the plugin's metrics
 //     (listener.PluginOutput) and the exchange (listener.Exchange).
 //
+// What net/http does without the plugin is reported too (refused.go): a
+// request it answers itself (400 for a malformed request, 431 for headers
+// over 1 MB) or that ends before its headers do, and what its server logs
+// (a failed TLS handshake), become listener.Transport events wrapping
+// listener.ErrHTTPRefused and listener.ErrHTTPServer, which the rules
+// report as findings and the summary counts as socket errors. Telegraf's
+// server answers such requests the same and logs only the handshake
+// errors, to its stderr.
+//
 // The parity suite (parity/http_test.go) holds the wrapper to Telegraf's
 // answers, headers and connection handling: keep-alive after each kind of
 // answer, 100 Continue, bodies cut off, requests at once, TLS and a unix

@@ -92,6 +92,11 @@ type conn struct {
 	opened  time.Time
 	records int
 	bytes   int64
+	// active counts net/http's StateActive: a request it started to
+	// read (refused.go says when it misses one).
+	active int
+	watch  *watchedConn // nil on TLS
+
 }
 
 type connKey struct{}
@@ -148,6 +153,11 @@ func Listen(cfg Config, h listener.Handler) (*Server, error) {
 	}
 	if tlsConf != nil {
 		ln = tls.NewListener(ln, tlsConf)
+	} else {
+		// To quote the status line of what net/http answers itself
+		// (refusals); under TLS its writes are encrypted, and wrapping
+		// the *tls.Conn would hide it from net/http.
+		ln = watchListener{ln}
 	}
 	s.ln = ln
 	read, write := timeouts(cfg.Plugins[0])
@@ -159,8 +169,10 @@ func Listen(cfg Config, h listener.Handler) (*Server, error) {
 		ConnContext:  s.connContext,
 		ConnState:    s.connState,
 		// net/http logs TLS handshake and accept errors; Telegraf's server
-		// writes them to its stderr as well, but fakegraf's stderr is its own.
-		ErrorLog: log.New(io.Discard, "", 0),
+		// writes them to Telegraf's stderr. fakegraf's stderr is its own:
+		// they become transport events (serverLog), so the data they cost
+		// is reported.
+		ErrorLog: log.New(serverLog{s}, "", 0),
 	}
 	go func() {
 		defer close(s.served)
@@ -327,8 +339,9 @@ func (s *Server) connContext(ctx context.Context, c net.Conn) context.Context {
 	// net/http calls ConnContext in its accept loop, so numbers follow
 	// accept order.
 	n := s.nconns.Add(1)
+	w, _ := c.(*watchedConn)
 	s.connMu.Lock()
-	s.conns[c] = &conn{n: n, peer: peerOf(c), opened: time.Now()}
+	s.conns[c] = &conn{n: n, peer: peerOf(c), opened: time.Now(), watch: w}
 	s.connMu.Unlock()
 	return context.WithValue(ctx, connKey{}, n)
 }
@@ -346,11 +359,23 @@ func (s *Server) connState(c net.Conn, state http.ConnState) {
 	if state == http.StateClosed || state == http.StateHijacked {
 		delete(s.conns, c)
 	}
+	var refused []error
+	if info != nil {
+		switch state {
+		case http.StateActive:
+			info.active++
+		case http.StateClosed:
+			refused = info.refusals()
+		}
+	}
 	s.connMu.Unlock()
 	if info == nil {
 		return
 	}
 	url := s.inputs[0].url
+	for _, err := range refused {
+		s.handler.Transport(listener.Transport{Listener: url, Peer: info.peer, Conn: info.n, Err: err})
+	}
 	switch state {
 	case http.StateNew:
 		s.handler.Conn(listener.ConnEvent{Listener: url, Peer: info.peer, Conn: info.n, Open: true, Time: info.opened})

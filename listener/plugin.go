@@ -1,6 +1,7 @@
 package listener
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/influxdata/telegraf"
@@ -47,3 +48,18 @@ type Exchange struct {
 	ResponseHeader http.Header
 	ResponseBody   []byte
 }
+
+// Sentinels for the Transport events of an HTTP input's server: what
+// net/http does before, or instead of, calling the plugin's ServeHTTP.
+var (
+	// ErrHTTPRefused marks a request net/http answered itself (400 for a
+	// malformed request line or header, 431 for headers over its 1 MB
+	// limit, 505, or the 400 it sends for plain HTTP to a TLS port) or
+	// that ended before its headers did: Telegraf's plugin never saw it,
+	// and Telegraf logs nothing.
+	ErrHTTPRefused = errors.New("request refused before the plugin saw it")
+	// ErrHTTPServer marks what net/http's server logs (a TLS handshake
+	// that failed, an accept error): Telegraf's server writes it to
+	// Telegraf's stderr, and no data of that connection arrives.
+	ErrHTTPServer = errors.New("http server error")
+)

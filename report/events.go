@@ -32,6 +32,9 @@ type WireRecord struct {
 	Truncated  bool      `json:"truncated,omitempty"`
 	Format     string    `json:"data_format"`
 	Metrics    int       `json:"metrics"`
+	// HTTP is the request and the answer, for a record of an HTTP input
+	// (influxdb_listener, influxdb_v2_listener, http_listener_v2).
+	HTTP *WireHTTP `json:"http,omitempty"`
 }
 
 // WireMetric is a metric event.
@@ -99,6 +102,7 @@ func RecordEvent(r *parse.Result) WireRecord {
 		Time: r.Record.Received, Listener: r.Record.Listener, Peer: r.Record.Peer,
 		Conn: r.Record.Conn, Record: r.Record.Seq, Bytes: r.Record.Size, Data: string(r.Record.Data),
 		Terminated: r.Record.Terminated, Truncated: r.Record.Truncated, Format: r.Format, Metrics: len(r.Metrics),
+		HTTP: HTTPEvent(r.Record.HTTP),
 	}
 	if !utf8.Valid(r.Record.Data) {
 		rec.DataBase64 = r.Record.Data

@@ -33,8 +33,12 @@ func (*GitHub) Conn(listener.ConnEvent) {}
 
 // Result annotates each finding of a record.
 func (g *GitHub) Result(r *parse.Result) {
+	req := ""
+	if ex := r.Record.HTTP; ex != nil {
+		req = fmt.Sprintf("%s (answered %d)", RequestLine(ex), ex.Status)
+	}
 	for _, d := range r.Diagnostics {
-		g.Finding(d)
+		g.finding(d, req)
 	}
 }
 
@@ -49,7 +53,11 @@ func githubLevel(s parse.Severity) string {
 }
 
 // Finding writes one annotation.
-func (g *GitHub) Finding(d parse.Diagnostic) {
+func (g *GitHub) Finding(d parse.Diagnostic) { g.finding(d, "") }
+
+// finding writes one annotation; req names the HTTP request of its record,
+// if it was one.
+func (g *GitHub) finding(d parse.Diagnostic, req string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	print, reminder := g.fold.fold("", d)
@@ -65,6 +73,9 @@ func (g *GitHub) Finding(d parse.Diagnostic) {
 	}
 	if d.Source.Peer != "" {
 		where += " from " + d.Source.Peer
+	}
+	if req != "" {
+		where += " " + req
 	}
 	msg := fmt.Sprintf("%s: %s", where, d.Message)
 	for _, f := range d.Fixes {

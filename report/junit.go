@@ -117,20 +117,26 @@ func (j *JUnit) Result(r *parse.Result) {
 	src := r.Source()
 	c := j.getCase(src.Listener, senderName(src))
 	for _, d := range r.Diagnostics {
-		j.add(c, d, r.Record.Data)
+		j.add(c, d, r.Record.Data, r.Record.HTTP)
 	}
 }
 
 // scope names a test case for the folder.
 func (c *junitCase) scope() string { return c.ClassName + "\n" + c.Name }
 
-func (j *JUnit) add(c *junitCase, d parse.Diagnostic, data []byte) {
+func (j *JUnit) add(c *junitCase, d parse.Diagnostic, data []byte, ex *listener.Exchange) {
 	if print, _ := j.fold.fold(c.scope(), d); !print {
 		return
 	}
 	body := fmt.Sprintf("%s: %s", d.Source.Listener, d.Message)
 	if d.Source.Record > 0 {
 		body = fmt.Sprintf("%s record #%d: %s", d.Source.Listener, d.Source.Record, d.Message)
+	}
+	if ex != nil {
+		body += fmt.Sprintf("\nrequest: %s (answered %d)", RequestLine(ex), ex.Status)
+		if isHTTPError(ex) {
+			body += "\nresponse: " + Quote(ex.ResponseBody, 400)
+		}
 	}
 	if data != nil {
 		body += "\nrecord: " + Quote(data, 400)
@@ -149,7 +155,7 @@ func (j *JUnit) add(c *junitCase, d parse.Diagnostic, data []byte) {
 func (j *JUnit) Finding(d parse.Diagnostic) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.add(j.getCase(d.Source.Listener, "listener"), d, nil)
+	j.add(j.getCase(d.Source.Listener, "listener"), d, nil, nil)
 }
 
 // Failure adds a failed check as its own test case.

@@ -166,7 +166,15 @@ func (t *Text) Result(r *parse.Result) {
 		fmt.Fprintf(t.w, "%s\n", t.c(cDim, fmt.Sprintf("%s flush at %s: %d metric(s)", r.Record.Listener, r.Record.Received.Format("15:04:05.000"), len(r.Metrics))))
 	} else {
 		fmt.Fprintf(t.w, "%s\n", t.c(cDim, header(r)))
-		fmt.Fprintf(t.w, "  %s %s\n", t.c(cCyan, "<"), Quote(r.Record.Data, t.opt.MaxData))
+		// A request without a body (GET /ping, /health) has no data to show.
+		if ex := r.Record.HTTP; ex == nil || len(r.Record.Data) > 0 || ex.RawSize > 0 {
+			fmt.Fprintf(t.w, "  %s %s\n", t.c(cCyan, "<"), Quote(r.Record.Data, t.opt.MaxData))
+		}
+	}
+	if ex := r.Record.HTTP; isHTTPError(ex) {
+		// The plugin's answer says why it refused (or partly refused) the
+		// write, and it is what the client library shows its user.
+		fmt.Fprintf(t.w, "  %s %s\n", t.c(cRed, fmt.Sprintf("! answered %d:", ex.Status)), Quote(ex.ResponseBody, t.opt.MaxData))
 	}
 	for _, m := range r.Metrics {
 		line, err := Line(m)
@@ -220,6 +228,11 @@ func header(r *parse.Result) string {
 	}
 	if rec.Peer != "" {
 		fmt.Fprintf(&b, " from %s", rec.Peer)
+	}
+	if ex := rec.HTTP; ex != nil {
+		// The request and the status the plugin answered, as a client
+		// library's debug log would show them.
+		fmt.Fprintf(&b, " %s → %d", RequestLine(ex), ex.Status)
 	}
 	fmt.Fprintf(&b, " %d B", rec.Size)
 	if r.Auto {

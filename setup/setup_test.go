@@ -369,12 +369,12 @@ func TestConfigTyposSayWhatWasMeant(t *testing.T) {
 		{
 			name: "plugin name",
 			conf: "[[outputs.influxdb]]\n  urls = [\"http://127.0.0.1:8086\"]\n\n[[inputs.socket_listner]]\n  service_address = \"udp://127.0.0.1:0\"\n",
-			want: "line 4: [[inputs.socket_listner]]: Telegraf has no such input, and fakegraf serves only [[inputs.socket_listener]], [[inputs.influxdb_listener]], [[inputs.influxdb_v2_listener]] and [[inputs.http_listener_v2]]; did you mean [[inputs.socket_listener]]?",
+			want: "line 4: [[inputs.socket_listner]]: Telegraf has no such input, and fakegraf serves only [[inputs.socket_listener]], [[inputs.influxdb_listener]], [[inputs.influxdb_v2_listener]], [[inputs.http_listener_v2]] and [[inputs.statsd]]; did you mean [[inputs.socket_listener]]?",
 		},
 		{
 			name: "section of a socket_listener",
 			conf: "[[input.socket_listener]]\n  service_address = \"udp://127.0.0.1:0\"\n",
-			want: "line 1: [[input.socket_listener]]: Telegraf has no such input, and fakegraf serves only [[inputs.socket_listener]], [[inputs.influxdb_listener]], [[inputs.influxdb_v2_listener]] and [[inputs.http_listener_v2]]; did you mean [[inputs.socket_listener]]?",
+			want: "line 1: [[input.socket_listener]]: Telegraf has no such input, and fakegraf serves only [[inputs.socket_listener]], [[inputs.influxdb_listener]], [[inputs.influxdb_v2_listener]], [[inputs.http_listener_v2]] and [[inputs.statsd]]; did you mean [[inputs.socket_listener]]?",
 		},
 		{
 			name: "top-level section",

@@ -241,7 +241,7 @@ func sectionTypo(tbl *ast.Table) error {
 			for i, m := range meant {
 				meant[i] = "[[inputs." + m + "]]"
 			}
-			return fmt.Errorf("line %d: %s: Telegraf has no such input, and fakegraf serves only %s; did you mean %s?", line, written, servedList, suggest.Or(meant))
+			return fmt.Errorf("line %d: %s: Telegraf has no such input, and fakegraf serves only %s; did you mean %s?", line, written, ServedInputs(), suggest.Or(meant))
 		}
 		if !top {
 			if meant := suggest.Closest(section, known); len(meant) > 0 {
@@ -264,5 +264,13 @@ func sortedKeys(t *ast.Table) []string {
 	return keys
 }
 
-// servedList names the inputs fakegraf serves, for messages.
-const servedList = "[[inputs.socket_listener]], [[inputs.influxdb_listener]], [[inputs.influxdb_v2_listener]] and [[inputs.http_listener_v2]]"
+// ServedInputs names every input fakegraf serves (Kinds), as telegraf.conf
+// writes them, for messages: [[inputs.socket_listener]], … and
+// [[inputs.statsd]].
+func ServedInputs() string {
+	names := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		names[i] = "[[inputs." + k + "]]"
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/serve"
+	"github.com/fakegraf/fakegraf/setup"
 )
 
 // runCheck runs the rules over captured payloads instead of a socket: each
@@ -64,6 +65,16 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// goroutines behind a socket (statsdin); check reads files and
 		// does not run it, so it would store and report nothing true.
 		fmt.Fprintf(stderr, "fakegraf: %s: check does not run Telegraf's statsd plugin: serve it with fakegraf listen (--config, or statsd://127.0.0.1:8125) and send the file to it, e.g. nc -u -w1 127.0.0.1 8125 < FILE\n", in.Name)
+		return exitCannot
+	}
+	if in.HTTP() {
+		// Telegraf's HTTP inputs decide with the request, not only its
+		// body: the path, precision, db or org and bucket, the token,
+		// Content-Encoding, max_body_size. A file has none of them, so
+		// check would have to make them up and its answer would not be
+		// Telegraf's; serving the input and posting the file is.
+		fmt.Fprintf(stderr, "fakegraf: %s: check does not send files to Telegraf's HTTP inputs, whose answer depends on the request (path, query, headers), not only its body: serve it with fakegraf listen (--config, or %s) and post the file to it, e.g. %s\n",
+			in.Name, httpFlag(in.Kind), httpExample(in.Kind))
 		return exitCannot
 	}
 	if len(sess.inputs.Inputs) > 1 && o.config != "" {
@@ -229,4 +240,27 @@ func readDatagrams(r io.Reader, name, format string, emit func(listener.Record))
 			return err
 		}
 	}
+}
+
+// httpFlag is the flag-mode address of an HTTP input of kind k.
+func httpFlag(k string) string {
+	switch k {
+	case setup.InfluxDBListener:
+		return "influxdb://127.0.0.1:8086"
+	case setup.InfluxDBV2Listener:
+		return "influxdb-v2://127.0.0.1:8086"
+	}
+	return "http://127.0.0.1:8080/telegraf"
+}
+
+// httpExample is a curl command that posts FILE as a client of kind k
+// would.
+func httpExample(k string) string {
+	switch k {
+	case setup.InfluxDBListener:
+		return "curl -i --data-binary @FILE 'http://127.0.0.1:8086/write?db=telegraf'"
+	case setup.InfluxDBV2Listener:
+		return "curl -i --data-binary @FILE 'http://127.0.0.1:8086/api/v2/write?org=my-org&bucket=my-bucket'"
+	}
+	return "curl -i --data-binary @FILE http://127.0.0.1:8080/telegraf (the input's service_address and paths)"
 }

@@ -213,7 +213,7 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 			}
 		}
 		if len(cfg.Ignored) > 0 {
-			fmt.Fprintf(stderr, "fakegraf: ignoring %s: fakegraf serves only [[inputs.socket_listener]] and [[inputs.statsd]]\n", strings.Join(cfg.Ignored, ", "))
+			fmt.Fprintf(stderr, "fakegraf: ignoring %s: fakegraf serves only %s\n", strings.Join(cfg.Ignored, ", "), setup.ServedInputs())
 		}
 		for _, skipped := range cfg.Skipped {
 			fmt.Fprintf(stderr, "fakegraf: skipping %s\n", skipped)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"flag"
 	"fmt"
@@ -108,6 +110,7 @@ func TestScript(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"send":      cmdSend,
+			"post":      cmdPost,
 			"listening": cmdListening,
 			"waitfor":   cmdWaitfor,
 			"lock":      cmdLock,
@@ -210,11 +213,15 @@ func send(to string, payloads []string) error {
 	if err != nil {
 		return err
 	}
-	addr := u.Host
+	addr, network := u.Host, u.Scheme
 	if strings.HasPrefix(u.Scheme, "unix") {
 		addr = u.Path
 	}
-	c, err := net.Dial(u.Scheme, addr)
+	switch u.Scheme {
+	case "influxdb", "influxdb-v2", "http":
+		network = "tcp" // raw bytes to an HTTP input: a request net/http refuses
+	}
+	c, err := net.Dial(network, addr)
 	if err != nil {
 		return err
 	}
@@ -228,6 +235,76 @@ func send(to string, payloads []string) error {
 		}
 	}
 	return c.Close()
+}
+
+// cmdPost sends one HTTP request to an HTTP input's listener URL
+// (influxdb://, influxdb-v2:// or http://HOST:PORT, as `listening` got
+// it) and checks the status Telegraf's plugin answered:
+//
+//	post [-gzip] [-header 'Name: value']... [-method M] STATUS URL PATH BODY
+//
+// PATH is the path and query; BODY takes Go escapes as send's payloads do.
+// The answer is logged (testscript -v shows it).
+func cmdPost(ts *testscript.TestScript, neg bool, args []string) {
+	usage := "usage: post [-gzip] [-header 'Name: value']... [-method M] STATUS URL PATH BODY"
+	var gz bool
+	method := "POST"
+	var headers []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "-gzip":
+			gz, args = true, args[1:]
+		case "-header", "-method":
+			if len(args) < 2 {
+				ts.Fatalf("%s", usage)
+			}
+			if args[0] == "-method" {
+				method = args[1]
+			} else {
+				headers = append(headers, args[1])
+			}
+			args = args[2:]
+		default:
+			ts.Fatalf("%s", usage)
+		}
+	}
+	if neg || len(args) != 4 {
+		ts.Fatalf("%s", usage)
+	}
+	status, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	u, err := url.Parse(args[1])
+	ts.Check(err)
+	body, err := unescape(args[3])
+	ts.Check(err)
+	if gz {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write(body)
+		ts.Check(zw.Close())
+		body = b.Bytes()
+	}
+	req, err := http.NewRequest(method, "http://"+u.Host+args[2], bytes.NewReader(body))
+	ts.Check(err)
+	for _, h := range headers {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok {
+			ts.Fatalf("post: header %q is not Name: value", h)
+		}
+		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	if gz {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	ts.Check(err)
+	answer, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	ts.Check(err)
+	ts.Logf("%s %s: %d %s", method, args[2], resp.StatusCode, answer)
+	if resp.StatusCode != status {
+		ts.Fatalf("post: %s %s answered %d, want %d: %s", method, args[2], resp.StatusCode, status, answer)
+	}
 }
 
 // unescape decodes the Go escapes in s (\n, \t, \x00, \u00e9, \\), leaving

@@ -807,6 +807,19 @@
     fact('data format', rec.data_format);
     fact('metrics', count(rec.metrics));
     if (rec.error) fact("Telegraf's error", shown(rec.error));
+    if (rec.http) {
+      // A request to an HTTP input: what the sender asked and what
+      // Telegraf's plugin answered. Every part came from the sender or
+      // from the plugin's answer to it: text only.
+      const h = rec.http;
+      fact('request', shown(h.method + ' ' + h.path + (h.query ? '?' + h.query : '')));
+      const headers = Object.keys(h.request_headers || {}).sort().map((k) => k + ': ' + h.request_headers[k]);
+      if (h.authorization) headers.push('Authorization: (sent, not kept)');
+      if (headers.length) fact('request headers', shown(headers.join('; ')));
+      fact('answered', String(Number(h.status)));
+      if (h.response_body) fact('response body', shown(h.response_body));
+      else if (h.response_body_base64) fact('response body', '(' + count(atob(h.response_body_base64).length) + ' bytes, not text)');
+    }
     body.append(facts);
 
     body.append(el('h3', '', 'Bytes'));
