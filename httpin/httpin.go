@@ -410,12 +410,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = b
 
 	rw := &recorder{w: w}
-	in.mu.Lock()
-	in.plugin.ServeHTTP(rw, r)
-	rw.finish()
-	out := in.acc.Take()
-	seq := in.seq.Add(1)
-	in.mu.Unlock()
+	out, seq := in.serve(rw, r)
 	if b.closeAfter(in, r) {
 		closeAfterReply(w)
 	}
@@ -519,4 +514,26 @@ func (r *recorder) finish() {
 		r.status = http.StatusOK
 		r.header = r.w.Header().Clone()
 	}
+}
+
+// serve runs the plugin's handler under the input's lock, so that what the
+// accumulator collects belongs to this request. The lock is released by a
+// defer: a plugin that panics (net/http recovers it and closes the
+// connection) must not leave every later request to this input waiting.
+// What a panicking handler added is taken too, so that the next request
+// does not inherit it.
+func (in *input) serve(rw *recorder, r *http.Request) (listener.PluginOutput, uint64) {
+	in.mu.Lock()
+	done := false
+	defer func() {
+		if !done {
+			in.acc.Take()
+		}
+		in.mu.Unlock()
+	}()
+	in.plugin.ServeHTTP(rw, r)
+	rw.finish()
+	out := in.acc.Take()
+	done = true
+	return out, in.seq.Add(1)
 }

@@ -52,5 +52,12 @@ func checkSocketError(ctx *TransportContext) {
 	if errors.Is(err, pgzip.ErrHeader) || errors.Is(err, kgzip.ErrHeader) {
 		fixes = []string{"the data is not gzip: " + ctx.settings().remove("content_encoding") + ", or have the sender compress"}
 	}
+	// An HTTP input's request that net/http answered, or dropped, before
+	// Telegraf's plugin saw it (httpin/refused.go): a malformed request,
+	// headers over 1 MB, plain HTTP to a TLS port, a request cut off.
+	if errors.Is(err, listener.ErrHTTPRefused) || errors.Is(err, listener.ErrHTTPServer) {
+		fixes = []string{"send a well-formed HTTP/1.1 request to this input (its scheme, http or https as its TLS settings say, and headers under 1 MB): " +
+			"Telegraf's server refuses this one before the plugin reads it, and its data is lost"}
+	}
 	ctx.Report(err.Error(), fixes...)
 }
