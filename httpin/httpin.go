@@ -447,6 +447,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// maxDecoded bounds the rules' copy of a decompressed body.
+const maxDecoded = 256 << 20
+
 // decoded is the body as the plugin's parser reads it: gunzipped for
 // Content-Encoding: gzip (all three plugins), snappy-decoded
 // (http_listener_v2.go collectBody), or the unescaped query
@@ -465,7 +468,11 @@ func decoded(raw []byte, r *http.Request, query bool) []byte {
 		if err != nil {
 			return raw
 		}
-		out, _ := io.ReadAll(zr) // what decompressed before an error is what the parser read
+		// What decompressed before an error is what the parser read. The
+		// rules' copy is bounded: a small gzip body can expand without
+		// limit (Telegraf's plugins bound only the compressed bytes), and
+		// fakegraf must not be the one that runs out of memory.
+		out, _ := io.ReadAll(io.LimitReader(zr, maxDecoded))
 		return out
 	case "snappy":
 		if out, err := snappy.Decode(nil, raw); err == nil {

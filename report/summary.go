@@ -118,10 +118,15 @@ func (c *Collector) Result(r *parse.Result) {
 		ls.Records++
 		c.records++
 	}
-	if !r.Record.Stream {
+	// A stream's bytes, and an HTTP request's, are counted when its
+	// connection closes (Conn): a datagram's here.
+	if !r.Record.Stream && r.Record.HTTP == nil {
 		ls.Bytes += int64(r.Record.Size)
 	}
-	if r.Err != nil {
+	// Rejected: Telegraf stored nothing of it. A partial write (an
+	// influxdb_listener batch with a bad line) stored the other lines: its
+	// lost lines are in its findings.
+	if r.Err != nil && len(r.Metrics) == 0 {
 		ls.Rejected++
 		ls.RejectedBytes += int64(r.Record.Size)
 	} else {
