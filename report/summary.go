@@ -123,10 +123,12 @@ func (c *Collector) Result(r *parse.Result) {
 	if !r.Record.Stream && r.Record.HTTP == nil {
 		ls.Bytes += int64(r.Record.Size)
 	}
-	// Rejected: Telegraf stored nothing of it. A partial write (an
-	// influxdb_listener batch with a bad line) stored the other lines: its
-	// lost lines are in its findings.
-	if r.Err != nil && len(r.Metrics) == 0 {
+	// Rejected: Telegraf stored nothing of it, because of a parse error or,
+	// for an HTTP request with a body, because the plugin refused it (401,
+	// 413, 400). A partial write (an influxdb_listener batch with a bad
+	// line) stored the other lines: its lost lines are in its findings.
+	refused := r.Record.HTTP != nil && r.Record.HTTP.Status >= 400 && r.Record.Size > 0
+	if len(r.Metrics) == 0 && (r.Err != nil || refused) {
 		ls.Rejected++
 		ls.RejectedBytes += int64(r.Record.Size)
 	} else {

@@ -25,17 +25,17 @@ func TestVersionText(t *testing.T) {
 			want: "fakegraf v0.0.0-20261125100000-0123456789ab+dirty\n" +
 				"  revision 0123456789abcdef0123456789abcdef01234567 (2026-11-25T10:00:00Z), with uncommitted changes\n" +
 				"  built with go1.26.8\n" +
-				"Telegraf v1.37.2: its config, socket_listener and parser code\n",
+				"Telegraf v1.37.2: its config, input plugin and parser code\n",
 		},
 		{
 			name: "go install of a release",
 			bi:   &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.2.0"}, Deps: deps},
-			want: "fakegraf v1.2.0\n  built with go1.26.8\nTelegraf v1.37.2: its config, socket_listener and parser code\n",
+			want: "fakegraf v1.2.0\n  built with go1.26.8\nTelegraf v1.37.2: its config, input plugin and parser code\n",
 		},
 		{
 			name: "no version control information",
 			bi:   &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}, Deps: deps},
-			want: "fakegraf (devel)\n  revision unknown (built without version control information)\n  built with go1.26.8\nTelegraf v1.37.2: its config, socket_listener and parser code\n",
+			want: "fakegraf (devel)\n  revision unknown (built without version control information)\n  built with go1.26.8\nTelegraf v1.37.2: its config, input plugin and parser code\n",
 		},
 	}
 	for _, tt := range tests {
