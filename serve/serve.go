@@ -244,6 +244,7 @@ func Stages(in *setup.Input) []*parse.Stage {
 			if pf := httpin.ParserFor(alt.Plugin); pf != nil {
 				st.ParserFor = pf
 				st.Parser = pf(listener.Record{})
+				st.PluginParses = httpin.ParsesAsIs(alt.Plugin)
 			}
 		}
 		out = append(out, st)
