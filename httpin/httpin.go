@@ -5,10 +5,12 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -468,7 +470,15 @@ func decoded(raw []byte, r *http.Request, query bool) []byte {
 		if err != nil {
 			return raw
 		}
-		out, _ := io.ReadAll(zr) // what decompressed before an error is what the parser read
+		// What decompressed before an error is what the parser read. The
+		// buffer is sized from the size the gzip trailer gives (ISIZE, RFC
+		// 1952: the last member's size mod 2^32, a hint only), as for the
+		// body itself in readBody.
+		var hint int64
+		if len(raw) >= 4 {
+			hint = int64(binary.LittleEndian.Uint32(raw[len(raw)-4:]))
+		}
+		out, _ := readBody(zr, math.MaxInt64, hint)
 		return out
 	case "snappy":
 		if out, err := snappy.Decode(nil, raw); err == nil {
