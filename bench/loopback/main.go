@@ -24,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -73,6 +74,9 @@ type measurement struct {
 	ready   time.Duration
 	metrics int
 	drops   int
+	// findings are fakegraf's findings by rule, from its summary: where a
+	// lost statsd line shows up (kernel drops, the plugin's own drops).
+	findings map[string]int
 }
 
 func main() {
@@ -143,7 +147,7 @@ func main() {
 			for _, r := range rows {
 				for i, m := range r.all {
 					if m.drops != 0 {
-						fmt.Printf("%-11s LOST      run %d of %s stored %d counted line(s) fewer than were sent\n", c.name, i+1, r.name, m.drops)
+						fmt.Printf("%-11s LOST      run %d of %s stored %d counted line(s) fewer than were sent%s\n", c.name, i+1, r.name, m.drops, fmtFindings(m.findings))
 					}
 				}
 			}
@@ -176,6 +180,18 @@ func fmtRuns(ms []measurement, n int) string {
 		parts = append(parts, fmt.Sprintf("%.2f", m.cpu.Seconds()*1e6/float64(n)))
 	}
 	return "   runs: " + strings.Join(parts, " ")
+}
+
+// fmtFindings lists fakegraf's findings by rule, sorted.
+func fmtFindings(f map[string]int) string {
+	if len(f) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, rule := range slices.Sorted(maps.Keys(f)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", rule, f[rule]))
+	}
+	return "; fakegraf's findings: " + strings.Join(parts, " ")
 }
 
 func fmtReady(d time.Duration) string {
@@ -345,14 +361,14 @@ func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, extr
 	m := usage(cmd)
 	m.peakRSS = peak()
 	m.ready = ready
-	m.metrics, m.drops = fakegrafSummary(stdout.Bytes())
+	m.metrics, m.drops, m.findings = fakegrafSummary(stdout.Bytes())
 	if c.input == "statsd" {
 		m.metrics, m.drops = statsdCounted(out, n)
 	}
 	return m
 }
 
-func fakegrafSummary(out []byte) (metrics, drops int) {
+func fakegrafSummary(out []byte) (metrics, drops int, findings map[string]int) {
 	for _, line := range bytes.Split(out, []byte("\n")) {
 		var ev struct {
 			Event string `json:"event"`
@@ -362,10 +378,10 @@ func fakegrafSummary(out []byte) (metrics, drops int) {
 			for _, l := range ev.Listeners {
 				drops += int(l.KernelDrops)
 			}
-			return ev.Metrics, drops
+			return ev.Metrics, drops, ev.ByRule
 		}
 	}
-	return 0, 0
+	return 0, 0, nil
 }
 
 func runTelegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) measurement {
