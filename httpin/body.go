@@ -68,7 +68,7 @@ func readBody(r *http.Request, maxBody int64) *body {
 	var tail io.Reader = io.TeeReader(r.Body, &b.rest)
 	if r.ContentLength <= maxBody && !expectsContinue(r) {
 		b.early = true
-		head, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		head, err := readAllSized(r.Body, maxBody+1, r.ContentLength)
 		b.head = head
 		if err != nil {
 			// The plugin meets the error where it came: after the bytes

@@ -58,6 +58,25 @@ func ParserFor(p telegraf.Input) func(listener.Record) telegraf.Parser {
 	}
 }
 
+// ParsesAsIs says whether the plugin hands its accumulator the metrics of
+// its parser untouched, so that on a request it accepted whole they are
+// what ParserFor's parser makes of the body (parse.Stage.PluginParses): the
+// InfluxDB listeners, unless database_tag, retention_policy_tag or
+// bucket_tag adds a tag to every metric (influxdb_listener.go
+// handleWriteInternalParser and handleWriteUpstreamParser,
+// influxdb_v2_listener.go handleWrite). http_listener_v2 adds path_tag and
+// http_header_tags, and its parser may be any data_format's: it is not
+// claimed.
+func ParsesAsIs(p telegraf.Input) bool {
+	switch p := p.(type) {
+	case *influxdb_listener.InfluxDBListener:
+		return p.DatabaseTag == "" && p.RetentionPolicyTag == ""
+	case *influxdb_v2_listener.InfluxDBV2Listener:
+		return p.BucketTag == ""
+	}
+	return false
+}
+
 // v1Precision and v2Precision are the plugins' getPrecisionMultiplier:
 // anything else is nanoseconds, silently.
 var (

@@ -138,6 +138,16 @@
 // construction. Then the stored metrics are compared as in TestParity, and
 // a case must store something unless marked none.
 //
+// # A real client (TestParityNodeInfluxClient)
+//
+// examples/node-influxdb/write.mjs, the official InfluxDB client for
+// Node.js (@influxdata/influxdb-client, vendored), writes one gzipped batch
+// of 31 points to each side's [[inputs.influxdb_v2_listener]] (INFLUX_URL),
+// once correctly at precision=ms and once with millisecond numbers at
+// precision=ns; the stored metrics, timestamps included, must be equal.
+// Its cases count in the v2 listener's table. Without node it skips with
+// its reason, or fails when FAKEGRAF_REQUIRE_NODE is set.
+//
 // # statsd (TestParityStatsd)
 //
 // Each case sends statsd packets (udp datagrams, or writes on a tcp

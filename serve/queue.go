@@ -10,20 +10,29 @@ import "sync"
 // producer appends under a mutex and wakes the loop only when the queue
 // was empty; the loop takes everything queued at once.
 //
-// The queue is bounded: a producer waits while queueCap events are queued,
-// so a sender faster than the rules is slowed down (TCP) or loses
+// The queue is bounded: a producer waits while queueCap events, or
+// queueBytes bytes of records, are queued, so a sender faster than the
+// rules is slowed down (TCP, and an HTTP client, whose answer waits as
+// Telegraf's handler waits for its accumulator's channel) or loses
 // datagrams to the kernel (UDP, reported as udp-kernel-drops) instead of
-// filling memory.
+// filling memory. The bytes matter for the HTTP inputs: a record is a whole
+// request body with its metrics, and 4,096 batches of 5,000 lines are
+// gigabytes (bench/loopback http-influx reached 223 MiB before).
 type queue struct {
 	mu      sync.Mutex
 	notFull *sync.Cond
 	items   []event
 	spare   []event // the loop's last batch, reused
+	bytes   int     // of the queued records' Data
 	closed  bool
 	wake    chan struct{} // holds a token while items is not empty
 }
 
 const queueCap = 4096
+
+// queueBytes bounds the bytes of queued records. A record larger than that
+// alone still enters an empty queue.
+const queueBytes = 8 << 20
 
 func newQueue() *queue {
 	q := &queue{wake: make(chan struct{}, 1)}
@@ -35,7 +44,7 @@ func newQueue() *queue {
 // listeners are closed first, so there are none.
 func (q *queue) push(ev event) {
 	q.mu.Lock()
-	for len(q.items) >= queueCap && !q.closed {
+	for (len(q.items) >= queueCap || len(q.items) > 0 && q.bytes >= queueBytes) && !q.closed {
 		q.notFull.Wait()
 	}
 	if q.closed {
@@ -43,6 +52,7 @@ func (q *queue) push(ev event) {
 		return
 	}
 	q.items = append(q.items, ev)
+	q.bytes += len(ev.rec.Data)
 	if len(q.items) == 1 {
 		q.signal()
 	}
@@ -92,7 +102,7 @@ func (q *queue) take() []event {
 		return nil
 	}
 	batch := q.items
-	q.items, q.spare = q.spare[:0], nil
+	q.items, q.spare, q.bytes = q.spare[:0], nil, 0
 	q.notFull.Broadcast()
 	return batch
 }

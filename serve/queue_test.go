@@ -88,6 +88,31 @@ func TestQueueBoundsAndCloses(t *testing.T) {
 	require.False(t, ok)
 }
 
+// A record of queueBytes alone enters an empty queue, and the next one
+// waits until the loop has taken it: an HTTP record is a whole body.
+func TestQueueBoundsBytes(t *testing.T) {
+	q := newQueue()
+	q.push(event{isRec: true, rec: listener.Record{Seq: 1, Data: make([]byte, queueBytes)}})
+	pushed := make(chan struct{})
+	go func() {
+		q.push(event{isRec: true, rec: listener.Record{Seq: 2, Data: []byte("cpu v=1\n")}})
+		close(pushed)
+	}()
+	batch, ok := q.next()
+	require.True(t, ok)
+	require.Len(t, batch, 1, "a push went past the bytes' bound")
+	q.done(batch)
+	<-pushed // released by next
+
+	batch, ok = q.next()
+	require.True(t, ok)
+	require.Len(t, batch, 1)
+	if diff := cmp.Diff(uint64(2), batch[0].rec.Seq); diff != "" {
+		t.Errorf("the held producer's event (-want +got):\n%s", diff)
+	}
+	q.done(batch)
+}
+
 // orderSink records the events it is given and fails on concurrent calls.
 type orderSink struct {
 	busy atomic.Bool

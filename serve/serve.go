@@ -247,6 +247,7 @@ func Stages(in *setup.Input) []*parse.Stage {
 			if pf := httpin.ParserFor(alt.Plugin); pf != nil {
 				st.ParserFor = pf
 				st.Parser = pf(listener.Record{})
+				st.PluginParses = httpin.ParsesAsIs(alt.Plugin)
 			}
 			st.HTTP = httpInput(alt)
 		}

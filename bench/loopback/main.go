@@ -4,6 +4,11 @@
 //
 //	go run ./bench/loopback -telegraf .cache/bin/telegraf [-n 1000000] [-runs 5] [-cases tcp-influx,tcp-json,udp-influx]
 //
+// The cases of [[inputs.socket_listener]] send -n metrics; http-influx and
+// http-influx-gzip POST them to [[inputs.influxdb_v2_listener]] in batches
+// of 5,000 lines; statsd-udp and statsd-tcp send -statsd-n statsd lines at
+// -statsd-rate lines a second to [[inputs.statsd]] (inputs.go).
+//
 // -variant 'NAME=FLAGS' (repeatable) adds a fakegraf run with more flags
 // beside the plain one, alternating with it: -variant 'api=--http 127.0.0.1:0'
 // measures what the HTTP API costs. -telegraf none leaves Telegraf out.
@@ -19,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -38,6 +44,10 @@ type benchCase struct {
 	name, scheme, format string
 	bufferSize           string // read_buffer_size; "" keeps the default
 	line                 func(i int, now int64) string
+	// input is the Telegraf input: "" for socket_listener, "http" for
+	// influxdb_v2_listener, "statsd" for statsd.
+	input string
+	gzip  bool // http: gzip each batch, with Content-Encoding: gzip
 }
 
 func influxLine(i int, now int64) string {
@@ -45,13 +55,17 @@ func influxLine(i int, now int64) string {
 }
 
 var cases = []benchCase{
-	{"tcp-influx", "tcp", "influx", "8MiB", influxLine},
+	{"tcp-influx", "tcp", "influx", "8MiB", influxLine, "", false},
 	{"tcp-json", "tcp", "json", "8MiB", func(i int, now int64) string {
 		return fmt.Sprintf(`{"metric_name":"cpu","host":"web%d","usage_idle":%d.5,"usage_user":1.25}`+"\n", i%16, i%100)
-	}},
-	{"udp-influx", "udp", "influx", "8MiB", influxLine},
+	}, "", false},
+	{"udp-influx", "udp", "influx", "8MiB", influxLine, "", false},
 	// The kernel's default receive buffer: what a user gets without tuning.
-	{"udp-default", "udp", "influx", "", influxLine},
+	{"udp-default", "udp", "influx", "", influxLine, "", false},
+	{"http-influx", "http", "influx", "", influxLine, "http", false},
+	{"http-influx-gzip", "http", "influx", "", influxLine, "http", true},
+	{"statsd-udp", "udp", "statsd", "8MiB", statsdLine, "statsd", false},
+	{"statsd-tcp", "tcp", "statsd", "", statsdLine, "statsd", false},
 }
 
 type measurement struct {
@@ -60,14 +74,19 @@ type measurement struct {
 	ready   time.Duration
 	metrics int
 	drops   int
+	// findings are fakegraf's findings by rule, from its summary: where a
+	// lost statsd line shows up (kernel drops, the plugin's own drops).
+	findings map[string]int
 }
 
 func main() {
 	telegraf := flag.String("telegraf", ".cache/bin/telegraf", "a Telegraf v1.37.2 built with socket_listener and outputs.discard (make telegraf)")
 	fakegraf := flag.String("fakegraf", "", "the fakegraf binary (default: build it)")
 	n := flag.Int("n", 1000000, "metrics per case")
-	only := flag.String("cases", "tcp-influx,tcp-json,udp-influx,udp-default", "cases to run")
+	only := flag.String("cases", "tcp-influx,tcp-json,udp-influx,udp-default,http-influx,http-influx-gzip,statsd-udp", "cases to run")
 	udpRate := flag.Int("udp-rate", 100000, "datagrams per second in the udp case")
+	flag.IntVar(&statsdN, "statsd-n", 200000, "statsd lines per statsd case")
+	flag.IntVar(&statsdRate, "statsd-rate", 20000, "statsd lines per second: a rate both programs keep up with")
 	runs := flag.Int("runs", 1, "runs per program and case, alternating; the table shows the median CPU and the highest RSS")
 	var variants variantFlag
 	flag.Var(&variants, "variant", "`NAME=FLAGS`: also run fakegraf with these flags (repeatable), e.g. api='--http 127.0.0.1:0'")
@@ -88,15 +107,19 @@ func main() {
 		if !strings.Contains(","+*only+",", ","+c.name+",") {
 			continue
 		}
-		payload := makePayload(c, *n)
+		n := *n
+		if c.input == "statsd" {
+			n = statsdN
+		}
+		payload := makePayload(c, n)
 		var fgs, tgs []measurement
 		vms := make([][]measurement, len(variants))
 		for range max(*runs, 1) {
-			fgs = append(fgs, runFakegraf(*fakegraf, c, payload, *n, *udpRate))
+			fgs = append(fgs, runFakegraf(*fakegraf, c, payload, n, *udpRate))
 			for i, v := range variants {
-				vms[i] = append(vms[i], runFakegraf(*fakegraf, c, payload, *n, *udpRate, v.flags...))
+				vms[i] = append(vms[i], runFakegraf(*fakegraf, c, payload, n, *udpRate, v.flags...))
 			}
-			tgs = append(tgs, runTelegraf(*telegraf, c, payload, *n, *udpRate))
+			tgs = append(tgs, runTelegraf(*telegraf, c, payload, n, *udpRate))
 		}
 		fg, tg := median(fgs), median(tgs)
 		type row struct {
@@ -113,10 +136,21 @@ func main() {
 		}
 		for _, r := range rows {
 			fmt.Printf("%-11s %-9s %10d %14.3f %8d Ki %9s %8s%s\n", c.name, r.name, r.m.metrics,
-				r.m.cpu.Seconds()*1e6/float64(*n), r.m.peakRSS, fmtReady(r.m.ready), fmtDrops(r.name, r.m.drops), fmtRuns(r.all, *n))
+				r.m.cpu.Seconds()*1e6/float64(n), r.m.peakRSS, fmtReady(r.m.ready), fmtDrops(r.name, r.m.drops), fmtRuns(r.all, n))
 		}
 		for _, r := range rows[1 : 1+len(variants)] {
 			fmt.Printf("%-11s ratio     %s/fakegraf CPU = %.3f, RSS = %.2f\n", c.name, r.name, r.m.cpu.Seconds()/fg.cpu.Seconds(), float64(r.m.peakRSS)/float64(fg.peakRSS))
+		}
+		if c.input == "statsd" {
+			// The table shows the median run; a lost line in any run
+			// must not hide behind it.
+			for _, r := range rows {
+				for i, m := range r.all {
+					if m.drops != 0 {
+						fmt.Printf("%-11s LOST      run %d of %s stored %d counted line(s) fewer than were sent%s\n", c.name, i+1, r.name, m.drops, fmtFindings(m.findings))
+					}
+				}
+			}
 		}
 		if tg.cpu > 0 {
 			fmt.Printf("%-11s ratio     fakegraf/telegraf CPU = %.2f, RSS = %.2f\n", c.name, fg.cpu.Seconds()/tg.cpu.Seconds(), float64(fg.peakRSS)/float64(tg.peakRSS))
@@ -148,6 +182,18 @@ func fmtRuns(ms []measurement, n int) string {
 	return "   runs: " + strings.Join(parts, " ")
 }
 
+// fmtFindings lists fakegraf's findings by rule, sorted.
+func fmtFindings(f map[string]int) string {
+	if len(f) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, rule := range slices.Sorted(maps.Keys(f)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", rule, f[rule]))
+	}
+	return "; fakegraf's findings: " + strings.Join(parts, " ")
+}
+
 func fmtReady(d time.Duration) string {
 	if d == 0 {
 		return "-"
@@ -164,6 +210,12 @@ func fmtDrops(name string, d int) string {
 
 func makePayload(c benchCase, n int) [][]byte {
 	now := time.Now().UnixNano()
+	switch c.input {
+	case "http":
+		return httpBatches(c, n, now)
+	case "statsd":
+		return statsdPayload(c, n)
+	}
 	var out [][]byte
 	if c.scheme == "udp" {
 		for i := 0; i < n; i++ {
@@ -179,6 +231,12 @@ func makePayload(c benchCase, n int) [][]byte {
 }
 
 func config(c benchCase, extra string) string {
+	switch c.input {
+	case "http":
+		return httpConfig(extra)
+	case "statsd":
+		return statsdConfig(c, extra)
+	}
 	opts := ""
 	if c.format == "json" {
 		opts = "  json_name_key = \"metric_name\"\n  tag_keys = [\"host\"]\n"
@@ -227,7 +285,19 @@ func start(cmd *exec.Cmd, pattern string) (addr string, ready time.Duration, std
 }
 
 func send(c benchCase, url string, payload [][]byte, udpRate int) {
-	_, addr, _ := strings.Cut(url, "://")
+	addr := url
+	if _, a, ok := strings.Cut(url, "://"); ok {
+		addr = a
+	}
+	addr = strings.Trim(addr, `"`) // Telegraf's statsd quotes its address
+	switch c.input {
+	case "http":
+		postBatches(c, addr, payload)
+		return
+	case "statsd":
+		sendStatsd(c, addr, payload)
+		return
+	}
 	conn, err := net.Dial(c.scheme, addr)
 	check(err)
 	defer conn.Close()
@@ -269,7 +339,20 @@ func (v *variantFlag) Set(s string) error {
 func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, extra ...string) measurement {
 	conf := writeConfig(config(c, ""))
 	defer os.Remove(conf)
-	args := append([]string{"listen", "--config", conf, "-q", "--output", "json", "--until", fmt.Sprintf("count=%d,idle=3s", n), "--fail-on", "never"}, extra...)
+	until := fmt.Sprintf("count=%d,idle=3s", n)
+	var out string
+	if c.input == "statsd" {
+		// A statsd line is no metric: the flushes' are. fakegraf stops 3 s
+		// after the last line, so after the flush that stores it.
+		until = "idle=3s"
+		f, err := os.CreateTemp("", "fgbench-*.out")
+		check(err)
+		check(f.Close())
+		out = f.Name()
+		defer os.Remove(out)
+		extra = append([]string{"--metrics-out", out}, extra...)
+	}
+	args := append([]string{"listen", "--config", conf, "-q", "--output", "json", "--until", until, "--fail-on", "never"}, extra...)
 	cmd := exec.Command(bin, args...)
 	url, ready, stdout := start(cmd, "listening on ")
 	peak := watchPeakRSS(cmd.Process.Pid)
@@ -278,11 +361,14 @@ func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, extr
 	m := usage(cmd)
 	m.peakRSS = peak()
 	m.ready = ready
-	m.metrics, m.drops = fakegrafSummary(stdout.Bytes())
+	m.metrics, m.drops, m.findings = fakegrafSummary(stdout.Bytes())
+	if c.input == "statsd" {
+		m.metrics, m.drops = statsdCounted(out, n)
+	}
 	return m
 }
 
-func fakegrafSummary(out []byte) (metrics, drops int) {
+func fakegrafSummary(out []byte) (metrics, drops int, findings map[string]int) {
 	for _, line := range bytes.Split(out, []byte("\n")) {
 		var ev struct {
 			Event string `json:"event"`
@@ -292,10 +378,10 @@ func fakegrafSummary(out []byte) (metrics, drops int) {
 			for _, l := range ev.Listeners {
 				drops += int(l.KernelDrops)
 			}
-			return ev.Metrics, drops
+			return ev.Metrics, drops, ev.ByRule
 		}
 	}
-	return 0, 0
+	return 0, 0, nil
 }
 
 func runTelegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) measurement {
@@ -306,13 +392,35 @@ func runTelegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) meas
 		fmt.Fprintf(os.Stderr, "no Telegraf at %s (make telegraf): skipping it\n", bin)
 		return measurement{}
 	}
-	conf := writeConfig(config(c, "[[outputs.discard]]\n"))
+	output, pattern := "[[outputs.discard]]\n", "Listening on "
+	var out string
+	switch c.input {
+	case "http":
+		pattern = "Started HTTP listener service on "
+	case "statsd":
+		// Stored metrics are counted for statsd, so they are written; a
+		// few hundred a flush cost next to nothing.
+		f, err := os.CreateTemp("", "fgbench-*.out")
+		check(err)
+		check(f.Close())
+		out = f.Name()
+		defer os.Remove(out)
+		output = fmt.Sprintf("[[outputs.file]]\n  files = [%q]\n  data_format = \"influx\"\n", out)
+		pattern = " listening on "
+	}
+	conf := writeConfig(config(c, output))
 	defer os.Remove(conf)
 	cmd := exec.Command(bin, "--config", conf)
-	url, ready, _ := start(cmd, "Listening on ")
+	url, ready, _ := start(cmd, pattern)
 	peak := watchPeakRSS(cmd.Process.Pid)
 	send(c, url, payload, udpRate)
-	waitIdle(cmd.Process.Pid)
+	if c.input == "statsd" {
+		// Telegraf gathers every second, so its CPU never goes idle: wait
+		// for its file to stop changing past a flush instead.
+		waitStable(out, 3*time.Second)
+	} else {
+		waitIdle(cmd.Process.Pid)
+	}
 	drops := -1
 	if c.scheme == "udp" {
 		drops = procUDPDrops(url) // read before Telegraf closes the socket
@@ -324,6 +432,9 @@ func runTelegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) meas
 	m.ready = ready
 	m.metrics = -1 // Telegraf does not say; its CPU went idle
 	m.drops = drops
+	if c.input == "statsd" {
+		m.metrics, m.drops = statsdCounted(out, n)
+	}
 	return m
 }
 
