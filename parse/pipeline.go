@@ -182,7 +182,6 @@ func (p *Pipeline) Transport(ev listener.Transport) []Diagnostic {
 
 func (p *Pipeline) run(stage *Stage, res *Result) {
 	res.Format = stage.Format
-	res.parser = stage.parser(res.Record)
 	if plugin := res.Record.Plugin; plugin != nil && stage.PluginParses && acceptedWhole(res.Record) {
 		// The plugin's parse is the parse (Stage.PluginParses): the view
 		// and the stored metrics are the same metrics, as for a socket's
@@ -190,8 +189,9 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 		res.stage = stage
 		res.Parsed = viewParsed(plugin.Metrics)
 		res.Metrics, res.parsedIndex = store(stage, plugin.Metrics, len(plugin.Metrics))
-		return
+		return // res.parser stays nil: made only if a rule asks (Context.parser)
 	}
+	res.parser = stage.parser(res.Record)
 	parsed, err := parseRecovering(res.parser, res.Record.Data)
 	if plugin := res.Record.Plugin; plugin != nil {
 		// Telegraf's own plugin decided what is stored; the parse above is
