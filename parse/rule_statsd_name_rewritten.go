@@ -17,7 +17,8 @@ func init() {
 			"(plugins/inputs/statsd/statsd.go parseName, plugins/parsers/graphite): with no templates the parts " +
 			"between dots are joined with metric_separator (\"_\" by default), so api.requests is stored as " +
 			"api_requests; templates can also take tags and the field name out of it, and convert_names and " +
-			"sanitize_name_method rewrite characters. A query for the name the sender wrote finds nothing.",
+			"sanitize_name_method rewrite characters. A query for the name the sender wrote finds nothing. It is said " +
+			"once per sender and bucket; the repeats are counted in the summary.",
 		Bad:  "api.requests:1|c (stored as api_requests)",
 		Good: "api_requests:1|c, or query api_requests",
 		Check: func(ctx *Context) {
@@ -49,7 +50,9 @@ func init() {
 				if rw.msg == "" {
 					continue
 				}
-				ctx.Report(rw.msg, offsetPosition(data, l.off), slices.Clone(rw.fixes)...)
+				// Said once per sender and bucket: a statsd client sends
+				// the same buckets again and again, by design.
+				reportOncePerSender(ctx, Info, bucket, rw.msg, offsetPosition(data, l.off), slices.Clone(rw.fixes)...)
 			}
 		},
 		Cases: []Case{

@@ -259,14 +259,22 @@ func reportConfigDependent(ctx *Context, msg string, pos Position, fixes ...stri
 	if !ctx.Auto {
 		return ctx.Report(msg, pos, fixes...)
 	}
+	return reportOncePerSender(ctx, Info, strings.Join(fixes, "\n"), msg, pos, fixes...)
+}
+
+// reportOncePerSender reports a finding the first time a sender gets this
+// advice, and from then on only counts it (Result.Repeated): for what a
+// sender repeats in every record by design, where a finding per record
+// would bury the others (and cost as much to print as to find).
+func reportOncePerSender(ctx *Context, sev Severity, advice, msg string, pos Position, fixes ...string) *Diagnostic {
 	said := stateOf(ctx.State, ctx.rule.ID+"/said", func() *lru[saidKey, bool] { return newLRU[saidKey, bool](saidCap) })
-	key := saidKey{sender: senderKey(ctx.Record), advice: strings.Join(fixes, "\n")}
+	key := saidKey{sender: senderKey(ctx.Record), advice: advice}
 	if _, ok := said.Get(key); ok {
-		ctx.result.Repeated = append(ctx.result.Repeated, ctx.diagnostic(Info, msg, pos, fixes))
+		ctx.result.Repeated = append(ctx.result.Repeated, ctx.diagnostic(sev, msg, pos, fixes))
 		return &ctx.result.Repeated[len(ctx.result.Repeated)-1]
 	}
 	said.Put(key, true)
-	return ctx.ReportAs(Info, msg+onceNote, pos, fixes...)
+	return ctx.ReportAs(sev, msg+onceNote, pos, fixes...)
 }
 
 // autoModeWhen says when a config-dependent rule reports at Info.

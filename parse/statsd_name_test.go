@@ -1,6 +1,7 @@
 package parse_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -12,8 +13,8 @@ import (
 
 // statsd-name-rewritten works a bucket's rewrite out once per pipeline and
 // remembers it: a bucket seen again gets the same finding as the first
-// time, and each bucket its own, with the default separator and with a
-// template.
+// time, counted as a repeat (said once per sender and bucket), and each
+// bucket its own, with the default separator and with a template.
 func TestStatsdNameRewrittenRemembers(t *testing.T) {
 	for _, c := range []parse.Case{
 		{Statsd: true},
@@ -23,9 +24,9 @@ func TestStatsdNameRewrittenRemembers(t *testing.T) {
 		findings := func(seq uint64, data string) []string {
 			res := p.Process(listener.Record{Listener: c.Address(), Peer: "127.0.0.1:40000", Seq: seq, Received: time.Now(), Data: []byte(data)})
 			var out []string
-			for _, d := range res.Diagnostics {
+			for _, d := range append(res.Diagnostics, res.Repeated...) {
 				if d.Rule == "statsd-name-rewritten" {
-					out = append(out, d.Message)
+					out = append(out, strings.TrimSuffix(d.Message, " (said once per sender: its repeats are counted in the summary)"))
 					out = append(out, d.Fixes...)
 				}
 			}
