@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -188,7 +189,7 @@ func (o *Out) findingMetric(d parse.Diagnostic) telegraf.Metric {
 		count = 1
 	}
 	fields := map[string]any{
-		"message": clip(d.Message),
+		"message": field(d.Message),
 		"count":   int64(count),
 		"record":  int64(d.Source.Record),
 	}
@@ -199,7 +200,7 @@ func (o *Out) findingMetric(d parse.Diagnostic) telegraf.Metric {
 		fields["column"] = int64(d.Position.Column)
 	}
 	if len(d.Fixes) > 0 {
-		fields["fix"] = clip(strings.Join(d.Fixes, "; "))
+		fields["fix"] = field(strings.Join(d.Fixes, "; "))
 	}
 	return metric.New(FindingMeasurement, tags, fields, time.Now())
 }
@@ -401,17 +402,36 @@ func peerHost(peer string) string {
 	return peer
 }
 
-// clip bounds a string field at maxMessage bytes, on a rune boundary.
-func clip(s string) string {
-	if len(s) <= maxMessage {
+// field makes a message a string field every destination carries: at most
+// maxMessage bytes, cut on a rune boundary, with control characters written
+// as Go escapes (\n, \t, \x00). Line protocol's string fields could carry a
+// raw newline, but a socket_listener's stream framing splits lines at it
+// (plugins/common/socket/stream.go), and a finding may quote a sender's
+// newline.
+func field(s string) string {
+	if len(s) > maxMessage {
+		cut := maxMessage
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "… (cut)"
+	}
+	if !strings.ContainsFunc(s, isControl) {
 		return s
 	}
-	cut := maxMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	var b strings.Builder
+	for _, r := range s {
+		if !isControl(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r) // '\n', '\x00'
+		b.WriteString(q[1 : len(q)-1])
 	}
-	return s[:cut] + "… (cut)"
+	return b.String()
 }
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // destination is where lines go: a socket or an HTTP write API.
 type destination interface {
