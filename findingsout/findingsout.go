@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -202,7 +203,18 @@ func (o *Out) findingMetric(d parse.Diagnostic) telegraf.Metric {
 	if len(d.Fixes) > 0 {
 		fields["fix"] = field(strings.Join(d.Fixes, "; "))
 	}
-	return metric.New(FindingMeasurement, tags, fields, time.Now())
+	return newMetric(FindingMeasurement, tags, fields, time.Now())
+}
+
+// newMetric adds the fields in key order: metric.New takes them in map
+// order, and a line whose fields move about from one finding to the next is
+// harder to read and to grep.
+func newMetric(name string, tags map[string]string, fields map[string]any, t time.Time) telegraf.Metric {
+	m := metric.New(name, tags, nil, t)
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		m.AddField(k, fields[k])
+	}
+	return m
 }
 
 // send serializes m and queues it, or counts it undelivered when the queue
@@ -254,7 +266,7 @@ func (o *Out) sendSummary() {
 		if ls.DataFormat != "" {
 			tags["data_format"] = ls.DataFormat
 		}
-		o.send(item{listener: ls.Listener, summary: true}, metric.New(SummaryMeasurement, tags, fields, now))
+		o.send(item{listener: ls.Listener, summary: true}, newMetric(SummaryMeasurement, tags, fields, now))
 	}
 }
 
@@ -468,6 +480,18 @@ func parseDestination(raw string, opt Options) (destination, error) {
 		}
 		return &sock{network: u.Scheme, addr: p, url: u.Scheme + "://" + p}, nil
 	case "http", "https":
+		return newHTTPDest(u, opt)
+	case "influxdb", "influxdb-v2":
+		// fakegraf's own names for the HTTP inputs, as `fakegraf listen`
+		// prints them: another fakegraf, or a Telegraf, on that port.
+		if u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return nil, fmt.Errorf("%q: name only a host and port, and the query, such as %s://127.0.0.1:8086?db=DB; or give the full http:// write URL", raw, u.Scheme)
+		}
+		u.Path = "/write"
+		if u.Scheme == "influxdb-v2" {
+			u.Path = "/api/v2/write"
+		}
+		u.Scheme = "http"
 		return newHTTPDest(u, opt)
 	}
 	return nil, fmt.Errorf("%q: fakegraf sends findings over udp://, tcp://, unix:// (a socket_listener) or http(s):// (an InfluxDB write URL), not %s://", raw, u.Scheme)

@@ -110,6 +110,10 @@ func TestDelivered(t *testing.T) {
 			s := fakegraftest.NewServer(t, "tcp", fakegraftest.InfluxDBV2())
 			return s, s.HTTPURL + "/api/v2/write?org=ops&bucket=fakegraf&precision=ns"
 		}},
+		{"influxdb-v2 as fakegraf names it", func(t *testing.T) (*fakegraftest.Server, string) {
+			s := fakegraftest.NewServer(t, "tcp", fakegraftest.InfluxDBV2())
+			return s, strings.Replace(s.HTTPURL, "http://", "influxdb-v2://", 1) + "?org=ops&bucket=fakegraf"
+		}},
 		{"influxdb-v1", func(t *testing.T) (*fakegraftest.Server, string) {
 			s := fakegraftest.NewServer(t, "tcp", fakegraftest.InfluxDB())
 			return s, s.HTTPURL + "/write?db=fakegraf"
@@ -250,6 +254,8 @@ func TestOpenErrors(t *testing.T) {
 		{"http://admin:hunter2@127.0.0.1:8086/write?db=x", "FAKEGRAF_FINDINGS_TOKEN"},
 		{"http://127.0.0.1:8086/write?db=x&u=admin&p=hunter2", "FAKEGRAF_FINDINGS_TOKEN"},
 		{"ftp://127.0.0.1/x", "not ftp://"},
+		{"influxdb-v2://127.0.0.1:8086", "needs a bucket"},
+		{"influxdb://127.0.0.1:8086/write", "name only a host and port"},
 	} {
 		t.Run(tc.url, func(t *testing.T) {
 			_, err := findingsout.Open(tc.url, findingsout.Options{})
