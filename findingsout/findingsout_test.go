@@ -273,3 +273,18 @@ func closedPort(t *testing.T) string {
 	ln.Close()
 	return addr
 }
+
+// TestPeriodicSummary: with an interval, fakegraf_summary goes out while
+// the run goes on, not only at Close.
+func TestPeriodicSummary(t *testing.T) {
+	recv := fakegraftest.NewServer(t, "tcp")
+	out, err := findingsout.Open("tcp://"+recv.Addr(), findingsout.Options{Summary: summaryOf(), Interval: 20 * time.Millisecond})
+	require.NoError(t, err)
+	ms := recv.WaitForMetrics(t, 2, 5*time.Second) // before Close
+	for _, m := range ms {
+		require.Equal(t, findingsout.SummaryMeasurement, m.Name())
+	}
+	st := out.Close(5 * time.Second)
+	require.Zero(t, st.Total())
+	require.GreaterOrEqual(t, st.Summaries, 3, "two while running, one at Close")
+}
