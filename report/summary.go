@@ -28,7 +28,10 @@ type ListenerSummary struct {
 	Connections   int            `json:"connections"`
 	SocketErrors  int            `json:"socket_errors"`
 	KernelDrops   uint64         `json:"kernel_drops"` // datagrams the kernel dropped before anyone read them (UDP, Linux)
-	Findings      map[string]int `json:"findings_by_rule"`
+	// FindingsUndelivered counts this listener's findings and summary
+	// metrics that --findings-out could not deliver.
+	FindingsUndelivered uint64         `json:"findings_undelivered,omitempty"`
+	Findings            map[string]int `json:"findings_by_rule"`
 	// ByRuleSeverity counts findings by rule and severity (a rule may
 	// report at more than one), for fakegraf's own Prometheus counters.
 	ByRuleSeverity map[FindingKey]int `json:"-"`
@@ -162,6 +165,8 @@ func (c *Collector) Finding(d parse.Diagnostic) {
 	case d.Rule == parse.RuleKernelDrops:
 		ls.KernelDrops += d.Count
 		c.kernelDrops += d.Count
+	case d.Rule == parse.RuleFindingsNotDelivered:
+		ls.FindingsUndelivered += d.Count // about fakegraf's output, not the socket
 	case d.Source.Record > 0:
 		// about a record (a statsd plugin's message on one of its
 		// lines), counted with the findings, not as a socket error
@@ -259,6 +264,7 @@ func (s *Summary) Since(base *Summary) *Summary {
 			ls.Connections -= b.Connections
 			ls.SocketErrors -= b.SocketErrors
 			ls.KernelDrops -= b.KernelDrops
+			ls.FindingsUndelivered -= b.FindingsUndelivered
 			subtract(ls.ByMeasurement, b.ByMeasurement)
 			subtract(ls.ByRuleSeverity, b.ByRuleSeverity)
 		}

@@ -319,6 +319,17 @@ func (s *Server) Close() {
 	})
 }
 
+// Raise runs a transport event that fakegraf itself found, after Close,
+// through the listener's rules and on to the sink, the path every event
+// takes: the CLI raises findings-not-delivered there for what --findings-out
+// lost, which it knows only once the run's last finding has been written.
+// It must not be called before Close.
+func (s *Server) Raise(ev listener.Transport) {
+	s.proc.Lock()
+	defer s.proc.Unlock()
+	s.engine.Transport(ev)
+}
+
 func (s *Server) loop() {
 	defer close(s.done)
 	for s.events.wait() {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fakegraf/fakegraf/findingsout"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/report"
 	"github.com/fakegraf/fakegraf/serve"
@@ -314,6 +315,8 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		"with no arguments at all it also serves the HTTP API on 127.0.0.1:8095 (or the next free port).\n")
 	var ao apiOptions
 	ao.register(fs)
+	var fo findingsOptions
+	fo.register(fs)
 	addresses, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -330,6 +333,10 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitCannot
 	}
 	defer stopAPI() // after the summary
+	if err := sess.startFindingsOut(fo); err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
 	return sess.serve(ctx)
 }
 
@@ -350,6 +357,7 @@ type session struct {
 	results   []report.CheckResult // the checks of the whole run, in order
 	status    *report.Status       // the status line, when stderr is a terminal
 	api       *apiServer           // the HTTP API, when it is on
+	findings  *findingsout.Out     // --findings-out, when it is given
 	// onStart runs once the sockets are bound (fakegraf run starts the
 	// sender there); done, when set, tells wait that the sender has exited.
 	onStart func(*serve.Server) error
@@ -528,6 +536,9 @@ func (s *session) sink() serve.Sink {
 	if s.golden != nil {
 		t = append(t, s.golden)
 	}
+	if s.findings != nil {
+		t = append(t, s.findings)
+	}
 	if s.expect != nil {
 		t = append(t, s.expect)
 	}
@@ -557,6 +568,9 @@ func (s *session) serve(ctx context.Context) int {
 		Log:   func(msg string) { fmt.Fprintf(s.stderr, "fakegraf: %s\n", msg) },
 	})
 	if err != nil {
+		if s.findings != nil {
+			s.findings.Close(100 * time.Millisecond) // nothing was served: end its writer
+		}
 		fmt.Fprintf(s.stderr, "fakegraf: %v\n", err)
 		return exitCannot
 	}
@@ -576,6 +590,7 @@ func (s *session) serve(ctx context.Context) int {
 	}
 	stoppedBy := s.wait(ctx, srv)
 	srv.Close()
+	s.closeFindingsOut(srv)
 	stopStatus()
 	if s.stopped != nil {
 		s.stopped()

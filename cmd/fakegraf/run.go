@@ -39,6 +39,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"With --http, CMD finds the HTTP API's URL in FAKEGRAF_API.\n")
 	var ao apiOptions
 	ao.register(fs)
+	var fo findingsOptions
+	fo.register(fs)
 	addresses, command, err := splitCommand(fs, args)
 	if errors.Is(err, errNoCommand) {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
@@ -59,6 +61,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitCannot
 	}
 	defer stopAPI() // after the summary
+	if err := sess.startFindingsOut(fo); err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
 
 	sess.done = snd.done
 	sess.onStart = func(srv *serve.Server) error {
