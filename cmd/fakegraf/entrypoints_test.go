@@ -143,6 +143,10 @@ func scenarioFor(t *testing.T, r *parse.Rule) scenario {
 		sc.fileOK = "the plugin's queue cannot be made to overflow on demand"
 		sc.config = "the plugin's queue (allowed_pending_messages) overflows only when its parsers fall behind, which a test cannot cause on demand; parse's cases hold the plugin's message"
 		return sc
+	case "findings-not-delivered":
+		sc.fileOK = "it is about fakegraf's own --findings-out destination, not what a sender sends"
+		sc.config = "no sender causes it: a --findings-out destination that is down does; findingsout's tests and the findings_out script hold it"
+		return sc
 	case "internal-error":
 		sc.fileOK = "a disagreement between fakegraf's parse and Telegraf's plugin is a fakegraf bug, which no sender can cause on demand"
 		sc.config = "parse's cases hold what the rule reports (a plugin output that disagrees)"
