@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fakegraf/fakegraf/capture"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/report"
 	"github.com/fakegraf/fakegraf/serve"
@@ -89,7 +90,9 @@ func (s *setFlag) Set(v string) error {
 
 // listenOptions are the flags listen, run and check share.
 type listenOptions struct {
-	config       string
+	config     string
+	configData []byte // the config itself, when it came from a capture's header
+
 	dataFormat   string
 	sets         setFlag
 	omitHostname bool
@@ -203,7 +206,13 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 		if len(addresses) > 0 || o.dataFormat != "" || len(o.parserOptions()) > 0 || o.omitHostname || o.interval != 0 {
 			return nil, errors.New("--config takes the addresses, parser options and interval from the config: drop the other addresses and parser flags, or drop --config")
 		}
-		cfg, err := setup.LoadFile(o.config)
+		var cfg *setup.Config
+		var err error
+		if o.configData != nil {
+			cfg, err = setup.Load(o.configData, o.config)
+		} else {
+			cfg, err = setup.LoadFile(o.config)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("loading %s: %w", o.config, err)
 		}
@@ -314,6 +323,8 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		"with no arguments at all it also serves the HTTP API on 127.0.0.1:8095 (or the next free port).\n")
 	var ao apiOptions
 	ao.register(fs)
+	var co captureOptions
+	co.register(fs)
 	addresses, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -324,6 +335,11 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitCannot
 	}
 	defer sess.closeFiles()
+	if err := sess.startCapture(co, addresses); err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
+	defer sess.stopCapture() // on an early return; after Close it is a no-op
 	stopAPI, err := sess.startAPI(ao, len(args) == 0)
 	if err != nil {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
@@ -357,6 +373,10 @@ type session struct {
 	// stopped runs after the server has closed (fakegraf run reports the
 	// sender's fate there).
 	stopped func()
+	// capture writes what arrives (--capture), from the listeners'
+	// handlers; nil without --capture.
+	capture     *capture.Writer
+	capturePath string
 }
 
 func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) (*session, error) {
@@ -555,6 +575,7 @@ func (s *session) serve(ctx context.Context) int {
 	srv, err := serve.Start(s.inputs, s.sink(), serve.Options{
 		Rules: s.rules,
 		Log:   func(msg string) { fmt.Fprintf(s.stderr, "fakegraf: %s\n", msg) },
+		Wrap:  s.wrap,
 	})
 	if err != nil {
 		fmt.Fprintf(s.stderr, "fakegraf: %v\n", err)
@@ -576,6 +597,7 @@ func (s *session) serve(ctx context.Context) int {
 	}
 	stoppedBy := s.wait(ctx, srv)
 	srv.Close()
+	s.stopCapture()
 	stopStatus()
 	if s.stopped != nil {
 		s.stopped()

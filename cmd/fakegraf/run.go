@@ -39,6 +39,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"With --http, CMD finds the HTTP API's URL in FAKEGRAF_API.\n")
 	var ao apiOptions
 	ao.register(fs)
+	var co captureOptions
+	co.register(fs)
 	addresses, command, err := splitCommand(fs, args)
 	if errors.Is(err, errNoCommand) {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
@@ -53,6 +55,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitCannot
 	}
 	defer sess.closeFiles()
+	if err := sess.startCapture(co, addresses); err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
+	defer sess.stopCapture() // on an early return; after Close it is a no-op
 	stopAPI, err := sess.startAPI(ao, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
