@@ -3,6 +3,7 @@ package capture_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -231,4 +232,115 @@ func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return b
+}
+
+// stripAddresses removes what a replay changes: the listener's port and
+// the senders' addresses.
+func stripAddresses(lines []string, urls ...string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		var m any
+		_ = json.Unmarshal([]byte(l), &m)
+		m = dropKeys(m, "listener", "peer")
+		b, _ := json.Marshal(m)
+		s := string(b)
+		for _, u := range urls {
+			s = strings.ReplaceAll(s, u, "URL")
+		}
+		out[i] = s
+	}
+	slices.Sort(out)
+	return out
+}
+
+func dropKeys(v any, keys ...string) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range keys {
+			delete(v, k)
+		}
+		for k, x := range v {
+			v[k] = dropKeys(x, keys...)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = dropKeys(x, keys...)
+		}
+	}
+	return v
+}
+
+// TestReplayIsLive replays captures into a fresh fakegraf, as fakegraf
+// replay --max does: the findings, metrics and summary are the live run's.
+func TestReplayIsLive(t *testing.T) {
+	for _, tc := range []struct {
+		name, table string
+		conns       [][]byte // stream: one connection each; datagram: one datagram each
+	}{
+		{"glued JSON on tcp", "  service_address = \"tcp://127.0.0.1:0\"\n  data_format = \"json\"", [][]byte{[]byte(`{"a":1}{"a":2}`), []byte("{\"a\":3}\r\n")}},
+		{"line protocol on udp", `  service_address = "udp://127.0.0.1:0"`, [][]byte{[]byte("m v=1\nm v="), []byte("2\n"), []byte("m v=1i\n")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := setup.Load([]byte("[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n"+tc.table), "test")
+			require.NoError(t, err)
+			stream := strings.Contains(tc.table, "tcp://")
+			path := filepath.Join(t.TempDir(), "c.fgcap")
+			f, err := os.Create(path)
+			require.NoError(t, err)
+			w := capture.NewWriter(f, capture.Header{}, 0, nil)
+			liveSink := newReportSink()
+			srv, err := serve.Start(cfg, liveSink, serve.Options{Wrap: func(n int, in *setup.Input, h listener.Handler) listener.Handler {
+				return w.Handler(capture.Input{Number: n, Kind: in.Kind, DataFormat: in.DataFormat}, h)
+			}})
+			require.NoError(t, err)
+			liveURL := srv.Listening()[0].URL
+			send(t, liveURL, stream, tc.conns, liveSink)
+			srv.Close()
+			require.NoError(t, w.Close().Err)
+
+			cfg2, err := setup.Load([]byte("[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n"+tc.table), "test")
+			require.NoError(t, err)
+			replaySink := newReportSink()
+			srv2, err := serve.Start(cfg2, replaySink, serve.Options{})
+			require.NoError(t, err)
+			replayURL := srv2.Listening()[0].URL
+			rf, err := os.Open(path)
+			require.NoError(t, err)
+			defer rf.Close()
+			r, err := capture.NewReader(rf)
+			require.NoError(t, err)
+			_, err = capture.Replay(context.Background(), r, capture.ReplayOptions{To: map[string]string{"": replayURL}})
+			require.NoError(t, err)
+			require.Eventually(t, func() bool {
+				if stream {
+					return replaySink.closedConns() == len(tc.conns)
+				}
+				return replaySink.Summary().Listeners[0].Records == len(tc.conns)
+			}, 10*time.Second, 5*time.Millisecond)
+			srv2.Close()
+			live := stripAddresses(liveSink.events(t), liveURL)
+			replayed := stripAddresses(replaySink.events(t), replayURL)
+			if diff := cmp.Diff(live, replayed); diff != "" {
+				t.Errorf("the replayed run against the live run (-live +replayed):\n%s", diff)
+			}
+		})
+	}
+}
+
+// send sends each payload on a connection of its own (stream) or as a
+// datagram, one at a time, and waits until fakegraf has it.
+func send(t *testing.T, url string, stream bool, payloads [][]byte, sink *reportSink) {
+	t.Helper()
+	for i, p := range payloads {
+		c := dial(t, url)
+		_, err := c.Write(p)
+		require.NoError(t, err)
+		require.NoError(t, c.Close())
+		require.Eventually(t, func() bool {
+			if stream {
+				return sink.closedConns() == i+1
+			}
+			return sink.Summary().Listeners[0].Records == i+1
+		}, 10*time.Second, 5*time.Millisecond)
+	}
 }
