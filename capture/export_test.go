@@ -7,3 +7,5 @@ type discard struct{}
 func (discard) Record(listener.Record)       {}
 func (discard) Conn(listener.ConnEvent)      {}
 func (discard) Transport(listener.Transport) {}
+
+type listenerRecord = listener.Record

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -126,7 +127,9 @@ func (f *feeder) run(r *Reader, framing func(*Entry) (Framing, error)) error {
 			}
 			f.closeConn(l, c, e)
 		case KindDatagram:
-			f.h.Record(listener.Record{Listener: l.url, Peer: e.Peer, Seq: l.seq.Add(1), Data: e.Data, Size: len(e.Data),
+			// A copy: the entry's bytes are the reader's buffer, and a sink
+			// may keep a record (the HTTP API keeps the newest).
+			f.h.Record(listener.Record{Listener: l.url, Peer: e.Peer, Seq: l.seq.Add(1), Data: bytes.Clone(e.Data), Size: len(e.Data),
 				Terminated: true, Truncated: e.Flag, Received: e.Time})
 		case KindTransport:
 			f.h.Transport(listener.Transport{Listener: l.url, Peer: e.Peer, Conn: e.Conn, Record: e.Record,
