@@ -42,8 +42,11 @@ func newReportSink() *reportSink {
 	return s
 }
 
-func (s *reportSink) Listening(url, f string) { s.Collector.Listening(url, f); s.json.Listening(url, f) }
-func (s *reportSink) Result(r *parse.Result)  { s.Collector.Result(r); s.json.Result(r) }
+func (s *reportSink) Listening(url, f string) {
+	s.Collector.Listening(url, f)
+	s.json.Listening(url, f)
+}
+func (s *reportSink) Result(r *parse.Result) { s.Collector.Result(r); s.json.Result(r) }
 func (s *reportSink) Finding(d parse.Diagnostic) {
 	s.Collector.Finding(d)
 	s.json.Finding(d)

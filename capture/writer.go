@@ -129,13 +129,8 @@ func (cw *Writer) loop() {
 	}
 }
 
-// add encodes e and queues it, or cuts the capture when it does not fit.
-func (cw *Writer) add(e *Entry) {
-	cw.mu.Lock()
-	defer cw.mu.Unlock()
-	cw.addLocked(e)
-}
-
+// addLocked encodes e and queues it, or cuts the capture when it does not
+// fit. It may let go of the lock while the disk catches up.
 func (cw *Writer) addLocked(e *Entry) {
 	for {
 		if cw.status.Cut != "" || cw.closed {
