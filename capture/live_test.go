@@ -237,14 +237,15 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-// stripAddresses removes what a replay changes: the listener's port and
-// the senders' addresses.
+// stripAddresses removes what a replay changes: the listener's port, the
+// senders' addresses and the order records of different connections are
+// numbered in.
 func stripAddresses(lines []string, urls ...string) []string {
 	out := make([]string, len(lines))
 	for i, l := range lines {
 		var m any
 		_ = json.Unmarshal([]byte(l), &m)
-		m = dropKeys(m, "listener", "peer")
+		m = dropKeys(m, "listener", "peer", "record")
 		b, _ := json.Marshal(m)
 		s := string(b)
 		for _, u := range urls {
@@ -312,6 +313,9 @@ func TestReplayIsLive(t *testing.T) {
 			defer rf.Close()
 			r, err := capture.NewReader(rf)
 			require.NoError(t, err)
+			// --max: a connection can then overtake the one before it in
+			// the receiver, and the records are numbered in another order,
+			// so record numbers are left out of the comparison.
 			_, err = capture.Replay(context.Background(), r, capture.ReplayOptions{To: map[string]string{"": replayURL}})
 			require.NoError(t, err)
 			require.Eventually(t, func() bool {
