@@ -35,6 +35,28 @@ type Handler interface {
 	Transport(Transport)
 }
 
+// Tap is implemented by a Handler that also wants the bytes of each stream
+// connection as they came off the socket: before content decoding and
+// before framing, one Chunk per read, in order, from the connection's
+// reader goroutine, between its opening and closing ConnEvent. Records
+// cannot give them back: framing drops terminators (a "\r\n" and a "\n"
+// give the same record) and the bytes a scanner error leaves unread. The
+// capture package taps so that a capture is framed again, by `fakegraf
+// check` or by a real Telegraf, exactly as the socket framed it.
+type Tap interface {
+	Chunk(Chunk)
+}
+
+// Chunk is one read from a stream connection, as it came off the socket.
+// Data is only valid during the call.
+type Chunk struct {
+	Listener string
+	Peer     string
+	Conn     uint64
+	Data     []byte
+	Received time.Time
+}
+
 // Transport is something that happened to a socket rather than inside a
 // record: an error Telegraf's socket code logs (with Telegraf's message), or a
 // loss it does not log at all. Err says which, through errors.Is against the
@@ -380,16 +402,17 @@ func (s *splitTracker) split(data []byte, atEOF bool) (int, []byte, error) {
 }
 
 type countingReader struct {
-	r    io.Reader
-	n    atomic.Int64
-	last time.Time // when the last bytes arrived: the records in them were received then
+	r     io.Reader
+	n     atomic.Int64
+	last  time.Time // when the last bytes arrived: the records in them were received then
+	clock func() time.Time
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if n > 0 {
 		c.n.Add(int64(n))
-		c.last = time.Now()
+		c.last = c.clock()
 	}
 	return n, err
 }
@@ -404,6 +427,11 @@ type StreamOptions struct {
 	// BeforeScan runs before every record (the listener sets the
 	// read_timeout deadline there); an error ends the stream.
 	BeforeScan func() error
+	// Clock says when the bytes just read arrived: a record's Received
+	// and the closing event's Time. nil is time.Now; a capture being
+	// checked gives the times it recorded, so that the rules that compare
+	// a timestamp with the arrival see what they saw live.
+	Clock func() time.Time
 }
 
 // ReadStream splits one stream connection into records exactly as Telegraf's
@@ -417,7 +445,10 @@ func ReadStream(r io.Reader, o StreamOptions, emit func(Record)) ConnEvent {
 	if o.Splitter == nil {
 		o.Splitter = bufio.ScanLines
 	}
-	cr := &countingReader{r: r}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	cr := &countingReader{r: r, clock: o.Clock}
 	sc := bufio.NewScanner(cr)
 	// stream.go read(): the default 64 KiB buffer unless read_buffer_size is larger.
 	if o.ReadBufferSize > bufio.MaxScanTokenSize {
@@ -456,7 +487,7 @@ func ReadStream(r io.Reader, o StreamOptions, emit func(Record)) ConnEvent {
 			Received:   cr.last,
 		})
 	}
-	ev := ConnEvent{Listener: o.Listener, Peer: o.Peer, Conn: o.Conn, Time: time.Now(), Records: records, Reason: "closed"}
+	ev := ConnEvent{Listener: o.Listener, Peer: o.Peer, Conn: o.Conn, Time: o.Clock(), Records: records, Reason: "closed"}
 	if err := sc.Err(); err != nil {
 		ev.Err = err
 		ev.Reason = err.Error()

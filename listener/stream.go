@@ -228,6 +228,9 @@ func (s *streamServer) handle(conn net.Conn, connNo uint64) {
 		pr = &packetReader{conn: uc}
 		src = pr
 	}
+	if tap, ok := s.l.handler.(Tap); ok {
+		src = &tapReader{r: src, tap: tap, chunk: Chunk{Listener: s.l.url, Peer: peer, Conn: connNo}}
+	}
 	ev := ConnEvent{Listener: s.l.url, Peer: peer, Conn: connNo, Reason: "closed"}
 	decoder, err := newStreamDecoder(s.l.cfg.Socket.ContentEncoding, src)
 	if err != nil {
@@ -330,6 +333,30 @@ func sourceAllowed(allowed []net.IP, addr net.Addr) (bool, error) {
 		return false, fmt.Errorf("source address %q (%T) has no IP", addr, addr)
 	}
 	return slices.ContainsFunc(allowed, func(ip net.IP) bool { return src.Equal(ip) }), nil
+}
+
+// tapReader hands every read of a connection to a Tap, as it came.
+type tapReader struct {
+	r     io.Reader
+	tap   Tap
+	chunk Chunk
+}
+
+func (t *tapReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 {
+		t.chunk.Data, t.chunk.Received = p[:n], time.Now()
+		t.tap.Chunk(t.chunk)
+	}
+	return n, err
+}
+
+// NewStreamDecoder returns what a stream connection's bytes are read
+// through for a content_encoding, as the socket reads them; its Close, when
+// it has one, frees the decoder. `fakegraf check` decodes a captured
+// connection with it.
+func NewStreamDecoder(encoding string, r io.Reader) (io.Reader, error) {
+	return newStreamDecoder(encoding, r)
 }
 
 // newStreamDecoder is internal.NewStreamContentDecoder (internal/

@@ -71,6 +71,11 @@ type Options struct {
 	// Log receives Telegraf's own socket warnings ("Setting read buffer on
 	// socket failed"), prefixed with the input's name.
 	Log func(msg string)
+	// Wrap, when set, wraps the handler of every listener: the handler
+	// gets what the socket hands out before the engine does (package
+	// capture records it there). n is the input's position in the
+	// config, from 1.
+	Wrap func(n int, in *setup.Input, h listener.Handler) listener.Handler
 }
 
 // ErrBind wraps the error of a socket that could not be bound.
@@ -103,7 +108,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 			if i+1 < len(cfg.Inputs) && cfg.Inputs[i+1].SharePort {
 				group = append(group, cfg.Inputs[i+1])
 			}
-			if err := s.listenHTTP(group, opt); err != nil {
+			if err := s.listenHTTP(i+1, group, opt); err != nil {
 				s.abort()
 				return nil, err
 			}
@@ -126,6 +131,9 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 			}
 			run = &statsdRun{plug: plug, cfg: in.Statsd, stop: make(chan struct{}), done: make(chan struct{})}
 			h = plug.Handler(h)
+		}
+		if opt.Wrap != nil {
+			h = opt.Wrap(i+1, in, h)
 		}
 		l, err := listener.Listen(lc, h)
 		if err != nil {
@@ -152,7 +160,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 // listenHTTP serves one of Telegraf's HTTP inputs (or, for the zero-config
 // InfluxDB port, two on one port) with package httpin: Telegraf's own
 // handler decides, and every request becomes a record on the one path.
-func (s *Server) listenHTTP(group []*setup.Input, opt Options) error {
+func (s *Server) listenHTTP(n int, group []*setup.Input, opt Options) error {
 	name := group[0].Name
 	cfg := httpin.Config{Address: group[0].Bind, Log: listener.Log{Func: func(_ telegraf.LogLevel, msg string) {
 		if opt.Log != nil {
@@ -162,7 +170,11 @@ func (s *Server) listenHTTP(group []*setup.Input, opt Options) error {
 	for _, in := range group {
 		cfg.Plugins = append(cfg.Plugins, in.Plugin)
 	}
-	hs, err := httpin.Listen(cfg, handler{s: s, inline: true})
+	var h listener.Handler = handler{s: s, inline: true}
+	if opt.Wrap != nil {
+		h = opt.Wrap(n, group[0], h)
+	}
+	hs, err := httpin.Listen(cfg, h)
 	if err != nil {
 		return fmt.Errorf("%s: %w on %s: %w", group[0].Name, ErrBind, group[0].Listen.Address, hintBind(err))
 	}

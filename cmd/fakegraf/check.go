@@ -35,6 +35,44 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
+	// A capture (fakegraf listen --capture) says how it was framed and,
+	// unless the command line says otherwise, which inputs it came from.
+	hdr, isCapture, err := sniffCapture(files[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
+	if isCapture {
+		if *datagrams != "" {
+			fmt.Fprintf(stderr, "fakegraf: %s is a capture, which keeps its own datagram and connection boundaries: drop --datagrams\n", files[0])
+			return exitCannot
+		}
+		var addresses []string
+		if !checkChoseInputs(o) {
+			if len(hdr.Config) > 0 {
+				o.configData, o.config = hdr.Config, hdr.ConfigName
+			} else {
+				cfs, co := newFlags("check", io.Discard, "")
+				rest, err := parseInterleaved(cfs, hdr.Flags)
+				if err != nil {
+					fmt.Fprintf(stderr, "fakegraf: %s: the capture's flags %q: %v: give check the flags the capture was made with\n", files[0], hdr.Flags, err)
+					return exitCannot
+				}
+				co.output, co.reports, co.quiet, co.color, co.metricsOut = o.output, o.reports, o.quiet, o.color, o.metricsOut
+				co.failOn, co.enable, co.disable = o.failOn, o.enable, o.disable
+				co.golden, co.update, co.ignoreTags, co.ignoreFields, co.ignoreTimestamps, co.floatTolerance, co.expect =
+					o.golden, o.update, o.ignoreTags, o.ignoreFields, o.ignoreTimestamps, o.floatTolerance, o.expect
+				o, addresses = co, rest
+			}
+		}
+		sess, err := newSession(o, addresses, stdout, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+			return exitCannot
+		}
+		defer sess.closeFiles()
+		return runCheckCaptures(sess, files, stderr)
+	}
 	switch *datagrams {
 	case "", "lines", "quoted":
 	default:

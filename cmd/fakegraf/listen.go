@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fakegraf/fakegraf/findingsout"
+	"github.com/fakegraf/fakegraf/capture"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/report"
 	"github.com/fakegraf/fakegraf/serve"
@@ -90,7 +91,9 @@ func (s *setFlag) Set(v string) error {
 
 // listenOptions are the flags listen, run and check share.
 type listenOptions struct {
-	config       string
+	config     string
+	configData []byte // the config itself, when it came from a capture's header
+
 	dataFormat   string
 	sets         setFlag
 	omitHostname bool
@@ -204,7 +207,13 @@ func (o *listenOptions) loadInputs(addresses []string, stderr io.Writer) (*setup
 		if len(addresses) > 0 || o.dataFormat != "" || len(o.parserOptions()) > 0 || o.omitHostname || o.interval != 0 {
 			return nil, errors.New("--config takes the addresses, parser options and interval from the config: drop the other addresses and parser flags, or drop --config")
 		}
-		cfg, err := setup.LoadFile(o.config)
+		var cfg *setup.Config
+		var err error
+		if o.configData != nil {
+			cfg, err = setup.Load(o.configData, o.config)
+		} else {
+			cfg, err = setup.LoadFile(o.config)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("loading %s: %w", o.config, err)
 		}
@@ -317,6 +326,8 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	ao.register(fs)
 	var fo findingsOptions
 	fo.register(fs)
+	var co captureOptions
+	co.register(fs)
 	addresses, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -327,6 +338,11 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitCannot
 	}
 	defer sess.closeFiles()
+	if err := sess.startCapture(co, addresses); err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
+	defer sess.stopCapture() // on an early return; after Close it is a no-op
 	stopAPI, err := sess.startAPI(ao, len(args) == 0)
 	if err != nil {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
@@ -365,6 +381,10 @@ type session struct {
 	// stopped runs after the server has closed (fakegraf run reports the
 	// sender's fate there).
 	stopped func()
+	// capture writes what arrives (--capture), from the listeners'
+	// handlers; nil without --capture.
+	capture     *capture.Writer
+	capturePath string
 }
 
 func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) (*session, error) {
@@ -566,6 +586,7 @@ func (s *session) serve(ctx context.Context) int {
 	srv, err := serve.Start(s.inputs, s.sink(), serve.Options{
 		Rules: s.rules,
 		Log:   func(msg string) { fmt.Fprintf(s.stderr, "fakegraf: %s\n", msg) },
+		Wrap:  s.wrap,
 	})
 	if err != nil {
 		if s.findings != nil {
@@ -591,6 +612,7 @@ func (s *session) serve(ctx context.Context) int {
 	stoppedBy := s.wait(ctx, srv)
 	srv.Close()
 	s.closeFindingsOut(srv)
+	s.stopCapture()
 	stopStatus()
 	if s.stopped != nil {
 		s.stopped()

@@ -51,6 +51,8 @@ Usage:
                                            bind, run a sender with the addresses in its environment, report
   fakegraf check [--config telegraf.conf | --data-format F] [FILE ... | -]
                                            the same rules over captured payloads, without sockets
+  fakegraf replay FILE --to URL [--speed X | --max]
+                                           send a capture (listen --capture) again, framing and timing kept
   fakegraf rules [ID ...]                   list the rule catalogue, or explain rules
   fakegraf version
 
@@ -97,6 +99,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runRun(ctx, args, stdout, stderr)
 	case "check":
 		return runCheck(args, stdin, stdout, stderr)
+	case "replay":
+		return runReplay(ctx, args, stderr)
 	case "rules":
 		return runRules(args, stdout, stderr)
 	case "version":

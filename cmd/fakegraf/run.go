@@ -41,6 +41,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ao.register(fs)
 	var fo findingsOptions
 	fo.register(fs)
+	var co captureOptions
+	co.register(fs)
 	addresses, command, err := splitCommand(fs, args)
 	if errors.Is(err, errNoCommand) {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
@@ -55,6 +57,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitCannot
 	}
 	defer sess.closeFiles()
+	if err := sess.startCapture(co, addresses); err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
+	defer sess.stopCapture() // on an early return; after Close it is a no-op
 	stopAPI, err := sess.startAPI(ao, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
