@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fakegraf/fakegraf/findingsout"
 	"github.com/fakegraf/fakegraf/capture"
+	"github.com/fakegraf/fakegraf/findingsout"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/report"
 	"github.com/fakegraf/fakegraf/serve"
