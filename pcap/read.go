@@ -110,9 +110,7 @@ const flushAfter = time.Minute
 func Read(r io.Reader, inputs []*Input, h listener.Handler) (*Stats, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, _ := br.Peek(HeadSize)
-	var src interface {
-		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	}
+	var src packetSource
 	var link layers.LinkType
 	switch Detect(head) {
 	case Pcap:
@@ -125,7 +123,7 @@ func Read(r io.Reader, inputs []*Input, h listener.Handler) (*Stats, error) {
 		pr.SetSnaplen(maxPacket)
 		src, link = pr, pr.LinkType()
 	case PcapNG:
-		nr, err := pcapgo.NewNgReader(&ngGuard{r: br}, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+		nr, err := newNgReader(&ngGuard{r: br})
 		if err != nil {
 			return &Stats{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
@@ -136,7 +134,7 @@ func Read(r io.Reader, inputs []*Input, h listener.Handler) (*Stats, error) {
 	rd := newReader(inputs, h)
 	var err error
 	for {
-		data, ci, rerr := src.ReadPacketData()
+		data, ci, rerr := readPacket(src)
 		if rerr != nil {
 			switch {
 			case rerr == io.EOF:
@@ -159,6 +157,31 @@ func Read(r io.Reader, inputs []*Input, h listener.Handler) (*Stats, error) {
 	}
 	rd.end()
 	return &rd.stats, err
+}
+
+type packetSource interface {
+	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+}
+
+// readPacket reads a packet, and turns a panic of pcapgo's into
+// ErrCorrupt: it divides by an interface's timestamp resolution as the
+// file gives it, zero included (found by FuzzRead).
+func readPacket(src packetSource) (data []byte, ci gopacket.CaptureInfo, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			data, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, p)
+		}
+	}()
+	return src.ReadPacketData()
+}
+
+func newNgReader(r io.Reader) (nr *pcapgo.NgReader, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			nr, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, p)
+		}
+	}()
+	return pcapgo.NewNgReader(r, pcapgo.NgReaderOptions{WantMixedLinkType: true})
 }
 
 // reader is one Read.
@@ -227,7 +250,7 @@ func (rd *reader) packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkTyp
 			payload := t.Payload
 			if truncated || int(t.Length) > len(payload)+8 {
 				rd.stats.Truncated++
-				rd.stats.TruncatedBytes += int64(int(t.Length) - 8 - len(payload))
+				rd.stats.TruncatedBytes += int64(max(ci.Length-ci.CaptureLength, int(t.Length)-8-len(payload)))
 				return
 			}
 			rd.datagram(in, netip.AddrPortFrom(srcIP, uint16(t.SrcPort)), payload, ci.Timestamp)
@@ -320,7 +343,7 @@ func (rd *reader) end() {
 	rd.drain()
 	for _, c := range rd.conns {
 		if !c.finished {
-			c.finish(errCut, time.Time{})
+			c.finish(c.ending(), time.Time{})
 		}
 	}
 	for _, c := range rd.conns {

@@ -57,7 +57,7 @@ type tcpConn struct {
 	dropped   bool // beyond MaxConnections
 	midstream bool // began before the capture
 	sawData   bool
-	rst       bool
+	fin, rst  bool // the client closed, or reset, the connection
 	finished  bool
 	loss      Loss
 
@@ -109,8 +109,9 @@ func (c *tcpConn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reassembly
 			c.midstream = true
 		}
 	}
-	if dir == c.clientDir && tcp.RST {
-		c.rst = true
+	if dir == c.clientDir {
+		c.fin = c.fin || tcp.FIN
+		c.rst = c.rst || tcp.RST
 	}
 	return true
 }
@@ -145,18 +146,28 @@ func (c *tcpConn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assem
 		c.later(func() { c.send(ch) })
 	}
 	if end {
-		why := io.EOF
-		if c.rst {
-			why = errReset
-		}
+		why := c.ending()
 		at := ch.at
 		c.later(func() { c.finish(why, at) })
 	}
 }
 
+// ReassemblyComplete ends a connection whose end the data did not carry:
+// a FIN that came after a hole is not handed over with the data.
 func (c *tcpConn) ReassemblyComplete(reassembly.AssemblerContext) bool {
-	c.later(func() { c.finish(errCut, time.Time{}) })
+	c.later(func() { c.finish(c.ending(), time.Time{}) })
 	return true
+}
+
+// ending is how the connection ended as far as the capture shows.
+func (c *tcpConn) ending() error {
+	switch {
+	case c.rst:
+		return errReset
+	case c.fin:
+		return io.EOF
+	}
+	return errCut
 }
 
 func (c *tcpConn) later(f func()) { c.rd.pending = append(c.rd.pending, action{c, f}) }
