@@ -182,12 +182,12 @@ func TestCaptureIsReadAsLive(t *testing.T) {
 // outcome is what a test compares of one record: what a peer's port or
 // a clock changes is left out.
 type outcome struct {
-	Conn, Seq              uint64
-	Data                   string
-	Size                   int
-	Terminated, Truncated  bool
-	Metrics                []string
-	Findings               []string
+	Conn, Seq             uint64
+	Data                  string
+	Size                  int
+	Terminated, Truncated bool
+	Metrics               []string
+	Findings              []string
 }
 
 func outcomeOf(r *parse.Result) outcome {
@@ -393,4 +393,3 @@ type nopHandler struct{}
 func (nopHandler) Record(listener.Record)       {}
 func (nopHandler) Conn(listener.ConnEvent)      {}
 func (nopHandler) Transport(listener.Transport) {}
-
