@@ -25,9 +25,13 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs, o := newFlags("check", stderr, "Usage: fakegraf check [--config telegraf.conf | --data-format F ...] [flags] [FILE ... | -]\n\n"+
 		"Runs fakegraf's rules over captured payloads, for CI steps without sockets. Each FILE (default: stdin)\n"+
 		"is read as one stream connection and framed as Telegraf frames one (splitting_strategy, read_buffer_size),\n"+
-		"or, with --datagrams, as one datagram per line. Exit codes as for listen.\n")
+		"or, with --datagrams, as one datagram per line. A FILE that is a tcpdump capture (tcpdump -w, pcap or\n"+
+		"pcapng) is read as it arrived: each input's TCP connections and UDP datagrams, selected by port (--config\n"+
+		"or --address). Exit codes as for listen.\n")
 	datagrams := fs.String("datagrams", "", "read one datagram per line instead of a stream: lines (each line with its newline) or quoted (each line a quoted string, like the data field of --output json)")
 	inputN := fs.Int("input", 1, "with --config: check against the Nth [[inputs.socket_listener]]")
+	var captureAddrs listFlag
+	fs.Var(&captureAddrs, "address", "with tcpdump captures and no --config: the inputs whose traffic to check, by port, e.g. udp://:8125 (repeatable; default tcp://:8094 and udp://:8094)")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -72,6 +76,22 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		defer sess.closeFiles()
 		return runCheckCaptures(sess, files, stderr)
+	}
+	// A tcpdump capture (pcap, pcapng): its packets are the traffic.
+	captures, err := captureFiles(files)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
+	switch {
+	case captures && *datagrams != "":
+		fmt.Fprintf(stderr, "fakegraf: --datagrams is for text files: a tcpdump capture has its own datagrams and connections; drop it\n")
+		return exitCannot
+	case captures:
+		return checkCaptures(o, captureAddrs, files, stdout, stderr)
+	case len(captureAddrs) > 0:
+		fmt.Fprintf(stderr, "fakegraf: --address selects traffic from tcpdump captures (pcap, pcapng), and %s is not one: drop --address, or give --data-format and --set for a text file\n", files[0])
+		return exitCannot
 	}
 	switch *datagrams {
 	case "", "lines", "quoted":

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/fakegraf/fakegraf/listener"
+	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/pcap"
+	"github.com/fakegraf/fakegraf/serve"
+	"github.com/fakegraf/fakegraf/setup"
+)
+
+// defaultCaptureAddresses are what check selects from a tcpdump capture
+// with neither --config nor --address: socket_listener's usual port.
+var defaultCaptureAddresses = []string{"tcp://:8094", "udp://:8094"}
+
+// captureFiles reports whether the files are tcpdump captures (pcap or
+// pcapng, by their magic numbers): all of them or none. stdin is never one:
+// its first bytes, once read, are gone.
+func captureFiles(files []string) (bool, error) {
+	n := 0
+	for _, file := range files {
+		if file == "-" {
+			continue
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			return false, err
+		}
+		head := make([]byte, pcap.HeadSize)
+		k, _ := io.ReadFull(f, head)
+		f.Close()
+		if pcap.Detect(head[:k]) != pcap.NotCapture {
+			n++
+		}
+	}
+	if n > 0 && n != len(files) {
+		return false, errors.New("some files are tcpdump captures and some are not: check them in two runs")
+	}
+	return n > 0, nil
+}
+
+// checkCaptures is `fakegraf check` on tcpdump captures: each input's
+// traffic, selected by its port (and address, when it binds one), goes
+// through the engine as it would have arrived live.
+func checkCaptures(o *listenOptions, addresses, files []string, stdout, stderr io.Writer) int {
+	if o.config == "" && len(addresses) == 0 {
+		addresses = defaultCaptureAddresses
+	}
+	sess, err := newSession(o, addresses, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+		return exitCannot
+	}
+	defer sess.closeFiles()
+	engine := serve.NewEngine(sess.sink())
+	var inputs []*pcap.Input
+	for i := range sess.inputs.Inputs {
+		in := sess.inputs.Inputs[i]
+		raw := in.Listen.Address
+		if o.config == "" && i < len(addresses) {
+			raw = addresses[i] // as typed: no host is every address, not the loopback listen binds
+		}
+		pin, why := captureInput(in, raw)
+		if why != "" {
+			fmt.Fprintf(sess.stderr, "fakegraf: %s: not checked: %s; its packets count as other traffic\n", raw, why)
+			continue
+		}
+		split, err := in.Listen.Split.NewSplitter()
+		if err != nil {
+			fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+			return exitCannot
+		}
+		pin.Splitter = split
+		engine.Add(pin.Listener, in.DataFormat, parse.NewPipeline(in.Listen.Address, sess.rules, serve.Stages(in)...))
+		inputs = append(inputs, pin)
+	}
+	if len(inputs) == 0 {
+		fmt.Fprintf(stderr, "fakegraf: no input to check in a tcpdump capture: give a [[inputs.socket_listener]] over tcp or udp with --config, or its address with --address, such as --address udp://:8094\n")
+		return exitCannot
+	}
+	code := exitOK
+	for _, file := range files {
+		f, err := os.Open(file)
+		if err != nil {
+			fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+			return exitCannot
+		}
+		name := filepath.ToSlash(file)
+		st, err := pcap.Read(f, inputs, engine)
+		f.Close()
+		sayCapture(sess.stderr, name, st)
+		if err != nil {
+			fmt.Fprintf(stderr, "fakegraf: %s: %v: what came before it is checked; is the file whole (copy it again)?\n", name, err)
+			code = exitCannot
+		}
+	}
+	if c := sess.finish(); c > code {
+		code = c
+	}
+	return code
+}
+
+// captureInput is what pcap.Read selects for in, or why it cannot.
+func captureInput(in *setup.Input, raw string) (*pcap.Input, string) {
+	switch {
+	case in.Statsd != nil:
+		return nil, "check does not run Telegraf's statsd plugin (serve it with fakegraf listen and replay the capture to it, e.g. with tcpreplay)"
+	case in.HTTP():
+		return nil, "check does not serve a capture's HTTP requests to Telegraf's HTTP inputs yet (serve it with fakegraf listen and replay the capture to it)"
+	case in.Listen.Socket.ContentEncoding != "":
+		return nil, "check does not decode content_encoding from a capture yet"
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err.Error()
+	}
+	var network string
+	switch scheme := listener.Scheme(raw); scheme {
+	case "tcp", "tcp4", "tcp6":
+		network = "tcp"
+	case "udp", "udp4", "udp6":
+		network = "udp"
+	default:
+		return nil, scheme + " sockets are not in a network capture"
+	}
+	port, err := strconv.ParseUint(u.Port(), 10, 16)
+	if err != nil || port == 0 {
+		return nil, "it has no fixed port to select its traffic by"
+	}
+	pin := &pcap.Input{Listener: raw, Network: network, Port: uint16(port), ReadBufferSize: int(in.Listen.Socket.ReadBufferSize)}
+	if host := u.Hostname(); host != "" {
+		// A host name is matched by port alone: the capture has
+		// addresses, and name resolution then is not now.
+		pin.Addr, _ = netip.ParseAddr(host)
+	}
+	return pin, ""
+}
+
+// sayCapture tells what a capture held beside the checked traffic, and
+// every byte it lost: a finding about a record the capture cut would be
+// about the capture, so those bytes are counted here instead.
+func sayCapture(w io.Writer, name string, st *pcap.Stats) {
+	if st == nil {
+		return
+	}
+	fmt.Fprintf(w, "fakegraf: %s: %d packets: %d connections and %d datagrams checked", name, st.Packets, st.Connections, st.Datagrams)
+	if st.Other > 0 {
+		fmt.Fprintf(w, "; %d packets (%d bytes) on no checked input's port", st.Other, st.OtherBytes)
+	}
+	fmt.Fprintln(w)
+	if st.Truncated > 0 {
+		fmt.Fprintf(w, "fakegraf: %s: %d packets cut by the capture's snaplen, %d bytes not kept: their datagrams and records are not checked (capture whole packets: tcpdump -s 0)\n", name, st.Truncated, st.TruncatedBytes)
+	}
+	if st.Fragments > 0 {
+		fmt.Fprintf(w, "fakegraf: %s: %d IP fragments not reassembled (IPv6, or an IPv4 datagram missing a fragment): their datagrams are not checked\n", name, st.Fragments)
+	}
+	if st.Dropped > 0 {
+		fmt.Fprintf(w, "fakegraf: %s: %d connections beyond %d open at once not checked\n", name, st.Dropped, pcap.MaxConnections)
+	}
+	for _, l := range st.Losses {
+		var what []string
+		if l.BeganBefore {
+			what = append(what, "began before the capture")
+		}
+		if l.Holes > 0 {
+			what = append(what, fmt.Sprintf("%d bytes missing from the capture in %d holes (tcpdump's 'dropped by kernel': capture with a bigger -B buffer or a filter)", l.Missing, l.Holes))
+		}
+		if l.OpenAtEnd {
+			what = append(what, "still open when the capture ended")
+		}
+		fmt.Fprintf(w, "fakegraf: %s: %s connection %d from %s %s: %d bytes of records cut by it not checked\n", name, l.Listener, l.Conn, l.Peer, strings.Join(what, "; "), l.Unchecked)
+	}
+	if st.Cut {
+		fmt.Fprintf(w, "fakegraf: %s: the file ends in the middle of a packet (tcpdump stopped while writing?): what came before is checked\n", name)
+	}
+}
