@@ -67,7 +67,21 @@ var (
 	// ErrKernelDrops marks datagrams the kernel dropped because the
 	// socket's receive buffer was full: Telegraf never sees them.
 	ErrKernelDrops = errors.New("datagrams dropped by the kernel")
+	// ErrForwardLoss marks bytes that arrived and were validated but could
+	// not be passed on to the upstream of --forward (package forward): the
+	// upstream was down, too slow, or refused them. Dropped counts the bytes.
+	ErrForwardLoss = errors.New("not forwarded")
 )
+
+// RawHandler is implemented by a Handler that also wants the bytes of each
+// stream connection exactly as they were read from the socket, before
+// content decoding and framing (package forward passes them on unchanged).
+// Raw is called from the connection's goroutine, between the connection's
+// opening and closing ConnEvents, in read order; b is reused after Raw
+// returns, and Raw must not block.
+type RawHandler interface {
+	Raw(conn uint64, b []byte)
+}
 
 // blockedSourceLogger turns the debug line Telegraf's datagram listener logs
 // for a datagram from a source not in allowed_sources

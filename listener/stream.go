@@ -228,6 +228,9 @@ func (s *streamServer) handle(conn net.Conn, connNo uint64) {
 		pr = &packetReader{conn: uc}
 		src = pr
 	}
+	if rh, ok := s.l.handler.(RawHandler); ok {
+		src = rawTap{r: src, h: rh, conn: connNo}
+	}
 	ev := ConnEvent{Listener: s.l.url, Peer: peer, Conn: connNo, Reason: "closed"}
 	decoder, err := newStreamDecoder(s.l.cfg.Socket.ContentEncoding, src)
 	if err != nil {
@@ -292,6 +295,22 @@ func (s *streamServer) close() {
 			logger(s.l.cfg.Log).Warnf("Removing socket failed: %v", err)
 		}
 	}
+}
+
+// rawTap hands every read of a connection to a RawHandler before the
+// decoder and the scanner see it.
+type rawTap struct {
+	r    io.Reader
+	h    RawHandler
+	conn uint64
+}
+
+func (t rawTap) Read(b []byte) (int, error) {
+	n, err := t.r.Read(b)
+	if n > 0 {
+		t.h.Raw(t.conn, b[:n])
+	}
+	return n, err
 }
 
 // packetReader reads a unixpacket connection as Telegraf's scanner does (one

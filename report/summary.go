@@ -28,7 +28,11 @@ type ListenerSummary struct {
 	Connections   int            `json:"connections"`
 	SocketErrors  int            `json:"socket_errors"`
 	KernelDrops   uint64         `json:"kernel_drops"` // datagrams the kernel dropped before anyone read them (UDP, Linux)
-	Findings      map[string]int `json:"findings_by_rule"`
+	// ForwardLost is the bytes that arrived and were checked but that
+	// --forward could not pass on to its upstream (forward-loss); they are
+	// in the other counts as well.
+	ForwardLost uint64         `json:"forward_lost_bytes,omitempty"`
+	Findings    map[string]int `json:"findings_by_rule"`
 	// ByRuleSeverity counts findings by rule and severity (a rule may
 	// report at more than one), for fakegraf's own Prometheus counters.
 	ByRuleSeverity map[FindingKey]int `json:"-"`
@@ -162,6 +166,9 @@ func (c *Collector) Finding(d parse.Diagnostic) {
 	case d.Rule == parse.RuleKernelDrops:
 		ls.KernelDrops += d.Count
 		c.kernelDrops += d.Count
+	case d.Rule == parse.RuleForwardLoss:
+		// a loss on the way to the upstream, not of fakegraf's socket
+		ls.ForwardLost += d.Count
 	case d.Source.Record > 0:
 		// about a record (a statsd plugin's message on one of its
 		// lines), counted with the findings, not as a socket error
@@ -259,6 +266,7 @@ func (s *Summary) Since(base *Summary) *Summary {
 			ls.Connections -= b.Connections
 			ls.SocketErrors -= b.SocketErrors
 			ls.KernelDrops -= b.KernelDrops
+			ls.ForwardLost -= b.ForwardLost
 			subtract(ls.ByMeasurement, b.ByMeasurement)
 			subtract(ls.ByRuleSeverity, b.ByRuleSeverity)
 		}

@@ -314,11 +314,16 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		"with no arguments at all it also serves the HTTP API on 127.0.0.1:8095 (or the next free port).\n")
 	var ao apiOptions
 	ao.register(fs)
+	var fo forwardOptions
+	fo.register(fs)
 	addresses, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
 	sess, err := newSession(o, addresses, stdout, stderr)
+	if err == nil {
+		err = fo.apply(sess.inputs)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
 		return exitCannot

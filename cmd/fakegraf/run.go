@@ -39,6 +39,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"With --http, CMD finds the HTTP API's URL in FAKEGRAF_API.\n")
 	var ao apiOptions
 	ao.register(fs)
+	var fo forwardOptions
+	fo.register(fs)
 	addresses, command, err := splitCommand(fs, args)
 	if errors.Is(err, errNoCommand) {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
@@ -48,6 +50,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return flagExit(err)
 	}
 	sess, err := newSession(o, addresses, stdout, stderr)
+	if err == nil {
+		err = fo.apply(sess.inputs)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
 		return exitCannot
