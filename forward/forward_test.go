@@ -143,7 +143,9 @@ func TestStreamConnectionsAreForwardedByteForByte(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, c.Close())
 				// one at a time, so the upstream's accept order is ours
-				require.Eventually(t, func() bool { return len(u.ended()) == len(u.conns) && len(u.ended()) > 0 && u.ended()[len(u.ended())-1] == s },
+				require.Eventually(t, func() bool {
+					return len(u.ended()) == len(u.conns) && len(u.ended()) > 0 && u.ended()[len(u.ended())-1] == s
+				},
 					5*time.Second, 10*time.Millisecond)
 			}
 			l.Close()
