@@ -89,6 +89,10 @@ var (
 	// ErrKernelDrops marks datagrams the kernel dropped because the
 	// socket's receive buffer was full: Telegraf never sees them.
 	ErrKernelDrops = errors.New("datagrams dropped by the kernel")
+	// ErrForwardLoss marks bytes that arrived and were validated but could
+	// not be passed on to the upstream of --forward (package forward): the
+	// upstream was down, too slow, or refused them. Dropped counts the bytes.
+	ErrForwardLoss = errors.New("not forwarded")
 )
 
 // blockedSourceLogger turns the debug line Telegraf's datagram listener logs

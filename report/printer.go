@@ -350,6 +350,9 @@ func (t *Text) Summary(s *Summary) {
 		if ls.FindingsUndelivered > 0 {
 			fmt.Fprintf(t.w, ", findings not delivered by --findings-out %d", ls.FindingsUndelivered)
 		}
+		if ls.ForwardLost > 0 {
+			fmt.Fprintf(t.w, ", %s", t.c(cRed, fmt.Sprintf("not forwarded %d bytes", ls.ForwardLost)))
+		}
 		fmt.Fprintln(t.w)
 		for _, name := range sortedKeys(ls.ByMeasurement) {
 			fmt.Fprintf(t.w, "    %-36s %d metric(s)\n", name, ls.ByMeasurement[name])

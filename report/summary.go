@@ -30,8 +30,12 @@ type ListenerSummary struct {
 	KernelDrops   uint64         `json:"kernel_drops"` // datagrams the kernel dropped before anyone read them (UDP, Linux)
 	// FindingsUndelivered counts this listener's findings and summary
 	// metrics that --findings-out could not deliver.
-	FindingsUndelivered uint64         `json:"findings_undelivered,omitempty"`
-	Findings            map[string]int `json:"findings_by_rule"`
+	FindingsUndelivered uint64 `json:"findings_undelivered,omitempty"`
+	// ForwardLost is the bytes that arrived and were checked but that
+	// --forward could not pass on to its upstream (forward-loss); they are
+	// in the other counts as well.
+	ForwardLost uint64         `json:"forward_lost_bytes,omitempty"`
+	Findings    map[string]int `json:"findings_by_rule"`
 	// ByRuleSeverity counts findings by rule and severity (a rule may
 	// report at more than one), for fakegraf's own Prometheus counters.
 	ByRuleSeverity map[FindingKey]int `json:"-"`
@@ -167,6 +171,9 @@ func (c *Collector) Finding(d parse.Diagnostic) {
 		c.kernelDrops += d.Count
 	case d.Rule == parse.RuleFindingsNotDelivered:
 		ls.FindingsUndelivered += d.Count // about fakegraf's output, not the socket
+	case d.Rule == parse.RuleForwardLoss:
+		// a loss on the way to the upstream, not of fakegraf's socket
+		ls.ForwardLost += d.Count
 	case d.Source.Record > 0:
 		// about a record (a statsd plugin's message on one of its
 		// lines), counted with the findings, not as a socket error
@@ -265,6 +272,7 @@ func (s *Summary) Since(base *Summary) *Summary {
 			ls.SocketErrors -= b.SocketErrors
 			ls.KernelDrops -= b.KernelDrops
 			ls.FindingsUndelivered -= b.FindingsUndelivered
+			ls.ForwardLost -= b.ForwardLost
 			subtract(ls.ByMeasurement, b.ByMeasurement)
 			subtract(ls.ByRuleSeverity, b.ByRuleSeverity)
 		}

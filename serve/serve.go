@@ -14,6 +14,7 @@ import (
 	"github.com/influxdata/telegraf/plugins/inputs/influxdb_listener"
 	"github.com/influxdata/telegraf/plugins/inputs/influxdb_v2_listener"
 
+	"github.com/fakegraf/fakegraf/forward"
 	"github.com/fakegraf/fakegraf/httpin"
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
@@ -36,6 +37,7 @@ type Server struct {
 	engine    *Engine
 	listeners []*listener.Listener
 	https     []*httpin.Server
+	forwards  map[*listener.Listener]*forward.Handler // --forward, by the listener it wraps
 	bound     []Listening
 	events    *queue
 	done      chan struct{}
@@ -92,6 +94,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 		events:    newQueue(),
 		done:      make(chan struct{}),
 		drops:     map[string]uint64{},
+		forwards:  map[*listener.Listener]*forward.Handler{},
 		stopDrops: make(chan struct{}),
 		dropsDone: make(chan struct{}),
 	}
@@ -101,6 +104,10 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 	defer s.proc.Unlock()
 	for i, in := range cfg.Inputs {
 		if in.HTTP() {
+			if in.Forward != "" {
+				s.abort()
+				return nil, fmt.Errorf("%s: fakegraf does not forward the HTTP inputs yet: drop its forward, or forward a socket_listener", in.Name)
+			}
 			if in.SharePort {
 				continue // served with the input before it
 			}
@@ -132,11 +139,35 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 			run = &statsdRun{plug: plug, cfg: in.Statsd, stop: make(chan struct{}), done: make(chan struct{})}
 			h = plug.Handler(h)
 		}
+		// The forwarder wraps everything else: it sees the bytes as the
+		// socket delivered them, and hands the same events on.
+		var fw *forward.Handler
+		if in.Forward != "" {
+			var err error
+			if enc := lc.Socket.ContentEncoding; !in.Stream() && enc != "" && enc != "identity" {
+				err = fmt.Errorf("content_encoding %q: fakegraf sees datagrams only decoded and cannot forward them unchanged; forward from a listener without content_encoding", enc)
+			} else {
+				fw, err = forward.New(h, forward.Options{Upstream: in.Forward, Stream: in.Stream(), Buffer: in.ForwardBuffer})
+			}
+			if err != nil {
+				if run != nil {
+					run.plug.Stop()
+				}
+				s.abort()
+				return nil, fmt.Errorf("%s: forward: %w", in.Name, err)
+			}
+			h = fw
+		}
+		// A capture (Options.Wrap) is outermost: it sees the bytes before
+		// the forwarder, and hands them on to it (listener.Tap).
 		if opt.Wrap != nil {
 			h = opt.Wrap(i+1, in, h)
 		}
 		l, err := listener.Listen(lc, h)
 		if err != nil {
+			if fw != nil {
+				fw.Close()
+			}
 			if run != nil {
 				run.plug.Stop()
 			}
@@ -149,6 +180,9 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 			go run.flushLoop(s)
 		}
 		s.listeners = append(s.listeners, l)
+		if fw != nil {
+			s.forwards[l] = fw
+		}
 		s.engine.Add(l.URL(), in.DataFormat, parse.NewPipeline(l.URL(), opt.Rules, Stages(in)...))
 		s.bound = append(s.bound, Listening{Name: in.Name, URL: l.URL(), DataFormat: in.DataFormat, Stream: l.Stream()})
 	}
@@ -190,6 +224,9 @@ func (s *Server) listenHTTP(n int, group []*setup.Input, opt Options) error {
 func (s *Server) closeListeners() {
 	for _, l := range s.listeners {
 		l.Close()
+		if fw := s.forwards[l]; fw != nil {
+			fw.Close() // after its listener: no byte comes after
+		}
 	}
 	for _, h := range s.https {
 		h.Close()

@@ -100,6 +100,12 @@ type Input struct {
 	// Parser and Auto are then nil, and Precision is what the agent's
 	// Gather accumulator rounds to.
 	Statsd *Statsd
+	// Forward is the upstream fakegraf passes this input's bytes on to
+	// (package forward), from --forward or from a `# fakegraf: forward`
+	// comment in the input's table (forward.go); "" forwards nothing.
+	// ForwardBuffer is the bytes held for it (0: the default).
+	Forward       string
+	ForwardBuffer int64
 }
 
 // Origin is where an input's settings were written, so that a fix can name
@@ -236,6 +242,9 @@ func Load(data []byte, source string) (*Config, error) {
 	// Telegraf's loader makes inputs by plugin name, not in file order;
 	// fakegraf lists them as the user wrote them.
 	sort.SliceStable(out.Inputs, func(i, j int) bool { return out.Inputs[i].Origin.Line < out.Inputs[j].Origin.Line })
+	if err := forwardComments(data, source, out.Inputs); err != nil {
+		return nil, err
+	}
 	if len(out.Inputs) == 0 {
 		for _, u := range unsupported {
 			return nil, errors.New(u) // none left to serve

@@ -124,6 +124,13 @@ func scenarioFor(t *testing.T, r *parse.Rule) scenario {
 		sc.sends = [][]byte{[]byte("cpu v=1\n")}
 		sc.fileOK = "check reads files without content_encoding"
 		return sc
+	case "forward-loss":
+		// The comment is how a telegraf.conf asks for --forward; port 1 on
+		// loopback refuses, so every byte is lost on the way upstream.
+		sc.config, sc.stream = "service_address = \"tcp://127.0.0.1:0\"\ndata_format = \"influx\"\n# fakegraf: forward = \"tcp://127.0.0.1:1\"", true
+		sc.sends = [][]byte{[]byte("cpu v=1\n")}
+		sc.fileOK = "check reads files and forwards nothing"
+		return sc
 	case "udp-kernel-drops":
 		sc.fileOK = "kernel drops need a socket"
 		sc.config = "kernel drops cannot be caused on demand without holding fakegraf's reader; serve's TestKernelDropsAreReported does that"
@@ -254,6 +261,9 @@ var entryPoints = []entryPoint{
 		}
 		if sc.auto {
 			return "fakegraftest takes a data_format, never auto"
+		}
+		if strings.Contains(sc.config, "# fakegraf:") {
+			return "fakegraftest takes options, not a telegraf.conf's # fakegraf: comments, and does not forward"
 		}
 		return socketOnly(sc)
 	}, run: runFakegraftestScenario},

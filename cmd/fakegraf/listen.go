@@ -328,11 +328,16 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fo.register(fs)
 	var co captureOptions
 	co.register(fs)
+	var fwo forwardOptions
+	fwo.register(fs)
 	addresses, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
 	sess, err := newSession(o, addresses, stdout, stderr)
+	if err == nil {
+		err = fwo.apply(sess.inputs)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
 		return exitCannot

@@ -43,6 +43,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fo.register(fs)
 	var co captureOptions
 	co.register(fs)
+	var fwo forwardOptions
+	fwo.register(fs)
 	addresses, command, err := splitCommand(fs, args)
 	if errors.Is(err, errNoCommand) {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
@@ -52,6 +54,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return flagExit(err)
 	}
 	sess, err := newSession(o, addresses, stdout, stderr)
+	if err == nil {
+		err = fwo.apply(sess.inputs)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
 		return exitCannot

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/influxdata/telegraf/config"
+
+	"github.com/fakegraf/fakegraf/forward"
+	"github.com/fakegraf/fakegraf/setup"
+)
+
+// forwardOptions are listen's and run's --forward flags (package forward).
+type forwardOptions struct {
+	targets listFlag // URL or LISTENER=URL
+	buffer  string
+}
+
+func (f *forwardOptions) register(fs *flag.FlagSet) {
+	fs.Var(&f.targets, "forward", "also pass every byte unchanged to a real Telegraf at `URL` (tcp://, udp://, unix://, unixgram://), or LISTENER=URL with several listeners (repeatable); see README")
+	fs.StringVar(&f.buffer, "forward-buffer", "", "bytes each listener holds for a slow or dead --forward upstream before it drops and reports forward-loss (default 8MiB)")
+}
+
+// apply sets the upstreams on the inputs. LISTENER is the input's name
+// (inputs.socket_listener::alias) or its service_address as written.
+func (f *forwardOptions) apply(cfg *setup.Config) error {
+	var size int64
+	if f.buffer != "" {
+		var s config.Size
+		if err := s.UnmarshalText([]byte(f.buffer)); err != nil || s == 0 {
+			return fmt.Errorf("--forward-buffer %q: want a size such as 16MiB", f.buffer)
+		}
+		size = int64(s)
+	}
+	if len(f.targets) == 0 {
+		if size != 0 {
+			return errors.New("--forward-buffer sizes the buffer of --forward: add --forward URL")
+		}
+		return nil
+	}
+	names := make([]string, len(cfg.Inputs))
+	for i, in := range cfg.Inputs {
+		names[i] = in.Listen.Address
+	}
+	for _, t := range f.targets {
+		name, upstream, ok := strings.Cut(t, "=")
+		if !ok || strings.Contains(name, "?") || !strings.Contains(upstream, "://") {
+			name, upstream = "", t
+		}
+		var match []*setup.Input
+		for _, in := range cfg.Inputs {
+			if name == "" || name == in.Name || name == in.Listen.Address || name == in.Origin.Address {
+				match = append(match, in)
+			}
+		}
+		switch {
+		case len(match) == 0:
+			return fmt.Errorf("--forward %s: no listener %q: name one of %s", t, name, strings.Join(names, ", "))
+		case len(match) > 1 && name == "":
+			return fmt.Errorf("--forward %s: fakegraf serves %d listeners: say which with --forward LISTENER=URL, LISTENER one of %s", t, len(match), strings.Join(names, ", "))
+		case len(match) > 1:
+			return fmt.Errorf("--forward %s: %q names %d listeners: use the service_address", t, name, len(match))
+		}
+		in := match[0]
+		if in.HTTP() {
+			return fmt.Errorf("--forward %s: %s is an HTTP input, which fakegraf does not forward yet", t, in.Name)
+		}
+		if _, _, err := forward.Check(upstream, in.Stream()); err != nil {
+			return fmt.Errorf("--forward %s: %w", t, err)
+		}
+		in.Forward = upstream
+	}
+	for _, in := range cfg.Inputs {
+		if in.Forward != "" && size != 0 {
+			in.ForwardBuffer = size
+		}
+	}
+	return nil
+}

@@ -1,0 +1,517 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fakegraf/fakegraf/listener"
+)
+
+// Defaults for Options.
+const (
+	// DefaultBuffer is what a listener holds for its upstream before it
+	// drops: a few seconds of a busy sender at loopback speed, and little
+	// enough memory to run a tee per listener.
+	DefaultBuffer = 8 << 20
+	// DefaultDrain is how long Close lets the upstream take what is still
+	// held: long enough for a live upstream, short enough that a stalled
+	// one does not hold the end of a run.
+	DefaultDrain = 2 * time.Second
+	// DefaultInterval is how often loss is reported, as the kernel's UDP
+	// drops are: one finding per interval, not one per datagram.
+	DefaultInterval = 500 * time.Millisecond
+
+	dialTimeout = 5 * time.Second
+	redialAfter = time.Second
+	// maxQueued bounds the datagrams in flight, beside the bytes: a flood
+	// of empty datagrams holds no bytes but a queue entry each.
+	maxQueued = 1 << 16
+)
+
+// Options configure forwarding for one listener.
+type Options struct {
+	// Upstream is where the bytes go: udp://host:port or
+	// unixgram:///path for a datagram listener, tcp://host:port,
+	// unix:///path or unixpacket:///path for a stream listener.
+	Upstream string
+	// Stream says whether the listener is a stream socket.
+	Stream bool
+	// Buffer is how many bytes the listener may hold for the upstream;
+	// what arrives beyond it is lost. 0 means DefaultBuffer.
+	Buffer int64
+	// Drain is how long Close waits for the upstream; 0 means DefaultDrain.
+	Drain time.Duration
+	// Interval is how often loss is reported; 0 means DefaultInterval.
+	Interval time.Duration
+}
+
+// ErrUpstream wraps every error about an upstream URL.
+var ErrUpstream = errors.New("bad upstream")
+
+// Check parses an upstream URL for a listener of the given kind and returns
+// the network and address to dial.
+func Check(upstream string, stream bool) (network, address string, err error) {
+	u, err := url.Parse(upstream)
+	if err != nil || u.Scheme == "" {
+		return "", "", fmt.Errorf("%w %q: want a URL such as tcp://telegraf:8094, udp://telegraf:8094 or unix:///run/telegraf.sock", ErrUpstream, upstream)
+	}
+	network = u.Scheme
+	switch network {
+	case "udp", "udp4", "udp6", "unixgram":
+		if stream {
+			return "", "", fmt.Errorf("%w %q: a stream listener forwards each connection as a connection: use tcp://, unix:// or unixpacket://", ErrUpstream, upstream)
+		}
+	case "tcp", "tcp4", "tcp6", "unix", "unixpacket":
+		if !stream {
+			return "", "", fmt.Errorf("%w %q: a datagram listener forwards each datagram as a datagram: use udp:// or unixgram://", ErrUpstream, upstream)
+		}
+	case "http", "https":
+		return "", "", fmt.Errorf("%w %q: fakegraf does not forward to HTTP yet; forward a socket listener to a socket_listener of the real Telegraf", ErrUpstream, upstream)
+	default:
+		return "", "", fmt.Errorf("%w %q: unknown scheme %q: use udp, unixgram, tcp, unix or unixpacket", ErrUpstream, upstream, network)
+	}
+	if network[:3] == "uni" {
+		address = u.Path
+		if address == "" {
+			address = u.Host // unix://relative.sock
+		}
+	} else {
+		address = u.Host
+		if _, _, err := net.SplitHostPort(address); err != nil {
+			return "", "", fmt.Errorf("%w %q: %v: give host:port, such as %s://127.0.0.1:8094", ErrUpstream, upstream, err, network)
+		}
+	}
+	if address == "" {
+		return "", "", fmt.Errorf("%w %q: no address", ErrUpstream, upstream)
+	}
+	return network, address, nil
+}
+
+// Handler is a listener.Handler that forwards what it sees, then hands every
+// event on to the handler it wraps.
+type Handler struct {
+	next             listener.Handler
+	opt              Options
+	network, address string
+	url              atomic.Pointer[string] // the listener's, learnt from its events
+	held             atomic.Int64           // bytes buffered, not yet given to the kernel
+	ctx              context.Context        // cancelled when Close gives up waiting
+	cancel           context.CancelFunc
+
+	dgrams    chan []byte
+	dgramDone chan struct{}
+	dgramMu   sync.Mutex
+	dgramConn net.Conn
+
+	mu      sync.Mutex
+	conns   map[uint64]*upConn
+	writers sync.WaitGroup
+
+	lossMu sync.Mutex
+	lost   loss // since the last report
+
+	stop       chan struct{}
+	reportDone chan struct{}
+}
+
+type loss struct {
+	bytes, datagrams, conns uint64
+	reason                  string
+}
+
+// New wraps next: the listener hands its events to the returned Handler.
+// Close it after the listener has closed.
+func New(next listener.Handler, opt Options) (*Handler, error) {
+	network, address, err := Check(opt.Upstream, opt.Stream)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Buffer <= 0 {
+		opt.Buffer = DefaultBuffer
+	}
+	if opt.Drain <= 0 {
+		opt.Drain = DefaultDrain
+	}
+	if opt.Interval <= 0 {
+		opt.Interval = DefaultInterval
+	}
+	h := &Handler{next: next, opt: opt, network: network, address: address,
+		conns: map[uint64]*upConn{}, stop: make(chan struct{}), reportDone: make(chan struct{}), dgramDone: make(chan struct{})}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	if opt.Stream {
+		close(h.dgramDone)
+	} else {
+		h.dgrams = make(chan []byte, maxQueued)
+		go h.writeDatagrams()
+	}
+	go h.report()
+	return h, nil
+}
+
+func (h *Handler) learn(url string) {
+	if h.url.Load() == nil && url != "" {
+		h.url.Store(&url)
+	}
+}
+
+// Record is part of listener.Handler: a datagram is queued for the upstream.
+func (h *Handler) Record(r listener.Record) {
+	h.learn(r.Listener)
+	if !h.opt.Stream && !r.Stream {
+		h.queueDatagram(r.Data)
+	}
+	h.next.Record(r)
+}
+
+// Conn is part of listener.Handler: a connection opening dials its upstream
+// connection, a connection closing closes it once its bytes are sent.
+func (h *Handler) Conn(ev listener.ConnEvent) {
+	h.learn(ev.Listener)
+	if h.opt.Stream {
+		if ev.Open {
+			h.open(ev.Conn)
+		} else {
+			h.eof(ev.Conn)
+		}
+	}
+	h.next.Conn(ev)
+}
+
+// Transport is part of listener.Handler.
+func (h *Handler) Transport(ev listener.Transport) {
+	h.learn(ev.Listener)
+	h.next.Transport(ev)
+}
+
+// Chunk is listener.Tap: the bytes of a stream connection as read from the
+// socket (before content decoding and framing), in read order, from the
+// connection's goroutine between its opening and closing events; c.Data is
+// reused after Chunk returns. A capture in front of the forwarder hands
+// them on (capture's handler).
+func (h *Handler) Chunk(c listener.Chunk) { h.raw(c.Conn, c.Data) }
+
+// raw passes a stream connection's bytes on to its upstream connection.
+func (h *Handler) raw(conn uint64, b []byte) {
+	h.mu.Lock()
+	c := h.conns[conn]
+	h.mu.Unlock()
+	if c == nil {
+		h.lose(int64(len(b)), 0, 1, "the connection was not announced")
+		return
+	}
+	c.add(b)
+}
+
+// Close lets the upstream take what is held, for at most Options.Drain,
+// drops the rest, and reports the last loss. Call it once the listener has
+// closed: no event may come after.
+func (h *Handler) Close() {
+	if h.dgrams != nil {
+		close(h.dgrams)
+	}
+	done := make(chan struct{})
+	go func() {
+		h.writers.Wait()
+		<-h.dgramDone
+		close(done)
+	}()
+	t := time.NewTimer(h.opt.Drain)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		h.abort(fmt.Sprintf("the upstream did not take them within %s of the end of the run", h.opt.Drain))
+		<-done
+	}
+	h.cancel()
+	close(h.stop)
+	<-h.reportDone
+}
+
+// abort gives up on everything held: stream connections are reset, the
+// datagram writer drops what is queued.
+func (h *Handler) abort(reason string) {
+	h.cancel()
+	h.mu.Lock()
+	conns := make([]*upConn, 0, len(h.conns))
+	for _, c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.mu.Lock()
+		c.breakLocked(reason)
+		c.mu.Unlock()
+		c.signal()
+	}
+	h.dgramMu.Lock()
+	if h.dgramConn != nil {
+		_ = h.dgramConn.SetWriteDeadline(time.Now())
+	}
+	h.dgramMu.Unlock()
+}
+
+func (h *Handler) lose(bytes int64, datagrams, conns uint64, reason string) {
+	h.lossMu.Lock()
+	h.lost.bytes += uint64(bytes)
+	h.lost.datagrams += datagrams
+	h.lost.conns += conns
+	h.lost.reason = reason
+	h.lossMu.Unlock()
+}
+
+func (h *Handler) report() {
+	defer close(h.reportDone)
+	t := time.NewTicker(h.opt.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			h.flushLoss()
+			return
+		case <-t.C:
+			h.flushLoss()
+		}
+	}
+}
+
+func (h *Handler) flushLoss() {
+	h.lossMu.Lock()
+	l := h.lost
+	h.lost = loss{}
+	h.lossMu.Unlock()
+	u := h.url.Load()
+	if (l.bytes == 0 && l.datagrams == 0 && l.conns == 0) || u == nil {
+		return
+	}
+	what := fmt.Sprintf("%d bytes of %d connection(s)", l.bytes, l.conns)
+	if !h.opt.Stream {
+		what = fmt.Sprintf("%d datagram(s), %d bytes,", l.datagrams, l.bytes)
+	}
+	err := fmt.Errorf("%s %w to %s: %s", what, listener.ErrForwardLoss, h.opt.Upstream, l.reason)
+	h.next.Transport(listener.Transport{Listener: *u, Err: err, Dropped: l.bytes})
+}
+
+func (h *Handler) full() string {
+	return fmt.Sprintf("the forward buffer of %d bytes was full: the upstream did not keep up", h.opt.Buffer)
+}
+
+// queueDatagram copies a datagram into the queue, or counts it lost.
+func (h *Handler) queueDatagram(b []byte) {
+	n := int64(len(b))
+	if h.held.Add(n) > h.opt.Buffer {
+		h.held.Add(-n)
+		h.lose(n, 1, 0, h.full())
+		return
+	}
+	select {
+	case h.dgrams <- append([]byte(nil), b...):
+	default:
+		h.held.Add(-n)
+		h.lose(n, 1, 0, h.full())
+	}
+}
+
+func (h *Handler) writeDatagrams() {
+	defer close(h.dgramDone)
+	var conn net.Conn
+	var retry time.Time
+	for b := range h.dgrams {
+		n := int64(len(b))
+		if h.ctx.Err() != nil {
+			h.held.Add(-n)
+			h.lose(n, 1, 0, "fakegraf stopped before the upstream took them")
+			continue
+		}
+		if conn == nil && !time.Now().Before(retry) {
+			d := net.Dialer{Timeout: dialTimeout}
+			c, err := d.DialContext(h.ctx, h.network, h.address)
+			if err != nil {
+				retry = time.Now().Add(redialAfter)
+				h.held.Add(-n)
+				h.lose(n, 1, 0, err.Error())
+				continue
+			}
+			conn = c
+			h.dgramMu.Lock()
+			h.dgramConn = c
+			h.dgramMu.Unlock()
+		}
+		if conn == nil {
+			h.held.Add(-n)
+			h.lose(n, 1, 0, "the upstream could not be reached")
+			continue
+		}
+		_, err := conn.Write(b)
+		h.held.Add(-n)
+		if err != nil {
+			h.lose(n, 1, 0, err.Error())
+			// A refusal (an ICMP error on udp) says nothing about the next
+			// datagram: the upstream may be back. Anything else redials.
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				conn.Close()
+				conn = nil
+				retry = time.Now().Add(redialAfter)
+			}
+		}
+	}
+	if conn != nil {
+		conn.Close()
+	}
+}
+
+// upConn is the upstream side of one stream connection.
+type upConn struct {
+	h    *Handler
+	no   uint64
+	wake chan struct{}
+
+	mu               sync.Mutex
+	pending          net.Buffers
+	pendingBytes     int64
+	eof              bool // the connection has closed: send what is pending, then close
+	broken           bool // lost: everything from here on is dropped
+	reason           string
+	up               net.Conn
+	received, posted int64 // bytes read from the connection, and given to the kernel
+}
+
+func (h *Handler) open(no uint64) {
+	c := &upConn{h: h, no: no, wake: make(chan struct{}, 1)}
+	h.mu.Lock()
+	h.conns[no] = c
+	h.mu.Unlock()
+	h.writers.Add(1)
+	go c.run()
+}
+
+func (h *Handler) eof(no uint64) {
+	h.mu.Lock()
+	c := h.conns[no]
+	h.mu.Unlock()
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.eof = true
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *upConn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *upConn) add(b []byte) {
+	n := int64(len(b))
+	c.mu.Lock()
+	c.received += n
+	switch {
+	case c.broken:
+	case c.h.held.Add(n) > c.h.opt.Buffer:
+		c.h.held.Add(-n)
+		c.breakLocked(c.h.full())
+	default:
+		c.pending = append(c.pending, append([]byte(nil), b...))
+		c.pendingBytes += n
+	}
+	c.mu.Unlock()
+	c.signal()
+}
+
+// breakLocked drops what is pending and everything after it, and resets
+// the upstream connection so that the upstream drops its unterminated rest
+// rather than parse half a line.
+func (c *upConn) breakLocked(reason string) {
+	if c.broken {
+		return
+	}
+	c.broken, c.reason = true, reason
+	c.h.held.Add(-c.pendingBytes)
+	c.pending, c.pendingBytes = nil, 0
+	if c.up != nil {
+		reset(c.up)
+	}
+}
+
+func reset(conn net.Conn) {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+}
+
+func (c *upConn) run() {
+	h := c.h
+	defer h.writers.Done()
+	d := net.Dialer{Timeout: dialTimeout}
+	up, err := d.DialContext(h.ctx, h.network, h.address)
+	c.mu.Lock()
+	switch {
+	case err != nil:
+		c.breakLocked(err.Error())
+	case c.broken:
+		reset(up)
+	default:
+		c.up = up
+	}
+	for {
+		if c.broken || len(c.pending) == 0 {
+			if c.eof {
+				break
+			}
+			c.mu.Unlock()
+			<-c.wake
+			c.mu.Lock()
+			continue
+		}
+		bufs, n := c.pending, c.pendingBytes
+		c.pending, c.pendingBytes = nil, 0
+		c.mu.Unlock()
+		w, err := c.write(bufs)
+		h.held.Add(-n)
+		c.mu.Lock()
+		c.posted += w
+		if err != nil {
+			c.breakLocked(err.Error())
+		}
+	}
+	if !c.broken {
+		_ = c.up.Close() // the upstream reads to the end, as from the sender
+	}
+	lost, reason := c.received-c.posted, c.reason
+	c.mu.Unlock()
+	h.mu.Lock()
+	delete(h.conns, c.no)
+	h.mu.Unlock()
+	if lost > 0 {
+		h.lose(lost, 0, 1, reason)
+	}
+}
+
+// write sends one batch. A unixpacket upstream gets one message per read
+// of the connection, as the listener got them: writev would glue them.
+func (c *upConn) write(bufs net.Buffers) (int64, error) {
+	if c.h.network != "unixpacket" {
+		return bufs.WriteTo(c.up)
+	}
+	var total int64
+	for _, b := range bufs {
+		n, err := c.up.Write(b)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
