@@ -182,14 +182,18 @@ func TestCheckedIsLive(t *testing.T) {
 	for _, tc := range streamCases {
 		t.Run(tc.name, func(t *testing.T) {
 			live, checked := liveAndChecked(t, tc.table, func(url string, sink *reportSink) {
-				for _, writes := range tc.conns {
+				for i, writes := range tc.conns {
 					c := dial(t, url)
 					for _, w := range writes {
 						_, _ = c.Write(w) // may fail: Telegraf drops a connection on a scanner error
 					}
 					_ = c.Close()
-					// One connection at a time: the live queue and the
-					// capture then see the same order.
+					// One connection at a time, each closed on the server's
+					// side before the next opens: the live queue and the
+					// capture then see the same order (a remainder without
+					// a newline is a record only at close, and could
+					// otherwise be numbered after the next connection's).
+					require.Eventually(t, func() bool { return sink.closedConns() == i+1 }, 10*time.Second, 5*time.Millisecond)
 				}
 				require.Eventually(t, func() bool { return sink.closedConns() == len(tc.conns) }, 10*time.Second, 5*time.Millisecond)
 			})
