@@ -1,6 +1,8 @@
 package report
 
 import (
+	"time"
+
 	"maps"
 	"slices"
 	"sync"
@@ -54,6 +56,20 @@ type Summary struct {
 	// Checks are the checks of the whole run (golden file, expectations,
 	// sender), passed or not, in the order they ran.
 	Checks []CheckResult `json:"checks,omitempty"`
+	// Capture is what --capture wrote, nil without it.
+	Capture *CaptureSummary `json:"capture,omitempty"`
+}
+
+// CaptureSummary says what a run's --capture file holds and, when the
+// capture was cut before the run ended (its size bound, a disk that fell
+// behind, a write error), why and when: what arrived after the cut was
+// checked but is not in the file.
+type CaptureSummary struct {
+	File   string    `json:"file"`
+	Events int64     `json:"events"`
+	Bytes  int64     `json:"bytes"`
+	Cut    string    `json:"cut,omitempty"`
+	CutAt  time.Time `json:"cut_at,omitempty"`
 }
 
 // FindingKey counts findings by rule and severity: a rule may report at

@@ -15,6 +15,7 @@ import (
 	"github.com/fakegraf/fakegraf/capture"
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/report"
 	"github.com/fakegraf/fakegraf/serve"
 	"github.com/fakegraf/fakegraf/setup"
 )
@@ -101,6 +102,10 @@ func (s *session) stopCapture() {
 	}
 	st := s.capture.Close()
 	s.capture = nil
+	s.captureSummary = &report.CaptureSummary{File: s.capturePath, Events: int64(st.Entries), Bytes: int64(st.Bytes), Cut: st.Cut, CutAt: st.CutTime}
+	if st.Err != nil && st.Cut == "" {
+		s.captureSummary.Cut = st.Err.Error()
+	}
 	switch {
 	case st.Err != nil:
 		fmt.Fprintf(s.stderr, "fakegraf: --capture %s: %v: the capture holds what arrived until %s (%d events); free space or choose another disk\n",

@@ -390,6 +390,9 @@ type session struct {
 	// handlers; nil without --capture.
 	capture     *capture.Writer
 	capturePath string
+	// captureSummary is what the capture held when it was closed, for the
+	// report's summary.
+	captureSummary *report.CaptureSummary
 }
 
 func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) (*session, error) {
@@ -641,6 +644,7 @@ func (s *session) finish() int {
 	}
 	sum := s.collector.Summary()
 	sum.Checks = s.results
+	sum.Capture = s.captureSummary
 	s.printer.Summary(sum)
 	if failed || s.failOn > 0 && sum.CountAtLeast(s.failOn) > 0 {
 		return exitFindings
