@@ -5,7 +5,9 @@
 // A Handler wraps the listener.Handler a listener hands its events to, so it
 // sees the bytes where they arrive and hands every event on untouched:
 //
-//   - a datagram (udp, unixgram) is sent as one datagram to the upstream;
+//   - a datagram (udp, unixgram) is sent as one datagram to the upstream,
+//     in order; over udp what is queued goes in batches of up to 64, one
+//     sendmmsg each (golang.org/x/net's WriteBatch);
 //   - each stream connection (tcp, unix, unixpacket) gets its own upstream
 //     connection, dialled when the connection opens, carrying the bytes as
 //     they were read from the socket (listener.Tap: before content

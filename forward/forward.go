@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 
 	"github.com/fakegraf/fakegraf/listener"
 )
@@ -319,52 +323,158 @@ func (h *Handler) queueDatagram(b []byte) {
 	}
 }
 
+// writeDatagrams sends the queued datagrams in batches: what is queued when
+// the writer wakes, up to maxBatch, goes in one system call (sendmmsg on
+// Linux), one message per datagram, in queue order.
 func (h *Handler) writeDatagrams() {
 	defer close(h.dgramDone)
-	var conn net.Conn
+	var conn *datagramConn
 	var retry time.Time
+	batch := make([][]byte, 0, maxBatch)
 	for b := range h.dgrams {
-		n := int64(len(b))
+		batch = append(batch[:0], b)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case b, ok := <-h.dgrams:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, b)
+			default:
+				break fill
+			}
+		}
+		conn, retry = h.sendDatagrams(conn, retry, batch)
+		clear(batch) // let the sent datagrams go
+	}
+	if conn != nil {
+		conn.Close()
+	}
+}
+
+// sendDatagrams sends one batch, dialling first if need be, and accounts
+// for every datagram of it: sent, or lost with the reason. A partial write
+// without an error (sendmmsg stopped early) sends the rest again; a write
+// error loses the datagram it came from, as a write of that datagram alone
+// would have, and then, as before batching, a refusal (an ICMP error on
+// udp, which says nothing about the next datagram) goes on with the rest,
+// anything else drops the connection and loses the rest of the batch
+// until the redial.
+func (h *Handler) sendDatagrams(conn *datagramConn, retry time.Time, batch [][]byte) (*datagramConn, time.Time) {
+	for len(batch) > 0 {
 		if h.ctx.Err() != nil {
-			h.held.Add(-n)
-			h.lose(n, 1, 0, "fakegraf stopped before the upstream took them")
-			continue
+			h.loseDatagrams(batch, "fakegraf stopped before the upstream took them")
+			return conn, retry
 		}
 		if conn == nil && !time.Now().Before(retry) {
 			d := net.Dialer{Timeout: dialTimeout}
 			c, err := d.DialContext(h.ctx, h.network, h.address)
 			if err != nil {
-				retry = time.Now().Add(redialAfter)
-				h.held.Add(-n)
-				h.lose(n, 1, 0, err.Error())
-				continue
+				h.loseDatagrams(batch, err.Error())
+				return nil, time.Now().Add(redialAfter)
 			}
-			conn = c
+			conn = newDatagramConn(c)
 			h.dgramMu.Lock()
 			h.dgramConn = c
 			h.dgramMu.Unlock()
 		}
 		if conn == nil {
-			h.held.Add(-n)
-			h.lose(n, 1, 0, "the upstream could not be reached")
+			h.loseDatagrams(batch, "the upstream could not be reached")
+			return nil, retry
+		}
+		n, err := writeBatch(conn, batch)
+		n = min(max(n, 0), len(batch))
+		var sent int64
+		for _, b := range batch[:n] {
+			sent += int64(len(b))
+		}
+		h.held.Add(-sent)
+		batch = batch[n:]
+		if err == nil && n == 0 {
+			err = io.ErrShortWrite // never seen; do not spin
+		}
+		if err == nil {
 			continue
 		}
-		_, err := conn.Write(b)
-		h.held.Add(-n)
-		if err != nil {
-			h.lose(n, 1, 0, err.Error())
-			// A refusal (an ICMP error on udp) says nothing about the next
-			// datagram: the upstream may be back. Anything else redials.
-			if !errors.Is(err, syscall.ECONNREFUSED) {
-				conn.Close()
-				conn = nil
-				retry = time.Now().Add(redialAfter)
-			}
+		if len(batch) > 0 {
+			h.loseDatagrams(batch[:1], err.Error())
+			batch = batch[1:]
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			conn.Close()
+			conn = nil
+			retry = time.Now().Add(redialAfter)
 		}
 	}
-	if conn != nil {
-		conn.Close()
+	return conn, retry
+}
+
+// loseDatagrams counts datagrams that will not be sent.
+func (h *Handler) loseDatagrams(batch [][]byte, reason string) {
+	var n int64
+	for _, b := range batch {
+		n += int64(len(b))
 	}
+	h.held.Add(-n)
+	h.lose(n, uint64(len(batch)), 0, reason)
+}
+
+// maxBatch is how many datagrams go in one system call: beyond a few dozen
+// the call's cost is the copying, not the crossing.
+const maxBatch = 64
+
+// batchWriter is ipv4.PacketConn and ipv6.PacketConn: sendmmsg on Linux,
+// one sendmsg elsewhere.
+type batchWriter interface {
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+// datagramConn is the connected socket to a datagram upstream.
+type datagramConn struct {
+	net.Conn
+	batch batchWriter // nil: one write per datagram (unixgram)
+	msgs  []ipv4.Message
+}
+
+func newDatagramConn(c net.Conn) *datagramConn {
+	dc := &datagramConn{Conn: c}
+	if uc, ok := c.(*net.UDPConn); ok {
+		if a, ok := uc.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
+			dc.batch = ipv6.NewPacketConn(uc)
+		} else {
+			dc.batch = ipv4.NewPacketConn(uc)
+		}
+		dc.msgs = make([]ipv4.Message, maxBatch)
+		for i := range dc.msgs {
+			dc.msgs[i].Buffers = make([][]byte, 1)
+		}
+	}
+	return dc
+}
+
+// writeBatch sends datagrams in order, one message each, and returns how
+// many the kernel took. A variable so that tests can make writes fail.
+var writeBatch = (*datagramConn).writeBatch
+
+func (c *datagramConn) writeBatch(bs [][]byte) (int, error) {
+	if c.batch == nil {
+		for i, b := range bs {
+			if _, err := c.Write(b); err != nil {
+				return i, err
+			}
+		}
+		return len(bs), nil
+	}
+	ms := c.msgs[:len(bs)]
+	for i, b := range bs {
+		ms[i].Buffers[0] = b
+	}
+	n, err := c.batch.WriteBatch(ms, 0)
+	for i := range ms {
+		ms[i].Buffers[0] = nil
+	}
+	return n, err
 }
 
 // upConn is the upstream side of one stream connection.

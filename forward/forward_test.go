@@ -3,10 +3,14 @@ package forward_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -294,4 +298,78 @@ func TestCheckRefusesMismatchedUpstreams(t *testing.T) {
 			require.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// TestBatchedDatagramsKeepOrderAndAccounting drives the batch writer with a
+// kernel that takes at most three datagrams a call (a partial write, sent
+// again), refuses some datagrams (lost, the rest of the batch goes on) and
+// fails hard on one (lost with the rest of its batch and those until the
+// redial): every datagram is either sent, once and in order, or counted.
+func TestBatchedDatagramsKeepOrderAndAccounting(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer pc.Close()
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	var sent []string
+	var sizes []int
+	restore := forward.SetWriteBatch(func(bs [][]byte) (int, error) {
+		<-gate // let the queue fill, so that the batches are big
+		mu.Lock()
+		defer mu.Unlock()
+		sizes = append(sizes, len(bs))
+		for i, b := range bs {
+			switch {
+			case i == 3:
+				return i, nil // the kernel stopped early, no error
+			case bytes.HasPrefix(b, []byte("refuse")):
+				return i, &net.OpError{Op: "write", Net: "udp", Err: syscall.ECONNREFUSED}
+			case bytes.HasPrefix(b, []byte("fail")):
+				return i, &net.OpError{Op: "write", Net: "udp", Err: syscall.EMSGSIZE}
+			}
+			sent = append(sent, string(b))
+		}
+		return len(bs), nil
+	})
+	defer restore()
+	rec := &recorder{}
+	fw, err := forward.New(rec, forward.Options{Upstream: "udp://" + pc.LocalAddr().String(), Interval: time.Hour})
+	require.NoError(t, err)
+	var all []string
+	for i := range 40 {
+		d := fmt.Sprintf("cpu v=%d\n", i)
+		switch i {
+		case 5, 6, 20:
+			d = "refuse " + d
+		case 30:
+			d = "fail " + d
+		}
+		all = append(all, d)
+		fw.Record(listener.Record{Listener: "udp://127.0.0.1:8094", Data: []byte(d)})
+	}
+	close(gate)
+	fw.Close()
+
+	n, msgs := rec.lost()
+	mu.Lock()
+	defer mu.Unlock()
+	require.Greater(t, slices.Max(sizes), 3, "datagrams went in batches")
+	// What was sent is the input in order, minus the refused ones and
+	// everything from the hard failure on (the redial waits a second).
+	var want []string
+	var lostBytes uint64
+	for i, d := range all {
+		if strings.HasPrefix(d, "refuse") || i >= 30 {
+			lostBytes += uint64(len(d))
+			continue
+		}
+		want = append(want, d)
+	}
+	if diff := cmp.Diff(want, sent); diff != "" {
+		t.Errorf("sent (-want +got):\n%s", diff)
+	}
+	require.Equal(t, lostBytes, n, "every byte not sent is counted")
+	require.Len(t, msgs, 1)
+	require.Contains(t, msgs[0], "13 datagram(s)")
+	require.Equal(t, 40, len(rec.records), "the wrapped handler gets every record")
 }
