@@ -368,8 +368,12 @@ func (t *Text) Summary(s *Summary) {
 		}
 	}
 	if c := s.Capture; c != nil && c.Cut != "" {
+		at := "?"
+		if c.CutAt != nil {
+			at = c.CutAt.Format("15:04:05.000")
+		}
 		fmt.Fprintf(t.w, "  %s %s\n", t.c(cBold, "capture"), t.c(cRed, fmt.Sprintf("%s cut at %s (%s): it holds %d events, %d bytes; what arrived after the cut was checked but is not in it",
-			c.File, c.CutAt.Format("15:04:05.000"), c.Cut, c.Events, c.Bytes)))
+			c.File, at, c.Cut, c.Events, c.Bytes)))
 	}
 	if len(s.Checks) > 0 {
 		fmt.Fprintf(t.w, "  %s\n", t.c(cBold, "checks"))

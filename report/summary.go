@@ -65,11 +65,11 @@ type Summary struct {
 // behind, a write error), why and when: what arrived after the cut was
 // checked but is not in the file.
 type CaptureSummary struct {
-	File   string    `json:"file"`
-	Events int64     `json:"events"`
-	Bytes  int64     `json:"bytes"`
-	Cut    string    `json:"cut,omitempty"`
-	CutAt  time.Time `json:"cut_at,omitempty"`
+	File   string     `json:"file"`
+	Events int64      `json:"events"`
+	Bytes  int64      `json:"bytes"`
+	Cut    string     `json:"cut,omitempty"`
+	CutAt  *time.Time `json:"cut_at,omitempty"` // when Cut is set
 }
 
 // FindingKey counts findings by rule and severity: a rule may report at

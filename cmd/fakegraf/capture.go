@@ -102,7 +102,11 @@ func (s *session) stopCapture() {
 	}
 	st := s.capture.Close()
 	s.capture = nil
-	s.captureSummary = &report.CaptureSummary{File: s.capturePath, Events: int64(st.Entries), Bytes: int64(st.Bytes), Cut: st.Cut, CutAt: st.CutTime}
+	s.captureSummary = &report.CaptureSummary{File: s.capturePath, Events: int64(st.Entries), Bytes: int64(st.Bytes), Cut: st.Cut}
+	if st.Cut != "" {
+		at := st.CutTime
+		s.captureSummary.CutAt = &at
+	}
 	if st.Err != nil && st.Cut == "" {
 		s.captureSummary.Cut = st.Err.Error()
 	}
