@@ -40,24 +40,10 @@ func checkHTTPPrecisionMismatch(ctx *Context) {
 		return
 	}
 	now := receiveTime(ctx)
-	var first *stamp
-	var want time.Duration
-	n := 0
-	for _, st := range ctx.sentStamps() {
-		u, ok := probableUnit(st, now)
-		if !ok {
-			continue
-		}
-		n++
-		if first == nil {
-			st := st
-			first, want = &st, u
-		}
-	}
-	if first == nil {
+	st, want, n, ok := firstMisread(ctx, now)
+	if !ok {
 		return
 	}
-	st := *first
 	ex := ctx.Record.HTTP
 	sent := query(ex).Get("precision")
 	said := fmt.Sprintf("precision=%s", sent)

@@ -70,24 +70,10 @@ func checkTimestampUnit(ctx *Context) {
 	if readUnit(ctx) <= time.Nanosecond && allNear(ctx, now) {
 		return // nothing can have wrapped around, and every time is near
 	}
-	var first *stamp
-	var want time.Duration
-	n := 0
-	for _, st := range ctx.sentStamps() {
-		u, ok := probableUnit(st, now)
-		if !ok {
-			continue
-		}
-		n++
-		if first == nil {
-			st := st
-			first, want = &st, u
-		}
-	}
-	if first == nil {
+	st, want, n, ok := firstMisread(ctx, now)
+	if !ok {
 		return
 	}
-	st := *first
 	wantTime := inUnit(st.value, want)
 	msg := fmt.Sprintf("timestamp %s is read as %s, which puts the point at %s (%s it arrived); it looks like %s: %s",
 		st.raw, unitName(st.unit), st.got.UTC().Format(time.RFC3339Nano), ago(st.got, now), unitName(want), wantTime.UTC().Format(time.RFC3339Nano))
@@ -117,4 +103,22 @@ func checkTimestampUnit(ctx *Context) {
 		fixes = append(fixes, "send seconds as 10 digits (Python: int(time.time()))")
 	}
 	ctx.Report(msg, offsetPosition(ctx.Record.Data, st.off), fixes...).Token = unitName(want) + " read as " + unitName(st.unit)
+}
+
+// firstMisread is the first timestamp the sender set whose digits look like
+// another unit than the one it is read in, that unit, and how many of the
+// record's timestamps look misread: what timestamp-unit and, on the InfluxDB
+// listeners, http-precision-mismatch report.
+func firstMisread(ctx *Context, now time.Time) (first stamp, want time.Duration, n int, ok bool) {
+	for _, st := range ctx.sentStamps() {
+		u, found := probableUnit(st, now)
+		if !found {
+			continue
+		}
+		n++
+		if !ok {
+			first, want, ok = st, u, true
+		}
+	}
+	return first, want, n, ok
 }
