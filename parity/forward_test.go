@@ -86,21 +86,14 @@ func TestForwardStoresWhatDirectStores(t *testing.T) {
 			go func() { defer wg.Done(); up.stop(t) }()
 			wg.Wait()
 
-			read := func(name, path string) []string {
-				ms, err := readMetrics(path)
-				if err != nil {
-					t.Fatalf("reading %s's metrics: %v", name, err)
-				}
-				return canonAll(ms, true)
-			}
-			want := read("the direct Telegraf", directOut)
+			want := readStored(t, "the direct Telegraf", directOut)
 			if len(want) != 4 {
 				t.Fatalf("the direct Telegraf stored %d metrics, want 4: the case proves nothing:\n  %s", len(want), strings.Join(want, "\n  "))
 			}
-			if d := diffLists(want, read("the upstream Telegraf", upOut)); d != "" {
+			if d := diffLists(want, readStored(t, "the upstream Telegraf", upOut)); d != "" {
 				t.Errorf("the Telegraf behind fakegraf stored other metrics than the one sent to directly (-direct +forwarded):\n%s", d)
 			}
-			if d := diffLists(want, read("fakegraf", fgOut)); d != "" {
+			if d := diffLists(want, readStored(t, "fakegraf", fgOut)); d != "" {
 				t.Errorf("fakegraf stored other metrics than Telegraf (-telegraf +fakegraf):\n%s", d)
 			}
 			for _, line := range fg.stdout.all() {

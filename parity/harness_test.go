@@ -435,6 +435,17 @@ func canon(m telegraf.Metric, withTime bool) string {
 	return b.String()
 }
 
+// readStored is what the outputs.file at path holds, canonical with the
+// sender-set times; name says whose file it is when it cannot be read.
+func readStored(t *testing.T, name, path string) []string {
+	t.Helper()
+	ms, err := readMetrics(path)
+	if err != nil {
+		t.Fatalf("reading %s's metrics: %v", name, err)
+	}
+	return canonAll(ms, true)
+}
+
 func canonAll(ms []telegraf.Metric, withTime bool) []string {
 	out := make([]string, 0, len(ms))
 	for _, m := range ms {

@@ -109,21 +109,14 @@ func TestReplayStoresWhatDirectStores(t *testing.T) {
 			settle(400*time.Millisecond, 500*time.Millisecond, upstream)
 			upstream.stop(t)
 
-			read := func(name, path string) []string {
-				ms, err := readMetrics(path)
-				if err != nil {
-					t.Fatalf("reading %s's metrics: %v", name, err)
-				}
-				return canonAll(ms, true)
-			}
-			want := read("the direct Telegraf", directOut)
+			want := readStored(t, "the direct Telegraf", directOut)
 			if len(want) != 7 {
 				t.Fatalf("the direct Telegraf stored %d metrics, want 7: the case proves nothing:\n  %s", len(want), strings.Join(want, "\n  "))
 			}
-			if d := diffLists(want, read("the Telegraf replayed into", upOut)); d != "" {
+			if d := diffLists(want, readStored(t, "the Telegraf replayed into", upOut)); d != "" {
 				t.Errorf("the Telegraf the capture was replayed into stored other metrics than the one sent to directly (-direct +replayed):\n%s", d)
 			}
-			if d := diffLists(want, read("fakegraf", fgOut)); d != "" {
+			if d := diffLists(want, readStored(t, "fakegraf", fgOut)); d != "" {
 				t.Errorf("fakegraf stored other metrics than Telegraf (-telegraf +fakegraf):\n%s", d)
 			}
 		})
