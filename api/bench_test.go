@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"fmt"
 	"net/http/httptest"
 	"runtime"
 	"syscall"
@@ -9,31 +8,12 @@ import (
 	"time"
 
 	"github.com/fakegraf/fakegraf/api"
+	"github.com/fakegraf/fakegraf/internal/benchrec"
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/report"
 	"github.com/fakegraf/fakegraf/serve"
-	"github.com/fakegraf/fakegraf/setup"
 )
-
-// benchEngine is fakegraf's record path (Telegraf's influx parser,
-// MakeMetric, every rule) into sink.
-func benchEngine(b *testing.B, sink serve.Sink) *serve.Engine {
-	cfg, err := setup.Load([]byte("[agent]\n  omit_hostname = true\n[[inputs.socket_listener]]\n  service_address = \"tcp://127.0.0.1:8094\"\n  data_format = \"influx\"\n"), "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := serve.NewEngine(sink)
-	e.Add("tcp://127.0.0.1:8094", "influx", parse.NewPipeline("tcp://127.0.0.1:8094", parse.DefaultRules(), serve.Stages(cfg.Inputs[0])...))
-	return e
-}
-
-// The loopback benchmark's line (bench/loopback), one per record.
-func benchRecord(i int, now int64) listener.Record {
-	data := fmt.Appendf(nil, "cpu,host=web%d,region=eu usage_idle=%d.5,usage_user=1.25 %d", i%16, i%100, now+int64(i))
-	return listener.Record{Listener: "tcp://127.0.0.1:8094", Peer: "127.0.0.1:5000", Conn: 1, Seq: uint64(i + 1),
-		Data: data, Size: len(data) + 1, Stream: true, Terminated: true, Received: time.Unix(0, now)}
-}
 
 // BenchmarkIngest is the whole record path into the CLI's sink without the
 // API (the collector) and with it (the store, which feeds the same
@@ -49,13 +29,13 @@ func BenchmarkIngest(b *testing.B) {
 		{"store", func() serve.Sink { return api.NewStore(api.Options{Collector: report.NewCollector()}) }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			e := benchEngine(b, tc.sink())
+			e := benchrec.Engine(b, tc.sink())
 			now := time.Now().UnixNano()
 			b.ReportAllocs()
 			i := 0
 			cpu0 := cpuTime()
 			for b.Loop() {
-				e.Record(benchRecord(i, now))
+				e.Record(benchrec.Record(i, now))
 				i++
 			}
 			// The process's CPU time, garbage collection on the other
@@ -79,10 +59,10 @@ func BenchmarkKeptBytes(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		s := api.NewStore(api.Options{})
-		e := benchEngine(b, s)
+		e := benchrec.Engine(b, s)
 		now := time.Now().UnixNano()
 		for i := range api.DefaultKeep {
-			e.Record(benchRecord(i, now))
+			e.Record(benchrec.Record(i, now))
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
@@ -96,8 +76,8 @@ func BenchmarkKeptBytes(b *testing.B) {
 // the record into the arena, and the ring, with a full store dropping.
 func BenchmarkResult(b *testing.B) {
 	var res *parse.Result
-	e := benchEngine(b, resultSink{&res})
-	e.Record(benchRecord(1, time.Now().UnixNano()))
+	e := benchrec.Engine(b, resultSink{&res})
+	e.Record(benchrec.Record(1, time.Now().UnixNano()))
 	for _, tc := range []struct {
 		name string
 		sink serve.Sink
@@ -129,10 +109,10 @@ func (resultSink) Finding(parse.Diagnostic) {}
 // ns/op over 3e9 is the share of one core an open page costs.
 func BenchmarkPageRefresh(b *testing.B) {
 	s := api.NewStore(api.Options{Collector: report.NewCollector()})
-	e := benchEngine(b, s)
+	e := benchrec.Engine(b, s)
 	now := time.Now().UnixNano()
 	for i := range api.DefaultKeep + 1000 {
-		e.Record(benchRecord(i, now))
+		e.Record(benchrec.Record(i, now))
 	}
 	h := api.NewHandler(s, api.HandlerOptions{})
 	get := func(path string) {
