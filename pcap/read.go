@@ -63,9 +63,19 @@ type Stats struct {
 	Fragments int
 	// Dropped counts TCP connections beyond MaxConnections, not read.
 	Dropped int
-	// Losses lists each TCP connection that lost bytes to the capture, in
-	// the order of Connections.
+	// Losses lists the TCP connections that lost bytes to the capture, in
+	// the order of Connections: the first MaxLosses to end, so that a
+	// capture of any size reads in bounded memory. The totals below count
+	// every one.
 	Losses []Loss
+	// LossConnections counts the TCP connections that lost bytes to the
+	// capture; Missing, Holes and Unchecked are their Loss fields added
+	// up, BeganBefore and OpenAtEnd how many of them began before the
+	// capture and were still open when it ended.
+	LossConnections        int
+	Missing, Unchecked     int64
+	Holes                  int
+	BeganBefore, OpenAtEnd int
 	// Cut says the file ended in the middle of a packet (tcpdump stopped
 	// while writing): what was before it is read.
 	Cut bool
@@ -90,7 +100,12 @@ type Loss struct {
 	// OpenAtEnd says the connection was still open when the capture
 	// ended.
 	OpenAtEnd bool
+
+	order int // when it began among all connections, for sorting
 }
+
+// MaxLosses bounds Stats.Losses.
+const MaxLosses = 1000
 
 // MaxConnections bounds the TCP connections open at once: each holds a
 // scanner, as a socket's would. Beyond it, new connections are counted in
@@ -192,13 +207,14 @@ type reader struct {
 	assembler *reassembly.Assembler
 	defrag    *ip4defrag.IPv4Defragmenter
 	open      int
-	conns     []*tcpConn // in the order they began, for Losses
-	pending   []action   // what streams did during one Assemble or flush
+	begun     int                   // connections begun, for their order
+	live      map[*tcpConn]struct{} // begun and not finished: only these are kept
+	pending   []action              // what streams did during one Assemble or flush
 	lastFlush time.Time
 }
 
 func newReader(inputs []*Input, h listener.Handler) *reader {
-	rd := &reader{inputs: inputs, h: h, defrag: ip4defrag.NewIPv4Defragmenter()}
+	rd := &reader{inputs: inputs, h: h, defrag: ip4defrag.NewIPv4Defragmenter(), live: map[*tcpConn]struct{}{}}
 	rd.assembler = reassembly.NewAssembler(reassembly.NewStreamPool(&factory{rd}))
 	// Bounded memory: a connection waiting for a lost segment keeps at
 	// most this much after the hole before giving up on it (pages are
@@ -341,14 +357,35 @@ func (rd *reader) drain() {
 func (rd *reader) end() {
 	rd.assembler.FlushAll()
 	rd.drain()
-	for _, c := range rd.conns {
-		if !c.finished {
-			c.finish(c.ending(), time.Time{})
-		}
+	open := make([]*tcpConn, 0, len(rd.live))
+	for c := range rd.live {
+		open = append(open, c)
 	}
-	for _, c := range rd.conns {
-		if c.loss.Missing > 0 || c.loss.Holes > 0 || c.loss.BeganBefore || c.loss.Unchecked > 0 || c.loss.OpenAtEnd {
-			rd.stats.Losses = append(rd.stats.Losses, c.loss)
-		}
+	sort.Slice(open, func(i, j int) bool { return open[i].order < open[j].order })
+	for _, c := range open {
+		c.finish(c.ending(), time.Time{})
+	}
+	sort.SliceStable(rd.stats.Losses, func(i, j int) bool { return rd.stats.Losses[i].order < rd.stats.Losses[j].order })
+}
+
+// account adds what a finished connection lost to the totals, and to
+// Losses while it holds fewer than MaxLosses.
+func (st *Stats) account(l Loss, order int) {
+	if l.Missing == 0 && l.Holes == 0 && !l.BeganBefore && l.Unchecked == 0 && !l.OpenAtEnd {
+		return
+	}
+	st.LossConnections++
+	st.Missing += l.Missing
+	st.Holes += l.Holes
+	st.Unchecked += l.Unchecked
+	if l.BeganBefore {
+		st.BeganBefore++
+	}
+	if l.OpenAtEnd {
+		st.OpenAtEnd++
+	}
+	if len(st.Losses) < MaxLosses {
+		l.order = order
+		st.Losses = append(st.Losses, l)
 	}
 }

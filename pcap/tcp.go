@@ -54,6 +54,7 @@ type tcpConn struct {
 	peer      string
 	order     int
 	clientDir reassembly.TCPFlowDirection
+	started   bool // a SYN or data was seen (start)
 	dropped   bool // beyond MaxConnections
 	midstream bool // began before the capture
 	sawData   bool
@@ -65,7 +66,7 @@ type tcpConn struct {
 	need chan struct{} // the goroutine wants the next chunk; closed when it is done
 }
 
-func (f *factory) New(netFlow, tcpFlow gopacket.Flow, _ *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
+func (f *factory) New(netFlow, tcpFlow gopacket.Flow, _ *layers.TCP, _ reassembly.AssemblerContext) reassembly.Stream {
 	rd := f.rd
 	src, _ := netip.AddrFromSlice(netFlow.Src().Raw())
 	dst, _ := netip.AddrFromSlice(netFlow.Dst().Raw())
@@ -79,27 +80,44 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, _ *layers.TCP, ac reassemb
 		// SYN-ACK whose SYN the capture missed).
 		c.in, c.clientDir, c.peer = rd.input("tcp", src, sport), reassembly.TCPDirServerToClient, netip.AddrPortFrom(dst, dport).String()
 	}
+	return c
+}
+
+// start makes the connection one: counted, numbered, opened. It waits for
+// a SYN or a byte of data, because the assembler makes a new stream of
+// every packet after a connection it closed: the client's last ACK after
+// both FINs would otherwise be a second, empty connection that the live
+// listener never saw (found by TestTcpdumpCheckIsLive).
+func (c *tcpConn) start(at time.Time) {
+	rd := c.rd
+	c.started = true
 	if rd.open >= MaxConnections {
 		rd.stats.Dropped++
 		c.dropped = true
-		return c
+		return
 	}
 	rd.open++
 	rd.stats.Connections++
 	c.in.conns++
-	c.conn, c.order = c.in.conns, len(rd.conns)
-	rd.conns = append(rd.conns, c)
+	c.conn, c.order = c.in.conns, rd.begun
+	rd.begun++
+	rd.live[c] = struct{}{}
 	c.loss = Loss{Listener: c.in.Listener, Peer: c.peer, Conn: c.conn}
-	rd.h.Conn(listener.ConnEvent{Listener: c.in.Listener, Peer: c.peer, Conn: c.conn, Open: true, Time: ac.GetCaptureInfo().Timestamp})
+	rd.h.Conn(listener.ConnEvent{Listener: c.in.Listener, Peer: c.peer, Conn: c.conn, Open: true, Time: at})
 	c.ch, c.need = make(chan chunk), make(chan struct{})
 	go c.run()
 	<-c.need
-	return c
 }
 
 // Accept takes every segment: a connection that began before the capture
 // is read from its first captured byte (start), not dropped.
-func (c *tcpConn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
+func (c *tcpConn) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
+	if !c.started {
+		if !tcp.SYN && len(tcp.Payload) == 0 {
+			return false // an ACK, FIN or RST of no connection the capture holds
+		}
+		c.start(ci.Timestamp)
+	}
 	if c.dropped {
 		return false
 	}
@@ -118,7 +136,7 @@ func (c *tcpConn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reassembly
 
 func (c *tcpConn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
 	dir, _, end, skip := sg.Info()
-	if dir != c.clientDir || c.dropped {
+	if dir != c.clientDir || c.dropped || !c.started {
 		return // Telegraf sends nothing; what the input sent is not the sender's
 	}
 	n, _ := sg.Lengths()
@@ -155,6 +173,9 @@ func (c *tcpConn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assem
 // ReassemblyComplete ends a connection whose end the data did not carry:
 // a FIN that came after a hole is not handed over with the data.
 func (c *tcpConn) ReassemblyComplete(reassembly.AssemblerContext) bool {
+	if !c.started {
+		return true
+	}
 	c.later(func() { c.finish(c.ending(), time.Time{}) })
 	return true
 }
@@ -190,6 +211,8 @@ func (c *tcpConn) finish(why error, at time.Time) {
 	c.send(chunk{end: why, at: at})
 	c.finished = true
 	c.rd.open--
+	delete(c.rd.live, c)
+	c.rd.stats.account(c.loss, c.order)
 }
 
 // next is the goroutine's side of send.
