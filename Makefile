@@ -11,7 +11,7 @@ RUNS             ?= 3
 # staticcheck 2026.2.2, which knows Go 1.26; go run builds it once into the build cache.
 STATICCHECK      := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: FORCE help build image pytest test race lint fuzz golden docs screenshot chromium bench soak parity telegraf clean
+.PHONY: FORCE help build image pytest test race lint fuzz golden docs screenshot chromium bench bigcaptures soak parity telegraf clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -83,6 +83,15 @@ chromium: ## install Debian's chromium for the browser tests when it is missing 
 bench: $(TELEGRAF_BIN) ## Go benchmarks, then fakegraf against a real Telegraf over loopback, median of RUNS (see docs/benchmarks.md)
 	go test -run=NONE -bench=. -benchmem ./...
 	go run ./bench/loopback -telegraf $(TELEGRAF_BIN) -runs $(RUNS)
+
+BIGDIR ?= .cache/big
+bigcaptures: build ## a 1 GiB fakegraf capture and a 1 GiB pcap checked under /usr/bin/time -v (max RSS, wall time; docs/benchmarks.md), then deleted
+	mkdir -p $(BIGDIR)
+	go test ./capture -run TestWriteBigCapture -count=1 -v -args -big-capture $(abspath $(BIGDIR))/big.fgcap
+	go test ./pcap -run TestWriteBigPcap -count=1 -v -args -big-pcap $(abspath $(BIGDIR))/big.pcap
+	-/usr/bin/time -v bin/fakegraf check $(BIGDIR)/big.fgcap --quiet 2>&1 >/dev/null | grep -E 'Maximum resident|Elapsed'
+	-/usr/bin/time -v bin/fakegraf check --data-format influx $(BIGDIR)/big.pcap --quiet 2>&1 >/dev/null | grep -E 'Maximum resident|Elapsed'
+	rm -f $(BIGDIR)/big.fgcap $(BIGDIR)/big.pcap
 
 soak: ## fakegraf under hostile traffic for SOAKTIME (default 10m): memory, descriptors, byte accounting
 	go run ./bench/soak -duration $(SOAKTIME)

@@ -93,6 +93,12 @@ var (
 	// not be passed on to the upstream of --forward (package forward): the
 	// upstream was down, too slow, or refused them. Dropped counts the bytes.
 	ErrForwardLoss = errors.New("not forwarded")
+	// ErrCaptureLoss marks bytes that a tcpdump capture being checked
+	// lost (the snaplen, packets the kernel dropped, fragments), and
+	// ErrCaptureCut records cut by the capture's start or end: the check
+	// did not see them, the sender may well have sent them whole.
+	ErrCaptureLoss = errors.New("lost by the capture")
+	ErrCaptureCut  = errors.New("cut by the capture's start or end")
 )
 
 // blockedSourceLogger turns the debug line Telegraf's datagram listener logs

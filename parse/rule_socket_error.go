@@ -41,7 +41,7 @@ func checkSocketError(ctx *TransportContext) {
 		return // a statsd-* rule reports it
 	}
 	for _, claimed := range []error{bufio.ErrTooLong, listener.ErrTooManyConnections, listener.ErrSourceNotAllowed,
-		listener.ErrPacketTruncated, listener.ErrKernelDrops, listener.ErrForwardLoss} {
+		listener.ErrPacketTruncated, listener.ErrKernelDrops, listener.ErrForwardLoss, listener.ErrCaptureLoss, listener.ErrCaptureCut} {
 		if err == nil || errors.Is(err, claimed) {
 			return
 		}

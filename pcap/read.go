@@ -79,6 +79,30 @@ type Stats struct {
 	// Cut says the file ended in the middle of a packet (tcpdump stopped
 	// while writing): what was before it is read.
 	Cut bool
+	// ByListener is what each input lost, by its Listener: the counts
+	// above, for a finding about that input.
+	ByListener map[string]*Lost
+}
+
+// Lost is what one input lost to the capture.
+type Lost struct {
+	Truncated                          int // packets cut by the snaplen
+	TruncatedBytes, Missing, Unchecked int64
+	Holes, BeganBefore, OpenAtEnd      int
+	Dropped                            int // connections beyond MaxConnections
+}
+
+// lost is in's entry in ByListener.
+func (st *Stats) lost(in *Input) *Lost {
+	if st.ByListener == nil {
+		st.ByListener = map[string]*Lost{}
+	}
+	l := st.ByListener[in.Listener]
+	if l == nil {
+		l = &Lost{}
+		st.ByListener[in.Listener] = l
+	}
+	return l
 }
 
 // Loss is what one TCP connection lost to the capture.
@@ -265,18 +289,29 @@ func (rd *reader) packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkTyp
 		if in := rd.input("udp", dstIP, uint16(t.DstPort)); in != nil {
 			payload := t.Payload
 			if truncated || int(t.Length) > len(payload)+8 {
+				cut := int64(max(ci.Length-ci.CaptureLength, int(t.Length)-8-len(payload)))
 				rd.stats.Truncated++
-				rd.stats.TruncatedBytes += int64(max(ci.Length-ci.CaptureLength, int(t.Length)-8-len(payload)))
+				rd.stats.TruncatedBytes += cut
+				l := rd.stats.lost(in)
+				l.Truncated++
+				l.TruncatedBytes += cut
 				return
 			}
 			rd.datagram(in, netip.AddrPortFrom(srcIP, uint16(t.SrcPort)), payload, ci.Timestamp)
 			return
 		}
 	case *layers.TCP:
-		if rd.input("tcp", dstIP, uint16(t.DstPort)) != nil || rd.input("tcp", srcIP, uint16(t.SrcPort)) != nil {
+		in := rd.input("tcp", dstIP, uint16(t.DstPort))
+		if in == nil {
+			in = rd.input("tcp", srcIP, uint16(t.SrcPort))
+		}
+		if in != nil {
 			if truncated {
 				rd.stats.Truncated++
 				rd.stats.TruncatedBytes += int64(ci.Length - ci.CaptureLength)
+				l := rd.stats.lost(in)
+				l.Truncated++
+				l.TruncatedBytes += int64(ci.Length - ci.CaptureLength)
 			}
 			ctx := context(ci)
 			rd.assembler.AssembleWithContext(pkt.NetworkLayer().NetworkFlow(), t, &ctx)
@@ -370,7 +405,7 @@ func (rd *reader) end() {
 
 // account adds what a finished connection lost to the totals, and to
 // Losses while it holds fewer than MaxLosses.
-func (st *Stats) account(l Loss, order int) {
+func (st *Stats) account(in *Input, l Loss, order int) {
 	if l.Missing == 0 && l.Holes == 0 && !l.BeganBefore && l.Unchecked == 0 && !l.OpenAtEnd {
 		return
 	}
@@ -378,11 +413,17 @@ func (st *Stats) account(l Loss, order int) {
 	st.Missing += l.Missing
 	st.Holes += l.Holes
 	st.Unchecked += l.Unchecked
+	il := st.lost(in)
+	il.Missing += l.Missing
+	il.Holes += l.Holes
+	il.Unchecked += l.Unchecked
 	if l.BeganBefore {
 		st.BeganBefore++
+		il.BeganBefore++
 	}
 	if l.OpenAtEnd {
 		st.OpenAtEnd++
+		il.OpenAtEnd++
 	}
 	if len(st.Losses) < MaxLosses {
 		l.order = order

@@ -93,6 +93,7 @@ func (c *tcpConn) start(at time.Time) {
 	c.started = true
 	if rd.open >= MaxConnections {
 		rd.stats.Dropped++
+		rd.stats.lost(c.in).Dropped++
 		c.dropped = true
 		return
 	}
@@ -212,7 +213,7 @@ func (c *tcpConn) finish(why error, at time.Time) {
 	c.finished = true
 	c.rd.open--
 	delete(c.rd.live, c)
-	c.rd.stats.account(c.loss, c.order)
+	c.rd.stats.account(c.in, c.loss, c.order)
 }
 
 // next is the goroutine's side of send.

@@ -375,6 +375,9 @@ func (t *Text) Summary(s *Summary) {
 		fmt.Fprintf(t.w, "  %s %s\n", t.c(cBold, "capture"), t.c(cRed, fmt.Sprintf("%s cut at %s (%s): it holds %d events, %d bytes; what arrived after the cut was checked but is not in it",
 			c.File, at, c.Cut, c.Events, c.Bytes)))
 	}
+	for _, c := range s.Checked {
+		fmt.Fprintf(t.w, "  %s %s\n", t.c(cBold, "capture checked"), c.line())
+	}
 	if len(s.Checks) > 0 {
 		fmt.Fprintf(t.w, "  %s\n", t.c(cBold, "checks"))
 		for _, c := range s.Checks {
@@ -493,4 +496,36 @@ func (j *JSON) Summary(s *Summary) {
 		Event string `json:"event"`
 		*Summary
 	}{"summary", s})
+}
+
+// line is a checked capture for the text summary: what it held, then
+// every loss, none left out.
+func (c CheckedCapture) line() string {
+	if c.Format == "fakegraf" {
+		if c.Cut != "" {
+			return fmt.Sprintf("%s (fakegraf capture): %s: what arrived after the cut is not in it", c.File, c.Cut)
+		}
+		return fmt.Sprintf("%s (fakegraf capture): whole", c.File)
+	}
+	parts := []string{fmt.Sprintf("%s (%s): %d packets, %d connections and %d datagrams checked", c.File, c.Format, c.Packets, c.Connections, c.Datagrams)}
+	if c.OtherPackets > 0 {
+		parts = append(parts, fmt.Sprintf("%d packets (%d bytes) on no input's port", c.OtherPackets, c.OtherBytes))
+	}
+	if c.SnaplenCutPackets > 0 {
+		parts = append(parts, fmt.Sprintf("%d packets cut by the snaplen (%d bytes not kept)", c.SnaplenCutPackets, c.SnaplenCutBytes))
+	}
+	if c.FragmentsLost > 0 {
+		parts = append(parts, fmt.Sprintf("%d IP fragments not reassembled", c.FragmentsLost))
+	}
+	if c.ConnectionsDropped > 0 {
+		parts = append(parts, fmt.Sprintf("%d connections not followed", c.ConnectionsDropped))
+	}
+	if c.ConnectionsLost > 0 {
+		parts = append(parts, fmt.Sprintf("%d connections lost bytes (%d missing in %d holes, %d began before the capture, %d open at its end): %d bytes of records not checked",
+			c.ConnectionsLost, c.MissingBytes, c.Holes, c.BeganBefore, c.OpenAtEnd, c.UncheckedBytes))
+	}
+	if c.FileCut {
+		parts = append(parts, "the file ends inside a packet")
+	}
+	return strings.Join(parts, "; ")
 }

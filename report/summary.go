@@ -58,6 +58,36 @@ type Summary struct {
 	Checks []CheckResult `json:"checks,omitempty"`
 	// Capture is what --capture wrote, nil without it.
 	Capture *CaptureSummary `json:"capture,omitempty"`
+	// Checked are the captures fakegraf check read (tcpdump's and its
+	// own), with what each lost.
+	Checked []CheckedCapture `json:"captures_checked,omitempty"`
+}
+
+// CheckedCapture is what one capture that check read held and lost: a
+// fakegraf capture cut when it was written (Cut), or a tcpdump capture's
+// packets, their traffic on no input's port, and what it did not keep.
+// Records that lost bytes are not checked; their bytes are here.
+type CheckedCapture struct {
+	File   string `json:"file"`
+	Format string `json:"format"` // fakegraf, pcap, pcapng
+	Cut    string `json:"cut,omitempty"`
+	// A tcpdump capture's (pcap.Stats).
+	Packets            int   `json:"packets,omitempty"`
+	Connections        int   `json:"connections,omitempty"`
+	Datagrams          int   `json:"datagrams,omitempty"`
+	OtherPackets       int   `json:"other_packets,omitempty"`
+	OtherBytes         int64 `json:"other_bytes,omitempty"`
+	SnaplenCutPackets  int   `json:"snaplen_cut_packets,omitempty"`
+	SnaplenCutBytes    int64 `json:"snaplen_cut_bytes,omitempty"`
+	FragmentsLost      int   `json:"fragments_lost,omitempty"`
+	ConnectionsDropped int   `json:"connections_dropped,omitempty"`
+	ConnectionsLost    int   `json:"connections_lost,omitempty"` // connections that lost bytes, by any cause below
+	MissingBytes       int64 `json:"missing_bytes,omitempty"`
+	Holes              int   `json:"holes,omitempty"`
+	UncheckedBytes     int64 `json:"unchecked_bytes,omitempty"`
+	BeganBefore        int   `json:"began_before,omitempty"`
+	OpenAtEnd          int   `json:"open_at_end,omitempty"`
+	FileCut            bool  `json:"file_cut,omitempty"` // the file ends inside a packet
 }
 
 // CaptureSummary says what a run's --capture file holds and, when the
@@ -187,6 +217,9 @@ func (c *Collector) Finding(d parse.Diagnostic) {
 		c.kernelDrops += d.Count
 	case d.Rule == parse.RuleFindingsNotDelivered:
 		ls.FindingsUndelivered += d.Count // about fakegraf's output, not the socket
+	case d.Rule == parse.RuleCaptureLoss:
+		// about the capture being checked, not the socket: counted in
+		// the summary's captures_checked
 	case d.Rule == parse.RuleForwardLoss:
 		// a loss on the way to the upstream, not of fakegraf's socket
 		ls.ForwardLost += d.Count

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -208,9 +209,12 @@ func runCheckCaptures(sess *session, files []string, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "fakegraf: %s: %v\n", file, err)
 			return exitCannot
 		}
+		cc := report.CheckedCapture{File: filepath.ToSlash(file), Format: "fakegraf"}
 		if r.Cut() {
+			cc.Cut = "cut short when it was written"
 			fmt.Fprintf(stderr, "fakegraf: %s: the capture was cut short when it was written; what arrived after the cut is not in it\n", file)
 		}
+		sess.checked = append(sess.checked, cc)
 	}
 	return sess.finish()
 }

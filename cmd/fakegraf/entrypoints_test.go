@@ -150,6 +150,10 @@ func scenarioFor(t *testing.T, r *parse.Rule) scenario {
 		sc.fileOK = "the plugin's queue cannot be made to overflow on demand"
 		sc.config = "the plugin's queue (allowed_pending_messages) overflows only when its parsers fall behind, which a test cannot cause on demand; parse's cases hold the plugin's message"
 		return sc
+	case "capture-loss":
+		sc.fileOK = "it is about a tcpdump capture that lost bytes, which check's text files are not"
+		sc.config = "no sender causes it: a tcpdump capture that lost packets does; TestCheckCapture (a snaplen cut) and TestTcpdumpCheckIsLive hold it"
+		return sc
 	case "findings-not-delivered":
 		sc.fileOK = "it is about fakegraf's own --findings-out destination, not what a sender sends"
 		sc.config = "no sender causes it: a --findings-out destination that is down does; findingsout's tests and the findings_out script hold it"

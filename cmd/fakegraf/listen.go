@@ -393,6 +393,8 @@ type session struct {
 	// captureSummary is what the capture held when it was closed, for the
 	// report's summary.
 	captureSummary *report.CaptureSummary
+	// checked are the captures check read, for the summary.
+	checked []report.CheckedCapture
 }
 
 func newSession(o *listenOptions, addresses []string, stdout, stderr io.Writer) (*session, error) {
@@ -645,6 +647,7 @@ func (s *session) finish() int {
 	sum := s.collector.Summary()
 	sum.Checks = s.results
 	sum.Capture = s.captureSummary
+	sum.Checked = s.checked
 	s.printer.Summary(sum)
 	if failed || s.failOn > 0 && sum.CountAtLeast(s.failOn) > 0 {
 		return exitFindings

@@ -14,6 +14,7 @@ import (
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/pcap"
+	"github.com/fakegraf/fakegraf/report"
 	"github.com/fakegraf/fakegraf/serve"
 	"github.com/fakegraf/fakegraf/setup"
 )
@@ -95,9 +96,13 @@ func checkCaptures(o *listenOptions, addresses, files []string, stdout, stderr i
 			return exitCannot
 		}
 		name := filepath.ToSlash(file)
+		head := make([]byte, pcap.HeadSize)
+		k, _ := f.ReadAt(head, 0)
 		st, err := pcap.Read(f, inputs, engine)
 		f.Close()
 		sayCapture(sess.stderr, name, st)
+		sess.checked = append(sess.checked, checkedCapture(name, pcap.Detect(head[:k]), st))
+		captureFindings(engine, name, inputs, st)
 		if err != nil {
 			fmt.Fprintf(stderr, "fakegraf: %s: %v: what came before it is checked; is the file whole (copy it again)?\n", name, err)
 			code = exitCannot
@@ -181,5 +186,62 @@ func sayCapture(w io.Writer, name string, st *pcap.Stats) {
 	}
 	if st.Cut {
 		fmt.Fprintf(w, "fakegraf: %s: the file ends in the middle of a packet (tcpdump stopped while writing?): what came before is checked\n", name)
+	}
+}
+
+// checkedCapture is a tcpdump capture's account for the summary.
+func checkedCapture(name string, format pcap.Format, st *pcap.Stats) report.CheckedCapture {
+	return report.CheckedCapture{
+		File: name, Format: format.String(),
+		Packets: st.Packets, Connections: st.Connections, Datagrams: st.Datagrams,
+		OtherPackets: st.Other, OtherBytes: st.OtherBytes,
+		SnaplenCutPackets: st.Truncated, SnaplenCutBytes: st.TruncatedBytes,
+		FragmentsLost: st.Fragments, ConnectionsDropped: st.Dropped,
+		ConnectionsLost: st.LossConnections, MissingBytes: st.Missing, Holes: st.Holes, UncheckedBytes: st.Unchecked,
+		BeganBefore: st.BeganBefore, OpenAtEnd: st.OpenAtEnd, FileCut: st.Cut,
+	}
+}
+
+// captureFindings turns what a capture lost into capture-loss findings,
+// one or two per input: what the capture dropped or cut (a warning) and
+// records cut by where it began or ended (an info). A loss that belongs
+// to no input (fragments, whose ports are unknown; a file that ends
+// inside a packet) is reported on the first input.
+func captureFindings(engine *serve.Engine, name string, inputs []*pcap.Input, st *pcap.Stats) {
+	for i, in := range inputs {
+		var lost, cut []string
+		if l := st.ByListener[in.Listener]; l != nil {
+			if l.Truncated > 0 {
+				lost = append(lost, fmt.Sprintf("%d packet(s) cut by the snaplen (%d bytes)", l.Truncated, l.TruncatedBytes))
+			}
+			if l.Holes > 0 {
+				lost = append(lost, fmt.Sprintf("%d bytes missing in %d hole(s) of its TCP streams", l.Missing, l.Holes))
+			}
+			if l.Dropped > 0 {
+				lost = append(lost, fmt.Sprintf("%d connection(s) beyond %d open at once", l.Dropped, pcap.MaxConnections))
+			}
+			if l.BeganBefore > 0 {
+				cut = append(cut, fmt.Sprintf("%d connection(s) began before it", l.BeganBefore))
+			}
+			if l.OpenAtEnd > 0 && l.Unchecked > 0 {
+				cut = append(cut, fmt.Sprintf("%d connection(s) still open when it ended", l.OpenAtEnd))
+			}
+			if l.Unchecked > 0 {
+				cut = append(cut, fmt.Sprintf("%d bytes of records around them", l.Unchecked))
+			}
+		}
+		if i == 0 {
+			if st.Fragments > 0 {
+				lost = append(lost, fmt.Sprintf("%d IP fragment(s) never reassembled", st.Fragments))
+			}
+			if st.Cut {
+				lost = append(lost, "the file ends inside a packet")
+			}
+		}
+		if len(lost) > 0 {
+			engine.Transport(listener.Transport{Listener: in.Listener, Err: fmt.Errorf("%s: %s: %w", name, strings.Join(append(lost, cut...), "; "), listener.ErrCaptureLoss)})
+		} else if len(cut) > 0 {
+			engine.Transport(listener.Transport{Listener: in.Listener, Err: fmt.Errorf("%s: %s: %w", name, strings.Join(cut, "; "), listener.ErrCaptureCut)})
+		}
 	}
 }

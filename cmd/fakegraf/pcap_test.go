@@ -56,7 +56,7 @@ func TestCheckCapture(t *testing.T) {
 		notStdout []string
 	}{
 		{name: "by port", args: []string{"--address", "udp://:8125", "--data-format", "influx"}, code: exitFindings,
-			stdout: []string{"parse-error"}, stderr: []string{"3 packets: 0 connections and 2 datagrams checked", "1 packets cut by the capture's snaplen"}},
+			stdout: []string{"parse-error", `"rule":"capture-loss","severity":"warning","message":"`, "1 packet(s) cut by the snaplen (3 bytes): lost by the capture", `"snaplen_cut_packets":1`}, notStdout: []string{"socket-error"}, stderr: []string{"3 packets: 0 connections and 2 datagrams checked", "1 packets cut by the capture's snaplen"}},
 		{name: "no input's port", args: []string{"--data-format", "influx"}, code: exitOK,
 			stderr: []string{"3 packets: 0 connections and 0 datagrams checked; 3 packets"}, notStdout: []string{"parse-error"}},
 		{name: "datagrams flag", args: []string{"--datagrams", "lines"}, code: exitCannot, stderr: []string{"--datagrams is for text files"}},
