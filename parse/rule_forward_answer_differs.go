@@ -26,8 +26,8 @@ func init() {
 			"or the reverse: unknown buckets, retention, field type conflicts), or a Telegraf with another config " +
 			"(token, max_body_size, paths, data_format). fakegraf's findings and metrics are the plugin's, as " +
 			"without forwarding.",
-		Bad:  "fakegraf listen influxdb-v2://:8086 --forward http://influxdb:8086   # InfluxDB answers 204 where the listener answers 400",
-		Good: "fakegraf run -c telegraf.conf --forward http://telegraf:8086   # the upstream runs the same telegraf.conf",
+		Bad:   "fakegraf listen influxdb-v2://:8086 --forward http://influxdb:8086   # InfluxDB answers 204 where the listener answers 400",
+		Good:  "fakegraf run -c telegraf.conf --forward http://telegraf:8086   # the upstream runs the same telegraf.conf",
 		Check: checkForwardAnswerDiffers,
 		Cases: []Case{
 			{Name: "the upstream took what Telegraf refuses", HTTP: caseV2, Records: []Rec{{Query: "org=o&bucket=b", Data: "cpu usage=\n", Upstream: "204"}},
