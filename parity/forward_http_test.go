@@ -105,8 +105,8 @@ func TestForwardHTTPStoresWhatDirectStores(t *testing.T) {
 			wg.Wait()
 
 			stored := readStored(t, "the direct Telegraf", directOut)
-			if len(stored) < 4 {
-				t.Fatalf("the direct Telegraf stored %d metrics, want at least 4: the case proves nothing:\n  %s", len(stored), strings.Join(stored, "\n  "))
+			if len(stored) < 3 {
+				t.Fatalf("the direct Telegraf stored %d metrics, want at least 3 (the good batches; influxdb_listener also the good lines of the bad one): the case proves nothing:\n  %s", len(stored), strings.Join(stored, "\n  "))
 			}
 			if d := diffLists(stored, readStored(t, "the upstream Telegraf", upOut)); d != "" {
 				t.Errorf("the Telegraf behind fakegraf stored other metrics than the one sent to directly (-direct +forwarded):\n%s", d)

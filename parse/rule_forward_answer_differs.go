@@ -20,7 +20,8 @@ func init() {
 		Title:    "the upstream of --forward answered a request differently from Telegraf's input",
 		Doc: "With --forward http://… on an HTTP input (influxdb_listener, influxdb_v2_listener, http_listener_v2), " +
 			"fakegraf sends each request both to Telegraf's own plugin and to the upstream, and the client gets the " +
-			"upstream's answer. When that answer's status differs from the plugin's, or both are errors with " +
+			"upstream's answer, not the plugin's (influxdb_v2_listener.go and influxdb_listener.go handleWrite, " +
+			"http_listener_v2.go serveWrite). When that answer's status differs from the plugin's, or both are errors with " +
 			"different bodies, the client saw something a real Telegraf with this config does not say: the upstream " +
 			"is a real InfluxDB (whose errors read differently, and which refuses what Telegraf's listener accepts, " +
 			"or the reverse: unknown buckets, retention, field type conflicts), or a Telegraf with another config " +
