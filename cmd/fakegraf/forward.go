@@ -64,7 +64,11 @@ func (f *forwardOptions) apply(cfg *setup.Config) error {
 				match = append(match, in)
 			}
 		}
+		// The zero-config InfluxDB port serves influxdb_listener and
+		// influxdb_v2_listener on one port: one upstream for both.
+		shared := len(match) == 2 && match[1].SharePort && match[0].Listen.Address == match[1].Listen.Address
 		switch {
+		case shared:
 		case len(match) == 0:
 			return fmt.Errorf("--forward %s: no listener %q: name one of %s", t, name, strings.Join(names, ", "))
 		case len(match) > 1 && name == "":
@@ -82,7 +86,9 @@ func (f *forwardOptions) apply(cfg *setup.Config) error {
 		if err != nil {
 			return fmt.Errorf("--forward %s: %w", t, err)
 		}
-		in.Forward = upstream
+		for _, in := range match {
+			in.Forward = upstream
+		}
 	}
 	forwardsHTTP := false
 	for _, in := range cfg.Inputs {
