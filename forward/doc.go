@@ -30,9 +30,22 @@
 // the wrapped handler sees the same events in the same order with or
 // without it.
 //
-// It does not forward the requests of the HTTP inputs, nor datagrams of a
-// listener with a content_encoding (fakegraf sees them only decoded): New
-// refuses those. A datagram sent to a udp upstream nobody listens on is
+// The HTTP inputs (Options.HTTP, http.go) forward requests, not bytes: the
+// Handler is the httpin.Forwarder of their server. Each request goes to an
+// http:// or https:// upstream through net/http/httputil's ReverseProxy
+// (method, path, query, headers with Authorization, the body as it came,
+// still compressed; hop-by-hop headers dropped, nothing added) while
+// Telegraf's plugin answers the same request in fakegraf; the client gets
+// the upstream's answer, or the plugin's when the upstream gives none
+// within Options.Timeout or the body does not fit in Options.Buffer (bytes
+// of bodies in flight). A request without an upstream answer is a loss,
+// reported as for sockets, in bytes and requests; one whose answer differs
+// from the plugin's is the forward-answer-differs finding of its record
+// (listener.Exchange.Upstream). Waiting for the answer holds the client,
+// never the input's lock nor other requests.
+//
+// It does not forward datagrams of a listener with a content_encoding
+// (fakegraf sees them only decoded): serve refuses those. A datagram sent to a udp upstream nobody listens on is
 // lost without a trace except an ICMP error that makes the next write fail;
 // those failures are counted, the datagram itself cannot be.
 package forward

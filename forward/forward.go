@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -31,6 +33,15 @@ const (
 	// DefaultInterval is how often loss is reported, as the kernel's UDP
 	// drops are: one finding per interval, not one per datagram.
 	DefaultInterval = 500 * time.Millisecond
+	// DefaultTimeout is how long a request to an HTTP input waits for
+	// the upstream's answer before the client gets the plugin's. A live
+	// Telegraf or InfluxDB answers a write in milliseconds; 2s stays well
+	// under the inputs' write_timeout (10s by default, after which the
+	// client would get nothing at all) and under the shortest timeout of
+	// the usual clients (Telegraf's outputs.influxdb and outputs.http:
+	// 5s; influxdb-client-python 10s, -go 20s), so that a dead upstream
+	// costs each request at most 2s and never the client's answer.
+	DefaultTimeout = 2 * time.Second
 
 	dialTimeout = 5 * time.Second
 	redialAfter = time.Second
@@ -47,6 +58,13 @@ type Options struct {
 	Upstream string
 	// Stream says whether the listener is a stream socket.
 	Stream bool
+	// HTTP says that the listener is one of Telegraf's HTTP inputs:
+	// Upstream is an http:// or https:// base URL, and the Handler is
+	// the httpin.Forwarder of its server (http.go).
+	HTTP bool
+	// Timeout bounds how long a request waits for the upstream's answer
+	// (HTTP only); 0 means DefaultTimeout.
+	Timeout time.Duration
 	// Buffer is how many bytes the listener may hold for the upstream;
 	// what arrives beyond it is lost. 0 means DefaultBuffer.
 	Buffer int64
@@ -77,7 +95,7 @@ func Check(upstream string, stream bool) (network, address string, err error) {
 			return "", "", fmt.Errorf("%w %q: a datagram listener forwards each datagram as a datagram: use udp:// or unixgram://", ErrUpstream, upstream)
 		}
 	case "http", "https":
-		return "", "", fmt.Errorf("%w %q: fakegraf does not forward to HTTP yet; forward a socket listener to a socket_listener of the real Telegraf", ErrUpstream, upstream)
+		return "", "", fmt.Errorf("%w %q: a socket listener forwards bytes to a socket, not HTTP requests: use tcp://, udp:// or unix:// to a socket_listener of the real Telegraf; http:// forwards an HTTP input", ErrUpstream, upstream)
 	default:
 		return "", "", fmt.Errorf("%w %q: unknown scheme %q: use udp, unixgram, tcp, unix or unixpacket", ErrUpstream, upstream, network)
 	}
@@ -118,24 +136,36 @@ type Handler struct {
 	conns   map[uint64]*upConn
 	writers sync.WaitGroup
 
+	proxy *proxy // HTTP inputs (http.go)
+
 	lossMu sync.Mutex
-	lost   loss // since the last report
+	lost   map[string]*loss // since the last report, by listener URL ("": the one learnt)
 
 	stop       chan struct{}
 	reportDone chan struct{}
 }
 
 type loss struct {
-	bytes, datagrams, conns uint64
-	reason                  string
+	bytes, datagrams, conns, requests uint64
+	reason                            string
 }
 
 // New wraps next: the listener hands its events to the returned Handler.
 // Close it after the listener has closed.
 func New(next listener.Handler, opt Options) (*Handler, error) {
-	network, address, err := Check(opt.Upstream, opt.Stream)
+	var network, address string
+	var px *proxy
+	var err error
+	if opt.HTTP {
+		px, err = newProxy(opt.Upstream)
+	} else {
+		network, address, err = Check(opt.Upstream, opt.Stream)
+	}
 	if err != nil {
 		return nil, err
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = DefaultTimeout
 	}
 	if opt.Buffer <= 0 {
 		opt.Buffer = DefaultBuffer
@@ -146,10 +176,10 @@ func New(next listener.Handler, opt Options) (*Handler, error) {
 	if opt.Interval <= 0 {
 		opt.Interval = DefaultInterval
 	}
-	h := &Handler{next: next, opt: opt, network: network, address: address,
+	h := &Handler{next: next, opt: opt, network: network, address: address, proxy: px, lost: map[string]*loss{},
 		conns: map[uint64]*upConn{}, stop: make(chan struct{}), reportDone: make(chan struct{}), dgramDone: make(chan struct{})}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	if opt.Stream {
+	if opt.Stream || opt.HTTP {
 		close(h.dgramDone)
 	} else {
 		h.dgrams = make(chan []byte, maxQueued)
@@ -168,7 +198,7 @@ func (h *Handler) learn(url string) {
 // Record is part of listener.Handler: a datagram is queued for the upstream.
 func (h *Handler) Record(r listener.Record) {
 	h.learn(r.Listener)
-	if !h.opt.Stream && !r.Stream {
+	if !h.opt.Stream && !h.opt.HTTP && !r.Stream {
 		h.queueDatagram(r.Data)
 	}
 	h.next.Record(r)
@@ -263,12 +293,24 @@ func (h *Handler) abort(reason string) {
 }
 
 func (h *Handler) lose(bytes int64, datagrams, conns uint64, reason string) {
+	h.loseAt("", loss{bytes: uint64(bytes), datagrams: datagrams, conns: conns, reason: reason})
+}
+
+// loseAt counts a loss of the listener url ("": the one the events name;
+// an HTTP server can serve two).
+func (h *Handler) loseAt(url string, l loss) {
 	h.lossMu.Lock()
-	h.lost.bytes += uint64(bytes)
-	h.lost.datagrams += datagrams
-	h.lost.conns += conns
-	h.lost.reason = reason
-	h.lossMu.Unlock()
+	defer h.lossMu.Unlock()
+	t := h.lost[url]
+	if t == nil {
+		t = &loss{}
+		h.lost[url] = t
+	}
+	t.bytes += l.bytes
+	t.datagrams += l.datagrams
+	t.conns += l.conns
+	t.requests += l.requests
+	t.reason = l.reason
 }
 
 func (h *Handler) report() {
@@ -288,19 +330,31 @@ func (h *Handler) report() {
 
 func (h *Handler) flushLoss() {
 	h.lossMu.Lock()
-	l := h.lost
-	h.lost = loss{}
+	lost := h.lost
+	h.lost = map[string]*loss{}
 	h.lossMu.Unlock()
-	u := h.url.Load()
-	if (l.bytes == 0 && l.datagrams == 0 && l.conns == 0) || u == nil {
-		return
+	urls := slices.Sorted(maps.Keys(lost))
+	for _, url := range urls {
+		l := lost[url]
+		if url == "" {
+			u := h.url.Load()
+			if u == nil {
+				continue
+			}
+			url = *u
+		}
+		var what string
+		switch {
+		case h.opt.HTTP:
+			what = fmt.Sprintf("%d bytes of %d request(s)", l.bytes, l.requests)
+		case h.opt.Stream:
+			what = fmt.Sprintf("%d bytes of %d connection(s)", l.bytes, l.conns)
+		default:
+			what = fmt.Sprintf("%d datagram(s), %d bytes,", l.datagrams, l.bytes)
+		}
+		err := fmt.Errorf("%s %w to %s: %s", what, listener.ErrForwardLoss, h.opt.Upstream, l.reason)
+		h.next.Transport(listener.Transport{Listener: url, Err: err, Dropped: l.bytes})
 	}
-	what := fmt.Sprintf("%d bytes of %d connection(s)", l.bytes, l.conns)
-	if !h.opt.Stream {
-		what = fmt.Sprintf("%d datagram(s), %d bytes,", l.datagrams, l.bytes)
-	}
-	err := fmt.Errorf("%s %w to %s: %s", what, listener.ErrForwardLoss, h.opt.Upstream, l.reason)
-	h.next.Transport(listener.Transport{Listener: *u, Err: err, Dropped: l.bytes})
 }
 
 func (h *Handler) full() string {

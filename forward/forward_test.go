@@ -288,7 +288,7 @@ func TestCheckRefusesMismatchedUpstreams(t *testing.T) {
 	}{
 		{"datagrams to a stream", "tcp://127.0.0.1:8094", false, "use udp:// or unixgram://"},
 		{"stream to datagrams", "udp://127.0.0.1:8094", true, "use tcp://"},
-		{"http", "http://127.0.0.1:8086", true, "does not forward to HTTP"},
+		{"http", "http://127.0.0.1:8086", true, "not HTTP requests"},
 		{"no port", "tcp://telegraf", true, "give host:port"},
 		{"no scheme", "127.0.0.1:8094", true, "want a URL"},
 	} {

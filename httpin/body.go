@@ -50,13 +50,22 @@ type body struct {
 	rest     bytes.Buffer
 	r        io.Reader
 	consumed int64 // bytes the plugin read
+	// headWhole: the early read reached the body's end; eof: the plugin's
+	// reads did. Either way head and rest hold the whole body.
+	headWhole, eof bool
 }
 
 func (b *body) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	b.consumed += int64(n)
+	if err == io.EOF {
+		b.eof = true
+	}
 	return n, err
 }
+
+// whole reports whether the body arrived whole before the plugin ran.
+func (b *body) whole() bool { return b.headWhole }
 
 func (b *body) Close() error { return b.orig.Close() }
 
@@ -70,6 +79,8 @@ func readBody(r *http.Request, maxBody int64) *body {
 		b.early = true
 		head, err := readAllSized(r.Body, maxBody+1, r.ContentLength)
 		b.head = head
+		// Fewer bytes than the limit without an error: io.EOF.
+		b.headWhole = err == nil && int64(len(head)) <= maxBody
 		if err != nil {
 			// The plugin meets the error where it came: after the bytes
 			// that arrived (a sender that stopped half-way).

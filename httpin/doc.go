@@ -54,6 +54,11 @@
 // answer, 100 Continue, bodies cut off, requests at once, TLS and a unix
 // socket.
 //
+// With Config.Forward (--forward), every request also goes to an upstream
+// while the plugin answers it, and the client gets the upstream's answer
+// (forward.go); the plugin's answer, metrics and record are the same as
+// without.
+//
 // The package knows nothing about rules; it does not parse except as the
 // plugin does.
 package httpin

@@ -59,6 +59,9 @@ type Config struct {
 	// global logger (listener.Log keeps warnings and errors); nil
 	// discards them.
 	Log telegraf.Logger
+	// Forward, when set, passes every request on to an upstream
+	// (--forward, package forward); see forward.go.
+	Forward Forwarder
 }
 
 // input is one plugin being served.
@@ -76,6 +79,7 @@ type input struct {
 type Server struct {
 	inputs  []*input
 	handler listener.Handler
+	forward Forwarder
 	ln      net.Listener
 	srv     *http.Server
 	served  chan struct{}
@@ -108,7 +112,7 @@ func Listen(cfg Config, h listener.Handler) (*Server, error) {
 	if len(cfg.Plugins) == 0 || len(cfg.Plugins) > 2 {
 		return nil, fmt.Errorf("httpin: %d plugins: serve one, or an influxdb_listener and an influxdb_v2_listener", len(cfg.Plugins))
 	}
-	s := &Server{handler: h, served: make(chan struct{}), conns: map[net.Conn]*conn{}}
+	s := &Server{handler: h, forward: cfg.Forward, served: make(chan struct{}), conns: map[net.Conn]*conn{}}
 	network, address, tlsConf, err := bindAddress(cfg.Plugins[0])
 	if err != nil {
 		return nil, err
@@ -410,7 +414,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	r.Body = b
 
+	// With --forward the request goes upstream while the plugin answers
+	// it, and the plugin's answer is held until the upstream's is in
+	// (forward.go).
+	var upstream func() *listener.UpstreamAnswer
+	if s.forward != nil && b.whole() {
+		upstream = s.forward.Forward(in.url, r, b.head)
+	}
 	rw := &recorder{w: w}
+	var held *heldAnswer
+	if s.forward != nil {
+		held = &heldAnswer{header: http.Header{}}
+		rw.w = held
+	}
 	out, seq := in.serve(rw, r)
 	if b.closeAfter(in, r) {
 		closeAfterReply(w)
@@ -419,6 +435,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	head, rest := b.head, &b.rest
 
 	raw := append(head, rest.Bytes()...)
+	var up *listener.UpstreamAnswer
+	if s.forward != nil {
+		up = s.relay(w, in, r, b, raw, upstream, held)
+	}
 	s.connMu.Lock()
 	for _, c := range s.conns {
 		if c.n == connN {
@@ -439,6 +459,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Status:          rw.status,
 		ResponseHeader:  rw.header,
 		ResponseBody:    rw.body.Bytes(),
+		Upstream:        up,
 	}
 	s.handler.Record(listener.Record{
 		Listener: in.url, Peer: r.RemoteAddr, Conn: connN, Seq: seq,

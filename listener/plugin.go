@@ -43,10 +43,24 @@ type Exchange struct {
 	// client still waiting for 100 Continue; httpin/body.go).
 	// The Record's Data holds the body as the plugin's parser read it.
 	RawSize int
-	// The answer, as the client got it.
+	// The plugin's answer: Telegraf's own, and what the client got
+	// unless Upstream says otherwise.
 	Status         int
 	ResponseHeader http.Header
 	ResponseBody   []byte
+	// Upstream is the answer of the upstream of --forward to the same
+	// request (package forward), which the client got in place of the
+	// plugin's; nil without forwarding, and when the upstream gave none
+	// (the request counts as forward-loss).
+	Upstream *UpstreamAnswer
+}
+
+// UpstreamAnswer is what the upstream of --forward answered to a request.
+type UpstreamAnswer struct {
+	URL    string // the upstream's base URL, as given to --forward
+	Status int
+	Header http.Header
+	Body   []byte
 }
 
 // Sentinels for the Transport events of an HTTP input's server: what

@@ -67,6 +67,10 @@ type Rec struct {
 	Method, Path, Query string
 	Header              []string
 	Gzip                bool
+	// Upstream, when set, forwards the request (--forward) to an
+	// upstream that answers it so: a status, then optionally a space and
+	// the body ("204", "400 {\"error\":\"…\"}").
+	Upstream string
 
 	// Stored, for a socket case, is line protocol a plugin is said to
 	// have stored for the record (listener.PluginOutput): the only way a
@@ -252,6 +256,15 @@ func (c Case) Record(listenerURL string, n int, now time.Time) (rec listener.Rec
 		rec.Plugin = &listener.PluginOutput{Metrics: ms}
 	}
 	return rec, offs
+}
+
+// UpstreamAnswer is the status and body of a Rec's Upstream.
+func (r Rec) UpstreamAnswer() (status int, body string, err error) {
+	code, body, _ := strings.Cut(r.Upstream, " ")
+	if _, err := fmt.Sscan(code, &status); err != nil || status < 200 || status > 599 {
+		return 0, "", fmt.Errorf("upstream answer %q: want a status from 200 to 599, then optionally a space and the body", r.Upstream)
+	}
+	return status, body, nil
 }
 
 // Request is the n-th (from 0) request of an HTTP case, to the input served

@@ -3,12 +3,16 @@ package parse_test
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/influxdata/telegraf"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fakegraf/fakegraf/forward"
 	"github.com/fakegraf/fakegraf/httpin"
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
@@ -40,13 +44,35 @@ func caseRecords(t testing.TB, c parse.Case, now time.Time) []caseRecord {
 	require.NoError(t, err, "config:\n%s", c.TOML())
 	require.Len(t, cfg.Inputs, 1)
 	recs := make(chan listener.Record, len(c.Records))
-	srv, err := httpin.Listen(httpin.Config{Plugins: []telegraf.Input{cfg.Inputs[0].Plugin}}, recordsTo(recs))
+	hcfg := httpin.Config{Plugins: []telegraf.Input{cfg.Inputs[0].Plugin}}
+	var h listener.Handler = recordsTo(recs)
+	// A Rec with an Upstream is forwarded to an upstream that answers it
+	// so; the requests go one at a time, so the answer is the current one's.
+	var upAnswer atomic.Pointer[parse.Rec]
+	if slices.ContainsFunc(c.Records, func(r parse.Rec) bool { return r.Upstream != "" }) {
+		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			status, body, err := upAnswer.Load().UpstreamAnswer()
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusTeapot)
+				return
+			}
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, body)
+		}))
+		defer up.Close()
+		fw, err := forward.New(h, forward.Options{Upstream: up.URL, HTTP: true})
+		require.NoError(t, err)
+		defer fw.Close()
+		hcfg.Forward, h = fw, fw
+	}
+	srv, err := httpin.Listen(hcfg, h)
 	require.NoError(t, err)
 	defer srv.Close()
 	client := &http.Client{Timeout: 10 * time.Second}
 	for n := range c.Records {
 		req, offs, err := c.Request("http://"+srv.Addr().String(), n, now)
 		require.NoError(t, err)
+		upAnswer.Store(&c.Records[n])
 		resp, err := client.Do(req)
 		require.NoError(t, err, "request %d of case %q", n+1, c.Name)
 		_, _ = io.Copy(io.Discard, resp.Body)

@@ -38,6 +38,7 @@ type Server struct {
 	listeners []*listener.Listener
 	https     []*httpin.Server
 	forwards  map[*listener.Listener]*forward.Handler // --forward, by the listener it wraps
+	httpFwds  map[*httpin.Server]*forward.Handler     // --forward of the HTTP inputs
 	bound     []Listening
 	events    *queue
 	done      chan struct{}
@@ -95,6 +96,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 		done:      make(chan struct{}),
 		drops:     map[string]uint64{},
 		forwards:  map[*listener.Listener]*forward.Handler{},
+		httpFwds:  map[*httpin.Server]*forward.Handler{},
 		stopDrops: make(chan struct{}),
 		dropsDone: make(chan struct{}),
 	}
@@ -104,10 +106,6 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 	defer s.proc.Unlock()
 	for i, in := range cfg.Inputs {
 		if in.HTTP() {
-			if in.Forward != "" {
-				s.abort()
-				return nil, fmt.Errorf("%s: fakegraf does not forward the HTTP inputs yet: drop its forward, or forward a socket_listener", in.Name)
-			}
 			if in.SharePort {
 				continue // served with the input before it
 			}
@@ -205,14 +203,39 @@ func (s *Server) listenHTTP(n int, group []*setup.Input, opt Options) error {
 		cfg.Plugins = append(cfg.Plugins, in.Plugin)
 	}
 	var h listener.Handler = handler{s: s, inline: true}
+	// The forwarder gets the requests from httpin (Config.Forward), and
+	// reports its losses as events on the same path.
+	var fw *forward.Handler
+	fin := group[0]
+	if len(group) == 2 && group[1].Forward != "" {
+		if fin.Forward != "" && fin.Forward != group[1].Forward {
+			return fmt.Errorf("%s and %s share %s: one port forwards to one upstream, give both the same", fin.Name, group[1].Name, fin.Listen.Address)
+		}
+		fin = group[1]
+	}
+	if fin.Forward != "" {
+		var err error
+		fw, err = forward.New(h, forward.Options{Upstream: fin.Forward, HTTP: true, Buffer: fin.ForwardBuffer, Timeout: fin.ForwardTimeout})
+		if err != nil {
+			return fmt.Errorf("%s: forward: %w", fin.Name, err)
+		}
+		cfg.Forward = fw
+		h = fw
+	}
 	if opt.Wrap != nil {
 		h = opt.Wrap(n, group[0], h)
 	}
 	hs, err := httpin.Listen(cfg, h)
 	if err != nil {
+		if fw != nil {
+			fw.Close()
+		}
 		return fmt.Errorf("%s: %w on %s: %w", group[0].Name, ErrBind, group[0].Listen.Address, hintBind(err))
 	}
 	s.https = append(s.https, hs)
+	if fw != nil {
+		s.httpFwds[hs] = fw
+	}
 	for i, url := range hs.URLs() {
 		in := group[i]
 		s.engine.Add(url, in.DataFormat, parse.NewPipeline(url, opt.Rules, Stages(in)...))
@@ -230,6 +253,9 @@ func (s *Server) closeListeners() {
 	}
 	for _, h := range s.https {
 		h.Close()
+		if fw := s.httpFwds[h]; fw != nil {
+			fw.Close() // after its server: every request was answered
+		}
 	}
 }
 

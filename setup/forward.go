@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/influxdata/telegraf/config"
 )
@@ -22,6 +23,11 @@ import (
 //	  service_address = "tcp://:8094"
 //	  # fakegraf: forward = "tcp://telegraf:8094"
 //	  # fakegraf: forward_buffer = "16MiB"
+//
+//	[[inputs.influxdb_v2_listener]]
+//	  service_address = ":8086"
+//	  # fakegraf: forward = "http://telegraf:8086"
+//	  # fakegraf: forward_timeout = "5s"
 var (
 	fakegrafComment = regexp.MustCompile(`^\s*#\s*fakegraf\s*:\s*(.*)$`)
 	tableHeader     = regexp.MustCompile(`^\s*\[`)
@@ -60,7 +66,7 @@ func forwardComments(data []byte, source string, inputs []*Input) error {
 			}
 		}
 		if in == nil {
-			return fmt.Errorf("%s: a # fakegraf: %s comment goes inside the table of an input fakegraf serves ([[inputs.socket_listener]], [[inputs.statsd]]), after its header", where, key)
+			return fmt.Errorf("%s: a # fakegraf: %s comment goes inside the table of an input fakegraf serves ([[inputs.socket_listener]], [[inputs.statsd]], [[inputs.influxdb_listener]], [[inputs.influxdb_v2_listener]], [[inputs.http_listener_v2]]), after its header", where, key)
 		}
 		switch key {
 		case "forward":
@@ -71,8 +77,17 @@ func forwardComments(data []byte, source string, inputs []*Input) error {
 				return fmt.Errorf("%s: forward_buffer %q: want a size such as \"16MiB\"", where, value)
 			}
 			in.ForwardBuffer = int64(size)
+		case "forward_timeout":
+			d, err := time.ParseDuration(value)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("%s: forward_timeout %q: want a duration such as \"5s\"", where, value)
+			}
+			if !in.HTTP() {
+				return fmt.Errorf("%s: forward_timeout bounds the wait for an HTTP upstream's answer; %s forwards bytes and waits for no answer: remove it", where, in.Name)
+			}
+			in.ForwardTimeout = d
 		default:
-			return fmt.Errorf("%s: unknown fakegraf option %q: fakegraf reads forward and forward_buffer", where, key)
+			return fmt.Errorf("%s: unknown fakegraf option %q: fakegraf reads forward, forward_buffer and forward_timeout", where, key)
 		}
 	}
 	return nil

@@ -106,6 +106,9 @@ type Input struct {
 	// ForwardBuffer is the bytes held for it (0: the default).
 	Forward       string
 	ForwardBuffer int64
+	// ForwardTimeout bounds the wait for an HTTP upstream's answer (0:
+	// the default).
+	ForwardTimeout time.Duration
 }
 
 // Origin is where an input's settings were written, so that a fix can name

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -607,6 +608,18 @@ func httpScenario(t *testing.T, sc scenario, c parse.Case) scenario {
 	sc.config = c.Config
 	if !strings.Contains(sc.config, "service_address") {
 		sc.config = strings.TrimSpace("service_address = \"127.0.0.1:0\"\n" + sc.config)
+	}
+	if last := c.Records[len(c.Records)-1]; last.Upstream != "" {
+		// The case forwards to an upstream that answers so; the
+		// comment is how a telegraf.conf asks for --forward.
+		status, body, err := last.UpstreamAnswer()
+		require.NoError(t, err)
+		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, body)
+		}))
+		t.Cleanup(up.Close)
+		sc.config += "\n# fakegraf: forward = \"" + up.URL + "\""
 	}
 	now := time.Now()
 	for n := range c.Records {

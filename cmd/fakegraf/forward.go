@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/influxdata/telegraf/config"
 
@@ -16,11 +17,13 @@ import (
 type forwardOptions struct {
 	targets listFlag // URL or LISTENER=URL
 	buffer  string
+	timeout time.Duration
 }
 
 func (f *forwardOptions) register(fs *flag.FlagSet) {
-	fs.Var(&f.targets, "forward", "also pass every byte unchanged to a real Telegraf at `URL` (tcp://, udp://, unix://, unixgram://), or LISTENER=URL with several listeners (repeatable); see README")
+	fs.Var(&f.targets, "forward", "also pass every byte unchanged to a real Telegraf at `URL` (tcp://, udp://, unix://, unixgram://; http:// or https:// for an HTTP input, whose client gets the upstream's answer), or LISTENER=URL with several listeners (repeatable); see README")
 	fs.StringVar(&f.buffer, "forward-buffer", "", "bytes each listener holds for a slow or dead --forward upstream before it drops and reports forward-loss (default 8MiB)")
+	fs.DurationVar(&f.timeout, "forward-timeout", 0, "how long a request to an HTTP input waits for the --forward upstream's answer before the client gets Telegraf's own and the request counts as forward-loss (default 2s)")
 }
 
 // apply sets the upstreams on the inputs. LISTENER is the input's name
@@ -34,9 +37,15 @@ func (f *forwardOptions) apply(cfg *setup.Config) error {
 		}
 		size = int64(s)
 	}
+	if f.timeout < 0 {
+		return fmt.Errorf("--forward-timeout %s: want a positive duration such as 5s", f.timeout)
+	}
 	if len(f.targets) == 0 {
 		if size != 0 {
 			return errors.New("--forward-buffer sizes the buffer of --forward: add --forward URL")
+		}
+		if f.timeout != 0 {
+			return errors.New("--forward-timeout bounds the wait for the answer of --forward: add --forward http://URL")
 		}
 		return nil
 	}
@@ -55,7 +64,11 @@ func (f *forwardOptions) apply(cfg *setup.Config) error {
 				match = append(match, in)
 			}
 		}
+		// The zero-config InfluxDB port serves influxdb_listener and
+		// influxdb_v2_listener on one port: one upstream for both.
+		shared := len(match) == 2 && match[1].SharePort && match[0].Listen.Address == match[1].Listen.Address
 		switch {
+		case shared:
 		case len(match) == 0:
 			return fmt.Errorf("--forward %s: no listener %q: name one of %s", t, name, strings.Join(names, ", "))
 		case len(match) > 1 && name == "":
@@ -64,18 +77,33 @@ func (f *forwardOptions) apply(cfg *setup.Config) error {
 			return fmt.Errorf("--forward %s: %q names %d listeners: use the service_address", t, name, len(match))
 		}
 		in := match[0]
+		var err error
 		if in.HTTP() {
-			return fmt.Errorf("--forward %s: %s is an HTTP input, which fakegraf does not forward yet", t, in.Name)
+			_, err = forward.CheckHTTP(upstream)
+		} else {
+			_, _, err = forward.Check(upstream, in.Stream())
 		}
-		if _, _, err := forward.Check(upstream, in.Stream()); err != nil {
+		if err != nil {
 			return fmt.Errorf("--forward %s: %w", t, err)
 		}
-		in.Forward = upstream
+		for _, in := range match {
+			in.Forward = upstream
+		}
 	}
+	forwardsHTTP := false
 	for _, in := range cfg.Inputs {
 		if in.Forward != "" && size != 0 {
 			in.ForwardBuffer = size
 		}
+		if in.Forward != "" && in.HTTP() {
+			forwardsHTTP = true
+			if f.timeout != 0 {
+				in.ForwardTimeout = f.timeout
+			}
+		}
+	}
+	if f.timeout != 0 && !forwardsHTTP {
+		return errors.New("--forward-timeout bounds the wait for an HTTP upstream's answer; no HTTP input is forwarded: drop it")
 	}
 	return nil
 }

@@ -350,9 +350,18 @@ func completeLines(ts *testscript.TestScript, file string) string {
 
 var listeningLine = regexp.MustCompile(`(?m)^listening on (\S+)$`)
 
+// cmdListening sets each VAR to a listener URL of the `listening on` lines
+// in FILE; with -http, as http://HOST:PORT, the base URL --forward takes
+// for an HTTP input (influxdb-v2://HOST:PORT → http://HOST:PORT).
+//
+//	listening [-http] FILE VAR...
 func cmdListening(ts *testscript.TestScript, neg bool, args []string) {
+	asHTTP := len(args) > 0 && args[0] == "-http"
+	if asHTTP {
+		args = args[1:]
+	}
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: listening FILE VAR...")
+		ts.Fatalf("usage: listening [-http] FILE VAR...")
 	}
 	file, vars := args[0], args[1:]
 	var urls []string
@@ -367,6 +376,10 @@ func cmdListening(ts *testscript.TestScript, neg bool, args []string) {
 		return true
 	})
 	for i, v := range vars {
+		if asHTTP {
+			_, host, _ := strings.Cut(urls[i], "://")
+			urls[i] = "http://" + host
+		}
 		ts.Setenv(v, urls[i])
 	}
 }
