@@ -702,6 +702,8 @@ func TestPrometheus(t *testing.T) {
 	f.send("cpu usage=1 " + ts1 + "\n")
 	f.send("cpu usage=\n")
 	f.store.Finding(parse.Diagnostic{Rule: parse.RuleKernelDrops, Severity: parse.Error, Source: parse.Source{Listener: testListener}, Count: 7})
+	f.store.Finding(parse.Diagnostic{Rule: parse.RuleFindingsNotDelivered, Severity: parse.Info, Source: parse.Source{Listener: testListener}, Count: 3})
+	f.store.Finding(parse.Diagnostic{Rule: parse.RuleForwardLoss, Severity: parse.Warning, Source: parse.Source{Listener: testListener}, Count: 34})
 	f.post("/api/v1/reset", "{}", 200) // counters for Prometheus go on
 	resp, err := http.Get(f.srv.URL + "/metrics")
 	require.NoError(t, err)
@@ -715,6 +717,8 @@ func TestPrometheus(t *testing.T) {
 		"fakegraf_metrics_total" + l + " 1\n",
 		"fakegraf_bytes_total" + l + " 43\n",
 		"fakegraf_kernel_drops_total" + l + " 7\n",
+		"# TYPE fakegraf_findings_undelivered_total counter\nfakegraf_findings_undelivered_total" + l + " 3\n",
+		"# TYPE fakegraf_forward_lost_bytes_total counter\nfakegraf_forward_lost_bytes_total" + l + " 34\n",
 		"fakegraf_connections_total" + l + " 0\n",
 		`fakegraf_findings_total{listener="` + testListener + `",rule="parse-error",severity="error"} 1` + "\n",
 		`fakegraf_findings_total{listener="` + testListener + `",rule="udp-kernel-drops",severity="error"} 1` + "\n",

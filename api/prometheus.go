@@ -53,6 +53,10 @@ func (h *handler) prometheus(w http.ResponseWriter, _ *http.Request) {
 		func(ls *report.ListenerSummary) float64 { return float64(ls.SocketErrors) })
 	perListener("fakegraf_kernel_drops_total", "counter", "Datagrams the kernel dropped because the socket's receive buffer was full.",
 		func(ls *report.ListenerSummary) float64 { return float64(ls.KernelDrops) })
+	perListener("fakegraf_findings_undelivered_total", "counter", "Findings and summary metrics --findings-out could not deliver.",
+		func(ls *report.ListenerSummary) float64 { return float64(ls.FindingsUndelivered) })
+	perListener("fakegraf_forward_lost_bytes_total", "counter", "Bytes received and checked that --forward could not pass on to its upstream.",
+		func(ls *report.ListenerSummary) float64 { return float64(ls.ForwardLost) })
 
 	fmt.Fprint(bw, "# HELP fakegraf_findings_total Findings, by listener, rule and severity.\n# TYPE fakegraf_findings_total counter\n")
 	for _, ls := range sum.Listeners {

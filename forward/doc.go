@@ -24,7 +24,10 @@
 // upstream connection is reset (SO_LINGER 0) and the rest of it is dropped,
 // so that the upstream never parses a line glued from two halves; Telegraf
 // drops the unterminated rest of a reset connection (a read error ends its
-// scanner, plugins/common/socket/stream.go read).
+// scanner, plugins/common/socket/stream.go read). The reset also throws
+// away what the kernel held unsent for the upstream; on Linux that is
+// asked for (SIOCOUTQNSD) and counted lost too, so that what the upstream
+// got plus what is counted lost is what arrived.
 //
 // What fakegraf reports about the traffic does not depend on forwarding:
 // the wrapped handler sees the same events in the same order with or

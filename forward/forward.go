@@ -545,6 +545,7 @@ type upConn struct {
 	reason           string
 	up               net.Conn
 	received, posted int64 // bytes read from the connection, and given to the kernel
+	discarded        int64 // given to the kernel, then thrown away by the reset
 }
 
 func (h *Handler) open(no uint64) {
@@ -604,6 +605,9 @@ func (c *upConn) breakLocked(reason string) {
 	c.h.held.Add(-c.pendingBytes)
 	c.pending, c.pendingBytes = nil, 0
 	if c.up != nil {
+		// Asked before the reset throws them away. A write blocked on the
+		// full connection has given the kernel all it reports as posted.
+		c.discarded += unsent(c.up)
 		reset(c.up)
 	}
 }
@@ -653,7 +657,7 @@ func (c *upConn) run() {
 	if !c.broken {
 		_ = c.up.Close() // the upstream reads to the end, as from the sender
 	}
-	lost, reason := c.received-c.posted, c.reason
+	lost, reason := c.received-c.posted+c.discarded, c.reason
 	c.mu.Unlock()
 	h.mu.Lock()
 	delete(h.conns, c.no)

@@ -320,7 +320,8 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs, o := newFlags("listen", stderr, "Usage: fakegraf listen [ADDRESS ...] [flags]\n       fakegraf listen --config telegraf.conf [flags]\n\n"+
 		"ADDRESS is a service_address such as udp://127.0.0.1:8094, tcp://:8094 (binds loopback) or unix:///tmp/telegraf.sock,\n"+
 		"or a statsd input: statsd://127.0.0.1:8125 (udp) or statsd+tcp://127.0.0.1:8125 ([[inputs.statsd]]; statsd+udp4://, statsd+udp6:// too).\n"+
-		"With no addresses it listens on udp and tcp 127.0.0.1:8094, unix:///tmp/telegraf.sock and statsd://127.0.0.1:8125;\n"+
+		"With no addresses it listens on udp and tcp 127.0.0.1:8094, unix:///tmp/telegraf.sock, statsd://127.0.0.1:8125\n"+
+		"and the InfluxDB v1 and v2 write APIs (influxdb:// and influxdb-v2://) together on 127.0.0.1:8086 (or the next free port);\n"+
 		"with no arguments at all it also serves the HTTP API on 127.0.0.1:8095 (or the next free port).\n")
 	var ao apiOptions
 	ao.register(fs)
