@@ -160,8 +160,15 @@ func FromFlags(f Flags) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, in := range cfg.Inputs {
-		in.Origin = Origin{Flags: true, Address: in.Listen.Address}
+	for i, in := range cfg.Inputs {
+		// The address as the user typed it (statsd://…, influxdb://…), so
+		// that --forward LISTENER=URL finds the input by that name too; the
+		// flags make one input per address, in order.
+		address := in.Listen.Address
+		if len(cfg.Inputs) == len(f.Addresses) {
+			address = f.Addresses[i]
+		}
+		in.Origin = Origin{Flags: true, Address: address}
 		for _, alt := range in.Auto {
 			alt.Origin = in.Origin
 		}
