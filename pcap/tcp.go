@@ -92,7 +92,11 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, _ *layers.TCP, ac reassemb
 	c.loss = Loss{Listener: c.in.Listener, Peer: c.peer, Conn: c.conn}
 	rd.h.Conn(listener.ConnEvent{Listener: c.in.Listener, Peer: c.peer, Conn: c.conn, Open: true, Time: ac.GetCaptureInfo().Timestamp})
 	c.ch, c.need = make(chan chunk), make(chan struct{})
-	go c.run()
+	if c.in.Serve != nil {
+		go c.runHTTP()
+	} else {
+		go c.run()
+	}
 	<-c.need
 	return c
 }
