@@ -19,6 +19,12 @@ type Framing struct {
 	Splitter        bufio.SplitFunc // from the input's SplitConfig; nil: lines
 	ReadBufferSize  int             // read_buffer_size
 	ContentEncoding string          // content_encoding of a stream socket
+	// Request, for one of Telegraf's HTTP inputs, serves a captured
+	// request (KindRequest) to the input's plugin, which hands out its
+	// record, and returns the body's size on the wire, which the
+	// connection's close event counts. Nil: the listener's captured
+	// requests are refused with an error.
+	Request func(*Entry) int
 }
 
 // Feed hands h, in the capture's order, the events the listeners handed out
@@ -59,6 +65,11 @@ type feedListener struct {
 	conns   map[uint64]*feedConn
 	order   []uint64
 }
+
+// http reports whether the listener's connections carry HTTP requests:
+// they are opened and closed as captured, and their requests served, not
+// framed.
+func (l *feedListener) http() bool { return l.framing.Request != nil }
 
 func (f *feeder) sortedListeners() []*feedListener {
 	out := make([]*feedListener, 0, len(f.order))
@@ -135,7 +146,14 @@ func (f *feeder) run(r *Reader, framing func(*Entry) (Framing, error)) error {
 			f.h.Transport(listener.Transport{Listener: l.url, Peer: e.Peer, Conn: e.Conn, Record: e.Record,
 				Err: TransportError(e), Dropped: e.Dropped, Total: e.Total})
 		case KindRequest:
-			return fmt.Errorf("%s is an HTTP input: check does not run Telegraf's HTTP plugins on a capture; replay it into fakegraf listen instead (fakegraf replay FILE --to URL)", l.url)
+			if !l.http() {
+				return fmt.Errorf("an HTTP request on listener %s, which is not one of Telegraf's HTTP inputs here: check the capture with the config or flags it was made with", l.url)
+			}
+			size := l.framing.Request(e)
+			if c := l.conns[e.Conn]; c != nil {
+				c.final.Records++
+				c.final.Bytes += int64(size)
+			}
 		}
 	}
 }
@@ -182,6 +200,13 @@ func (f *feeder) openConn(l *feedListener, e *Entry) *feedConn {
 	c.now.Store(unixNano(e.Time))
 	f.h.Conn(listener.ConnEvent{Listener: l.url, Peer: e.Peer, Conn: e.Conn, Open: true, Time: e.Time})
 	peer := e.Peer
+	if l.http() {
+		// No reader: the requests come as entries of their own, and the
+		// close counts them (httpin's connection events).
+		c.ended = true
+		c.final = listener.ConnEvent{Listener: l.url, Peer: peer, Conn: e.Conn}
+		return c
+	}
 	go func() {
 		cr := &chunkReader{c: c}
 		var src io.Reader = cr

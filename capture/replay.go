@@ -246,6 +246,11 @@ func (rp *replayer) request(ctx context.Context, t *target, k connKey, e *Entry)
 		return fmt.Errorf("request %s %q of %s: %w", e.Method, e.Path, t.captured, err)
 	}
 	for _, h := range e.Header {
+		switch http.CanonicalHeaderKey(h[0]) {
+		case "Authorization", "Content-Length":
+			// Not kept; and the body's length is the client's to set.
+			continue
+		}
 		req.Header.Set(h[0], h[1])
 	}
 	resp, err := cl.Do(req)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -270,6 +271,14 @@ func (h *handler) Record(r listener.Record) {
 				hdr = append(hdr, kv)
 			}
 		}
+		// The announced length decides a body too large without the body
+		// (check needs it); of Authorization only that it was sent.
+		if x.ContentLength >= 0 {
+			hdr = append(hdr, [2]string{"Content-Length", strconv.FormatInt(x.ContentLength, 10)})
+		}
+		if x.Authorization {
+			hdr = append(hdr, [2]string{"Authorization", AuthorizationNotKept})
+		}
 		h.cw.event(r.Listener, h.in, &Entry{Kind: KindRequest, Conn: r.Conn, Time: r.Received, Peer: r.Peer,
 			Method: x.Method, Path: x.Path, Query: x.Query, Header: hdr, Data: r.Data})
 	case r.Stream || r.Plugin != nil && r.Plugin.Flush:
@@ -296,6 +305,10 @@ func (h *handler) Transport(t listener.Transport) {
 	}
 	h.next.Transport(t)
 }
+
+// AuthorizationNotKept is the value a capture gives the Authorization
+// header of a request that sent one: the credentials are a secret.
+const AuthorizationNotKept = "(not kept)"
 
 // transportKinds are the losses at a socket that leave no bytes to capture:
 // check cannot see them again from the bytes, so the capture keeps them.

@@ -396,8 +396,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	received := time.Now()
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
-	in := s.route(r)
 	connN, _ := r.Context().Value(connKey{}).(uint64)
+	size, _ := s.serveRequest(w, r, connN, received, -1)
+	s.connMu.Lock()
+	for _, c := range s.conns {
+		if c.n == connN {
+			c.records++
+			c.bytes += int64(size)
+		}
+	}
+	s.connMu.Unlock()
+}
+
+// serveRequest is the one path every request takes to the plugin, live
+// (ServeHTTP) and from a capture (Offline): it hands out the request's
+// record and returns the body's size on the wire and the plugin's answer.
+// wire, when not negative, is that size as a capture knew it: a captured
+// body encoded again has another.
+func (s *Server) serveRequest(w http.ResponseWriter, r *http.Request, connN uint64, received time.Time, wire int) (int, int) {
+	in := s.route(r)
 
 	b := readBody(r, in.maxBody)
 	ctx := r.Context()
@@ -439,14 +456,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.forward != nil {
 		up = s.relay(w, in, r, b, raw, upstream, held)
 	}
-	s.connMu.Lock()
-	for _, c := range s.conns {
-		if c.n == connN {
-			c.records++
-			c.bytes += int64(len(raw))
-		}
+	size := len(raw)
+	if wire >= 0 {
+		size = wire
 	}
-	s.connMu.Unlock()
 
 	ex := &listener.Exchange{
 		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
@@ -455,7 +468,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		UserAgent:       r.Header.Get("User-Agent"),
 		Authorization:   r.Header.Get("Authorization") != "",
 		ContentLength:   r.ContentLength,
-		RawSize:         len(raw),
+		RawSize:         size,
 		Status:          rw.status,
 		ResponseHeader:  rw.header,
 		ResponseBody:    rw.body.Bytes(),
@@ -463,10 +476,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.handler.Record(listener.Record{
 		Listener: in.url, Peer: r.RemoteAddr, Conn: connN, Seq: seq,
-		Data: decoded(raw, r, in.query), Size: len(raw),
+		Data: decoded(raw, r, in.query), Size: size,
 		Stream: false, Terminated: true, Received: received,
 		Plugin: &out, HTTP: ex,
 	})
+	return size, rw.status
 }
 
 // maxDecoded bounds the rules' copy of a decompressed body.

@@ -127,3 +127,17 @@ func (c *watchedConn) Write(p []byte) (int, error) {
 	}
 	return c.Conn.Write(p)
 }
+
+// Refusal is the error of a request net/http did not hand to the plugin,
+// for a request read from a tcpdump capture: answered, net/http answered
+// 400 to it (malformed); otherwise the connection ended in the middle of
+// it.
+func Refusal(conn uint64, answered bool) error {
+	if answered {
+		return refusal(conn, "HTTP/1.1 400 Bad Request")
+	}
+	return refusal(conn, "")
+}
+
+// MaxBody is the plugin's max_body_size, as Start leaves it.
+func (o *Offline) MaxBody() int64 { return o.s.inputs[0].maxBody }

@@ -17,8 +17,16 @@
 // all there: a finding about half a line would be about the capture, not
 // the sender.
 //
+// A connection to one of Telegraf's HTTP inputs (Input.Serve) is read as
+// net/http reads one, request after request with http.ReadRequest, and each
+// request, its body read ahead, goes to Input.Serve (httpin.Offline in
+// `fakegraf check`: the plugin's own answer). A request cut by a hole or by
+// the capture's end is not served, and after a hole the rest of the
+// connection is counted, not read: where the next request begins is
+// unknown.
+//
 // It does not parse, run rules or report: the caller feeds the events to
-// serve.Engine, as `fakegraf check` does. It does not serve HTTP requests to
-// Telegraf's HTTP inputs, run the statsd plugin, decode content_encoding or
-// apply allowed_sources and max_connections.
+// serve.Engine, as `fakegraf check` does. It does not run the statsd
+// plugin, decode content_encoding or apply allowed_sources and
+// max_connections.
 package pcap

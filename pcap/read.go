@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/netip"
 	"sort"
 	"sync/atomic"
@@ -33,6 +34,17 @@ type Input struct {
 	// read buffer (64 KiB unless larger).
 	Splitter       bufio.SplitFunc
 	ReadBufferSize int
+
+	// Serve, for one of Telegraf's HTTP inputs, serves a request read
+	// from a connection (its body read ahead, as much as Telegraf's
+	// server reads: MaxBody and then some) to the input's plugin, which
+	// hands out its record; it returns the body's size on the wire. With
+	// Serve, connections carry HTTP requests, not records to frame.
+	Serve   func(r *http.Request, conn uint64, received time.Time) int
+	MaxBody int64 // max_body_size, with Serve
+	// Refused is the error of a request net/http would have answered
+	// itself (answered) or found cut by the sender's close.
+	Refused func(conn uint64, answered bool) error
 
 	seq   atomic.Uint64 // records, as the listener numbers them
 	conns uint64        // connections begun

@@ -106,7 +106,11 @@ func (c *tcpConn) start(at time.Time) {
 	c.loss = Loss{Listener: c.in.Listener, Peer: c.peer, Conn: c.conn}
 	rd.h.Conn(listener.ConnEvent{Listener: c.in.Listener, Peer: c.peer, Conn: c.conn, Open: true, Time: at})
 	c.ch, c.need = make(chan chunk), make(chan struct{})
-	go c.run()
+	if c.in.Serve != nil {
+		go c.runHTTP()
+	} else {
+		go c.run()
+	}
 	<-c.need
 }
 

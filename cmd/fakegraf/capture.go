@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -14,6 +15,7 @@ import (
 	"github.com/influxdata/telegraf/config"
 
 	"github.com/fakegraf/fakegraf/capture"
+	"github.com/fakegraf/fakegraf/httpin"
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/report"
@@ -205,6 +207,7 @@ func runCheckCaptures(sess *session, files []string, stderr io.Writer) int {
 		}
 		err = capture.Feed(r, engine.add, engine.engine)
 		f.Close()
+		engine.closeHTTP()
 		if err != nil {
 			fmt.Fprintf(stderr, "fakegraf: %s: %v\n", file, err)
 			return exitCannot
@@ -233,10 +236,110 @@ type checkEngine struct {
 	sess   *session
 	engine *serve.Engine
 	seen   map[string]bool
+	// offline serves a capture's HTTP requests to the plugins of its
+	// HTTP inputs, by input number: one per input, or per pair of
+	// InfluxDB listeners sharing fakegraf's zero-config port.
+	offline map[uint64]*httpin.Offline
+	// credited: listeners whose requests were checked with the input's
+	// own credentials in place of the ones the capture does not keep.
+	credited map[string]bool
 }
 
 func newCheckEngine(sess *session) *checkEngine {
-	return &checkEngine{sess: sess, engine: serve.NewEngine(sess.sink()), seen: map[string]bool{}}
+	return &checkEngine{sess: sess, engine: serve.NewEngine(sess.sink()), seen: map[string]bool{},
+		offline: map[uint64]*httpin.Offline{}, credited: map[string]bool{}}
+}
+
+// addHTTP sets up a captured listener of one of Telegraf's HTTP inputs:
+// its requests go to the input's own plugin, through the path a live
+// request takes (httpin.Offline), and the plugin's answer is Telegraf's.
+func (c *checkEngine) addHTTP(e *capture.Entry) (capture.Framing, error) {
+	inputs := c.sess.inputs.Inputs
+	group := []*setup.Input{inputs[e.Input-1]}
+	if int(e.Input) < len(inputs) && inputs[e.Input].SharePort {
+		group = append(group, inputs[e.Input])
+	}
+	// The listener entry's URL names one plugin of the group; the
+	// other, on the same port, is named by its own scheme.
+	scheme, host, _ := strings.Cut(e.URL, "://")
+	in := group[0]
+	urls := []string{e.URL}
+	if len(group) == 2 {
+		urls = nil
+		for _, g := range group {
+			u := httpScheme(g.Kind) + "://" + host
+			urls = append(urls, u)
+			if httpScheme(g.Kind) == scheme {
+				in = g
+			}
+		}
+	}
+	off := c.offline[e.Input]
+	if off == nil {
+		cfg := httpin.Config{}
+		for _, g := range group {
+			cfg.Plugins = append(cfg.Plugins, g.Plugin)
+		}
+		var err error
+		off, err = httpin.StartOffline(cfg, urls, c.engine)
+		if err != nil {
+			return capture.Framing{}, fmt.Errorf("%s: starting Telegraf's %s plugin: %w", e.URL, in.Kind, err)
+		}
+		c.offline[e.Input] = off
+	}
+	if !c.seen[e.URL] {
+		c.seen[e.URL] = true
+		c.engine.Add(e.URL, in.DataFormat, parse.NewPipeline(e.URL, c.sess.rules, serve.Stages(in)...))
+	}
+	url := e.URL
+	serveOne := func(e *capture.Entry) int {
+		req := capturedRequest(e)
+		if req.Authorized && httpin.Credentials(in.Plugin) != "" && !c.credited[url] {
+			c.credited[url] = true
+			fmt.Fprintf(c.sess.stderr, "fakegraf: %s: a capture keeps no credentials: the requests that sent Authorization are checked as if they sent this input's own (a wrong one, answered 401 live, is not told apart)\n", url)
+		}
+		size, _ := off.ServeCaptured(req)
+		return size
+	}
+	return capture.Framing{Request: serveOne}, nil
+}
+
+// closeHTTP stops the plugins check started for a capture's HTTP inputs.
+func (c *checkEngine) closeHTTP() {
+	for n, off := range c.offline {
+		off.Close()
+		delete(c.offline, n)
+	}
+}
+
+// capturedRequest is a capture's request entry as httpin serves it again.
+func capturedRequest(e *capture.Entry) httpin.Captured {
+	req := httpin.Captured{Method: e.Method, Path: e.Path, Query: e.Query, Header: http.Header{}, Body: e.Data,
+		ContentLength: -1, Conn: e.Conn, Peer: e.Peer, Received: e.Time}
+	for _, h := range e.Header {
+		switch http.CanonicalHeaderKey(h[0]) {
+		case "Authorization":
+			req.Authorized = true
+		case "Content-Length":
+			if n, err := strconv.ParseInt(h[1], 10, 64); err == nil && n >= 0 {
+				req.ContentLength = n
+			}
+		default:
+			req.Header.Add(h[0], h[1])
+		}
+	}
+	return req
+}
+
+// httpScheme is the scheme of the listener URL of an HTTP input of kind k.
+func httpScheme(k string) string {
+	switch k {
+	case setup.InfluxDBListener:
+		return httpin.SchemeInfluxDB
+	case setup.InfluxDBV2Listener:
+		return httpin.SchemeInfluxDBV2
+	}
+	return httpin.SchemeHTTP
 }
 
 // add sets up the listener a capture's listener entry describes.
@@ -253,7 +356,7 @@ func (c *checkEngine) add(e *capture.Entry) (capture.Framing, error) {
 		return capture.Framing{}, fmt.Errorf("%s is a statsd input: check does not run Telegraf's statsd plugin; replay the capture into fakegraf listen instead (fakegraf replay FILE --to %s)", e.URL, e.URL)
 	}
 	if in.HTTP() {
-		return capture.Framing{}, fmt.Errorf("%s is one of Telegraf's HTTP inputs: check does not run their plugins on a capture; replay it into fakegraf listen instead (fakegraf replay FILE --to http://HOST:PORT)", e.URL)
+		return c.addHTTP(e)
 	}
 	split, err := in.Listen.Split.NewSplitter()
 	if err != nil {

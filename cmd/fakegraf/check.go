@@ -27,11 +27,13 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		"is read as one stream connection and framed as Telegraf frames one (splitting_strategy, read_buffer_size),\n"+
 		"or, with --datagrams, as one datagram per line. A FILE that is a tcpdump capture (tcpdump -w, pcap or\n"+
 		"pcapng) is read as it arrived: each input's TCP connections and UDP datagrams, selected by port (--config\n"+
-		"or --address). Exit codes as for listen.\n")
+		"or --address); connections to an HTTP input (influxdb://, influxdb-v2://, http://) are read request by\n"+
+		"request and served to Telegraf's own plugin. A fakegraf capture (listen --capture) is checked as the live\n"+
+		"run was, HTTP requests included (its inputs come from the capture). Exit codes as for listen.\n")
 	datagrams := fs.String("datagrams", "", "read one datagram per line instead of a stream: lines (each line with its newline) or quoted (each line a quoted string, like the data field of --output json)")
 	inputN := fs.Int("input", 1, "with --config: check against the Nth [[inputs.socket_listener]]")
 	var captureAddrs listFlag
-	fs.Var(&captureAddrs, "address", "with tcpdump captures and no --config: the inputs whose traffic to check, by port, e.g. udp://:8125 (repeatable; default tcp://:8094 and udp://:8094)")
+	fs.Var(&captureAddrs, "address", "with tcpdump captures and no --config: the inputs whose traffic to check, by port, e.g. udp://:8125 or influxdb-v2://:8086 (repeatable; default tcp://:8094 and udp://:8094)")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(err)

@@ -4,13 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/fakegraf/fakegraf/httpin"
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/pcap"
@@ -70,9 +73,22 @@ func checkCaptures(o *listenOptions, addresses, files []string, stdout, stderr i
 		if o.config == "" && i < len(addresses) {
 			raw = addresses[i] // as typed: no host is every address, not the loopback listen binds
 		}
+		if in.HTTP() && in.SharePort {
+			continue // served with the input before it, on its port
+		}
 		pin, why := captureInput(in, raw)
 		if why != "" {
 			fmt.Fprintf(sess.stderr, "fakegraf: %s: not checked: %s; its packets count as other traffic\n", raw, why)
+			continue
+		}
+		if in.HTTP() {
+			off, err := startCaptureHTTP(sess, i, pin, engine)
+			if err != nil {
+				fmt.Fprintf(stderr, "fakegraf: %v\n", err)
+				return exitCannot
+			}
+			defer off.Close()
+			inputs = append(inputs, pin)
 			continue
 		}
 		split, err := in.Listen.Split.NewSplitter()
@@ -119,10 +135,21 @@ func captureInput(in *setup.Input, raw string) (*pcap.Input, string) {
 	switch {
 	case in.Statsd != nil:
 		return nil, "check does not run Telegraf's statsd plugin (serve it with fakegraf listen and replay the capture to it, e.g. with tcpreplay)"
-	case in.HTTP():
-		return nil, "check does not serve a capture's HTTP requests to Telegraf's HTTP inputs yet (serve it with fakegraf listen and replay the capture to it)"
-	case in.Listen.Socket.ContentEncoding != "":
+	case in.Listen.Socket.ContentEncoding != "" && !in.HTTP():
 		return nil, "check does not decode content_encoding from a capture yet"
+	}
+	if in.HTTP() {
+		// service_address is host:port (the InfluxDB listeners) or
+		// tcp://host:port (http_listener_v2); the listener is named as
+		// live, by the input's scheme.
+		scheme, hostPort, ok := strings.Cut(raw, "://")
+		if !ok {
+			scheme, hostPort = "tcp", raw
+		}
+		if scheme == "unix" || scheme == httpin.SchemeHTTPUnix {
+			return nil, "unix sockets are not in a network capture"
+		}
+		raw = httpScheme(in.Kind) + "://" + hostPort
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -130,7 +157,7 @@ func captureInput(in *setup.Input, raw string) (*pcap.Input, string) {
 	}
 	var network string
 	switch scheme := listener.Scheme(raw); scheme {
-	case "tcp", "tcp4", "tcp6":
+	case "tcp", "tcp4", "tcp6", httpin.SchemeInfluxDB, httpin.SchemeInfluxDBV2, httpin.SchemeHTTP:
 		network = "tcp"
 	case "udp", "udp4", "udp6":
 		network = "udp"
@@ -148,6 +175,41 @@ func captureInput(in *setup.Input, raw string) (*pcap.Input, string) {
 		pin.Addr, _ = netip.ParseAddr(host)
 	}
 	return pin, ""
+}
+
+// startCaptureHTTP serves the requests pcap.Read finds on an HTTP input's
+// port to the input's own plugin (and, on fakegraf's zero-config InfluxDB
+// port, the influxdb_v2_listener sharing it), through the path a live
+// request takes: httpin.Offline.
+func startCaptureHTTP(sess *session, i int, pin *pcap.Input, engine *serve.Engine) (*httpin.Offline, error) {
+	inputs := sess.inputs.Inputs
+	group := []*setup.Input{inputs[i]}
+	if i+1 < len(inputs) && inputs[i+1].SharePort {
+		group = append(group, inputs[i+1])
+	}
+	_, host, _ := strings.Cut(pin.Listener, "://")
+	cfg := httpin.Config{}
+	var urls []string
+	for _, g := range group {
+		cfg.Plugins = append(cfg.Plugins, g.Plugin)
+		u := pin.Listener
+		if len(group) > 1 {
+			u = httpScheme(g.Kind) + "://" + host
+		}
+		urls = append(urls, u)
+		engine.Add(u, g.DataFormat, parse.NewPipeline(u, sess.rules, serve.Stages(g)...))
+	}
+	off, err := httpin.StartOffline(cfg, urls, engine)
+	if err != nil {
+		return nil, fmt.Errorf("%s: starting Telegraf's %s plugin: %w", pin.Listener, inputs[i].Kind, err)
+	}
+	pin.Serve = func(r *http.Request, conn uint64, at time.Time) int {
+		size, _ := off.Serve(r, conn, at)
+		return size
+	}
+	pin.MaxBody = off.MaxBody()
+	pin.Refused = httpin.Refusal
+	return off, nil
 }
 
 // sayCapture tells what a capture held beside the checked traffic, and
