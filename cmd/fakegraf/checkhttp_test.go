@@ -64,13 +64,6 @@ func httpConfig(t *testing.T, dir string, ports [2]int) string {
 	return cfg
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // syncBuffer is a bytes.Buffer that a running command and the test share.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -130,7 +123,7 @@ func liveHTTP(t *testing.T, cfg, capFile string, ports [2]int, conns [][]string)
 // HTTP inputs reports what the live run reported, timestamps aside.
 func TestCheckHTTPCaptureIsLive(t *testing.T) {
 	dir := t.TempDir()
-	ports := [2]int{freePort(t), freePort(t)}
+	ports := [2]int{freePort(t, "tcp"), freePort(t, "tcp")}
 	cfg := httpConfig(t, dir, ports)
 	capFile := filepath.Join(dir, "run.fgcap")
 	live := liveHTTP(t, cfg, capFile, ports, httpConns(t))
@@ -249,7 +242,7 @@ func (c *tcpCapture) file(dir string) string {
 // sender.
 func TestCheckHTTPTcpdumpIsLive(t *testing.T) {
 	dir := t.TempDir()
-	ports := [2]int{freePort(t), freePort(t)}
+	ports := [2]int{freePort(t, "tcp"), freePort(t, "tcp")}
 	cfg := httpConfig(t, dir, ports)
 	conns := httpConns(t)
 	live := liveHTTP(t, cfg, filepath.Join(dir, "live.fgcap"), ports, conns)
@@ -290,17 +283,27 @@ func TestCheckHTTPTcpdumpIsLive(t *testing.T) {
 	want := findingsAndMetrics(t, live)
 	// The connection with the hole: its first request is checked.
 	got := findingsAndMetrics(t, checked.Bytes())
-	extra := []string{}
+	extra, lossFindings := []string{}, []string{}
 	for _, l := range got {
 		if strings.Contains(l, `"kept"`) {
 			extra = append(extra, l)
 		}
+		if strings.Contains(l, `"rule":"capture-loss"`) {
+			lossFindings = append(lossFindings, l)
+		}
 	}
-	got = slices.DeleteFunc(got, func(l string) bool { return strings.Contains(l, `"kept"`) })
+	got = slices.DeleteFunc(got, func(l string) bool {
+		return strings.Contains(l, `"kept"`) || strings.Contains(l, `"rule":"capture-loss"`)
+	})
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("fakegraf check of the tcpdump capture against the live run (-live +checked):\n%s\nstderr:\n%s", diff, checkErr.String())
 	}
 	require.Len(t, extra, 1, "the first request of the cut connection")
+	// The hole is the capture's loss, not the sender's: one capture-loss
+	// finding says what was not checked.
+	require.Len(t, lossFindings, 1, "a capture-loss finding for the hole")
+	require.Contains(t, lossFindings[0], `"severity":"warning"`)
+	require.Contains(t, lossFindings[0], "16 bytes missing in 1 hol")
 	require.NotContains(t, checked.String(), "lost v=1", "a request cut by a hole is not served")
 	// The cut request's bytes before and after the hole (its whole
 	// length but the 16 missing) are counted, not checked.
