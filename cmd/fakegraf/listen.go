@@ -323,39 +323,15 @@ func runListen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		"With no addresses it listens on udp and tcp 127.0.0.1:8094, unix:///tmp/telegraf.sock, statsd://127.0.0.1:8125\n"+
 		"and the InfluxDB v1 and v2 write APIs (influxdb:// and influxdb-v2://) together on 127.0.0.1:8086 (or the next free port);\n"+
 		"with no arguments at all it also serves the HTTP API on 127.0.0.1:8095 (or the next free port).\n")
-	var ao apiOptions
-	ao.register(fs)
-	var fo findingsOptions
-	fo.register(fs)
-	var co captureOptions
-	co.register(fs)
-	var fwo forwardOptions
-	fwo.register(fs)
+	var so sessionOptions
+	so.register(fs)
 	addresses, err := parseInterleaved(fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
-	sess, err := newSession(o, addresses, stdout, stderr)
-	if err == nil {
-		err = fwo.apply(sess.inputs)
-	}
+	sess, closeAll, err := so.open(o, addresses, len(args) == 0, stdout, stderr)
+	defer closeAll()
 	if err != nil {
-		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
-		return exitCannot
-	}
-	defer sess.closeFiles()
-	if err := sess.startCapture(co, addresses); err != nil {
-		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
-		return exitCannot
-	}
-	defer sess.stopCapture() // on an early return; after Close it is a no-op
-	stopAPI, err := sess.startAPI(ao, len(args) == 0)
-	if err != nil {
-		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
-		return exitCannot
-	}
-	defer stopAPI() // after the summary
-	if err := sess.startFindingsOut(fo); err != nil {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
 		return exitCannot
 	}

@@ -37,14 +37,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"for a CMD that leaves children behind), prints the report and exits 0, 1 or 2 like listen.\n"+
 		"CMD's own output goes to stderr. A CMD that fails or sends nothing fails the run.\n"+
 		"With --http, CMD finds the HTTP API's URL in FAKEGRAF_API.\n")
-	var ao apiOptions
-	ao.register(fs)
-	var fo findingsOptions
-	fo.register(fs)
-	var co captureOptions
-	co.register(fs)
-	var fwo forwardOptions
-	fwo.register(fs)
+	var so sessionOptions
+	so.register(fs)
 	addresses, command, err := splitCommand(fs, args)
 	if errors.Is(err, errNoCommand) {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
@@ -53,27 +47,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return flagExit(err)
 	}
-	sess, err := newSession(o, addresses, stdout, stderr)
-	if err == nil {
-		err = fwo.apply(sess.inputs)
-	}
+	sess, closeAll, err := so.open(o, addresses, false, stdout, stderr)
+	defer closeAll()
 	if err != nil {
-		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
-		return exitCannot
-	}
-	defer sess.closeFiles()
-	if err := sess.startCapture(co, addresses); err != nil {
-		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
-		return exitCannot
-	}
-	defer sess.stopCapture() // on an early return; after Close it is a no-op
-	stopAPI, err := sess.startAPI(ao, false)
-	if err != nil {
-		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
-		return exitCannot
-	}
-	defer stopAPI() // after the summary
-	if err := sess.startFindingsOut(fo); err != nil {
 		fmt.Fprintf(stderr, "fakegraf: %v\n", err)
 		return exitCannot
 	}
