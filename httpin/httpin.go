@@ -24,6 +24,7 @@ import (
 	"github.com/influxdata/telegraf/plugins/inputs/http_listener_v2"
 	"github.com/influxdata/telegraf/plugins/inputs/influxdb_listener"
 	"github.com/influxdata/telegraf/plugins/inputs/influxdb_v2_listener"
+	kgzip "github.com/klauspost/compress/gzip"
 
 	"github.com/fakegraf/fakegraf/accum"
 	"github.com/fakegraf/fakegraf/listener"
@@ -532,29 +533,48 @@ func decoded(raw []byte, r *http.Request, query bool) []byte {
 	}
 	switch r.Header.Get("Content-Encoding") {
 	case "gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return raw
-		}
-		// What decompressed before an error is what the parser read. The
-		// rules' copy is bounded: a small gzip body can expand without
-		// limit (Telegraf's plugins bound only the compressed bytes), and
-		// fakegraf must not be the one that runs out of memory. Its buffer
-		// is sized from the size the gzip trailer gives (ISIZE, RFC 1952:
-		// the last member's size mod 2^32, a hint only), as the body's is
-		// from its Content-Length (readAllSized).
-		var hint int64
-		if len(raw) >= 4 {
-			hint = int64(binary.LittleEndian.Uint32(raw[len(raw)-4:]))
-		}
-		out, _ := readAllSized(zr, maxDecoded, hint)
-		return out
+		return gunzipped(raw)
 	case "snappy":
 		if out, err := snappy.Decode(nil, raw); err == nil {
 			return out
 		}
 	}
 	return raw
+}
+
+// gunzipped is a gzip body as the plugins' compress/gzip reads it. What
+// decompressed before an error is what the parser read. The rules' copy is
+// bounded: a small gzip body can expand without limit (Telegraf's plugins
+// bound only the compressed bytes), and fakegraf must not be the one that
+// runs out of memory. Its buffer is sized from the size the gzip trailer
+// gives (ISIZE, RFC 1952: the last member's size mod 2^32, a hint only),
+// as the body's is from its Content-Length (readAllSized).
+//
+// klauspost/compress's gzip decodes first: the same bytes as compress/gzip
+// for a body compress/gzip reads without error (DEFLATE decodes to one
+// result; both check each member's CRC and size, and read member after
+// member), in less time (BenchmarkDecodedGzip, best of ten alternating
+// runs on a loaded 2-CPU machine: 1.11 ms a 5,000-line batch against
+// 1.54 ms). The plugin gunzips the same body too and keeps the bytes to
+// itself, so this second gunzip is fakegraf's own cost. A body klauspost
+// fails on is decoded again with compress/gzip, so that a broken body's
+// readable prefix is exactly the plugin's (TestGunzippedIsWhatThePluginReads).
+func gunzipped(raw []byte) []byte {
+	var hint int64
+	if len(raw) >= 4 {
+		hint = int64(binary.LittleEndian.Uint32(raw[len(raw)-4:]))
+	}
+	if zr, err := kgzip.NewReader(bytes.NewReader(raw)); err == nil {
+		if out, err := readAllSized(zr, maxDecoded, hint); err == nil {
+			return out
+		}
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return raw
+	}
+	out, _ := readAllSized(zr, maxDecoded, hint)
+	return out
 }
 
 // maxResponseBody bounds the answer kept in a Record: Telegraf's answers
