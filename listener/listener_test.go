@@ -488,3 +488,53 @@ func TestAllowedSources(t *testing.T) {
 		require.ErrorContains(t, errs[0], "(*net.UnixAddr) has no IP", "Telegraf's own error")
 	})
 }
+
+func TestReadStreamAwaitsDataBeforeItsFirstRead(t *testing.T) {
+	var calls []string
+	data := strings.NewReader("a v=1\n")
+	r := readerFunc(func(p []byte) (int, error) {
+		calls = append(calls, "read")
+		return data.Read(p)
+	})
+	o := listener.StreamOptions{Listener: "file", AwaitData: func() error {
+		calls = append(calls, "await")
+		return nil
+	}}
+	var got []string
+	listener.ReadStream(r, o, func(rec listener.Record) { got = append(got, string(rec.Data)) })
+	if diff := cmp.Diff([]string{"await", "read", "read"}, calls); diff != "" {
+		t.Errorf("calls, the last one meeting EOF (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"a v=1"}, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// An idle connection waits for its first bytes without a read buffer; the
+// wait must keep what reading does: the record once bytes come, and
+// read_timeout while none do.
+func TestIdleConnectionIsReadWhenBytesCome(t *testing.T) {
+	l, s := start(t, listener.Config{Address: "tcp://127.0.0.1:0"})
+	c := dial(t, l)
+	defer c.Close()
+	require.Eventually(t, func() bool { _, conns, _ := s.snapshot(); return len(conns) == 1 }, 5*time.Second, 10*time.Millisecond)
+	_, err := c.Write([]byte("a v=1\n"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { r, _, _ := s.snapshot(); return len(r) == 1 }, 5*time.Second, 10*time.Millisecond)
+}
+
+func TestIdleConnectionMeetsReadTimeout(t *testing.T) {
+	l, s := start(t, listener.Config{Address: "tcp://127.0.0.1:0", Socket: socket.Config{ReadTimeout: config.Duration(50 * time.Millisecond)}})
+	c := dial(t, l)
+	defer c.Close()
+	require.Eventually(t, func() bool { return s.closed() == 1 }, 5*time.Second, 10*time.Millisecond)
+	_, conns, errs := s.snapshot()
+	require.Empty(t, errs)
+	last := conns[len(conns)-1]
+	require.True(t, last.ReadTimeout, "closing event: %+v", last)
+	require.Equal(t, "read timeout", last.Reason)
+}
