@@ -437,19 +437,6 @@ type StreamOptions struct {
 	// BeforeScan runs before every record (the listener sets the
 	// read_timeout deadline there); an error ends the stream.
 	BeforeScan func() error
-	// AwaitData, when set, blocks until the connection has bytes to read
-	// (or is closed, reset or past its deadline), without reading them.
-	// ReadStream calls it once, after the first BeforeScan and before it
-	// allocates the scanner's buffer, so that an idle connection holds no
-	// read buffer: Telegraf allocates read_buffer_size when a connection
-	// opens, and 10,000 idle connections with an 8 MiB buffer cost it
-	// 175 MiB (docs/benchmarks.md, issue 15). Its error is not kept: the
-	// scanner's first read meets the same one, as Telegraf's does.
-	AwaitData func() error
-	// Packets says every Read returns one message (unixpacket), cut to
-	// the space the buffer has left: the buffer is then read_buffer_size
-	// from the start, as in Telegraf, for the same messages to be cut.
-	Packets bool
 	// Clock says when the bytes just read arrived: a record's Received
 	// and the closing event's Time. nil is time.Now; a capture being
 	// checked gives the times it recorded, so that the rules that compare
@@ -472,8 +459,13 @@ func ReadStream(r io.Reader, o StreamOptions, emit func(Record)) ConnEvent {
 		o.Clock = time.Now
 	}
 	cr := &countingReader{r: r, clock: o.Clock}
+	sc := bufio.NewScanner(cr)
+	// stream.go read(): the default 64 KiB buffer unless read_buffer_size is larger.
+	if o.ReadBufferSize > bufio.MaxScanTokenSize {
+		sc.Buffer(make([]byte, o.ReadBufferSize), o.ReadBufferSize)
+	}
 	st := &splitTracker{inner: o.Splitter}
-	var sc *bufio.Scanner // made once the first bytes are there (AwaitData)
+	sc.Split(st.split)
 
 	records := 0
 	var consumed int64
@@ -483,28 +475,6 @@ func ReadStream(r io.Reader, o StreamOptions, emit func(Record)) ConnEvent {
 			if hookErr = o.BeforeScan(); hookErr != nil {
 				break
 			}
-		}
-		if sc == nil {
-			if o.AwaitData != nil {
-				_ = o.AwaitData()
-			}
-			sc = bufio.NewScanner(cr)
-			// stream.go read(): the default 64 KiB limit unless
-			// read_buffer_size is larger. Telegraf allocates that much at
-			// once; a byte stream starts at 64 KiB and the scanner doubles
-			// it up to the limit when a token needs it, which frames
-			// alike (a token fails at the same length) and reads alike
-			// (64 KiB a read costs no CPU worth measuring), but does not
-			// hold 8 MiB per connection: when 10,000 connections each sent
-			// a line at once, fakegraf reached 19 GiB (tcp-idle-8mib).
-			if o.ReadBufferSize > bufio.MaxScanTokenSize {
-				size := bufio.MaxScanTokenSize
-				if o.Packets {
-					size = o.ReadBufferSize
-				}
-				sc.Buffer(make([]byte, size), o.ReadBufferSize)
-			}
-			sc.Split(st.split)
 		}
 		if !sc.Scan() {
 			break
@@ -528,9 +498,7 @@ func ReadStream(r io.Reader, o StreamOptions, emit func(Record)) ConnEvent {
 		})
 	}
 	ev := ConnEvent{Listener: o.Listener, Peer: o.Peer, Conn: o.Conn, Time: o.Clock(), Records: records, Reason: "closed"}
-	if sc == nil {
-		// The first BeforeScan failed: nothing was read.
-	} else if err := sc.Err(); err != nil {
+	if err := sc.Err(); err != nil {
 		ev.Err = err
 		ev.Reason = err.Error()
 	} else if hookErr != nil {

@@ -248,8 +248,6 @@ func (s *streamServer) handle(conn net.Conn, connNo uint64) {
 		Splitter:       s.l.splitter,
 		ReadBufferSize: int(s.l.cfg.Socket.ReadBufferSize),
 		Seq:            &s.l.seq,
-		AwaitData:      awaitData(conn),
-		Packets:        pr != nil,
 		// stream.go read: the deadline is absolute, set before every record.
 		BeforeScan: func() error {
 			if timeout > 0 {

@@ -24,18 +24,8 @@ const (
 	exitCannot   = 2 // could not run: bad flag, bad config, cannot bind
 )
 
-// gcBallast is heap that is allocated and never touched: it raises the
-// heap size the garbage collector paces itself by (GOGC=100: a cycle each
-// time the heap doubles) by 8 MiB, and the resident set by nothing, since
-// fresh pages the program never writes are never mapped. A stream's 8 MiB
-// read buffer used to do this by accident; since it starts at 64 KiB
-// (listener.StreamOptions), collecting three times as often cost 10 % more
-// CPU per metric on bench/loopback tcp-influx (docs/benchmarks.md, issue 15).
-var gcBallast []byte
-
 func main() {
 	keepSignalHandler = true // see withSignals
-	gcBallast = make([]byte, 8<<20)
 	// FAKEGRAF_CPUPROFILE=file writes a CPU profile, for performance work;
 	// FAKEGRAF_MUTEXPROFILE=file and FAKEGRAF_BLOCKPROFILE=file the
 	// contention profiles, for the scaling work (docs/benchmarks.md).
