@@ -421,7 +421,12 @@ func (v *variantFlag) Set(s string) error {
 func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, extra ...string) measurement {
 	conf := writeConfig(config(c, ""))
 	defer os.Remove(conf)
-	until := fmt.Sprintf("count=%d,idle=3s", n)
+	// idle= only ends a run whose count never comes (lost datagrams). It
+	// is 10 s, not 3: fakegraf measures idle time from the arrival of the
+	// last record processed, so on a loaded machine a reader with an 8 MiB
+	// buffer of records still to process looked idle for 3 s and fakegraf
+	// stopped, resetting the sender (seen with main's binary too).
+	until := fmt.Sprintf("count=%d,idle=10s", n)
 	if c.input == "idle" {
 		// Not idle=: the connections are idle on purpose.
 		until = fmt.Sprintf("count=%d,duration=10m", n)
