@@ -200,3 +200,28 @@ func TestGoldenCheck(t *testing.T) {
 		})
 	}
 }
+
+// The golden recorder shares each metric with the other sinks: it must
+// neither sort the fields nor drop the ignored tags of the metric itself.
+func TestGoldenLeavesTheMetricAlone(t *testing.T) {
+	m := metric.New("cpu", map[string]string{"host": "box", "core": "0"}, nil, time.Unix(0, 0))
+	m.AddField("user", 1.5)
+	m.AddField("idle", 2.5)
+	g := report.NewGolden(report.GoldenOptions{IgnoreTags: []string{"host"}})
+	g.Result(&parse.Result{Metrics: []telegraf.Metric{m}})
+	require.Contains(t, string(g.Content()), "\ncpu,core=0 idle=2.5,user=1.5\n")
+	require.Equal(t, "user", m.FieldList()[0].Key)
+	require.True(t, m.HasTag("host"))
+}
+
+// A file that matches is a pass whoever wrote its header and however many
+// newlines end it; with different metrics it is a diff.
+func TestGoldenCompareIgnoresTheHeaderAndTrailingNewlines(t *testing.T) {
+	g := report.NewGolden(report.GoldenOptions{})
+	g.Result(&parse.Result{Metrics: []telegraf.Metric{metric.New("cpu", nil, map[string]any{"usage": 1.5}, time.Unix(0, 0))}})
+	content := g.Content()
+	_, body, _ := strings.Cut(string(content), "\n\n")
+	other := "# fakegraf golden file: accepted metrics as sorted line protocol (timestamps only where the sender set them), then findings by rule.\n# Regenerate with make golden and review the diff.\n\n" + body + "\n\n"
+	require.Empty(t, g.CompareContent([]byte(other)))
+	require.NotEmpty(t, g.CompareContent([]byte(strings.Replace(other, "usage=1.5", "usage=2.5", 1))))
+}

@@ -9,6 +9,11 @@
 // of 5,000 lines; statsd-udp and statsd-tcp send -statsd-n statsd lines at
 // -statsd-rate lines a second to [[inputs.statsd]] (inputs.go).
 //
+// tcp-idle holds -idle-conns idle connections open and reports the RSS
+// then; tcp-influx-8 sends the -n metrics over 8 connections at once and
+// reports the metrics per wall-second (conns.go). Neither is in the
+// default -cases.
+//
 // -variant 'NAME=FLAGS' (repeatable) adds a fakegraf run with more flags
 // beside the plain one, alternating with it: -variant 'api=--http 127.0.0.1:0'
 // measures what the HTTP API costs. -telegraf none leaves Telegraf out.
@@ -66,6 +71,12 @@ var cases = []benchCase{
 	{"http-influx-gzip", "http", "influx", "", influxLine, "http", true},
 	{"statsd-udp", "udp", "statsd", "8MiB", statsdLine, "statsd", false},
 	{"statsd-tcp", "tcp", "statsd", "", statsdLine, "statsd", false},
+	// conns.go: many idle connections, and eight senders at once.
+	{"tcp-idle", "tcp", "influx", "", idleLine, "idle", false},
+	// The same with the 8 MiB read buffer of the throughput cases: Telegraf
+	// allocates it when a connection opens.
+	{"tcp-idle-8mib", "tcp", "influx", "8MiB", idleLine, "idle", false},
+	{"tcp-influx-8", "tcp", "influx", "8MiB", influxLine, "parallel", false},
 }
 
 type measurement struct {
@@ -77,6 +88,11 @@ type measurement struct {
 	// findings are fakegraf's findings by rule, from its summary: where a
 	// lost statsd line shows up (kernel drops, the plugin's own drops).
 	findings map[string]int
+	// idleRSS is the peak RSS (KiB) once tcp-idle's connections are all
+	// accepted, before any sends; wall is tcp-influx-8's time from the
+	// first byte sent to the last metric processed.
+	idleRSS int64
+	wall    time.Duration
 }
 
 func main() {
@@ -87,10 +103,14 @@ func main() {
 	udpRate := flag.Int("udp-rate", 100000, "datagrams per second in the udp case")
 	flag.IntVar(&statsdN, "statsd-n", 200000, "statsd lines per statsd case")
 	flag.IntVar(&statsdRate, "statsd-rate", 20000, "statsd lines per second: a rate both programs keep up with")
+	flag.IntVar(&idleConns, "idle-conns", 10000, "connections of the tcp-idle case")
 	runs := flag.Int("runs", 1, "runs per program and case, alternating; the table shows the median CPU and the highest RSS")
 	var variants variantFlag
 	flag.Var(&variants, "variant", "`NAME=FLAGS`: also run fakegraf with these flags (repeatable), e.g. api='--http 127.0.0.1:0'")
 	flag.Parse()
+	if strings.Contains(","+*only, ",tcp-idle") {
+		raiseFileLimit(idleConns + 100)
+	}
 
 	if *fakegraf == "" {
 		dir, err := os.MkdirTemp("", "fgbench")
@@ -108,8 +128,11 @@ func main() {
 			continue
 		}
 		n := *n
-		if c.input == "statsd" {
+		switch c.input {
+		case "statsd":
 			n = statsdN
+		case "idle":
+			n = idleConns
 		}
 		payload := makePayload(c, n)
 		var fgs, tgs []measurement
@@ -135,8 +158,8 @@ func main() {
 			rows = append(rows, row{"telegraf", tg, tgs})
 		}
 		for _, r := range rows {
-			fmt.Printf("%-11s %-9s %10d %14.3f %8d Ki %9s %8s%s\n", c.name, r.name, r.m.metrics,
-				r.m.cpu.Seconds()*1e6/float64(n), r.m.peakRSS, fmtReady(r.m.ready), fmtDrops(r.name, r.m.drops), fmtRuns(r.all, n))
+			fmt.Printf("%-11s %-9s %10d %14.3f %8d Ki %9s %8s%s%s\n", c.name, r.name, r.m.metrics,
+				r.m.cpu.Seconds()*1e6/float64(n), r.m.peakRSS, fmtReady(r.m.ready), fmtDrops(r.name, r.m.drops), fmtConns(r.m, n), fmtRuns(r.all, n))
 		}
 		for _, r := range rows[1 : 1+len(variants)] {
 			fmt.Printf("%-11s ratio     %s/fakegraf CPU = %.3f, RSS = %.2f\n", c.name, r.name, r.m.cpu.Seconds()/fg.cpu.Seconds(), float64(r.m.peakRSS)/float64(fg.peakRSS))
@@ -154,32 +177,59 @@ func main() {
 		}
 		if tg.cpu > 0 {
 			fmt.Printf("%-11s ratio     fakegraf/telegraf CPU = %.2f, RSS = %.2f\n", c.name, fg.cpu.Seconds()/tg.cpu.Seconds(), float64(fg.peakRSS)/float64(tg.peakRSS))
+			if fg.wall > 0 && tg.wall > 0 {
+				fmt.Printf("%-11s ratio     fakegraf/telegraf metrics per wall-second = %.2f\n", c.name, tg.wall.Seconds()/fg.wall.Seconds())
+			}
 		}
 		fmt.Println()
 	}
 }
 
-// median is the run with the median CPU, with the highest peak RSS of all
-// runs: this machine's neighbours make single runs vary by a quarter.
+// median is the run with the median CPU (the median wall time, in a timed
+// case), with the highest peak RSS of all runs: this machine's neighbours
+// make single runs vary by a quarter.
 func median(ms []measurement) measurement {
-	sorted := slices.SortedFunc(slices.Values(ms), func(a, b measurement) int { return cmp.Compare(a.cpu, b.cpu) })
+	sorted := slices.SortedFunc(slices.Values(ms), func(a, b measurement) int {
+		return cmp.Or(cmp.Compare(a.wall, b.wall), cmp.Compare(a.cpu, b.cpu))
+	})
 	m := sorted[len(sorted)/2]
 	for _, o := range ms {
 		m.peakRSS = max(m.peakRSS, o.peakRSS)
+		m.idleRSS = max(m.idleRSS, o.idleRSS)
 	}
 	return m
 }
 
-// fmtRuns lists every run's CPU when there was more than one.
+// fmtRuns lists every run's CPU, and its peak RSS (and wall time or idle
+// RSS where measured), when there was more than one.
 func fmtRuns(ms []measurement, n int) string {
 	if len(ms) < 2 {
 		return ""
 	}
 	var parts []string
 	for _, m := range ms {
-		parts = append(parts, fmt.Sprintf("%.2f", m.cpu.Seconds()*1e6/float64(n)))
+		p := fmt.Sprintf("%.2f/%dMi", m.cpu.Seconds()*1e6/float64(n), m.peakRSS>>10)
+		if m.wall > 0 {
+			p += "/" + m.wall.Round(time.Millisecond).String()
+		}
+		if m.idleRSS > 0 {
+			p += fmt.Sprintf("/idle %dMi", m.idleRSS>>10)
+		}
+		parts = append(parts, p)
 	}
-	return "   runs: " + strings.Join(parts, " ")
+	return "   runs (CPU s/1M/peak RSS...): " + strings.Join(parts, " ")
+}
+
+// fmtConns is the many-connection cases' figure: the idle RSS, or the
+// wall time and the metrics per wall-second.
+func fmtConns(m measurement, n int) string {
+	switch {
+	case m.idleRSS > 0:
+		return fmt.Sprintf("   idle RSS %d Ki (%.1f Ki/conn)", m.idleRSS, float64(m.idleRSS)/float64(n))
+	case m.wall > 0:
+		return fmt.Sprintf("   wall %s = %.0f metrics/s", m.wall.Round(time.Millisecond), float64(n)/m.wall.Seconds())
+	}
+	return ""
 }
 
 // fmtFindings lists fakegraf's findings by rule, sorted.
@@ -215,6 +265,8 @@ func makePayload(c benchCase, n int) [][]byte {
 		return httpBatches(c, n, now)
 	case "statsd":
 		return statsdPayload(c, n)
+	case "idle":
+		return nil // sendIdle makes one line per connection
 	}
 	var out [][]byte
 	if c.scheme == "udp" {
@@ -227,6 +279,9 @@ func makePayload(c benchCase, n int) [][]byte {
 	for i := 0; i < n; i++ {
 		b.WriteString(c.line(i, now))
 	}
+	if c.input == "parallel" {
+		return splitPayload(b.Bytes(), parallelSenders)
+	}
 	return [][]byte{b.Bytes()}
 }
 
@@ -237,6 +292,12 @@ func config(c benchCase, extra string) string {
 	case "statsd":
 		return statsdConfig(c, extra)
 	}
+	flush := "1s"
+	if c.input == "parallel" {
+		// No flush after the last metric: watchLastBusy would take its
+		// CPU for processing. Telegraf still flushes each full batch.
+		flush = "1h"
+	}
 	opts := ""
 	if c.format == "json" {
 		opts = "  json_name_key = \"metric_name\"\n  tag_keys = [\"host\"]\n"
@@ -244,8 +305,8 @@ func config(c benchCase, extra string) string {
 	if c.bufferSize != "" {
 		opts += fmt.Sprintf("  read_buffer_size = %q\n", c.bufferSize)
 	}
-	return fmt.Sprintf("[agent]\n  omit_hostname = true\n  flush_interval = \"1s\"\n  metric_buffer_limit = 100000\n%s\n[[inputs.socket_listener]]\n  service_address = \"%s://127.0.0.1:0\"\n  data_format = %q\n%s",
-		extra, c.scheme, c.format, opts)
+	return fmt.Sprintf("[agent]\n  omit_hostname = true\n  flush_interval = %q\n  metric_buffer_limit = 100000\n%s\n[[inputs.socket_listener]]\n  service_address = \"%s://127.0.0.1:0\"\n  data_format = %q\n%s",
+		flush, extra, c.scheme, c.format, opts)
 }
 
 func writeConfig(text string) string {
@@ -284,12 +345,33 @@ func start(cmd *exec.Cmd, pattern string) (addr string, ready time.Duration, std
 	}
 }
 
-func send(c benchCase, url string, payload [][]byte, udpRate int) {
+// hostPort is the address in a program's listening line.
+func hostPort(url string) string {
 	addr := url
 	if _, a, ok := strings.Cut(url, "://"); ok {
 		addr = a
 	}
-	addr = strings.Trim(addr, `"`) // Telegraf's statsd quotes its address
+	return strings.Trim(addr, `"`) // Telegraf's statsd quotes its address
+}
+
+// drive sends a case's payload to the program running as pid. It returns
+// when everything is sent, with tcp-idle's idle RSS and tcp-influx-8's
+// start time.
+func drive(c benchCase, url string, payload [][]byte, udpRate, pid int) (idleRSS int64, start time.Time) {
+	switch c.input {
+	case "idle":
+		return sendIdle(hostPort(url), idleConns, pid), time.Time{}
+	case "parallel":
+		start, wait := sendParallel(hostPort(url), payload)
+		wait()
+		return 0, start
+	}
+	send(c, url, payload, udpRate)
+	return 0, time.Time{}
+}
+
+func send(c benchCase, url string, payload [][]byte, udpRate int) {
+	addr := hostPort(url)
 	switch c.input {
 	case "http":
 		postBatches(c, addr, payload)
@@ -339,7 +421,16 @@ func (v *variantFlag) Set(s string) error {
 func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, extra ...string) measurement {
 	conf := writeConfig(config(c, ""))
 	defer os.Remove(conf)
-	until := fmt.Sprintf("count=%d,idle=3s", n)
+	// idle= only ends a run whose count never comes (lost datagrams). It
+	// is 10 s, not 3: fakegraf measures idle time from the arrival of the
+	// last record processed, so on a loaded machine a reader with an 8 MiB
+	// buffer of records still to process looked idle for 3 s and fakegraf
+	// stopped, resetting the sender (seen with main's binary too).
+	until := fmt.Sprintf("count=%d,idle=10s", n)
+	if c.input == "idle" {
+		// Not idle=: the connections are idle on purpose.
+		until = fmt.Sprintf("count=%d,duration=10m", n)
+	}
 	var out string
 	if c.input == "statsd" {
 		// A statsd line is no metric: the flushes' are. fakegraf stops 3 s
@@ -356,10 +447,15 @@ func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, extr
 	cmd := exec.Command(bin, args...)
 	url, ready, stdout := start(cmd, "listening on ")
 	peak := watchPeakRSS(cmd.Process.Pid)
-	send(c, url, payload, udpRate)
+	lastBusy := watchLastBusy(cmd.Process.Pid)
+	idleRSS, sent := drive(c, url, payload, udpRate, cmd.Process.Pid)
 	_ = cmd.Wait() // it stops itself: count reached, or idle
 	m := usage(cmd)
 	m.peakRSS = peak()
+	m.idleRSS = idleRSS
+	if !sent.IsZero() {
+		m.wall = lastBusy().Sub(sent)
+	}
 	m.ready = ready
 	m.metrics, m.drops, m.findings = fakegrafSummary(stdout.Bytes())
 	if c.input == "statsd" {
@@ -413,13 +509,18 @@ func runTelegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) meas
 	cmd := exec.Command(bin, "--config", conf)
 	url, ready, _ := start(cmd, pattern)
 	peak := watchPeakRSS(cmd.Process.Pid)
-	send(c, url, payload, udpRate)
+	lastBusy := watchLastBusy(cmd.Process.Pid)
+	idleRSS, sent := drive(c, url, payload, udpRate, cmd.Process.Pid)
 	if c.input == "statsd" {
 		// Telegraf gathers every second, so its CPU never goes idle: wait
 		// for its file to stop changing past a flush instead.
 		waitStable(out, 3*time.Second)
 	} else {
 		waitIdle(cmd.Process.Pid)
+	}
+	var wall time.Duration
+	if !sent.IsZero() {
+		wall = lastBusy().Sub(sent) // before SIGTERM makes it busy again
 	}
 	drops := -1
 	if c.scheme == "udp" {
@@ -429,6 +530,8 @@ func runTelegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) meas
 	_ = cmd.Wait()
 	m := usage(cmd)
 	m.peakRSS = peak()
+	m.idleRSS = idleRSS
+	m.wall = wall
 	m.ready = ready
 	m.metrics = -1 // Telegraf does not say; its CPU went idle
 	m.drops = drops

@@ -26,18 +26,53 @@ const (
 
 func main() {
 	keepSignalHandler = true // see withSignals
-	// FAKEGRAF_CPUPROFILE=file writes a CPU profile, for performance work.
-	if path := os.Getenv("FAKEGRAF_CPUPROFILE"); path != "" {
+	// FAKEGRAF_CPUPROFILE=file writes a CPU profile, for performance work;
+	// FAKEGRAF_MUTEXPROFILE=file and FAKEGRAF_BLOCKPROFILE=file the
+	// contention profiles, for the scaling work (docs/benchmarks.md).
+	stopCPU := startCPUProfile(os.Getenv("FAKEGRAF_CPUPROFILE"))
+	writeMutex := writeProfileAtExit("mutex", "FAKEGRAF_MUTEXPROFILE", func() { runtime.SetMutexProfileFraction(1) })
+	writeBlock := writeProfileAtExit("block", "FAKEGRAF_BLOCKPROFILE", func() { runtime.SetBlockProfileRate(1) })
+	code := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stopCPU()
+	writeMutex()
+	writeBlock()
+	os.Exit(code)
+}
+
+// startCPUProfile starts a CPU profile written to path, and returns what
+// stops it; a no-op without a path.
+func startCPUProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return func() {}
+	}
+	if pprof.StartCPUProfile(f) != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+// writeProfileAtExit turns a runtime profile on when env names a file, and
+// returns what writes it there; a no-op without env.
+func writeProfileAtExit(name, env string, enable func()) func() {
+	path := os.Getenv(env)
+	if path == "" {
+		return func() {}
+	}
+	enable()
+	return func() {
 		if f, err := os.Create(path); err == nil {
-			if pprof.StartCPUProfile(f) == nil {
-				code := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-				pprof.StopCPUProfile()
-				f.Close()
-				os.Exit(code)
-			}
+			_ = pprof.Lookup(name).WriteTo(f, 0)
+			f.Close()
 		}
 	}
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 const usage = `fakegraf stands in for Telegraf's inputs that programs push to: [[inputs.socket_listener]],
