@@ -369,6 +369,17 @@ func (s *Server) Settled() bool {
 	return s.events.empty()
 }
 
+// Backlog reports whether events are queued or being processed. The
+// readers wait for a full queue, so nothing new arrives while a backlog
+// drains: --until idle does not count that time as idle.
+func (s *Server) Backlog() bool {
+	if !s.proc.TryLock() {
+		return true
+	}
+	defer s.proc.Unlock()
+	return !s.events.empty()
+}
+
 // Datagrams reports whether any listener is a datagram socket.
 func (s *Server) Datagrams() bool {
 	for _, b := range s.bound {

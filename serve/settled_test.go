@@ -32,6 +32,7 @@ func TestSettled(t *testing.T) {
 			}()
 			require.True(t, srv.Settled(), "nothing has arrived")
 			require.True(t, srv.LastEvent().IsZero(), "nothing has arrived")
+			require.False(t, srv.Backlog(), "nothing has arrived")
 
 			u := srv.Listening()[0].URL
 			c, err := net.Dial(u[:3], u[len("udp://"):])
@@ -45,10 +46,14 @@ func TestSettled(t *testing.T) {
 			// lets go.
 			require.Eventually(t, func() bool { return !srv.LastEvent().IsZero() }, 5*time.Second, 5*time.Millisecond)
 			require.False(t, srv.Settled(), "the first record is still being processed")
+			// --until idle must not count this time as idle: the queue is
+			// draining, though nothing new arrives.
+			require.True(t, srv.Backlog(), "the first record is still being processed")
 
 			close(sink.release)
 			released = true
 			require.Eventually(t, srv.Settled, 5*time.Second, 5*time.Millisecond)
+			require.False(t, srv.Backlog(), "everything was processed")
 			sink.mu.Lock()
 			defer sink.mu.Unlock()
 			require.Equal(t, 3, sink.records, "settled before every record reached the sink")

@@ -676,6 +676,7 @@ func (s *session) wait(ctx context.Context, srv *serve.Server) string {
 		quiet = datagramQuiet
 	}
 	var quietSince, seen time.Time
+	var backlog time.Time // when a backlog was last seen draining
 	for {
 		select {
 		case <-ctx.Done():
@@ -715,9 +716,19 @@ func (s *session) wait(ctx context.Context, srv *serve.Server) string {
 			// Idle time counts from the first event: a listener nobody has
 			// sent to yet is waiting, not idle. Under fakegraf run it counts
 			// from the sender's exit too, for what its children still send.
+			// A backlog is not idle either: while it drains, the readers
+			// wait for the queue and nothing new arrives, though the sender
+			// is still writing (a 1M-line run on a loaded machine was cut
+			// off with its connection reset).
+			if srv.Backlog() {
+				backlog = time.Now()
+			}
 			from := srv.LastEvent()
 			if from.Before(exited) {
 				from = exited
+			}
+			if from.Before(backlog) {
+				from = backlog
 			}
 			if !from.IsZero() && time.Since(from) >= s.stop.idle {
 				if s.done != nil {
