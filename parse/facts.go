@@ -61,11 +61,12 @@ func (f Fact) String() string {
 
 // uses checks that the running rule declared the fact it is about to read.
 func (c *Context) uses(f Fact) {
-	if !slices.Contains(c.rule.Requires, f) {
-		panic(fmt.Sprintf("parse: rule %s reads %v but does not list it in Requires", c.rule.ID, f))
+	r := c.rule()
+	if !slices.Contains(r.Requires, f) {
+		panic(fmt.Sprintf("parse: rule %s reads %v but does not list it in Requires", r.ID, f))
 	}
 	if c.Pipeline != nil && c.Pipeline.onFact != nil {
-		c.Pipeline.onFact(c.rule.ID, f)
+		c.Pipeline.onFact(r.ID, f)
 	}
 }
 

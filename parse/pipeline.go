@@ -71,6 +71,12 @@ type Pipeline struct {
 	// JSON for the rules to recognise it. Bounded by senderFormatCap.
 	senderFormat map[string]*Stage
 	ctx          Context // the record's, during Process
+	// kinds are the rules for each kind of record seen (rulesFor); a
+	// listener sees a handful of kinds, so the map stays small. last
+	// memoises the latest, which a stream of records keeps hitting.
+	kinds     map[recordKind][]*Rule
+	lastKind  recordKind
+	lastRules []*Rule
 	// onFact, when set, hears every fact a rule reads (TestRuleRequires).
 	onFact func(rule string, f Fact)
 }
@@ -166,10 +172,33 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 	// One Context per pipeline, reset for every record: with the facts in
 	// it, it is a few hundred bytes a record would otherwise allocate.
 	p.ctx.reset(res, stage, p)
-	p.rules.run(&p.ctx)
+	run(&p.ctx, p.rulesFor(res))
 	p.ctx = Context{} // keep no record alive until the next one
 	sortDiagnostics(res.Diagnostics)
 	return res
+}
+
+// rulesFor lists the rules that can report on the record of res, in the
+// rule set's order (Rule.Only).
+func (p *Pipeline) rulesFor(res *Result) []*Rule {
+	rec := res.Record
+	k := recordKind{format: res.Format, failed: res.Err != nil, stream: rec.Stream, http: rec.HTTP != nil, plugin: rec.Plugin != nil, auto: res.Auto}
+	if p.lastRules != nil && k == p.lastKind {
+		return p.lastRules
+	}
+	rules, ok := p.kinds[k]
+	if !ok {
+		if p.kinds == nil {
+			p.kinds = map[recordKind][]*Rule{}
+		}
+		rules = p.rules.forKind(k)
+		if rules == nil {
+			rules = []*Rule{} // remembered as seen
+		}
+		p.kinds[k] = rules
+	}
+	p.lastKind, p.lastRules = k, rules
+	return rules
 }
 
 // Transport runs the rules over an event of the socket itself and returns

@@ -21,6 +21,7 @@ func init() {
 			"first).",
 		Bad:   "for v in values:\n    s = socket.create_connection(addr); s.send(line(v)); s.close()",
 		Good:  "s = socket.create_connection(addr)\nfor v in values:\n    s.send(line(v))",
+		Only:  Only{Stream: true},
 		Check: checkConnectionChurn,
 		Cases: []Case{
 			{Name: "a connection per record", Config: caseInfluxTCP, Records: caseChurnRecs(5, true), Want: []Want{{"connection-churn", Warning, 0}}},

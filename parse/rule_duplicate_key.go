@@ -25,6 +25,7 @@ func init() {
 		Bad:      "dup v=1i,v=2i",
 		Good:     "dup v=2i   # or, if both values matter, dup v_first=1i,v_last=2i",
 		Requires: []Fact{FactInflux, FactWavefront, FactJSON},
+		Only:     Only{Parsed: true},
 		Check:    checkDuplicateKey,
 		Cases: []Case{
 			{Name: "influx field", Config: caseInfluxUDP, Records: []Rec{{Data: "dup v=1i,∑v=2i\n"}}, Want: []Want{{"duplicate-key", Error, 1}}},

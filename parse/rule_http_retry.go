@@ -22,6 +22,7 @@ func init() {
 		Bad:    "POST /write?db=x  cpu usage=1   (204), then the same again",
 		Good:   "each batch sent once; a rejected batch fixed before it is sent again",
 		AlsoAt: []Level{{Error, "when the batch was accepted before: Telegraf stored it again"}},
+		Only:   Only{HTTP: true},
 		Check:  checkHTTPRetry,
 		Cases: []Case{
 			{Name: "a rejected batch sent again", HTTP: caseV2, Records: []Rec{{Query: "org=o&bucket=b", Data: "cpu usage=\n"}, {Query: "org=o&bucket=b", Data: "cpu usage=\n"}}, Want: []Want{{"http-retry", Warning, 0}}},

@@ -22,6 +22,7 @@ func init() {
 		Bad:      `{"value1": 10, "value2": 3, "format": "json"}   # no tag_keys`,
 		Good:     `tag_keys = ["format"]   # in [[inputs.socket_listener]]`,
 		Requires: []Fact{FactJSON},
+		Only:     Only{Formats: []string{"json"}, Parsed: true},
 		Check:    checkJSONStringDropped,
 		Cases: []Case{
 			{Name: "format without tag_keys", Config: caseJSONOverride, Records: []Rec{{Data: `{"value1": 10, "value2": 3, ∑"format": "json"}`}}, Want: []Want{{"json-string-dropped", Warning, 1}}},

@@ -21,6 +21,7 @@ func init() {
 			"once per sender and bucket; the repeats are counted in the summary.",
 		Bad:  "api.requests:1|c (stored as api_requests)",
 		Good: "api_requests:1|c, or query api_requests",
+		Only: Only{Formats: []string{"statsd"}},
 		Check: func(ctx *Context) {
 			o, ok := statsdOptions(ctx)
 			if !ok {

@@ -21,6 +21,7 @@ func init() {
 		Bad:      "cpu value=1 1500000000000000000   # 2017, sent in 2026",
 		Good:     "cpu value=1   # no timestamp: Telegraf stamps the time it parsed the record",
 		Requires: []Fact{FactSentStamps},
+		Only:     Only{Parsed: true},
 		Check:    checkTimestampSkew,
 		Cases: []Case{
 			{Name: "two years back", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑{ago_ns:17520h}\n"}}, Want: []Want{{"timestamp-skew", Warning, 1}}},

@@ -23,6 +23,7 @@ func init() {
 		Bad:      "good_metric_name,format=influxline value1=10 1700000000000   # milliseconds",
 		Good:     "good_metric_name,format=influxline value1=10 1700000000000000000   # or influx_timestamp_precision = \"1ms\"",
 		Requires: []Fact{FactSentStamps},
+		Only:     Only{Parsed: true},
 		Check:    checkTimestampUnit,
 		Cases: []Case{
 			{Name: "influx milliseconds", Config: caseInfluxUDP, Records: []Rec{{Data: "good_metric_name,format=influxline value1=10 ∑{now_ms}\n"}}, Want: []Want{{"timestamp-unit", Error, 1}}},
