@@ -116,6 +116,7 @@ type Result struct {
 	parser      telegraf.Parser
 	Err         error // Telegraf's parse error; the whole record is lost
 	Diagnostics []Diagnostic
+	room        inline // Parsed, Metrics and parsedIndex of a small record
 	// Repeated are findings that only repeat, for the same sender,
 	// information a finding in an earlier record gave (what the config of
 	// --data-format auto will need). Reports do not print them; the summary
@@ -216,8 +217,8 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 		// and the stored metrics are the same metrics, as for a socket's
 		// record below.
 		res.stage = stage
-		res.Parsed = viewParsed(plugin.Metrics)
-		res.Metrics, res.parsedIndex = store(stage, plugin.Metrics, len(plugin.Metrics))
+		res.Parsed = viewParsed(plugin.Metrics, &res.room)
+		res.Metrics, res.parsedIndex = store(stage, plugin.Metrics, len(plugin.Metrics), &res.room)
 		return // res.parser stays nil: made only if a rule asks (Context.parser)
 	}
 	res.parser = stage.parser(res.Record)
@@ -227,8 +228,8 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 		// the rules' view of the same bytes (listener.PluginOutput).
 		res.stage = stage
 		res.Err = err
-		res.Parsed = viewParsed(parsed)
-		res.Metrics, res.parsedIndex = store(stage, plugin.Metrics, len(parsed))
+		res.Parsed = viewParsed(parsed, &res.room)
+		res.Metrics, res.parsedIndex = store(stage, plugin.Metrics, len(parsed), &res.room)
 		return
 	}
 	if err != nil {
@@ -236,8 +237,8 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 		return
 	}
 	res.stage = stage
-	res.Parsed = viewParsed(parsed)
-	res.Metrics, res.parsedIndex = store(stage, parsed, len(parsed))
+	res.Parsed = viewParsed(parsed, &res.room)
+	res.Metrics, res.parsedIndex = store(stage, parsed, len(parsed), &res.room)
 }
 
 // acceptedWhole says that an HTTP input's plugin took every line of the
@@ -254,13 +255,16 @@ func acceptedWhole(rec listener.Record) bool {
 // of nparsed metrics, or -1 for a plugin's metric beyond that view (a line
 // Telegraf's stream parser kept after a bad one, which Parse does not
 // reach).
-func store(stage *Stage, parsed []telegraf.Metric, nparsed int) ([]telegraf.Metric, []int) {
+func store(stage *Stage, parsed []telegraf.Metric, nparsed int, room *inline) ([]telegraf.Metric, []int) {
 	precision := stage.Precision
 	if precision <= 0 {
 		precision = time.Nanosecond
 	}
-	metrics := make([]telegraf.Metric, 0, len(parsed))
-	index := make([]int, 0, len(parsed))
+	metrics, index := room.metrics[:0], room.index[:0]
+	if len(parsed) > len(room.metrics) {
+		metrics = make([]telegraf.Metric, 0, len(parsed))
+		index = make([]int, 0, len(parsed))
+	}
 	for i, m := range parsed {
 		// agent/accumulator.go AddMetric: round, then MakeMetric.
 		m.SetTime(m.Time().Round(precision))

@@ -382,6 +382,9 @@ func stateOf[T any](s *State, key string, mk func() T) T {
 }
 
 func sortDiagnostics(ds []Diagnostic) {
+	if len(ds) < 2 {
+		return // the common case; sort.SliceStable allocates even then
+	}
 	sort.SliceStable(ds, func(i, j int) bool {
 		a, b := ds[i], ds[j]
 		if a.Position.Offset != b.Position.Offset {
