@@ -40,6 +40,14 @@ const (
 	// FactParts is where each metric's name, tags and fields were written
 	// in the record: ctx.partOffset().
 	FactParts
+	// FactJSONValues is how many values of the record's JSON text could
+	// become a tag, a field or a name: ctx.jsonValues(). Two rules compare
+	// it with what the parser kept to let a clean JSON record go unlexed.
+	FactJSONValues
+	// FactAllNear says that every parsed metric's time lies inside the
+	// timestamp window around the record's arrival: ctx.allNear(). Two
+	// rules let a record go on it.
+	FactAllNear
 
 	factCount
 )
@@ -50,6 +58,8 @@ var factNames = [...]string{
 	FactJSON:       "FactJSON",
 	FactSentStamps: "FactSentStamps",
 	FactParts:      "FactParts",
+	FactJSONValues: "FactJSONValues",
+	FactAllNear:    "FactAllNear",
 }
 
 func (f Fact) String() string {
@@ -81,6 +91,19 @@ func (c *Context) json() *jsonDoc { c.uses(FactJSON); return c.facts.json() }
 // records that parsed. Metrics without one got the time Telegraf parsed them.
 func (c *Context) sentStamps() []stamp { c.uses(FactSentStamps); return c.facts.sentStamps() }
 
+// jsonValues counts the values of the record's JSON text (jsonValueCounts).
+func (c *Context) jsonValues() int { c.uses(FactJSONValues); return c.facts.jsonValues() }
+
+// allNear says that every parsed metric's time lies inside the rule set's
+// TimestampWindow around the time the record arrived (receiveTime).
+func (c *Context) allNear() bool {
+	c.uses(FactAllNear)
+	if !c.facts.nearDone {
+		c.facts.near, c.facts.nearDone = allNear(c, receiveTime(c)), true
+	}
+	return c.facts.near
+}
+
 // partOffset finds where metric i's part was written, or -1.
 func (c *Context) partOffset(i int, p part, key string) int {
 	c.uses(FactParts)
@@ -97,13 +120,22 @@ type facts struct {
 	parsed []ParsedMetric
 	err    error
 
-	lpDone, lpMetricDone, wfDone, jsDone, sentDone bool
+	lpDone, lpMetricDone, wfDone, jsDone, sentDone, jvDone, nearDone bool
 
 	lp       []lpLine
 	lpMetric []lpLine
 	wf       []wfLine
 	js       *jsonDoc
 	sent     []stamp
+	jv       int
+	near     bool
+}
+
+func (f *facts) jsonValues() int {
+	if !f.jvDone {
+		f.jv, f.jvDone = jsonValueCounts(f.data), true
+	}
+	return f.jv
 }
 
 func (f *facts) influx() []lpLine {

@@ -20,7 +20,7 @@ func init() {
 			"the rule set's TimestampWindow.",
 		Bad:      "cpu value=1 1500000000000000000   # 2017, sent in 2026",
 		Good:     "cpu value=1   # no timestamp: Telegraf stamps the time it parsed the record",
-		Requires: []Fact{FactSentStamps},
+		Requires: []Fact{FactSentStamps, FactAllNear},
 		Only:     Only{Parsed: true},
 		Check:    checkTimestampSkew,
 		Cases: []Case{
@@ -34,10 +34,10 @@ func init() {
 }
 
 func checkTimestampSkew(ctx *Context) {
-	now := receiveTime(ctx)
-	if allNear(ctx, now) {
+	if ctx.allNear() {
 		return
 	}
+	now := receiveTime(ctx)
 	w := ctx.Rules.TimestampWindow
 	for _, st := range ctx.sentStamps() {
 		if _, wrongUnit := probableUnit(st, now); wrongUnit {
