@@ -93,7 +93,7 @@ func viewParsed(ms []telegraf.Metric, room *inline) []ParsedMetric {
 type inline struct {
 	parsed  [1]ParsedMetric
 	tags    [4]*telegraf.Tag
-	fields  [6]*telegraf.Field
+	fields  [4]*telegraf.Field
 	metrics [1]telegraf.Metric
 	index   [1]int
 }

@@ -76,7 +76,7 @@ func plainText(data []byte) bool {
 
 func checkBadEncoding(ctx *Context) {
 	data := ctx.Record.Data
-	rec := &ctx.Record
+	rec := ctx.Record
 	if plainText(data) && (rec.Stream || ctx.Err == nil || !isZlib(data)) {
 		return // the common case, decided in two fast passes over the record
 	}

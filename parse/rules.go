@@ -252,7 +252,7 @@ func (c *TransportContext) ReportAs(sev Severity, msg string, fixes ...string) {
 // the Context's fact methods after declaring them in Rule.Requires
 // (facts.go). A rule does not see other rules' findings.
 type Context struct {
-	Record  listener.Record
+	Record  *listener.Record // the Result's: read, never written
 	Format  string // the data_format that parsed it
 	Auto    bool   // Format was detected, not configured
 	Parsed  []ParsedMetric
@@ -275,7 +275,7 @@ func (c *Context) rule() *Rule { return c.rules[c.running] }
 
 func (c *Context) reset(res *Result, stage *Stage, p *Pipeline) {
 	*c = Context{
-		Record: res.Record, Format: res.Format, Auto: res.Auto, Parsed: res.Parsed, Metrics: res.Metrics, Err: res.Err,
+		Record: &res.Record, Format: res.Format, Auto: res.Auto, Parsed: res.Parsed, Metrics: res.Metrics, Err: res.Err,
 		Stage: stage, Pipeline: p, State: p.state, Rules: p.rules, result: res,
 		facts: facts{data: res.Record.Data, format: res.Format, stage: stage, parser: res.parser, parsed: res.Parsed, err: res.Err},
 	}
@@ -288,7 +288,7 @@ func (c *Context) parser() telegraf.Parser {
 	if c.facts.parser != nil {
 		return c.facts.parser
 	}
-	return c.Stage.parser(c.Record)
+	return c.Stage.parser(*c.Record)
 }
 
 // Report records a finding of the running rule at its default severity.
@@ -333,7 +333,7 @@ func reportConfigDependent(ctx *Context, msg string, pos Position, fixes ...stri
 // would bury the others (and cost as much to print as to find).
 func reportOncePerSender(ctx *Context, sev Severity, advice, msg string, pos Position, fixes ...string) *Diagnostic {
 	said := stateOf(ctx.State, ctx.rule().ID+"/said", func() *lru[saidKey, bool] { return newLRU[saidKey, bool](saidCap) })
-	key := saidKey{sender: senderKey(ctx.Record), advice: advice}
+	key := saidKey{sender: senderKey(*ctx.Record), advice: advice}
 	if _, ok := said.Get(key); ok {
 		ctx.result.Repeated = append(ctx.result.Repeated, ctx.diagnostic(sev, msg, pos, fixes))
 		return &ctx.result.Repeated[len(ctx.result.Repeated)-1]
