@@ -253,8 +253,8 @@ func (c *TransportContext) ReportAs(sev Severity, msg string, fixes ...string) {
 // (facts.go). A rule does not see other rules' findings.
 type Context struct {
 	Record  *listener.Record // the Result's: read, never written
-	Format  string // the data_format that parsed it
-	Auto    bool   // Format was detected, not configured
+	Format  string           // the data_format that parsed it
+	Auto    bool             // Format was detected, not configured
 	Parsed  []ParsedMetric
 	Metrics []telegraf.Metric
 	Err     error // Telegraf's parse error
