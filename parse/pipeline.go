@@ -77,6 +77,8 @@ type Pipeline struct {
 	kinds     map[recordKind][]*Rule
 	lastKind  recordKind
 	lastRules []*Rule
+	// ruleStates are the rules' own states by registry slot (ownState).
+	ruleStates []any
 	// onFact, when set, hears every fact a rule reads (TestRuleRequires).
 	onFact func(rule string, f Fact)
 }

@@ -56,7 +56,7 @@ func checkConnectionChurn(ctx *Context) {
 	if !rec.Stream || rec.Conn == 0 {
 		return
 	}
-	st := stateOf(ctx.State, ruleConnectionChurn, func() *churnState { return &churnState{peers: newLRU[string, *churn](churnPeers)} })
+	st := ownState(ctx, func() *churnState { return &churnState{peers: newLRU[string, *churn](churnPeers)} })
 	if rec.Conn == st.lastConn && st.last != nil {
 		// Another record on the connection just seen: no new connection,
 		// and more records only take the peer further from a finding.

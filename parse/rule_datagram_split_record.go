@@ -48,7 +48,7 @@ func checkDatagramSplit(ctx *Context) {
 	if rec.Stream || ctx.Format == "value" {
 		return
 	}
-	peers := stateOf(ctx.State, ruleDatagramSplit, func() *lru[string, *lastDatagram] { return newLRU[string, *lastDatagram](splitPeers) })
+	peers := ownState(ctx, func() *lru[string, *lastDatagram] { return newLRU[string, *lastDatagram](splitPeers) })
 	key := rec.Peer
 	prev, _ := peers.Get(key)
 	if prev != nil && splitFrom(ctx, prev) {

@@ -60,7 +60,7 @@ func checkHTTPRetry(ctx *Context) {
 		host = ctx.Record.Peer
 	}
 	key := retryKey{host: host, request: ex.Method + " " + ex.Path + "?" + ex.Query, body: maphash.Bytes(retrySeed, ctx.Record.Data)}
-	seen := stateOf(ctx.State, ruleHTTPRetry, func() *lru[retryKey, retrySeen] { return newLRU[retryKey, retrySeen](retryCap) })
+	seen := ownState(ctx, func() *lru[retryKey, retrySeen] { return newLRU[retryKey, retrySeen](retryCap) })
 	prev, ok := seen.Get(key)
 	now := retrySeen{times: prev.times + 1, accepted: prev.accepted || ex.Status/100 == 2}
 	seen.Put(key, now)

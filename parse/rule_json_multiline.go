@@ -48,7 +48,7 @@ func checkJSONMultiline(ctx *Context) {
 	if !rec.Stream || ctx.Format != "json" {
 		return
 	}
-	conns := stateOf(ctx.State, ruleJSONMultiline, func() *lru[uint64, *multilineState] { return newLRU[uint64, *multilineState](multilineConns) })
+	conns := ownState(ctx, func() *lru[uint64, *multilineState] { return newLRU[uint64, *multilineState](multilineConns) })
 	if ctx.Err == nil && conns.Len() == 0 {
 		return // the common case: no connection is in the middle of a document
 	}

@@ -32,7 +32,7 @@ func init() {
 			// input's options (one set per pipeline), so it is worked out
 			// once (running the graphite templates cost this rule 0.2 s per
 			// 100,000 lines, bench/loopback statsd-udp).
-			cache := stateOf(ctx.State, ruleStatsdNameRewritten, func() *lru[string, nameRewrite] {
+			cache := ownState(ctx, func() *lru[string, nameRewrite] {
 				return newLRU[string, nameRewrite](statsdNameCache)
 			})
 			data := ctx.Record.Data
