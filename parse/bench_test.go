@@ -77,10 +77,26 @@ func BenchmarkParserAndMakeMetric(b *testing.B) {
 // BenchmarkProcess is fakegraf's record -> metrics + findings path with
 // every rule on.
 func BenchmarkProcess(b *testing.B) {
+	benchmarkProcess(b, parse.DefaultRules())
+}
+
+// BenchmarkProcessNoRules is the same path with no rule that a clean record
+// runs (parse-error, which cannot be disabled, runs only on a failed
+// parse): what the pipeline itself costs beyond Telegraf's parser and
+// MakeMetric. BenchmarkProcess minus this is what the rules cost.
+func BenchmarkProcessNoRules(b *testing.B) {
+	rules, err := parse.NewRuleSet([]string{"parse-error"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchmarkProcess(b, rules)
+}
+
+func benchmarkProcess(b *testing.B, rules *parse.RuleSet) {
 	for _, in := range benchInputs() {
 		b.Run(in.format, func(b *testing.B) {
 			st := benchStage(b, in.format, in.options)
-			p := parse.NewPipeline("tcp://127.0.0.1:8094", parse.DefaultRules(), st)
+			p := parse.NewPipeline("tcp://127.0.0.1:8094", rules, st)
 			rec := listener.Record{Listener: "tcp://127.0.0.1:8094", Peer: "127.0.0.1:5555", Conn: 1, Data: []byte(in.record),
 				Size: len(in.record) + 1, Stream: true, Terminated: true, Received: time.Now()}
 			b.ReportAllocs()

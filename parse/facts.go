@@ -40,6 +40,14 @@ const (
 	// FactParts is where each metric's name, tags and fields were written
 	// in the record: ctx.partOffset().
 	FactParts
+	// FactJSONValues is how many values of the record's JSON text could
+	// become a tag, a field or a name: ctx.jsonValues(). Two rules compare
+	// it with what the parser kept to let a clean JSON record go unlexed.
+	FactJSONValues
+	// FactAllNear says that every parsed metric's time lies inside the
+	// timestamp window around the record's arrival: ctx.allNear(). Two
+	// rules let a record go on it.
+	FactAllNear
 
 	factCount
 )
@@ -50,6 +58,8 @@ var factNames = [...]string{
 	FactJSON:       "FactJSON",
 	FactSentStamps: "FactSentStamps",
 	FactParts:      "FactParts",
+	FactJSONValues: "FactJSONValues",
+	FactAllNear:    "FactAllNear",
 }
 
 func (f Fact) String() string {
@@ -61,11 +71,12 @@ func (f Fact) String() string {
 
 // uses checks that the running rule declared the fact it is about to read.
 func (c *Context) uses(f Fact) {
-	if !slices.Contains(c.rule.Requires, f) {
-		panic(fmt.Sprintf("parse: rule %s reads %v but does not list it in Requires", c.rule.ID, f))
+	r := c.rule()
+	if !slices.Contains(r.Requires, f) {
+		panic(fmt.Sprintf("parse: rule %s reads %v but does not list it in Requires", r.ID, f))
 	}
 	if c.Pipeline != nil && c.Pipeline.onFact != nil {
-		c.Pipeline.onFact(c.rule.ID, f)
+		c.Pipeline.onFact(r.ID, f)
 	}
 }
 
@@ -79,6 +90,19 @@ func (c *Context) json() *jsonDoc { c.uses(FactJSON); return c.facts.json() }
 // sentStamps lists the timestamps the record shows the sender wrote, for
 // records that parsed. Metrics without one got the time Telegraf parsed them.
 func (c *Context) sentStamps() []stamp { c.uses(FactSentStamps); return c.facts.sentStamps() }
+
+// jsonValues counts the values of the record's JSON text (jsonValueCounts).
+func (c *Context) jsonValues() int { c.uses(FactJSONValues); return c.facts.jsonValues() }
+
+// allNear says that every parsed metric's time lies inside the rule set's
+// TimestampWindow around the time the record arrived (receiveTime).
+func (c *Context) allNear() bool {
+	c.uses(FactAllNear)
+	if !c.facts.nearDone {
+		c.facts.near, c.facts.nearDone = allNear(c, receiveTime(c)), true
+	}
+	return c.facts.near
+}
 
 // partOffset finds where metric i's part was written, or -1.
 func (c *Context) partOffset(i int, p part, key string) int {
@@ -96,13 +120,22 @@ type facts struct {
 	parsed []ParsedMetric
 	err    error
 
-	lpDone, lpMetricDone, wfDone, jsDone, sentDone bool
+	lpDone, lpMetricDone, wfDone, jsDone, sentDone, jvDone, nearDone bool
 
 	lp       []lpLine
 	lpMetric []lpLine
 	wf       []wfLine
 	js       *jsonDoc
 	sent     []stamp
+	jv       int
+	near     bool
+}
+
+func (f *facts) jsonValues() int {
+	if !f.jvDone {
+		f.jv, f.jvDone = jsonValueCounts(f.data), true
+	}
+	return f.jv
 }
 
 func (f *facts) influx() []lpLine {

@@ -54,8 +54,9 @@ func (m *ParsedMetric) GetField(key string) (interface{}, bool) {
 }
 
 // viewParsed takes the views of a record's metrics before MakeMetric
-// changes them, in three allocations for the whole record.
-func viewParsed(ms []telegraf.Metric) []ParsedMetric {
+// changes them, in three allocations for the whole record, or none when
+// they fit in the record's inline room.
+func viewParsed(ms []telegraf.Metric, room *inline) []ParsedMetric {
 	if len(ms) == 0 {
 		return nil
 	}
@@ -64,9 +65,19 @@ func viewParsed(ms []telegraf.Metric) []ParsedMetric {
 		nTags += len(m.TagList())
 		nFields += len(m.FieldList())
 	}
-	tags := make([]*telegraf.Tag, 0, nTags)
-	fields := make([]*telegraf.Field, 0, nFields)
-	out := make([]ParsedMetric, len(ms))
+	tags := room.tags[:0]
+	if nTags > len(room.tags) {
+		tags = make([]*telegraf.Tag, 0, nTags)
+	}
+	fields := room.fields[:0]
+	if nFields > len(room.fields) {
+		fields = make([]*telegraf.Field, 0, nFields)
+	}
+	out := room.parsed[:]
+	if len(ms) > len(room.parsed) {
+		out = make([]ParsedMetric, len(ms))
+	}
+	out = out[:len(ms)]
 	for i, m := range ms {
 		t, f := len(tags), len(fields)
 		tags = append(tags, m.TagList()...)
@@ -74,4 +85,15 @@ func viewParsed(ms []telegraf.Metric) []ParsedMetric {
 		out[i] = ParsedMetric{name: m.Name(), tags: tags[t:len(tags):len(tags)], fields: fields[f:len(fields):len(fields)], time: m.Time()}
 	}
 	return out
+}
+
+// inline is room in a Result for the views and the stored metrics of a
+// record of one metric, the usual socket record: one allocation, the
+// Result's, instead of five. Larger records allocate their own.
+type inline struct {
+	parsed  [1]ParsedMetric
+	tags    [4]*telegraf.Tag
+	fields  [4]*telegraf.Field
+	metrics [1]telegraf.Metric
+	index   [1]int
 }

@@ -71,11 +71,23 @@ type Pipeline struct {
 	// JSON for the rules to recognise it. Bounded by senderFormatCap.
 	senderFormat map[string]*Stage
 	ctx          Context // the record's, during Process
+	// kinds are the rules for each kind of record seen (rulesFor); a
+	// listener sees a handful of kinds, so the map stays small. last
+	// memoises the latest, which a stream of records keeps hitting.
+	kinds     map[recordKind][]*Rule
+	lastKind  recordKind
+	lastRules []*Rule
+	// ruleStates are the rules' own states by registry slot (ownState).
+	ruleStates []any
 	// onFact, when set, hears every fact a rule reads (TestRuleRequires).
 	onFact func(rule string, f Fact)
 }
 
 const senderFormatCap = 4096
+
+// keepRecordMax is the largest record the pipeline's Context may keep
+// referring to after Process returns, until the next record replaces it.
+const keepRecordMax = 4 << 10
 
 // NewPipeline returns a pipeline for one listener. With more than one stage
 // it detects the format of every record (--data-format auto).
@@ -110,6 +122,7 @@ type Result struct {
 	parser      telegraf.Parser
 	Err         error // Telegraf's parse error; the whole record is lost
 	Diagnostics []Diagnostic
+	room        inline // Parsed, Metrics and parsedIndex of a small record
 	// Repeated are findings that only repeat, for the same sender,
 	// information a finding in an earlier record gave (what the config of
 	// --data-format auto will need). Reports do not print them; the summary
@@ -166,10 +179,39 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 	// One Context per pipeline, reset for every record: with the facts in
 	// it, it is a few hundred bytes a record would otherwise allocate.
 	p.ctx.reset(res, stage, p)
-	p.rules.run(&p.ctx)
-	p.ctx = Context{} // keep no record alive until the next one
+	run(&p.ctx, p.rulesFor(res))
+	if len(rec.Data) > keepRecordMax {
+		// Keep no large record (an HTTP batch) and its facts alive
+		// until the next one. A small one may stay: zeroing the Context
+		// costs a GC write barrier on each of its pointers, a tenth of
+		// the rules' cost on a one-line record.
+		p.ctx = Context{}
+	}
 	sortDiagnostics(res.Diagnostics)
 	return res
+}
+
+// rulesFor lists the rules that can report on the record of res, in the
+// rule set's order (Rule.Only).
+func (p *Pipeline) rulesFor(res *Result) []*Rule {
+	rec := res.Record
+	k := recordKind{format: res.Format, failed: res.Err != nil, stream: rec.Stream, http: rec.HTTP != nil, plugin: rec.Plugin != nil, auto: res.Auto}
+	if p.lastRules != nil && k == p.lastKind {
+		return p.lastRules
+	}
+	rules, ok := p.kinds[k]
+	if !ok {
+		if p.kinds == nil {
+			p.kinds = map[recordKind][]*Rule{}
+		}
+		rules = p.rules.forKind(k)
+		if rules == nil {
+			rules = []*Rule{} // remembered as seen
+		}
+		p.kinds[k] = rules
+	}
+	p.lastKind, p.lastRules = k, rules
+	return rules
 }
 
 // Transport runs the rules over an event of the socket itself and returns
@@ -187,8 +229,8 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 		// and the stored metrics are the same metrics, as for a socket's
 		// record below.
 		res.stage = stage
-		res.Parsed = viewParsed(plugin.Metrics)
-		res.Metrics, res.parsedIndex = store(stage, plugin.Metrics, len(plugin.Metrics))
+		res.Parsed = viewParsed(plugin.Metrics, &res.room)
+		res.Metrics, res.parsedIndex = store(stage, plugin.Metrics, len(plugin.Metrics), &res.room)
 		return // res.parser stays nil: made only if a rule asks (Context.parser)
 	}
 	res.parser = stage.parser(res.Record)
@@ -198,8 +240,8 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 		// the rules' view of the same bytes (listener.PluginOutput).
 		res.stage = stage
 		res.Err = err
-		res.Parsed = viewParsed(parsed)
-		res.Metrics, res.parsedIndex = store(stage, plugin.Metrics, len(parsed))
+		res.Parsed = viewParsed(parsed, &res.room)
+		res.Metrics, res.parsedIndex = store(stage, plugin.Metrics, len(parsed), &res.room)
 		return
 	}
 	if err != nil {
@@ -207,8 +249,8 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 		return
 	}
 	res.stage = stage
-	res.Parsed = viewParsed(parsed)
-	res.Metrics, res.parsedIndex = store(stage, parsed, len(parsed))
+	res.Parsed = viewParsed(parsed, &res.room)
+	res.Metrics, res.parsedIndex = store(stage, parsed, len(parsed), &res.room)
 }
 
 // acceptedWhole says that an HTTP input's plugin took every line of the
@@ -225,13 +267,16 @@ func acceptedWhole(rec listener.Record) bool {
 // of nparsed metrics, or -1 for a plugin's metric beyond that view (a line
 // Telegraf's stream parser kept after a bad one, which Parse does not
 // reach).
-func store(stage *Stage, parsed []telegraf.Metric, nparsed int) ([]telegraf.Metric, []int) {
+func store(stage *Stage, parsed []telegraf.Metric, nparsed int, room *inline) ([]telegraf.Metric, []int) {
 	precision := stage.Precision
 	if precision <= 0 {
 		precision = time.Nanosecond
 	}
-	metrics := make([]telegraf.Metric, 0, len(parsed))
-	index := make([]int, 0, len(parsed))
+	metrics, index := room.metrics[:0], room.index[:0]
+	if len(parsed) > len(room.metrics) {
+		metrics = make([]telegraf.Metric, 0, len(parsed))
+		index = make([]int, 0, len(parsed))
+	}
 	for i, m := range parsed {
 		// agent/accumulator.go AddMetric: round, then MakeMetric.
 		m.SetTime(m.Time().Round(precision))

@@ -67,9 +67,19 @@ func isZlib(data []byte) bool {
 	return len(data) >= 2 && data[0]&0x0f == 8 && data[0]>>4 <= 7 && (uint16(data[0])<<8|uint16(data[1]))%31 == 0
 }
 
+// plainText says that no finding of this rule but the zlib one can apply:
+// every other needs a NUL byte, invalid UTF-8 (the UTF-16 byte-order marks,
+// gzip's and zstd's magic numbers are) or a UTF-8 byte-order mark.
+func plainText(data []byte) bool {
+	return bytes.IndexByte(data, 0) < 0 && !bytes.HasPrefix(data, utf8BOM) && utf8.Valid(data)
+}
+
 func checkBadEncoding(ctx *Context) {
 	data := ctx.Record.Data
 	rec := ctx.Record
+	if plainText(data) && (rec.Stream || ctx.Err == nil || !isZlib(data)) {
+		return // the common case, decided in two fast passes over the record
+	}
 	switch {
 	case len(data) == 0:
 		return

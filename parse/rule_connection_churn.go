@@ -21,6 +21,7 @@ func init() {
 			"first).",
 		Bad:   "for v in values:\n    s = socket.create_connection(addr); s.send(line(v)); s.close()",
 		Good:  "s = socket.create_connection(addr)\nfor v in values:\n    s.send(line(v))",
+		Only:  Only{Stream: true},
 		Check: checkConnectionChurn,
 		Cases: []Case{
 			{Name: "a connection per record", Config: caseInfluxTCP, Records: caseChurnRecs(5, true), Want: []Want{{"connection-churn", Warning, 0}}},
@@ -55,7 +56,7 @@ func checkConnectionChurn(ctx *Context) {
 	if !rec.Stream || rec.Conn == 0 {
 		return
 	}
-	st := stateOf(ctx.State, ruleConnectionChurn, func() *churnState { return &churnState{peers: newLRU[string, *churn](churnPeers)} })
+	st := ownState(ctx, func() *churnState { return &churnState{peers: newLRU[string, *churn](churnPeers)} })
 	if rec.Conn == st.lastConn && st.last != nil {
 		// Another record on the connection just seen: no new connection,
 		// and more records only take the peer further from a finding.

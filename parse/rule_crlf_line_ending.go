@@ -15,6 +15,7 @@ func init() {
 			"the whole record.",
 		Bad:   "prefix_metric_name.value1 10 1700000000 source=localhost\\r\\n   (one UDP datagram)",
 		Good:  "prefix_metric_name.value1 10 1700000000 source=localhost\\n",
+		Only:  Only{Formats: []string{"wavefront"}, Failed: true},
 		Check: checkCRLF,
 		Cases: []Case{
 			{Name: "wavefront datagram", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 {now_s} source=a∑\r\n"}}, Want: []Want{{"crlf-line-ending", Error, 1}, {"parse-error", Error, anyPos}}},

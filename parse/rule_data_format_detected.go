@@ -24,6 +24,7 @@ func init() {
 			{Name: "json in auto mode", Config: caseAuto, Records: []Rec{{Data: `{"v": 1}`}}, Want: []Want{{"data-format-detected", Info, 0}}},
 			{Name: "near miss: a configured data_format", Config: caseJSONOverride, Records: []Rec{{Data: `{"v": 1}`}}},
 		},
+		Only: Only{Auto: true, Parsed: true},
 		Check: func(ctx *Context) {
 			if !ctx.Auto || ctx.Err != nil {
 				return

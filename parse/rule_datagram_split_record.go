@@ -19,6 +19,7 @@ func init() {
 			"fakegraf remembers the last datagram of up to 256 peers to find the pair.",
 		Bad:   "sock.sendto(b\"cpu value=1 \", addr); sock.sendto(b\"1700000000000000000\\n\", addr)",
 		Good:  "sock.sendto(b\"cpu value=1 1700000000000000000\\n\", addr)",
+		Only:  Only{Datagram: true},
 		Check: checkDatagramSplit,
 		Cases: []Case{
 			{Name: "timestamp in the next datagram", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1 "}, {Data: "∑{now_ns}\n"}}, Want: []Want{{"datagram-split-record", Error, 1}, {"parse-error", Error, anyPos}}},
@@ -47,7 +48,7 @@ func checkDatagramSplit(ctx *Context) {
 	if rec.Stream || ctx.Format == "value" {
 		return
 	}
-	peers := stateOf(ctx.State, ruleDatagramSplit, func() *lru[string, *lastDatagram] { return newLRU[string, *lastDatagram](splitPeers) })
+	peers := ownState(ctx, func() *lru[string, *lastDatagram] { return newLRU[string, *lastDatagram](splitPeers) })
 	key := rec.Peer
 	prev, _ := peers.Get(key)
 	if prev != nil && splitFrom(ctx, prev) {

@@ -24,6 +24,7 @@ func init() {
 		AlsoAt: []Level{{Warning, "when a UDP datagram from a peer that is not on loopback is too big for one Ethernet frame: IP fragments it"}},
 		Bad:    "one unixgram datagram of 100 000 bytes, read_buffer_size unset",
 		Good:   "read_buffer_size = \"1MiB\"   # or send smaller datagrams",
+		Only:   Only{Datagram: true},
 		Check:  checkDatagramTruncated,
 		CheckTransport: func(ctx *TransportContext) {
 			if errors.Is(ctx.Event.Err, listener.ErrPacketTruncated) {

@@ -21,6 +21,7 @@ func init() {
 		Bad:      "data_format = \"json\"   # and no json_name_key or name_override\n{\"metric_name\": \"speed\", \"value\": 10}",
 		Good:     "data_format = \"json\"\njson_name_key = \"metric_name\"\n{\"metric_name\": \"speed\", \"value\": 10}",
 		Requires: []Fact{FactJSON},
+		Only:     Only{Formats: []string{"json", "value"}, Parsed: true},
 		Check:    checkDefaultName,
 		Cases: []Case{
 			{Name: "json without name", Config: caseJSON, Records: []Rec{{Data: `∑{"value1": 10}`}}, Want: []Want{{"default-measurement-name", Warning, 1}}},

@@ -67,7 +67,7 @@ func checkFieldTypeConflict(ctx *Context) {
 	if len(ctx.Metrics) == 0 {
 		return
 	}
-	st := stateOf(ctx.State, ruleFieldTypeConflict, func() *fieldTypes { return &fieldTypes{types: newLRU[fieldKey, firstType](fieldTypesCap)} })
+	st := ownState(ctx, func() *fieldTypes { return &fieldTypes{types: newLRU[fieldKey, firstType](fieldTypesCap)} })
 	types := st.types
 	var reported map[fieldKey]bool
 	for i, m := range ctx.Metrics {

@@ -29,6 +29,7 @@ func init() {
 			"without forwarding.",
 		Bad:   "fakegraf listen influxdb-v2://:8086 --forward http://influxdb:8086   # InfluxDB answers 204 where the listener answers 400",
 		Good:  "fakegraf run -c telegraf.conf --forward http://telegraf:8086   # the upstream runs the same telegraf.conf",
+		Only:  Only{HTTP: true},
 		Check: checkForwardAnswerDiffers,
 		Cases: []Case{
 			{Name: "the upstream took what Telegraf refuses", HTTP: caseV2, Records: []Rec{{Query: "org=o&bucket=b", Data: "cpu usage=\n", Upstream: "204"}},

@@ -16,6 +16,7 @@ func init() {
 			"metrics than max_undelivered_metrics. A client that does not split and retry loses the batch.",
 		Bad:   "max_body_size = \"1KiB\", and a POST of 5,000 lines",
 		Good:  "batches that fit: the client's batch size lowered, or max_body_size raised",
+		Only:  Only{HTTP: true},
 		Check: checkHTTPBodyTooLarge,
 		Cases: []Case{
 			{Name: "over max_body_size", HTTP: caseV2, Config: `max_body_size = "64B"`, Records: []Rec{{Query: "org=o&bucket=b", Data: "cpu,host=aaaaaaaaaaaaaaaaaaaa usage=1\ncpu,host=bbbbbbbbbbbbbbbbbbbbbbbbb usage=2\n"}}, Want: []Want{{"http-body-too-large", Error, 0}}},

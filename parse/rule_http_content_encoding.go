@@ -18,6 +18,7 @@ func init() {
 			"plain body fails with \"gzip: invalid header\". Either way the answer is 400 and nothing is stored.",
 		Bad:   "POST /api/v2/write   (a gzip body, no Content-Encoding header)",
 		Good:  "POST /api/v2/write\nContent-Encoding: gzip",
+		Only:  Only{HTTP: true},
 		Check: checkHTTPContentEncoding,
 		Cases: []Case{
 			{Name: "gzip without the header", HTTP: caseV2, Records: []Rec{{Query: "org=o&bucket=b", Gzip: true, Data: "cpu usage=1\n"}}, Want: []Want{{"http-content-encoding", Error, 0}, {"parse-error", Error, anyPos}}},

@@ -20,6 +20,7 @@ func init() {
 		Bad:    "GET /telegraf   to http_listener_v2 with methods = [\"POST\"]",
 		Good:   "POST /telegraf",
 		AlsoAt: []Level{{Info, "for a method other than POST on an InfluxDB listener's write API, which Telegraf takes and a real InfluxDB refuses"}},
+		Only:   Only{HTTP: true},
 		Check:  checkHTTPMethodNotAllowed,
 		Cases: []Case{
 			{Name: "GET on http_listener_v2", HTTP: caseHTTPv2, Config: `data_format = "influx"`, Records: []Rec{{Method: "GET"}}, Want: []Want{{"http-method-not-allowed", Error, 0}}},

@@ -15,6 +15,7 @@ func init() {
 			clientDiffers + ".",
 		Bad:   "POST /api/v2/write?org=o",
 		Good:  "POST /api/v2/write?org=o&bucket=b",
+		Only:  Only{HTTP: true},
 		Check: checkHTTPMissingBucket,
 		Cases: []Case{
 			{Name: "no bucket", HTTP: caseV2, Records: []Rec{{Query: "org=o", Data: "cpu usage=1\n"}}, Want: []Want{{"http-missing-bucket", Warning, 0}}},

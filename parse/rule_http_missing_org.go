@@ -15,6 +15,7 @@ func init() {
 			clientDiffers + ".",
 		Bad:   "POST /api/v2/write?bucket=b",
 		Good:  "POST /api/v2/write?org=o&bucket=b",
+		Only:  Only{HTTP: true},
 		Check: checkHTTPMissingOrg,
 		Cases: []Case{
 			{Name: "no org", HTTP: caseV2, Records: []Rec{{Query: "bucket=b", Data: "cpu usage=1\n"}}, Want: []Want{{"http-missing-org", Warning, 0}}},

@@ -25,6 +25,7 @@ func init() {
 			"\"partial write: … dropped=N\", which some clients look for; Telegraf's has neither, so " + clientDiffers + ".",
 		Bad:   "POST /write?db=telegraf\ncpu,host=a usage=1\ncpu,host=b usage=\ncpu,host=c usage=3",
 		Good:  "POST /write?db=telegraf\ncpu,host=a usage=1\ncpu,host=b usage=2\ncpu,host=c usage=3",
+		Only:  Only{HTTP: true, Plugin: true},
 		Check: checkHTTPPartialWrite,
 		Cases: []Case{
 			{Name: "a bad line between good ones", HTTP: caseV1, Records: []Rec{{Query: "db=x", Data: "cpu,host=a usage=1\n∑cpu,host=b usage=\ncpu,host=c usage=3\n"}}, Want: []Want{{"http-partial-write", Error, 1}, {"parse-error", Error, anyPos}}},

@@ -22,6 +22,7 @@ func init() {
 		Bad:      "POST /api/v2/write?org=o&bucket=b&precision=ns\ncpu,host=a usage=1 1700000000000",
 		Good:     "POST /api/v2/write?org=o&bucket=b&precision=ms\ncpu,host=a usage=1 1700000000000",
 		Requires: []Fact{FactSentStamps},
+		Only:     Only{HTTP: true},
 		Check:    checkHTTPPrecisionMismatch,
 		Cases: []Case{
 			{Name: "v2 milliseconds with precision=ns", HTTP: caseV2, Records: []Rec{{Query: "org=o&bucket=b&precision=ns", Data: "cpu,host=a usage=1 ∑{now_ms}\n"}}, Want: []Want{{"http-precision-mismatch", Error, 1}}},

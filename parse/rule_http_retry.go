@@ -22,6 +22,7 @@ func init() {
 		Bad:    "POST /write?db=x  cpu usage=1   (204), then the same again",
 		Good:   "each batch sent once; a rejected batch fixed before it is sent again",
 		AlsoAt: []Level{{Error, "when the batch was accepted before: Telegraf stored it again"}},
+		Only:   Only{HTTP: true},
 		Check:  checkHTTPRetry,
 		Cases: []Case{
 			{Name: "a rejected batch sent again", HTTP: caseV2, Records: []Rec{{Query: "org=o&bucket=b", Data: "cpu usage=\n"}, {Query: "org=o&bucket=b", Data: "cpu usage=\n"}}, Want: []Want{{"http-retry", Warning, 0}}},
@@ -59,7 +60,7 @@ func checkHTTPRetry(ctx *Context) {
 		host = ctx.Record.Peer
 	}
 	key := retryKey{host: host, request: ex.Method + " " + ex.Path + "?" + ex.Query, body: maphash.Bytes(retrySeed, ctx.Record.Data)}
-	seen := stateOf(ctx.State, ruleHTTPRetry, func() *lru[retryKey, retrySeen] { return newLRU[retryKey, retrySeen](retryCap) })
+	seen := ownState(ctx, func() *lru[retryKey, retrySeen] { return newLRU[retryKey, retrySeen](retryCap) })
 	prev, ok := seen.Get(key)
 	now := retrySeen{times: prev.times + 1, accepted: prev.accepted || ex.Status/100 == 2}
 	seen.Put(key, now)

@@ -17,6 +17,7 @@ func init() {
 			"The finding says whether credentials were sent at all; it never shows them.",
 		Bad:   "POST /api/v2/write?org=o&bucket=b   (no Authorization header; the listener has token = \"…\")",
 		Good:  "POST /api/v2/write?org=o&bucket=b\nAuthorization: Token <the listener's token>",
+		Only:  Only{HTTP: true},
 		Check: checkHTTPUnauthorized,
 		Cases: []Case{
 			{Name: "no token", HTTP: caseV2, Config: `token = "s3cret"`, Records: []Rec{{Query: "org=o&bucket=b", Data: "cpu usage=1\n"}}, Want: []Want{{"http-unauthorized", Error, 0}}},

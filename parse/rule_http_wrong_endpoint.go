@@ -23,6 +23,7 @@ func init() {
 		Bad:    "POST /write?db=telegraf   to influxdb_v2_listener",
 		Good:   "POST /api/v2/write?org=o&bucket=telegraf   (or send /write to influxdb_listener)",
 		AlsoAt: []Level{{Info, "for a request without a body to an endpoint a real InfluxDB serves and Telegraf does not (/api/v2/buckets, /health on the v1 listener): nothing is lost, but " + clientDiffers}},
+		Only:   Only{HTTP: true},
 		Check:  checkHTTPWrongEndpoint,
 		Cases: []Case{
 			{Name: "v1 client on the v2 listener", HTTP: caseV2, Records: []Rec{{Path: "/write", Query: "db=x", Data: "cpu usage=1\n"}}, Want: []Want{{"http-wrong-endpoint", Error, 0}}},

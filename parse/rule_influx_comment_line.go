@@ -19,6 +19,7 @@ func init() {
 		Bad:      "#cpu,host=a usage=1",
 		Good:     "cpu,host=a usage=1",
 		Requires: []Fact{FactInflux},
+		Only:     Only{Formats: influxFormats},
 		Check:    checkInfluxComment,
 		Cases: []Case{
 			{Name: "commented metric", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1\n∑#cpu v=2\n"}}, Want: []Want{{"influx-comment-line", Warning, 1}}},

@@ -23,6 +23,7 @@ func init() {
 			"it with the record.",
 		Bad:   "a record the rules parse into 2 metrics of which the plugin stored 1",
 		Good:  "a record the rules and the plugin read alike",
+		Only:  Only{Plugin: true},
 		Check: checkInternalError,
 		Cases: []Case{
 			{Name: "a disagreement, as a plugin that stored another series would make", Config: caseInfluxTCP, Records: []Rec{{Data: "cpu,host=a v=1", Stored: "cpu,host=b v=1\n"}}, Want: []Want{{"internal-error", Error, 0}}},

@@ -19,6 +19,7 @@ func init() {
 			"Nothing of the document is stored.",
 		Bad:   "sock.send((json.dumps(data, indent=2) + \"\\n\").encode())",
 		Good:  "sock.send((json.dumps(data) + \"\\n\").encode())",
+		Only:  Only{Formats: []string{"json"}, Stream: true},
 		Check: checkJSONMultiline,
 		Cases: []Case{
 			{Name: "pretty-printed", Config: caseJSONTCP, Records: []Rec{{Data: "{"}, {Data: `  "a": 1,`}, {Data: `  "b": 2`}, {Data: "}"}}, Want: []Want{{"json-multiline", Error, 0}, {"parse-error", Error, anyPos}}},
@@ -47,7 +48,7 @@ func checkJSONMultiline(ctx *Context) {
 	if !rec.Stream || ctx.Format != "json" {
 		return
 	}
-	conns := stateOf(ctx.State, ruleJSONMultiline, func() *lru[uint64, *multilineState] { return newLRU[uint64, *multilineState](multilineConns) })
+	conns := ownState(ctx, func() *lru[uint64, *multilineState] { return newLRU[uint64, *multilineState](multilineConns) })
 	if ctx.Err == nil && conns.Len() == 0 {
 		return // the common case: no connection is in the middle of a document
 	}

@@ -18,6 +18,7 @@ func init() {
 			"lost (telegraf#6025).",
 		Bad:   `sock.sendto(b'{"a": 1}\n{"a": 2}\n', addr)`,
 		Good:  `sock.sendto(b'[{"a": 1}, {"a": 2}]', addr)   # or one document per datagram`,
+		Only:  Only{Formats: []string{"json"}, Failed: true, Datagram: true},
 		Check: checkJSONMultiDoc,
 		Cases: []Case{
 			{Name: "ndjson datagram", Config: caseJSONOverride, Records: []Rec{{Data: "{\"v\": 1}\n∑{\"v\": 2}\n"}}, Want: []Want{{"json-multiple-documents", Error, 1}, {"parse-error", Error, anyPos}}},

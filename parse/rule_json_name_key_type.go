@@ -34,6 +34,7 @@ func init() {
 		Bad:      `json_name_key = "metric_name"` + "\n" + `{"metric_name": 42, "value": 1}`,
 		Good:     `json_name_key = "metric_name"` + "\n" + `{"metric_name": "speed", "value": 1}`,
 		Requires: []Fact{FactJSON},
+		Only:     Only{Formats: []string{"json"}, Parsed: true},
 		Check:    checkJSONNameKeyType,
 		Cases: []Case{
 			{Name: "number", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": ∑5, "v": 1}`}}, Want: []Want{{"json-name-key-type", Warning, 1}}},

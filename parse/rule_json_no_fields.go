@@ -19,6 +19,7 @@ func init() {
 		Bad:      `{"metric_name": "status", "state": "ok", "count": "42"}`,
 		Good:     `{"metric_name": "status", "state": "ok", "count": 42}   # plus json_string_fields = ["state"]`,
 		Requires: []Fact{FactJSON},
+		Only:     Only{Formats: []string{"json"}, Parsed: true},
 		Check:    checkJSONNoFields,
 		Cases: []Case{
 			{Name: "only strings", Config: caseJSONNamed, Records: []Rec{{Data: `∑{"metric_name": "status", "state": "ok"}`}}, Want: []Want{{"json-no-fields", Error, 1}}},

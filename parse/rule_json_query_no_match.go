@@ -24,6 +24,7 @@ func init() {
 			"there is nothing, and is not reported.",
 		Bad:   "json_query = \"data.metrics\"\n{\"data\": {\"metric\": [{\"v\": 1}]}}",
 		Good:  "json_query = \"data.metric\"\n{\"data\": {\"metric\": [{\"v\": 1}]}}",
+		Only:  Only{Formats: []string{"json"}, Parsed: true},
 		Check: checkJSONQueryNoMatch,
 		Cases: []Case{
 			{Name: "a path to nowhere", Config: caseJSONOverride + "\n" + `json_query = "data.metrics"`,

@@ -21,7 +21,8 @@ func init() {
 		AlsoAt:   []Level{{Info, autoModeWhen}},
 		Bad:      `{"value1": 10, "value2": 3, "format": "json"}   # no tag_keys`,
 		Good:     `tag_keys = ["format"]   # in [[inputs.socket_listener]]`,
-		Requires: []Fact{FactJSON},
+		Requires: []Fact{FactJSON, FactJSONValues},
+		Only:     Only{Formats: []string{"json"}, Parsed: true},
 		Check:    checkJSONStringDropped,
 		Cases: []Case{
 			{Name: "format without tag_keys", Config: caseJSONOverride, Records: []Rec{{Data: `{"value1": 10, "value2": 3, ∑"format": "json"}`}}, Want: []Want{{"json-string-dropped", Warning, 1}}},
@@ -127,6 +128,8 @@ func checkJSONStringDropped(ctx *Context) {
 // a field or a name: strings (not followed by ':', which makes them keys),
 // true/false literals and numbers.
 func jsonValueCounts(data []byte) (values int) {
+	// One pass, byte by byte: a table beats strings.IndexByte per byte of
+	// a number or a literal.
 	n := len(data)
 	for i := 0; i < n; i++ {
 		switch c := data[i]; {
@@ -148,7 +151,7 @@ func jsonValueCounts(data []byte) (values int) {
 			i = j
 		case c == 't' || c == 'f' || c == '-' || c >= '0' && c <= '9':
 			values++
-			for i+1 < n && strings.IndexByte("abcdefghijklmnopqrstuvwxyz0123456789.+-E", data[i+1]) >= 0 {
+			for i+1 < n && jsonNumberByte[data[i+1]] {
 				i++
 			}
 		case c >= 'a' && c <= 'z': // null
@@ -159,6 +162,15 @@ func jsonValueCounts(data []byte) (values int) {
 	}
 	return values
 }
+
+// jsonNumberByte are the bytes that continue a number or a true/false
+// literal.
+var jsonNumberByte = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyz0123456789.+-E") {
+		t[c] = true
+	}
+	return t
+}()
 
 // nothingDropped reports whether every value of the record survived as a
 // tag, a field or the measurement name: then no string or bool was dropped.
@@ -172,5 +184,5 @@ func nothingDropped(ctx *Context, jp *jsonparser.Parser) bool {
 			kept++
 		}
 	}
-	return kept == jsonValueCounts(ctx.Record.Data)
+	return kept == ctx.jsonValues()
 }

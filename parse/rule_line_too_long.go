@@ -21,6 +21,7 @@ func init() {
 		AlsoAt: []Level{{Warning, "when a record still fits but is within 20 % of the limit: a little longer and it is lost"}},
 		Bad:    "one JSON document of 100 000 bytes on a line, read_buffer_size unset",
 		Good:   "read_buffer_size = \"1MiB\"   # in [[inputs.socket_listener]], or send smaller records",
+		Only:   Only{Stream: true},
 		Check: func(ctx *Context) {
 			// The error itself comes from the socket (SocketDiagnostic);
 			// here a record within 20 % of the limit gets a warning while

@@ -22,6 +22,7 @@ func init() {
 		AlsoAt: []Level{{Warning, "when only the last record lacks its terminator: it arrives late, or cut short by read_timeout"}},
 		Bad:    `sock.send(json.dumps(data).encode())   # {"a":1}{"a":2} on the wire`,
 		Good:   `sock.send((json.dumps(data) + "\n").encode())`,
+		Only:   Only{Stream: true},
 		Check:  checkMissingNewline,
 		Cases: []Case{
 			{Name: "influx records glued", Config: caseInfluxTCP, Records: []Rec{{Data: "good_metric_name,format=influxline value1=10,value2=5∑good_metric_name,format=influxline value1=10,value2=7"}}, Want: []Want{{"missing-newline", Error, 1}, {"parse-error", Error, anyPos}}},

@@ -19,6 +19,7 @@ func init() {
 		Bad: "two senders on udp://:8094, one sending {\"v\": 1}, the other cpu v=1",
 		Good: "[[inputs.socket_listener]]   # the JSON senders\n  service_address = \"udp://:8094\"\n  data_format = \"json\"\n" +
 			"[[inputs.socket_listener]]   # the line-protocol senders\n  service_address = \"udp://:8095\"\n  data_format = \"influx\"",
+		Only:  Only{Auto: true, Parsed: true},
 		Check: checkMixedFormats,
 		Cases: []Case{
 			{Name: "json, then line protocol", Config: caseAuto, Records: []Rec{

@@ -32,6 +32,7 @@ func init() {
 			"the json parser skips), a dict printed with str().",
 		Bad:   "cpu,host=a usage=1\ncpu host=b usage=2\n   (one datagram)",
 		Good:  "cpu,host=a usage=1\ncpu,host=b usage=2\n",
+		Only:  Only{Failed: true},
 		Check: checkParseError,
 		Cases: []Case{
 			{Name: "influx field without a value", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu usage=∑\n"}}, Want: []Want{{"parse-error", Error, 1}}},

@@ -19,6 +19,7 @@ func init() {
 			"0.5|c adds nothing, without a word. Gauges (|g) and timings (|ms) keep the fraction.",
 		Bad:  "bytes:1.5|c",
 		Good: "bytes:15|c with the unit scaled to an integer, or bytes:1.5|g",
+		Only: Only{Formats: []string{"statsd"}},
 		Check: func(ctx *Context) {
 			o, ok := statsdOptions(ctx)
 			if !ok || !strings.Contains(string(ctx.Record.Data), "|c") {

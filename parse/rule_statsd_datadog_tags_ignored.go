@@ -19,6 +19,7 @@ func init() {
 			"\"Splitting '|'\" for the rest.",
 		Bad:  "requests:1|c|#env:prod",
 		Good: "requests:1|c|#env:prod with datadog_extensions = true, or requests,env=prod:1|c",
+		Only: Only{Formats: []string{"statsd"}},
 		Check: func(ctx *Context) {
 			o, ok := statsdOptions(ctx)
 			if !ok || o.DataDogExtensions || !strings.Contains(string(ctx.Record.Data), "|#") {

@@ -17,6 +17,7 @@ func init() {
 			"without a message, and nothing is stored for it at the flush.",
 		Bad:  "latency:12|d",
 		Good: "latency:12|d with datadog_extensions = true and datadog_distributions = true, or latency:12|ms",
+		Only: Only{Formats: []string{"statsd"}},
 		Check: func(ctx *Context) {
 			o, ok := statsdOptions(ctx)
 			if !ok || o.DataDogExtensions && o.DataDogDistributions || !strings.Contains(string(ctx.Record.Data), "|d") {

@@ -21,6 +21,7 @@ func init() {
 			"once per sender and bucket; the repeats are counted in the summary.",
 		Bad:  "api.requests:1|c (stored as api_requests)",
 		Good: "api_requests:1|c, or query api_requests",
+		Only: Only{Formats: []string{"statsd"}},
 		Check: func(ctx *Context) {
 			o, ok := statsdOptions(ctx)
 			if !ok {
@@ -31,7 +32,7 @@ func init() {
 			// input's options (one set per pipeline), so it is worked out
 			// once (running the graphite templates cost this rule 0.2 s per
 			// 100,000 lines, bench/loopback statsd-udp).
-			cache := stateOf(ctx.State, ruleStatsdNameRewritten, func() *lru[string, nameRewrite] {
+			cache := ownState(ctx, func() *lru[string, nameRewrite] {
 				return newLRU[string, nameRewrite](statsdNameCache)
 			})
 			data := ctx.Record.Data

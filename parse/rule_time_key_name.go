@@ -1,28 +1,32 @@
 package parse
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
 	"github.com/influxdata/telegraf"
 )
 
-// mayHaveTimeKey is a quick look for a member named like a timestamp.
+// mayHaveTimeKey is a quick look for a member named like a timestamp
+// (jsonTimeNames): a string that starts like one, ignoring ASCII case. A
+// record with an escape in it may spell a name in escapes: it gets the full
+// look.
 func mayHaveTimeKey(data []byte) bool {
-	// One pass, case-insensitive: "time", "ts\"" or "epoch" anywhere.
-	for i := 0; i < len(data); i++ {
-		switch data[i] | 0x20 {
-		case 't':
-			if hasPrefixFold(data[i:], "time") || hasPrefixFold(data[i:], "ts\"") {
-				return true
-			}
-		case 'e':
-			if hasPrefixFold(data[i:], "epoch") {
-				return true
-			}
+	if bytes.IndexByte(data, '\\') >= 0 {
+		return true
+	}
+	for i := 0; ; {
+		q := bytes.IndexByte(data[i:], '"')
+		if q < 0 {
+			return false
+		}
+		i += q + 1
+		s := bytes.TrimPrefix(data[i:], []byte("@"))
+		if hasPrefixFold(s, "time") || hasPrefixFold(s, "ts\"") || hasPrefixFold(s, "epoch") || hasPrefixFold(s, "datetime") {
+			return true
 		}
 	}
-	return false
 }
 
 // hasPrefixFold is bytes.HasPrefix ignoring ASCII case; prefix is lower case.
@@ -58,6 +62,7 @@ func init() {
 		Bad:      `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
 		Good:     "json_time_key = \"timestamp\"\njson_time_format = \"unix\"\n" + `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
 		Requires: []Fact{FactJSON, FactParts},
+		Only:     Only{Parsed: true},
 		Check:    checkTimeKeyName,
 		Cases: []Case{
 			{Name: "json timestamp member", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, ∑"timestamp": {now_s}}`}}, Want: []Want{{"time-key-name", Warning, 1}}},
@@ -74,7 +79,13 @@ func checkTimeKeyName(ctx *Context) {
 	if ctx.Err != nil {
 		return
 	}
-	reported := map[string]bool{}
+	var reported map[string]bool // made when a first finding is reported
+	report := func(key string) {
+		if reported == nil {
+			reported = map[string]bool{}
+		}
+		reported[key] = true
+	}
 	if jp := jsonOptions(ctx.Stage); ctx.Format == "json" && jp != nil && jp.TimeKey == "" && mayHaveTimeKey(ctx.Record.Data) {
 		if doc := ctx.json(); doc != nil {
 			for _, o := range doc.Objects {
@@ -86,7 +97,7 @@ func checkTimeKeyName(ctx *Context) {
 					if !ok {
 						continue
 					}
-					reported[lf.Key] = true
+					report(lf.Key)
 					fate := "stored as an ordinary field"
 					if lf.Kind == 's' {
 						fate = "dropped"
@@ -100,12 +111,12 @@ func checkTimeKeyName(ctx *Context) {
 	}
 	for _, m := range ctx.Metrics {
 		if _, ok := m.GetTag("time"); ok && !reported["tag time"] {
-			reported["tag time"] = true
+			report("tag time")
 			ctx.ReportAs(Error, fmt.Sprintf("measurement %q has a tag key named \"time\": InfluxDB 1.x refuses the point (invalid tag key)", m.Name()),
 				keyPosition(ctx, m, partTagKey), `rename the tag, e.g. to "time_tag"`).Token = m.Name()
 		}
 		if _, ok := m.GetField("time"); ok && !reported["time"] && !reported["field time"] {
-			reported["field time"] = true
+			report("field time")
 			if len(m.FieldList()) == 1 {
 				ctx.ReportAs(Error, fmt.Sprintf("measurement %q has only a field named \"time\": InfluxDB 1.x refuses the point (invalid field name)", m.Name()),
 					keyPosition(ctx, m, partFieldKey), `rename the field, e.g. to "time_value"`).Token = m.Name()

@@ -2,9 +2,14 @@ package parse
 
 import "testing"
 
-// mayHaveTimeKey may say yes too often, never too rarely.
+// mayHaveTimeKey may say yes too often, never too rarely: for every name
+// of jsonTimeNames, in any case, and for names spelt in escapes.
 func TestMayHaveTimeKey(t *testing.T) {
-	for _, doc := range []string{`{"time": 1}`, `{"Time": 1}`, `{"TIMESTAMP": 1}`, `{"ts": 1}`, `{"TS": 1}`, `{"epoch": 1}`, `{"Epoch_ms": 1}`, `{"event_time": 1}`} {
+	docs := []string{`{"Time": 1}`, `{"TIMESTAMP": 1}`, `{"TS": 1}`, `{"Epoch_ms": 1}`, `{"a": {"b": 1}, "ts": 2}`, `{"\u0074ime": 1}`}
+	for name := range jsonTimeNames {
+		docs = append(docs, `{"`+name+`": 1}`)
+	}
+	for _, doc := range docs {
 		if !mayHaveTimeKey([]byte(doc)) {
 			t.Errorf("mayHaveTimeKey(%s) = false", doc)
 		}

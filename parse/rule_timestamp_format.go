@@ -22,6 +22,7 @@ func init() {
 		Bad:      "prefix_metric_name.value1 10 1700000000.123456 source=localhost",
 		Good:     "prefix_metric_name.value1 10 1700000000 source=localhost   # int(time.time())",
 		Requires: []Fact{FactInflux, FactWavefront},
+		Only:     Only{Failed: true},
 		Check:    checkTimestampFormat,
 		Cases: []Case{
 			{Name: "influx fraction", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑1700000000.5\n"}}, Want: []Want{{"parse-error", Error, anyPos}, {"timestamp-format", Error, 1}}},

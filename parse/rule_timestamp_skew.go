@@ -20,7 +20,8 @@ func init() {
 			"the rule set's TimestampWindow.",
 		Bad:      "cpu value=1 1500000000000000000   # 2017, sent in 2026",
 		Good:     "cpu value=1   # no timestamp: Telegraf stamps the time it parsed the record",
-		Requires: []Fact{FactSentStamps},
+		Requires: []Fact{FactSentStamps, FactAllNear},
+		Only:     Only{Parsed: true},
 		Check:    checkTimestampSkew,
 		Cases: []Case{
 			{Name: "two years back", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1 ∑{ago_ns:17520h}\n"}}, Want: []Want{{"timestamp-skew", Warning, 1}}},
@@ -33,10 +34,10 @@ func init() {
 }
 
 func checkTimestampSkew(ctx *Context) {
-	now := receiveTime(ctx)
-	if allNear(ctx, now) {
+	if ctx.allNear() {
 		return
 	}
+	now := receiveTime(ctx)
 	w := ctx.Rules.TimestampWindow
 	for _, st := range ctx.sentStamps() {
 		if _, wrongUnit := probableUnit(st, now); wrongUnit {

@@ -22,7 +22,8 @@ func init() {
 			"unit that puts the point near the time it arrived.",
 		Bad:      "good_metric_name,format=influxline value1=10 1700000000000   # milliseconds",
 		Good:     "good_metric_name,format=influxline value1=10 1700000000000000000   # or influx_timestamp_precision = \"1ms\"",
-		Requires: []Fact{FactSentStamps},
+		Requires: []Fact{FactSentStamps, FactAllNear},
+		Only:     Only{Parsed: true},
 		Check:    checkTimestampUnit,
 		Cases: []Case{
 			{Name: "influx milliseconds", Config: caseInfluxUDP, Records: []Rec{{Data: "good_metric_name,format=influxline value1=10 ∑{now_ms}\n"}}, Want: []Want{{"timestamp-unit", Error, 1}}},
@@ -67,7 +68,7 @@ func checkTimestampUnit(ctx *Context) {
 		return // the request's precision decides: http-precision-mismatch
 	}
 	now := receiveTime(ctx)
-	if readUnit(ctx) <= time.Nanosecond && allNear(ctx, now) {
+	if readUnit(ctx) <= time.Nanosecond && ctx.allNear() {
 		return // nothing can have wrapped around, and every time is near
 	}
 	st, want, n, ok := firstMisread(ctx, now)

@@ -18,6 +18,7 @@ func init() {
 		Bad:      `prefix_metric_name.value1 10 1700000000 format="wavefront"`,
 		Good:     `prefix_metric_name.value1 10 1700000000 source=localhost format="wavefront"`,
 		Requires: []Fact{FactWavefront},
+		Only:     Only{Formats: []string{"wavefront"}, Parsed: true},
 		Check:    checkWavefrontSource,
 		Cases: []Case{
 			{Name: "no source", Config: caseWavefrontUDP, Records: []Rec{{Data: "prefix_metric_name.value1 10 {now_s} format=\"wavefront\"∑\n"}}, Want: []Want{{"wavefront-missing-source", Warning, 1}}},

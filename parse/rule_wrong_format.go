@@ -26,6 +26,7 @@ func init() {
 			"it; statsd has no data_format at all and needs [[inputs.statsd]].",
 		Bad:   "data_format = \"influx\"\n{\"metric_name\": \"good_metric_name\", \"value1\": 10}",
 		Good:  "data_format = \"json\"\njson_name_key = \"metric_name\"",
+		Only:  Only{Failed: true},
 		Check: checkWrongFormat,
 		Cases: []Case{
 			{Name: "json to influx", Config: caseInfluxUDP, Records: []Rec{{Data: `∑{"metric_name": "good_metric_name", "value1": 10}`}}, Want: []Want{{"parse-error", Error, anyPos}, {"wrong-format", Error, 1}}},

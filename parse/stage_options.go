@@ -80,3 +80,6 @@ func influxPrecision(parser telegraf.Parser) time.Duration {
 }
 
 func isInflux(format string) bool { return format == "influx" || format == "influx_upstream" }
+
+// influxFormats are the data_formats isInflux accepts, for Rule.Only.
+var influxFormats = []string{"influx", "influx_upstream"}
