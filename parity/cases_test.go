@@ -179,6 +179,14 @@ func senderCases() []pcase {
 			// one byte more: token too long
 			sendOn(1, `over s="`+repeat("x", 65537-len(`over s="" `+ts0+"\n"))+`" `+ts0+"\n"), closeConn(1),
 			sendOn(2, "after v=1i "+ts1+"\n")}})
+	// Above 64 KiB, read_buffer_size is the longest line a tcp connection
+	// takes: Telegraf allocates the whole buffer at once, fakegraf grows it
+	// up to that size (listener.ReadStream), and the limit must not move.
+	add(pcase{name: "influx/line-at-read_buffer_size-limit/tcp", scheme: "tcp", conf: listener("influx", `read_buffer_size = "256KiB"`),
+		steps: []step{
+			sendOn(0, `fits s="`+repeat("x", 262144-len(`fits s="" `+ts0+"\n"))+`" `+ts0+"\n"), closeConn(0),
+			sendOn(1, `over s="`+repeat("x", 262145-len(`over s="" `+ts0+"\n"))+`" `+ts0+"\n"), closeConn(1),
+			sendOn(2, "after v=1i "+ts1+"\n")}})
 	// read_buffer_size on udp sets SO_RCVBUF only: a datagram larger than
 	// it still arrives whole. With so small a kernel buffer a second
 	// datagram sent at once may be dropped by the kernel, on either side
