@@ -26,6 +26,7 @@ const (
 
 func main() {
 	keepSignalHandler = true // see withSignals
+	keepHeapFloor()
 	// FAKEGRAF_CPUPROFILE=file writes a CPU profile, for performance work;
 	// FAKEGRAF_MUTEXPROFILE=file and FAKEGRAF_BLOCKPROFILE=file the
 	// contention profiles, for the scaling work (docs/benchmarks.md).
