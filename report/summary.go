@@ -123,7 +123,10 @@ type Collector struct {
 	listeners map[string]*ListenerSummary
 	findings  map[string]map[FindingKey]int // per listener
 	order     []string
-	metrics   int
+	// last is the listener of the last call: records come in runs from one
+	// listener, and its summary is then found without hashing its URL.
+	last    *ListenerSummary
+	metrics int
 	// running totals for Progress
 	records     int
 	bySeverity  map[parse.Severity]int
@@ -144,6 +147,9 @@ func (c *Collector) Listening(url, dataFormat string) {
 }
 
 func (c *Collector) get(url string) *ListenerSummary {
+	if c.last != nil && c.last.Listener == url {
+		return c.last
+	}
 	ls, ok := c.listeners[url]
 	if !ok {
 		ls = &ListenerSummary{Listener: url, ByMeasurement: map[string]int{}}
@@ -151,6 +157,7 @@ func (c *Collector) get(url string) *ListenerSummary {
 		c.findings[url] = map[FindingKey]int{}
 		c.order = append(c.order, url)
 	}
+	c.last = ls
 	return ls
 }
 
@@ -191,8 +198,10 @@ func (c *Collector) Result(r *parse.Result) {
 	c.metrics += len(r.Metrics)
 	for _, m := range r.Metrics {
 		name := m.Name()
-		if _, seen := ls.ByMeasurement[name]; !seen && len(ls.ByMeasurement) >= maxMeasurements {
-			name = otherMeasurements // bounded however many names a sender invents
+		if len(ls.ByMeasurement) >= maxMeasurements {
+			if _, seen := ls.ByMeasurement[name]; !seen {
+				name = otherMeasurements // bounded however many names a sender invents
+			}
 		}
 		ls.ByMeasurement[name]++
 	}
