@@ -16,7 +16,11 @@
 //
 // -variant 'NAME=FLAGS' (repeatable) adds a fakegraf run with more flags
 // beside the plain one, alternating with it: -variant 'api=--http 127.0.0.1:0'
-// measures what the HTTP API costs. -telegraf none leaves Telegraf out.
+// measures what the HTTP API costs. FLAGS may start, as in a shell, with
+// VAR=value words for the variant's environment (-variant 'gogc=GOGC=200')
+// and then a path to another fakegraf binary, to measure an old build beside
+// a new one: -variant 'old=/tmp/fakegraf-old'. -telegraf none leaves
+// Telegraf out.
 //
 // make bench runs it after the Go benchmarks. Linux only: it reads /proc.
 package main
@@ -138,9 +142,9 @@ func main() {
 		var fgs, tgs []measurement
 		vms := make([][]measurement, len(variants))
 		for range max(*runs, 1) {
-			fgs = append(fgs, runFakegraf(*fakegraf, c, payload, n, *udpRate))
+			fgs = append(fgs, runFakegraf(*fakegraf, c, payload, n, *udpRate, nil))
 			for i, v := range variants {
-				vms[i] = append(vms[i], runFakegraf(*fakegraf, c, payload, n, *udpRate, v.flags...))
+				vms[i] = append(vms[i], runFakegraf(cmp.Or(v.bin, *fakegraf), c, payload, n, *udpRate, v.env, v.flags...))
 			}
 			tgs = append(tgs, runTelegraf(*telegraf, c, payload, n, *udpRate))
 		}
@@ -400,9 +404,12 @@ func send(c benchCase, url string, payload [][]byte, udpRate int) {
 	}
 }
 
-// variant is a fakegraf run with more flags.
+// variant is a fakegraf run with more flags, another environment or another
+// binary.
 type variant struct {
 	name  string
+	env   []string // VAR=value, added to this process's environment
+	bin   string   // "" is -fakegraf
 	flags []string
 }
 
@@ -414,11 +421,26 @@ func (v *variantFlag) Set(s string) error {
 	if !ok || name == "" {
 		return errors.New("want NAME=FLAGS")
 	}
-	*v = append(*v, variant{name, strings.Fields(flags)})
+	va := variant{name: name}
+	words := strings.Fields(flags)
+	for len(words) > 0 && isEnvWord(words[0]) {
+		va.env, words = append(va.env, words[0]), words[1:]
+	}
+	if len(words) > 0 && !strings.HasPrefix(words[0], "-") {
+		va.bin, words = words[0], words[1:]
+	}
+	va.flags = words
+	*v = append(*v, va)
 	return nil
 }
 
-func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, extra ...string) measurement {
+// isEnvWord tells VAR=value (an upper-case name) from a flag or a path.
+func isEnvWord(w string) bool {
+	name, _, ok := strings.Cut(w, "=")
+	return ok && name != "" && strings.Trim(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == ""
+}
+
+func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, env []string, extra ...string) measurement {
 	conf := writeConfig(config(c, ""))
 	defer os.Remove(conf)
 	// idle= only ends a run whose count never comes (lost datagrams). It
@@ -445,6 +467,9 @@ func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, extr
 	}
 	args := append([]string{"listen", "--config", conf, "-q", "--output", "json", "--until", until, "--fail-on", "never"}, extra...)
 	cmd := exec.Command(bin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	url, ready, stdout := start(cmd, "listening on ")
 	peak := watchPeakRSS(cmd.Process.Pid)
 	lastBusy := watchLastBusy(cmd.Process.Pid)
