@@ -35,14 +35,7 @@ func keepHeapFloor() {
 	var tune func(percent int)
 	tune = func(percent int) {
 		metrics.Read(samples)
-		live := samples[0].Value.Uint64()
-		// The collector's goal is live + (live + globals + stacks) *
-		// GOGC/100 (runtime/mgcpacer.go).
-		scanned := live + samples[1].Value.Uint64() + samples[2].Value.Uint64()
-		p := 100
-		if scanned > 0 && live+scanned < heapFloor {
-			p = int((heapFloor - live) * 100 / scanned)
-		}
+		p := gcPercent(samples[0].Value.Uint64(), samples[1].Value.Uint64()+samples[2].Value.Uint64())
 		if p != percent {
 			debug.SetGCPercent(p)
 		}
@@ -51,6 +44,18 @@ func keepHeapFloor() {
 		runtime.AddCleanup(&gcSentinel{}, tune, p)
 	}
 	tune(100)
+}
+
+// gcPercent is the GOGC that puts the collector's goal at heapFloor, or 100
+// when the live heap is large enough for Go's default to reach it. The goal
+// is live + (live + roots) * GOGC/100, roots being the globals and the
+// goroutine stacks the collector scans (runtime/mgcpacer.go).
+func gcPercent(live, roots uint64) int {
+	scanned := live + roots
+	if scanned == 0 || live+scanned >= heapFloor {
+		return 100
+	}
+	return int((heapFloor - live) * 100 / scanned)
 }
 
 // gcSentinel holds a pointer so that it is never packed with other tiny
