@@ -43,7 +43,12 @@ func keepHeapFloor() {
 		// collection, which is when the live heap is measured again.
 		runtime.AddCleanup(&gcSentinel{}, tune, p)
 	}
-	tune(100)
+	// Not before the first collection has measured the live heap: while
+	// the live heap grows, as it does while fakegraf sets up, the pacer may
+	// let a cycle run on to (1 + GOGC/100) times its goal
+	// (runtime/mgcpacer.go, revise), and a GOGC computed from no live heap
+	// at all is the largest.
+	runtime.AddCleanup(&gcSentinel{}, tune, 100)
 }
 
 // gcPercent is the GOGC that puts the collector's goal at heapFloor, or 100
