@@ -219,6 +219,9 @@ func fmtRuns(ms []measurement, n int) string {
 		if m.idleRSS > 0 {
 			p += fmt.Sprintf("/idle %dMi", m.idleRSS>>10)
 		}
+		if m.metrics >= 0 && m.metrics+max(m.drops, 0) < n { // the kernel's drops are counted apart
+			p += fmt.Sprintf("(stopped at %d)", m.metrics) // its CPU is for fewer metrics
+		}
 		parts = append(parts, p)
 	}
 	return "   runs (CPU s/1M/peak RSS...): " + strings.Join(parts, " ")
