@@ -433,7 +433,12 @@ type StreamOptions struct {
 	Conn           uint64
 	Splitter       bufio.SplitFunc // from SplitConfig.NewSplitter
 	ReadBufferSize int             // read_buffer_size
-	Seq            *atomic.Uint64  // record counter of the listener; nil starts at 1
+	// Packet says that every Read returns one message, cut to the space
+	// the scanner's buffer has left (unixpacket): the buffer is then all
+	// of read_buffer_size from the start, as Telegraf's, so that a long
+	// message is cut where Telegraf cuts it.
+	Packet bool
+	Seq    *atomic.Uint64 // record counter of the listener; nil starts at 1
 	// BeforeScan runs before every record (the listener sets the
 	// read_timeout deadline there); an error ends the stream.
 	BeforeScan func() error
@@ -467,7 +472,11 @@ func ReadStream(r io.Reader, o StreamOptions, emit func(Record)) ConnEvent {
 	// needs it (the same ErrTooLong at the same length). The whole buffer was
 	// resident for every connection: 8 MiB of a tcp/influx run's 49 MiB.
 	if o.ReadBufferSize > bufio.MaxScanTokenSize {
-		sc.Buffer(make([]byte, bufio.MaxScanTokenSize), o.ReadBufferSize)
+		start := bufio.MaxScanTokenSize
+		if o.Packet {
+			start = o.ReadBufferSize
+		}
+		sc.Buffer(make([]byte, start), o.ReadBufferSize)
 	}
 	st := &splitTracker{inner: o.Splitter}
 	sc.Split(st.split)

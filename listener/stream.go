@@ -247,6 +247,7 @@ func (s *streamServer) handle(conn net.Conn, connNo uint64) {
 		Conn:           connNo,
 		Splitter:       s.l.splitter,
 		ReadBufferSize: int(s.l.cfg.Socket.ReadBufferSize),
+		Packet:         s.packet,
 		Seq:            &s.l.seq,
 		// stream.go read: the deadline is absolute, set before every record.
 		BeforeScan: func() error {

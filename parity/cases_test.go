@@ -331,6 +331,15 @@ func senderCases() []pcase {
 			rec := `big s="` + repeat("z", 6000) + `" ` + ts0 + "\n"
 			return []step{send(rec[:3000]), send(rec[3000:]), send("after v=1i " + ts1 + "\n")}
 		}()})
+	// The same above 64 KiB: with read_buffer_size = "160KiB" the first
+	// 100,000-byte packet fits whole and the second is cut to what is
+	// left. fakegraf must read into Telegraf's whole buffer from the start
+	// here, where a tcp stream's buffer may grow (listener.ReadStream).
+	add(pcase{name: "stream/unixpacket-long-packets-read_buffer_size", scheme: "unixpacket", conf: listener("influx", `read_buffer_size = "160KiB"`),
+		steps: func() []step {
+			rec := `big s="` + repeat("z", 199000) + `" ` + ts0 + "\n"
+			return []step{send(rec[:100000]), send(rec[100000:]), send("after v=1i " + ts1 + "\n")}
+		}()})
 	// Exactly 64 KiB without a newline fills the scanner: token too long.
 	// Telegraf then closes the connection at once, so the next one is
 	// within max_connections.
