@@ -723,10 +723,15 @@ func TestPrometheus(t *testing.T) {
 		`fakegraf_findings_total{listener="` + testListener + `",rule="parse-error",severity="error"} 1` + "\n",
 		`fakegraf_findings_total{listener="` + testListener + `",rule="udp-kernel-drops",severity="error"} 1` + "\n",
 		"fakegraf_api_kept_metrics 0\n",
+		"# TYPE go_goroutines gauge\ngo_goroutines ",
 	} {
 		if !bytes.Contains(body, []byte(want)) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
 		}
+	}
+	// The goroutines: at least this test's and the server's.
+	if n := gauge(t, f, "go_goroutines"); n < 2 {
+		t.Errorf("go_goroutines = %d, want the process's goroutines", n)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -81,6 +82,10 @@ func (h *handler) prometheus(w http.ResponseWriter, _ *http.Request) {
 	gauge("fakegraf_api_kept_metrics", "Metrics the API keeps (--keep).", win.KeptMetrics)
 	gauge("fakegraf_api_waits", "Waits pending on POST /api/v1/wait.", waits)
 	gauge("fakegraf_api_event_clients", "Clients reading GET /api/v1/events.", subs)
+	// The name and help of Prometheus' own Go collector, so that dashboards
+	// and the soak (bench/soak) read it as they read any Go program's: a
+	// goroutine left behind per connection or request shows here first.
+	gauge("go_goroutines", "Number of goroutines that currently exist.", runtime.NumGoroutine())
 }
 
 // label quotes a label value as the text format wants.
