@@ -724,6 +724,7 @@ func TestPrometheus(t *testing.T) {
 		`fakegraf_findings_total{listener="` + testListener + `",rule="udp-kernel-drops",severity="error"} 1` + "\n",
 		"fakegraf_api_kept_metrics 0\n",
 		"# TYPE go_goroutines gauge\ngo_goroutines ",
+		"# TYPE go_memstats_heap_alloc_bytes gauge\ngo_memstats_heap_alloc_bytes ",
 	} {
 		if !bytes.Contains(body, []byte(want)) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
@@ -732,6 +733,9 @@ func TestPrometheus(t *testing.T) {
 	// The goroutines: at least this test's and the server's.
 	if n := gauge(t, f, "go_goroutines"); n < 2 {
 		t.Errorf("go_goroutines = %d, want the process's goroutines", n)
+	}
+	if n := gauge(t, f, "go_memstats_heap_alloc_bytes"); n <= 0 {
+		t.Errorf("go_memstats_heap_alloc_bytes = %d, want the heap in use", n)
 	}
 }
 
