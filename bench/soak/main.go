@@ -656,6 +656,19 @@ func judge(samples []sampleAt, counts func() map[string][2]int64, page *pageCoun
 		x := byMinute[m]
 		fmt.Printf("%-8d %7d Ki %7d Ki %6d %8d %11d\n", m, x.rssKiB, x.heapKiB, x.fds, x.threads, x.goroutines)
 	}
+	if last >= 20 { // a long run: the minutes are a long table
+		fmt.Printf("\n%-8s %10s %10s %6s %8s %11s\n", "minutes", "max RSS", "max heap", "fds", "threads", "goroutines")
+		for m := 0; m <= last; m += 10 {
+			var x sampleAt
+			x.goroutines, x.heapKiB = -1, -1
+			for mm := m; mm < m+10 && mm <= last; mm++ {
+				y := byMinute[mm]
+				x.rssKiB, x.fds, x.threads, x.goroutines = max(x.rssKiB, y.rssKiB), max(x.fds, y.fds), max(x.threads, y.threads), max(x.goroutines, y.goroutines)
+				x.heapKiB = max(x.heapKiB, y.heapKiB)
+			}
+			fmt.Printf("%-8s %7d Ki %7d Ki %6d %8d %11d\n", fmt.Sprintf("%d-%d", m, min(m+10, last+1)), x.rssKiB, x.heapKiB, x.fds, x.threads, x.goroutines)
+		}
+	}
 	unanswered := 0
 	for _, x := range samples {
 		if x.goroutines < 0 {
