@@ -723,10 +723,19 @@ func TestPrometheus(t *testing.T) {
 		`fakegraf_findings_total{listener="` + testListener + `",rule="parse-error",severity="error"} 1` + "\n",
 		`fakegraf_findings_total{listener="` + testListener + `",rule="udp-kernel-drops",severity="error"} 1` + "\n",
 		"fakegraf_api_kept_metrics 0\n",
+		"# TYPE go_goroutines gauge\ngo_goroutines ",
+		"# TYPE go_memstats_heap_alloc_bytes gauge\ngo_memstats_heap_alloc_bytes ",
 	} {
 		if !bytes.Contains(body, []byte(want)) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
 		}
+	}
+	// The goroutines: at least this test's and the server's.
+	if n := gauge(t, f, "go_goroutines"); n < 2 {
+		t.Errorf("go_goroutines = %d, want the process's goroutines", n)
+	}
+	if n := gauge(t, f, "go_memstats_heap_alloc_bytes"); n <= 0 {
+		t.Errorf("go_memstats_heap_alloc_bytes = %d, want the heap in use", n)
 	}
 }
 
@@ -784,4 +793,26 @@ func TestRecordsShowTheExchange(t *testing.T) {
 	diff(t, "the listing's exchange", []map[string]any{{"http": want}}, pick(got["records"], "http"))
 	rec := f.get("/api/v1/records/1", 200)
 	diff(t, "the record's exchange", want, rec["record"].(map[string]any)["http"])
+}
+
+// The findings about a socket rather than a record are kept within an
+// eighth of KeepBytes, the oldest dropped first: a flood of refused
+// connections must not grow the store past its bound.
+func TestSocketFindingsWithinKeepBytes(t *testing.T) {
+	f := newFixture(t, api.Options{KeepBytes: 1 << 20}) // 128 KiB of socket findings
+	const n = 5000
+	for i := range n {
+		f.store.Finding(parse.Diagnostic{Rule: "max-connections", Severity: parse.Error,
+			Message: fmt.Sprintf("unable to accept connection from \"127.0.0.1:%d\": too many connections", i),
+			Source:  parse.Source{Listener: testListener, Peer: fmt.Sprintf("127.0.0.1:%d", i)},
+			Fixes:   []string{"raise max_connections in the [[inputs.socket_listener]] at telegraf.conf:2, or reuse one connection per sender"}})
+	}
+	got := f.get("/api/v1/findings?limit=1", 200)
+	kept := int(got["kept_findings"].(float64))
+	if kept >= n || kept < 100 {
+		t.Errorf("kept %d of %d socket findings; want fewer than all, within 128 KiB", kept, n)
+	}
+	diff(t, "dropped", float64(n-kept), got["dropped_findings"])
+	diff(t, "the newest kept", "127.0.0.1:4999", got["findings"].([]any)[0].(map[string]any)["source"].(map[string]any)["peer"])
+	diff(t, "counted", 5000.0, f.get("/api/v1/summary", 200)["listeners"].([]any)[0].(map[string]any)["socket_errors"])
 }

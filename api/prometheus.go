@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -81,6 +83,15 @@ func (h *handler) prometheus(w http.ResponseWriter, _ *http.Request) {
 	gauge("fakegraf_api_kept_metrics", "Metrics the API keeps (--keep).", win.KeptMetrics)
 	gauge("fakegraf_api_waits", "Waits pending on POST /api/v1/wait.", waits)
 	gauge("fakegraf_api_event_clients", "Clients reading GET /api/v1/events.", subs)
+	// The names and help of Prometheus' own Go collector, so that
+	// dashboards and the soak (bench/soak) read them as they read any Go
+	// program's: a goroutine left behind per connection or request shows
+	// here first, and the heap in use tells a leak from memory the
+	// runtime has not yet given back.
+	gauge("go_goroutines", "Number of goroutines that currently exist.", runtime.NumGoroutine())
+	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}} // what ReadMemStats' HeapAlloc is, without stopping the world
+	metrics.Read(heap)
+	gauge("go_memstats_heap_alloc_bytes", "Number of heap bytes allocated and still in use.", heap[0].Value.Uint64())
 }
 
 // label quotes a label value as the text format wants.

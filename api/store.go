@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
@@ -28,7 +29,8 @@ type Options struct {
 	// KeepBytes bounds the bytes the kept records take, encoded (their
 	// data, metrics and findings); 0 means DefaultKeepBytes. It matters
 	// only for large records: 100,000 lines of line protocol take some
-	// 25 MB.
+	// 25 MB. The findings about a socket rather than a record (refused
+	// connections, forward losses) get an eighth of it besides.
 	KeepBytes int
 	// Collector counts for the summary and fakegraf's own metrics. The
 	// store hands it every event, so it must not be in the same fan-out
@@ -56,6 +58,7 @@ type Store struct {
 	bytes     int              // the records' encoded size
 	views     int              // views being read outside the lock
 	socket    ring[socketNote] // findings about a socket, not a record
+	noteBytes int              // their size, as noteSize counts it
 	series    seriesIndex      // every metric since the reset, by series
 	lastID    uint64           // record ids: a sequence over every listener
 	dropped   dropped          // since the last reset
@@ -87,6 +90,19 @@ type entry struct {
 type socketNote struct {
 	after uint64
 	d     parse.Diagnostic
+}
+
+// noteSize is about what a kept socket note takes on the heap: its slot
+// in the ring and its strings. A flood of refused connections makes some
+// 450 bytes a note; 100,000 of them were 45 MB outside KeepBytes, full of
+// pointers the garbage collector scans (found by bench/soak).
+func noteSize(d *parse.Diagnostic) int {
+	// The rule and the listener are strings every note shares.
+	n := int(unsafe.Sizeof(socketNote{})) + len(d.Message) + len(d.Source.Peer) + len(d.Token)
+	for _, f := range d.Fixes {
+		n += int(unsafe.Sizeof(f)) + len(f)
+	}
+	return n
 }
 
 type dropped struct {
@@ -191,11 +207,14 @@ func (s *Store) Finding(d parse.Diagnostic) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.coll.Finding(d)
-	if s.socket.n >= s.keep {
-		s.socket.pop()
+	size := noteSize(&d)
+	for s.socket.n > 0 && (s.socket.n >= s.keep || s.noteBytes+size > s.keepBytes/8) {
+		old := s.socket.pop()
+		s.noteBytes -= noteSize(&old.d)
 		s.dropped.findings++
 	}
 	s.socket.push(socketNote{after: s.lastID, d: d}, s.keep)
+	s.noteBytes += size
 	if len(s.subs) > 0 {
 		s.publish(event{kind: "finding", obj: report.FindingEvent(d)})
 	}
@@ -225,7 +244,7 @@ func (s *Store) Reset() Cleared {
 	s.arena.reset()
 	s.socket.reset()
 	s.series.reset()
-	s.metrics, s.findings, s.bytes, s.dropped = 0, 0, 0, dropped{}
+	s.metrics, s.findings, s.bytes, s.noteBytes, s.dropped = 0, 0, 0, 0, dropped{}
 	s.since = time.Now()
 	if len(s.subs) > 0 {
 		s.publish(event{kind: "reset", obj: struct {

@@ -2,6 +2,7 @@ package httpin
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/tls"
@@ -10,10 +11,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -90,6 +93,8 @@ type Server struct {
 	connMu sync.Mutex
 	conns  map[net.Conn]*conn
 	nconns atomic.Uint64
+	// ending counts connections whose end is being reported (connState).
+	ending sync.WaitGroup
 }
 
 type conn struct {
@@ -312,6 +317,23 @@ func (s *Server) Close() {
 		s.srv.Close()
 	}
 	<-s.served
+	// Shutdown closes idle keep-alive connections but returns before
+	// net/http reports them closed (its StateClosed hook runs later, in
+	// each connection's goroutine, if at all before the process ends), and
+	// their bytes are counted at the close: report them here, in the
+	// order they opened, and wait for the closes being reported.
+	s.connMu.Lock()
+	left := slices.SortedFunc(maps.Values(s.conns), func(a, b *conn) int { return cmp.Compare(a.n, b.n) })
+	clear(s.conns)
+	refused := make([][]error, len(left))
+	for i, info := range left {
+		refused[i] = info.refusals()
+	}
+	s.connMu.Unlock()
+	for i, info := range left {
+		s.ended(info, refused[i])
+	}
+	s.ending.Wait()
 	for _, in := range s.inputs {
 		in.plugin.Stop()
 	}
@@ -362,33 +384,43 @@ func peerOf(c net.Conn) string {
 func (s *Server) connState(c net.Conn, state http.ConnState) {
 	s.connMu.Lock()
 	info := s.conns[c]
-	if state == http.StateClosed || state == http.StateHijacked {
+	ended := state == http.StateClosed || state == http.StateHijacked
+	if ended {
 		delete(s.conns, c)
 	}
 	var refused []error
 	if info != nil {
-		switch state {
-		case http.StateActive:
+		switch {
+		case state == http.StateActive:
 			info.active++
-		case http.StateClosed:
+		case ended:
 			refused = info.refusals()
+			s.ending.Add(1) // Close waits for its events
 		}
 	}
 	s.connMu.Unlock()
 	if info == nil {
 		return
 	}
+	switch {
+	case state == http.StateNew:
+		s.handler.Conn(listener.ConnEvent{Listener: s.inputs[0].url, Peer: info.peer, Conn: info.n, Open: true, Time: info.opened})
+	case ended:
+		s.ended(info, refused)
+		s.ending.Done()
+	}
+}
+
+// ended reports a connection's end: the requests net/http refused on it,
+// then its close with the bytes of its requests (the summary counts an
+// HTTP connection's bytes there).
+func (s *Server) ended(info *conn, refused []error) {
 	url := s.inputs[0].url
 	for _, err := range refused {
 		s.handler.Transport(listener.Transport{Listener: url, Peer: info.peer, Conn: info.n, Err: err})
 	}
-	switch state {
-	case http.StateNew:
-		s.handler.Conn(listener.ConnEvent{Listener: url, Peer: info.peer, Conn: info.n, Open: true, Time: info.opened})
-	case http.StateClosed, http.StateHijacked:
-		s.handler.Conn(listener.ConnEvent{Listener: url, Peer: info.peer, Conn: info.n, Time: time.Now(),
-			Records: info.records, Bytes: info.bytes, Reason: "closed"})
-	}
+	s.handler.Conn(listener.ConnEvent{Listener: url, Peer: info.peer, Conn: info.n, Time: time.Now(),
+		Records: info.records, Bytes: info.bytes, Reason: "closed"})
 }
 
 // ServeHTTP is the wrapper around the plugin's ServeHTTP the package doc

@@ -1,13 +1,19 @@
 // Command soak runs fakegraf for a long time under hostile traffic on every
-// kind of socket and watches whether it stays healthy: resident memory and
-// open file descriptors sampled every second, and at the end the byte
-// accounting of every listener (bytes = accepted + rejected + pending).
+// kind of socket and an HTTP input, with everything on: the HTTP API (read
+// the way the page reads it: the summary, the series and their points
+// polled, the event stream held open) and --forward of every listener to
+// an upstream that is down. It watches whether fakegraf stays healthy:
+// resident memory, open file descriptors, threads and goroutines (the
+// API's go_goroutines) sampled every second, and at the end the byte
+// accounting of every listener (bytes = accepted + rejected + pending,
+// and what --forward lost is reported and no more than what arrived).
 //
 //	go run ./bench/soak [-duration 10m] [-fakegraf bin/fakegraf]
 //
-// make soak runs it. It exits 1 when memory or descriptors grow over the
-// run, fakegraf dies, or a listener's bytes do not add up. Linux only: it
-// reads /proc.
+// make soak runs it. It exits 1 when memory, descriptors or goroutines
+// grow over the run (the last third against the middle one: the API's
+// store fills to its bounds first), fakegraf dies, or a listener's bytes do not add up.
+// Linux only: it reads /proc.
 package main
 
 import (
@@ -22,6 +28,8 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,32 +52,44 @@ type sender struct {
 	send     func(addr string, rnd *rand.Rand) error
 }
 
-// The listeners, in config order; the senders name them by index.
+// The listeners, in config order; the senders name them by index, and
+// --forward by name (the input's, with its alias: two listeners share
+// the address tcp://127.0.0.1:0).
 const config = `
 [[inputs.socket_listener]]
+  alias = "tcp_influx"
   service_address = "tcp://127.0.0.1:0"
   data_format = "influx"
   max_connections = 100
 
 [[inputs.socket_listener]]
+  alias = "tcp_gzip"
   service_address = "tcp://127.0.0.1:0"
   data_format = "influx"
   content_encoding = "gzip"
   max_decompression_size = "10MiB"
 
 [[inputs.socket_listener]]
+  alias = "udp_influx"
   service_address = "udp://127.0.0.1:0"
   data_format = "influx"
   read_buffer_size = "8MiB"
 
 [[inputs.socket_listener]]
+  alias = "unix_json"
   service_address = "unix://%s"
   data_format = "json"
   json_name_key = "name"
 
 [[inputs.socket_listener]]
+  alias = "unixgram_wavefront"
   service_address = "unixgram://%s"
   data_format = "wavefront"
+
+[[inputs.influxdb_v2_listener]]
+  alias = "influxdb_v2"
+  service_address = "127.0.0.1:0"
+  token = "s3cret"
 `
 
 const (
@@ -78,7 +98,38 @@ const (
 	udpInflux
 	unixJSON
 	unixgramWavefront
+	influxV2
+	nListeners
 )
+
+// deadUpstreams are --forward targets that are down: a tcp port nobody
+// listens on, a udp port nobody reads (the kernel answers with ICMP), a
+// unix socket path that does not exist; one per listener, by alias.
+func deadUpstreams(dir string) []string {
+	deadPort := func(network string) string {
+		var addr string
+		if network == "udp" {
+			c, err := net.ListenPacket("udp", "127.0.0.1:0")
+			check(err)
+			addr = c.LocalAddr().String()
+			c.Close()
+		} else {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			check(err)
+			addr = l.Addr().String()
+			l.Close()
+		}
+		return addr
+	}
+	return []string{
+		"inputs.socket_listener::tcp_influx=tcp://" + deadPort("tcp"),
+		"inputs.socket_listener::tcp_gzip=tcp://" + deadPort("tcp"),
+		"inputs.socket_listener::udp_influx=udp://" + deadPort("udp"),
+		"inputs.socket_listener::unix_json=unix://" + filepath.Join(dir, "missing.sock"),
+		"inputs.socket_listener::unixgram_wavefront=unixgram://" + filepath.Join(dir, "missing-gram.sock"),
+		"inputs.influxdb_v2_listener::influxdb_v2=http://" + deadPort("tcp"),
+	}
+}
 
 func main() {
 	bin := flag.String("fakegraf", "", "the fakegraf binary (default: build it)")
@@ -98,25 +149,40 @@ func main() {
 	conf := filepath.Join(dir, "soak.conf")
 	check(os.WriteFile(conf, fmt.Appendf(nil, config, filepath.Join(dir, "json.sock"), filepath.Join(dir, "wf.sock")), 0o600))
 
-	cmd := exec.Command(*bin, "listen", "--config", conf, "-q", "--output", "json", "--fail-on", "never")
-	cmd.Stderr = os.Stderr
+	args := []string{"listen", "--config", conf, "-q", "--output", "json", "--fail-on", "never", "--http", "127.0.0.1:0"}
+	for _, up := range deadUpstreams(dir) {
+		args = append(args, "--forward", up)
+	}
+	cmd := exec.Command(*bin, args...)
+	stderr, err := cmd.StderrPipe()
+	check(err)
 	stdout, err := cmd.StdoutPipe()
 	check(err)
 	check(cmd.Start())
+	apiURL := readStderr(stderr)
 	events := readEvents(stdout)
 	var addrs []string
-	for len(addrs) < 5 {
+	for len(addrs) < nListeners {
 		ev, ok := <-events.listening
 		if !ok {
 			fail("fakegraf exited before listening")
 		}
 		addrs = append(addrs, ev)
 	}
-	fmt.Printf("soak: fakegraf pid %d, %s of hostile traffic on %d listeners\n", cmd.Process.Pid, *duration, len(addrs))
+	var api string
+	select {
+	case api = <-apiURL:
+	case <-time.After(30 * time.Second):
+		fail("fakegraf said no `api on URL` within 30 s")
+	}
+	fmt.Printf("soak: fakegraf pid %d, %s of hostile traffic on %d listeners, API at %s, forwarding to dead upstreams\n", cmd.Process.Pid, *duration, len(addrs), api)
+	for i, a := range addrs {
+		fmt.Printf("  %d %s\n", i, short(a))
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *duration)
 	defer cancel()
-	samples := sample(ctx, cmd.Process.Pid)
+	samples := sample(ctx, cmd.Process.Pid, api)
 	var ss []sender
 	for _, s := range senders() {
 		if strings.Contains(s.name, *only) {
@@ -124,6 +190,7 @@ func main() {
 		}
 	}
 	counts := run(ctx, addrs, ss)
+	page := readPage(ctx, api)
 	<-ctx.Done()
 
 	check(cmd.Process.Signal(syscall.SIGINT))
@@ -141,7 +208,7 @@ func main() {
 	if events.err != nil {
 		fail("reading fakegraf's output: %v", events.err)
 	}
-	ok := judge(samples(), counts, events.summary, events.findings.Load())
+	ok := judge(samples(), counts, page, events.summary, events.findings.Load(), addrs[tcpGzip])
 	if !ok {
 		os.Exit(1)
 	}
@@ -217,7 +284,55 @@ func senders() []sender {
 			return dialWrite("unixgram", addr, []byte(lines[rnd.IntN(len(lines))]))
 		}},
 		{"slowloris", tcpInflux, time.Second, nil}, // run by slowloris below
+		{"influxdb v2: good batches of 100", influxV2, 20 * time.Millisecond, func(addr string, rnd *rand.Rand) error {
+			var b bytes.Buffer
+			for i := range 100 {
+				fmt.Fprintf(&b, "http,host=web%d usage=%d.5 %d\n", rnd.IntN(8), i, time.Now().UnixNano())
+			}
+			return writeV2(addr, "Token s3cret", false, b.Bytes(), 204)
+		}},
+		{"influxdb v2: bad lines", influxV2, 100 * time.Millisecond, func(addr string, _ *rand.Rand) error {
+			return writeV2(addr, "Token s3cret", false, []byte("http usage=1\nhttp usage=\nhttp,host=\xff usage=1\n"), 400)
+		}},
+		{"influxdb v2: gzip", influxV2, 100 * time.Millisecond, func(addr string, _ *rand.Rand) error {
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			for i := range 50 {
+				fmt.Fprintf(zw, "http,enc=gzip usage=%d\n", i)
+			}
+			_ = zw.Close()
+			return writeV2(addr, "Token s3cret", true, b.Bytes(), 204)
+		}},
+		{"influxdb v2: wrong token", influxV2, 200 * time.Millisecond, func(addr string, _ *rand.Rand) error {
+			return writeV2(addr, "Token wrong", false, []byte("http usage=1\n"), 401)
+		}},
 	}
+}
+
+var httpClient = &http.Client{Timeout: 30 * time.Second}
+
+// writeV2 posts a body to the influxdb_v2_listener and wants the status
+// Telegraf answers it with (the dead upstream does not answer: fakegraf's
+// plugin does).
+func writeV2(addr, auth string, gzipped bool, body []byte, want int) error {
+	req, err := http.NewRequest("POST", "http://"+addr+"/api/v2/write?org=o&bucket=b&precision=ns", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", auth)
+	if gzipped {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		return fmt.Errorf("answered %d, want %d", resp.StatusCode, want)
+	}
+	return nil
 }
 
 // slowloris keeps 50 connections open, each sending one byte a second and
@@ -309,14 +424,41 @@ func run(ctx context.Context, addrs []string, ss []sender) func() map[string][2]
 }
 
 type sampleAt struct {
-	at      time.Duration
-	rssKiB  int64
-	fds     int
-	threads int
+	at         time.Duration
+	rssKiB     int64
+	fds        int
+	threads    int
+	goroutines int   // -1: /metrics did not answer
+	heapKiB    int64 // the Go heap in use
 }
 
-// sample reads fakegraf's resident set, descriptors and threads every second.
-func sample(ctx context.Context, pid int) func() []sampleAt {
+// goRuntime reads go_goroutines and go_memstats_heap_alloc_bytes from the
+// API's /metrics; -1 when it does not answer.
+func goRuntime(api string) (goroutines int, heapKiB int64) {
+	goroutines, heapKiB = -1, -1
+	resp, err := httpClient.Get(api + "/metrics")
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, v, _ := strings.Cut(sc.Text(), " ")
+		n, err := strconv.ParseInt(v, 10, 64)
+		switch {
+		case err != nil:
+		case name == "go_goroutines":
+			goroutines = int(n)
+		case name == "go_memstats_heap_alloc_bytes":
+			heapKiB = n >> 10
+		}
+	}
+	return
+}
+
+// sample reads fakegraf's resident set, descriptors, threads and
+// goroutines every second.
+func sample(ctx context.Context, pid int, api string) func() []sampleAt {
 	var mu sync.Mutex
 	var out []sampleAt
 	t0 := time.Now()
@@ -342,6 +484,7 @@ func sample(ctx context.Context, pid int) func() []sampleAt {
 			if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
 				s.fds = len(fds)
 			}
+			s.goroutines, s.heapKiB = goRuntime(api)
 			mu.Lock()
 			out = append(out, s)
 			mu.Unlock()
@@ -353,6 +496,99 @@ func sample(ctx context.Context, pid int) func() []sampleAt {
 		defer mu.Unlock()
 		return out
 	}
+}
+
+// readStderr copies fakegraf's stderr to the soak's and sends the API's
+// URL from its `api on URL` line.
+func readStderr(r io.Reader) <-chan string {
+	url := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			line := sc.Text()
+			if u, ok := strings.CutPrefix(line, "api on "); ok {
+				select {
+				case url <- strings.TrimSpace(u):
+				default:
+				}
+				continue
+			}
+			fmt.Fprintln(os.Stderr, line)
+		}
+	}()
+	return url
+}
+
+// pageCounts is what the page-like reader of the API did.
+type pageCounts struct {
+	polls, pollErrors    atomic.Int64
+	streams, streamBytes atomic.Int64 // event stream connections and bytes read
+	streamEnds           atomic.Int64 // streams fakegraf ended while the soak ran
+	lastPollError        atomic.Value
+}
+
+// readPage reads the API the way the page does: the event stream of the
+// light kinds held open (reopened if fakegraf ends it), and every 3 s the
+// summary, the series and the newest 60 points of a few fields.
+func readPage(ctx context.Context, api string) *pageCounts {
+	pc := &pageCounts{}
+	go func() {
+		for ctx.Err() == nil {
+			req, _ := http.NewRequestWithContext(ctx, "GET", api+"/api/v1/events?kinds=listening,finding,conn_open,conn_close,reset", nil)
+			pc.streams.Add(1)
+			resp, err := http.DefaultClient.Do(req) // no timeout: the stream stays open
+			if err == nil {
+				n, _ := io.Copy(io.Discard, resp.Body)
+				pc.streamBytes.Add(n)
+				resp.Body.Close()
+			}
+			if ctx.Err() == nil {
+				pc.streamEnds.Add(1)
+				sleep(ctx, time.Second)
+			}
+		}
+	}()
+	get := func(path string, into any) {
+		pc.polls.Add(1)
+		resp, err := httpClient.Get(api + path)
+		if err == nil {
+			if resp.StatusCode != 200 {
+				err = fmt.Errorf("GET %s: %s", path, resp.Status)
+			} else if into != nil {
+				err = json.NewDecoder(resp.Body).Decode(into)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		if err != nil {
+			pc.pollErrors.Add(1)
+			pc.lastPollError.Store(err.Error())
+		}
+	}
+	go func() {
+		for ctx.Err() == nil {
+			get("/api/v1/summary", nil)
+			var series struct {
+				Series []struct {
+					Name   string                     `json:"name"`
+					Fields map[string]json.RawMessage `json:"fields"`
+				} `json:"series"`
+			}
+			get("/api/v1/series", &series)
+			plotted := map[string]bool{}
+			for _, sr := range series.Series {
+				for f := range sr.Fields {
+					q := "name=" + url.QueryEscape(sr.Name) + "&field=" + url.QueryEscape(f)
+					if len(plotted) < 4 && !plotted[q] {
+						plotted[q] = true
+						get("/api/v1/series/points?limit=60&"+q, nil)
+					}
+				}
+			}
+			sleep(ctx, 3*time.Second)
+		}
+	}()
+	return pc
 }
 
 type eventStream struct {
@@ -397,27 +633,61 @@ func readEvents(r io.Reader) *eventStream {
 	return es
 }
 
-// judge prints the run and judges it: memory and descriptors in the last
-// third of the run against the first, and every listener's bytes.
-func judge(samples []sampleAt, counts func() map[string][2]int64, s report.Summary, events int64) bool {
+// judge prints the run and judges it: memory, descriptors and goroutines
+// in the last third of the run against the middle one, and every
+// listener's bytes.
+func judge(samples []sampleAt, counts func() map[string][2]int64, page *pageCounts, s report.Summary, events int64, gzipped string) bool {
 	ok := true
-	fmt.Printf("\n%-8s %10s %6s %8s\n", "minute", "max RSS", "fds", "threads")
+	fmt.Printf("\n%-8s %10s %10s %6s %8s %11s\n", "minute", "max RSS", "max heap", "fds", "threads", "goroutines")
 	byMinute := map[int]sampleAt{}
 	last := 0
 	for _, x := range samples {
 		m := int(x.at / time.Minute)
-		cur := byMinute[m]
-		cur.rssKiB, cur.fds, cur.threads = max(cur.rssKiB, x.rssKiB), max(cur.fds, x.fds), max(cur.threads, x.threads)
+		cur, seen := byMinute[m]
+		if !seen {
+			cur.goroutines, cur.heapKiB = -1, -1
+		}
+		cur.rssKiB, cur.fds, cur.threads, cur.goroutines = max(cur.rssKiB, x.rssKiB), max(cur.fds, x.fds), max(cur.threads, x.threads), max(cur.goroutines, x.goroutines)
+		cur.heapKiB = max(cur.heapKiB, x.heapKiB)
 		byMinute[m] = cur
 		last = max(last, m)
 	}
 	for m := 0; m <= last; m++ {
 		x := byMinute[m]
-		fmt.Printf("%-8d %7d Ki %6d %8d\n", m, x.rssKiB, x.fds, x.threads)
+		fmt.Printf("%-8d %7d Ki %7d Ki %6d %8d %11d\n", m, x.rssKiB, x.heapKiB, x.fds, x.threads, x.goroutines)
+	}
+	if last >= 20 { // a long run: the minutes are a long table
+		fmt.Printf("\n%-8s %10s %10s %6s %8s %11s\n", "minutes", "max RSS", "max heap", "fds", "threads", "goroutines")
+		for m := 0; m <= last; m += 10 {
+			var x sampleAt
+			x.goroutines, x.heapKiB = -1, -1
+			for mm := m; mm < m+10 && mm <= last; mm++ {
+				y := byMinute[mm]
+				x.rssKiB, x.fds, x.threads, x.goroutines = max(x.rssKiB, y.rssKiB), max(x.fds, y.fds), max(x.threads, y.threads), max(x.goroutines, y.goroutines)
+				x.heapKiB = max(x.heapKiB, y.heapKiB)
+			}
+			fmt.Printf("%-8s %7d Ki %7d Ki %6d %8d %11d\n", fmt.Sprintf("%d-%d", m, min(m+10, last+1)), x.rssKiB, x.heapKiB, x.fds, x.threads, x.goroutines)
+		}
+	}
+	unanswered := 0
+	for _, x := range samples {
+		if x.goroutines < 0 {
+			unanswered++
+		}
+	}
+	if unanswered > len(samples)/100 {
+		fmt.Printf("FAIL: /metrics did not answer %d of %d samples\n", unanswered, len(samples))
+		ok = false
 	}
 	if n := len(samples); n >= 9 {
-		first, final := peak(samples[:n/3]), peak(samples[2*n/3:])
-		fmt.Printf("\npeak RSS: first third %d KiB, last third %d KiB; peak fds %d then %d\n", first.rssKiB, final.rssKiB, first.fds, final.fds)
+		// The first third is the warm-up: the API's store fills to its
+		// bounds (the newest 100,000 records and metrics within 64 MiB,
+		// and the newest 100,000 findings about no record, which at the
+		// soak's rate of refused connections takes about five minutes).
+		// Growth is the last third against the middle one.
+		first, final := peak(samples[n/3:2*n/3]), peak(samples[2*n/3:])
+		fmt.Printf("\npeak RSS: middle third %d KiB, last third %d KiB; peak heap %d KiB then %d KiB; peak fds %d then %d; peak goroutines %d then %d\n",
+			first.rssKiB, final.rssKiB, first.heapKiB, final.heapKiB, first.fds, final.fds, first.goroutines, final.goroutines)
 		// Bounded: the last third may not exceed the first by more than
 		// 16 MiB (Go's heap breathes), and descriptors may not creep.
 		if final.rssKiB > first.rssKiB+16<<10 {
@@ -428,6 +698,13 @@ func judge(samples []sampleAt, counts func() map[string][2]int64, s report.Summa
 			fmt.Println("FAIL: open descriptors grew over the run")
 			ok = false
 		}
+		// Goroutines come and go with connections (floods of 150, a
+		// forwarding writer each): a peak may move by a flood's worth,
+		// not more.
+		if final.goroutines > first.goroutines+first.goroutines/4+50 {
+			fmt.Println("FAIL: goroutines grew over the run")
+			ok = false
+		}
 	}
 
 	fmt.Printf("\n%-40s %8s %8s\n", "traffic", "runs", "errors")
@@ -435,12 +712,32 @@ func judge(samples []sampleAt, counts func() map[string][2]int64, s report.Summa
 	for _, name := range slices.Sorted(maps.Keys(c)) {
 		fmt.Printf("%-40s %8d %8d\n", name, c[name][0], c[name][1])
 	}
+	fmt.Printf("\nthe page's reads of the API: %d polls (%d failed), %d event streams opened (%d ended by fakegraf), %d bytes of events read\n",
+		page.polls.Load(), page.pollErrors.Load(), page.streams.Load(), page.streamEnds.Load(), page.streamBytes.Load())
+	if e, _ := page.lastPollError.Load().(string); e != "" {
+		fmt.Printf("last failed poll: %s\n", e)
+	}
+	if page.polls.Load() == 0 || page.pollErrors.Load() > page.polls.Load()/100 {
+		fmt.Println("FAIL: the API did not answer the page's polls")
+		ok = false
+	}
 	fmt.Printf("\nfindings printed: %d\n\n", events)
-	fmt.Printf("%-28s %9s %9s %8s %12s %12s %12s %12s  %s\n", "listener", "records", "rejected", "metrics", "bytes", "accepted", "rejected", "pending", "bytes add up")
+	fmt.Printf("%-28s %9s %9s %8s %12s %12s %12s %12s %12s  %s\n", "listener", "records", "rejected", "metrics", "bytes", "accepted", "rejected", "pending", "not fwd", "bytes add up")
 	for _, l := range s.Listeners {
 		adds := l.Bytes == l.AcceptedBytes+l.RejectedBytes+l.PendingBytes
-		fmt.Printf("%-28s %9d %9d %8d %12d %12d %12d %12d  %v\n", short(l.Listener), l.Records, l.Rejected, l.Metrics, l.Bytes, l.AcceptedBytes, l.RejectedBytes, l.PendingBytes, adds)
+		// Every upstream is down: forwarding must report a loss, and can
+		// not lose more than arrived. A gzip stream's bytes are counted
+		// decoded (as its records are), what forwarding lost as it came,
+		// compressed: another unit, so only the loss is checked there.
+		// Over udp the loss is what the kernel said it refused (ICMP),
+		// less than was sent: the forward package's doc says why.
+		lossOK := l.ForwardLost > 0 && (l.Listener == gzipped || int64(l.ForwardLost) <= l.Bytes)
+		fmt.Printf("%-28s %9d %9d %8d %12d %12d %12d %12d %12d  %v\n", short(l.Listener), l.Records, l.Rejected, l.Metrics, l.Bytes, l.AcceptedBytes, l.RejectedBytes, l.PendingBytes, l.ForwardLost, adds)
 		if !adds {
+			ok = false
+		}
+		if !lossOK {
+			fmt.Printf("FAIL: %s: %d bytes not forwarded of %d received: want a loss reported, and no more than arrived\n", short(l.Listener), l.ForwardLost, l.Bytes)
 			ok = false
 		}
 	}
@@ -457,7 +754,7 @@ func judge(samples []sampleAt, counts func() map[string][2]int64, s report.Summa
 func peak(ss []sampleAt) sampleAt {
 	var p sampleAt
 	for _, s := range ss {
-		p.rssKiB, p.fds = max(p.rssKiB, s.rssKiB), max(p.fds, s.fds)
+		p.rssKiB, p.fds, p.goroutines, p.heapKiB = max(p.rssKiB, s.rssKiB), max(p.fds, s.fds), max(p.goroutines, s.goroutines), max(p.heapKiB, s.heapKiB)
 	}
 	return p
 }

@@ -49,9 +49,19 @@ func (f *forwardOptions) apply(cfg *setup.Config) error {
 		}
 		return nil
 	}
+	// The inputs as --forward can name them: the address, and the input's
+	// name where it names that one alone (an alias), which is the only
+	// way to tell two listeners on port 0 apart.
+	named := map[string]int{}
+	for _, in := range cfg.Inputs {
+		named[in.Name]++
+	}
 	names := make([]string, len(cfg.Inputs))
 	for i, in := range cfg.Inputs {
 		names[i] = in.Listen.Address
+		if named[in.Name] == 1 && in.Name != "" {
+			names[i] += " (" + in.Name + ")"
+		}
 	}
 	for _, t := range f.targets {
 		name, upstream, ok := strings.Cut(t, "=")
@@ -74,7 +84,7 @@ func (f *forwardOptions) apply(cfg *setup.Config) error {
 		case len(match) > 1 && name == "":
 			return fmt.Errorf("--forward %s: fakegraf serves %d listeners: say which with --forward LISTENER=URL, LISTENER one of %s", t, len(match), strings.Join(names, ", "))
 		case len(match) > 1:
-			return fmt.Errorf("--forward %s: %q names %d listeners: use the service_address", t, name, len(match))
+			return fmt.Errorf("--forward %s: %q names %d listeners: name one of %s (an alias in the input tells apart two on one address)", t, name, len(match), strings.Join(names, ", "))
 		}
 		in := match[0]
 		var err error
