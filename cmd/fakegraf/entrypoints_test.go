@@ -140,10 +140,17 @@ func scenarioFor(t *testing.T, r *parse.Rule) scenario {
 		// Telegraf's plugin logs these (statsdin turns its log into
 		// findings), so their triggers are lines sent to the plugin, not
 		// the cases' log messages. statsd-not-flushed: a value aggregated
-		// and never flushed, the interval (10s) being longer than the run.
+		// and never flushed, the interval (1h) being longer than the run.
 		line := map[string]string{"statsd-missing-type": "requests:1", "statsd-unknown-type": "requests:1|q",
 			"statsd-bad-value": "requests:x|c", "statsd-bad-sample-rate": "requests:1|c|@x", "statsd-not-flushed": "requests:1|c"}[r.ID]
 		sc.statsd, sc.config = true, `service_address = "127.0.0.1:0"`
+		if r.ID == "statsd-not-flushed" {
+			// Flushes are aligned to the interval on the wall clock
+			// (round_interval): with the default 10s, a run that crossed a
+			// 10 s boundary flushed the value and the trigger failed, about
+			// one run in ten.
+			sc.config += "\ninterval = \"1h\""
+		}
 		sc.sends = [][]byte{[]byte(line + "\n")}
 		sc.fileOK = "check does not run Telegraf's statsd plugin, whose log these findings come from"
 		return sc
