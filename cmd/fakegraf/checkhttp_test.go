@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -64,31 +63,13 @@ func httpConfig(t *testing.T, dir string, ports [2]int) string {
 	return cfg
 }
 
-// syncBuffer is a bytes.Buffer that a running command and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
-
 // liveHTTP serves cfg with fakegraf listen --capture, sends conns to it
 // (each connection's requests at once, then every answer read), and returns
 // its --output json report.
 func liveHTTP(t *testing.T, cfg, capFile string, ports [2]int, conns [][]string) []byte {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr lockedBuffer
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"listen", "--config", cfg, "--capture", capFile, "--output", "json"}, nil, &stdout, &stderr)

@@ -390,6 +390,13 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// Bytes is a copy: the writer goes on writing.
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.b.Bytes())
+}
+
 func runListenScenario(t *testing.T, sc scenario, flags []string) outcome {
 	args := append([]string{"listen", "--output", "json", "--until", "idle=300ms,duration=10s"}, flags...)
 	if sc.auto {
