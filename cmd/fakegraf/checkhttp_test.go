@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -123,20 +122,13 @@ func TestCheckHTTPCaptureIsLive(t *testing.T) {
 // findingsAndMetrics are a report's findings and metrics, without what
 // differs between a live run and a tcpdump capture of it: peers, times.
 func findingsAndMetrics(t *testing.T, out []byte) []string {
-	var lines []string
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+	t.Helper()
+	return jsonEvents(t, out, func(m map[string]any) map[string]any {
 		if m["event"] != "finding" && m["event"] != "metric" {
-			continue
+			return nil
 		}
-		m = dropKeys(m, "time", "time_ns", "time_rfc3339", "line", "peer").(map[string]any)
-		b, err := json.Marshal(m)
-		require.NoError(t, err)
-		lines = append(lines, string(b))
-	}
-	slices.Sort(lines)
-	return lines
+		return dropKeys(m, "time", "time_ns", "time_rfc3339", "line", "peer").(map[string]any)
+	})
 }
 
 func dropKeys(v any, keys ...string) any {
