@@ -25,9 +25,9 @@ func ParserFor(p telegraf.Input) func(listener.Record) telegraf.Parser {
 	var units map[string]time.Duration
 	switch p := p.(type) {
 	case *influxdb_listener.InfluxDBListener:
-		upstream, units = p.ParserType == "upstream", v1Precision
+		upstream, units = p.ParserType == "upstream", listener.WritePrecisions["influxdb_listener"]
 	case *influxdb_v2_listener.InfluxDBV2Listener:
-		upstream, units = p.ParserType == "upstream", v2Precision
+		upstream, units = p.ParserType == "upstream", listener.WritePrecisions["influxdb_v2_listener"]
 	default:
 		return nil
 	}
@@ -76,10 +76,3 @@ func ParsesAsIs(p telegraf.Input) bool {
 	}
 	return false
 }
-
-// v1Precision and v2Precision are the plugins' getPrecisionMultiplier:
-// anything else is nanoseconds, silently.
-var (
-	v1Precision = map[string]time.Duration{"u": time.Microsecond, "ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour}
-	v2Precision = map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}
-)

@@ -3,9 +3,21 @@ package listener
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/influxdata/telegraf"
 )
+
+// WritePrecisions are, by plugin name, the precision query values each
+// InfluxDB write API reads in a unit other than nanoseconds (the plugins'
+// getPrecisionMultiplier in influxdb_listener.go and
+// influxdb_v2_listener.go): any other value, or none, is nanoseconds,
+// silently. httpin makes the plugin's parser with them, and the rules read
+// the request's unit from them.
+var WritePrecisions = map[string]map[string]time.Duration{
+	"influxdb_listener":    {"u": time.Microsecond, "ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour},
+	"influxdb_v2_listener": {"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second},
+}
 
 // PluginOutput is what a Telegraf input plugin that fakegraf runs itself
 // (the HTTP listeners, statsd) handed its accumulator for one record: the

@@ -106,15 +106,6 @@ var precisionNames = map[string]map[time.Duration]string{
 	kindV2: {time.Nanosecond: "ns", time.Microsecond: "us", time.Millisecond: "ms", time.Second: "s"},
 }
 
-// coarserPrecisions are the precision query values each InfluxDB write
-// API reads in a unit coarser than nanoseconds (getPrecisionMultiplier:
-// v1 also takes minutes and hours); any other value, or none, reads
-// nanoseconds.
-var coarserPrecisions = map[string]map[string]bool{
-	kindV1: {"u": true, "ms": true, "s": true, "m": true, "h": true},
-	kindV2: {"us": true, "ms": true, "s": true},
-}
-
 // clientDiffers ends a note on an answer that a real InfluxDB gives
 // differently.
 const clientDiffers = "a client that works against one may fail against the other"

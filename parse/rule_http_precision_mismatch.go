@@ -3,6 +3,8 @@ package parse
 import (
 	"fmt"
 	"time"
+
+	"github.com/fakegraf/fakegraf/listener"
 )
 
 const ruleHTTPPrecisionMismatch = "http-precision-mismatch"
@@ -41,7 +43,8 @@ func checkHTTPPrecisionMismatch(ctx *Context) {
 		return
 	}
 	now := receiveTime(ctx)
-	if ctx.Err == nil && !coarserPrecisions[kind][query(ctx.Record.HTTP).Get("precision")] && ctx.allNear() {
+	_, coarser := listener.WritePrecisions[kind][query(ctx.Record.HTTP).Get("precision")]
+	if ctx.Err == nil && !coarser && ctx.allNear() {
 		// Every line became a metric near now, read in nanoseconds: no
 		// timestamp wrapped around or landed decades away, so the body
 		// need not be lexed again (that lexing was half of fakegraf's CPU
