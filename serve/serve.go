@@ -362,11 +362,7 @@ func (s *Server) Settled() bool {
 			return false
 		}
 	}
-	if !s.proc.TryLock() {
-		return false // a batch or an inline event is being processed
-	}
-	defer s.proc.Unlock()
-	return s.events.empty()
+	return !s.Backlog()
 }
 
 // Backlog reports whether events are queued or being processed. The
@@ -374,7 +370,7 @@ func (s *Server) Settled() bool {
 // drains: --until idle does not count that time as idle.
 func (s *Server) Backlog() bool {
 	if !s.proc.TryLock() {
-		return true
+		return true // a batch or an inline event is being processed
 	}
 	defer s.proc.Unlock()
 	return !s.events.empty()
