@@ -20,6 +20,9 @@ func FuzzProcess(f *testing.F) {
 	// Python's usual mistakes, which parse-error repairs.
 	f.Add([]byte("cpu,region=us east,k=a=b,h=\"x y\" status=ok v,m='a\\'b' n=None,x=nan 17\n"))
 	f.Add([]byte(`{'metric_name': 'a', "up": True, "v": NaN, "w": -Infinity, "n": None}`))
+	// Two wavefront records glued: missing-newline parses each piece, and
+	// Telegraf's wavefront parser appends a newline to its input.
+	f.Add([]byte(`": 0":`))
 	type target struct {
 		p      *parse.Pipeline
 		parser telegraf.Parser
@@ -47,7 +50,12 @@ func FuzzProcess(f *testing.F) {
 			panics := telegrafPanics(tg.parser, data)
 			seq++
 			r := rec{data: string(data), stream: tg.url[0] == 't', peer: "10.0.0.1:4000"}
-			res := tg.p.Process(r.record(tg.url, seq, time.Now()))
+			record := r.record(tg.url, seq, time.Now())
+			res := tg.p.Process(record)
+			if string(record.Data) != string(data) {
+				// The sinks show and keep the record's bytes after Process.
+				t.Fatalf("%s: Process changed the record %q into %q", tg.url, data, record.Data)
+			}
 			if panics && !errors.Is(res.Err, parse.ErrParserPanic) {
 				t.Fatalf("the parser panics on %q but Process says %v", data, res.Err)
 			}

@@ -74,9 +74,14 @@ type Pipeline struct {
 	// kinds are the rules for each kind of record seen (rulesFor); a
 	// listener sees a handful of kinds, so the map stays small. last
 	// memoises the latest, which a stream of records keeps hitting.
-	kinds     map[recordKind][]*Rule
+	kinds     map[recordKind]*kindRules
 	lastKind  recordKind
-	lastRules []*Rule
+	lastRules *kindRules
+	// shape is the last clean record's shape: a record of the same shape
+	// skips the Shape rules (Rule.Shape).
+	shape shapeMemo
+	// noShapeMemo turns the memo off, for FuzzShapeMemo's comparison.
+	noShapeMemo bool
 	// ruleStates are the rules' own states by registry slot (ownState).
 	ruleStates []any
 	// onFact, when set, hears every fact a rule reads (TestRuleRequires).
@@ -179,7 +184,19 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 	// One Context per pipeline, reset for every record: with the facts in
 	// it, it is a few hundred bytes a record would otherwise allocate.
 	p.ctx.reset(res, stage, p)
-	run(&p.ctx, p.rulesFor(res))
+	rules := p.rulesFor(res)
+	sameShape := res.Err == nil && !p.noShapeMemo && p.shape.matches(p.lastKind, stage, res.Parsed)
+	if sameShape {
+		run(&p.ctx, rules.unshaped)
+	} else {
+		run(&p.ctx, rules.all)
+	}
+	switch {
+	case len(res.Diagnostics) > 0 || len(res.Repeated) > 0 || res.Err != nil || !rules.memo:
+		p.shape.forget()
+	case !sameShape:
+		p.shape.remember(p.lastKind, stage, res.Parsed)
+	}
 	if len(rec.Data) > keepRecordMax {
 		// Keep no large record (an HTTP batch) and its facts alive
 		// until the next one. A small one may stay: zeroing the Context
@@ -191,9 +208,20 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 	return res
 }
 
-// rulesFor lists the rules that can report on the record of res, in the
-// rule set's order (Rule.Only).
-func (p *Pipeline) rulesFor(res *Result) []*Rule {
+// kindRules are the rules that can report on one kind of record, in the
+// rule set's order (Rule.Only): all of them, and those that are not Shape
+// rules, for a record of the previous clean record's shape.
+type kindRules struct {
+	all, unshaped []*Rule
+	// memo says a shape may be remembered: the record parsed, and its
+	// metrics are the parser's (a plugin's may differ from what its bytes
+	// parse to).
+	memo bool
+}
+
+// rulesFor lists the rules that can report on the record of res, and makes
+// its kind the pipeline's lastKind.
+func (p *Pipeline) rulesFor(res *Result) *kindRules {
 	rec := res.Record
 	k := recordKind{format: res.Format, failed: res.Err != nil, stream: rec.Stream, http: rec.HTTP != nil, plugin: rec.Plugin != nil, auto: res.Auto}
 	if p.lastRules != nil && k == p.lastKind {
@@ -202,11 +230,13 @@ func (p *Pipeline) rulesFor(res *Result) []*Rule {
 	rules, ok := p.kinds[k]
 	if !ok {
 		if p.kinds == nil {
-			p.kinds = map[recordKind][]*Rule{}
+			p.kinds = map[recordKind]*kindRules{}
 		}
-		rules = p.rules.forKind(k)
-		if rules == nil {
-			rules = []*Rule{} // remembered as seen
+		rules = &kindRules{all: p.rules.forKind(k), memo: !k.failed && !k.plugin}
+		for _, r := range rules.all {
+			if !r.Shape {
+				rules.unshaped = append(rules.unshaped, r)
+			}
 		}
 		p.kinds[k] = rules
 	}
@@ -314,8 +344,14 @@ func parseRecovering(p telegraf.Parser, data []byte) (ms []telegraf.Metric, err 
 // input (a measurement ending in a backslash at the end of the buffer,
 // plugins/parsers/influx/handler.go Metric); Telegraf's parse pool survives
 // that (pond's panic handler) and so must the rules.
+//
+// The bytes are cut to their length first: they are often a piece of the
+// record (a line of it), and Telegraf's wavefront parser appends a '\n' to
+// input without one (plugins/parsers/wavefront/parser.go), which would
+// otherwise write into the record's next byte. FuzzShapeMemo found a record
+// shown and stored with its ':' turned into a newline.
 func safeParse(p telegraf.Parser, data []byte) ([]telegraf.Metric, error) {
-	return parseRecovering(p, data)
+	return parseRecovering(p, data[:len(data):len(data)])
 }
 
 // detectFor picks the stage for a record with --data-format auto: the

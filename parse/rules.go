@@ -39,6 +39,14 @@ type Rule struct {
 	// the others the call. A rule whose Only leaves out a record it should
 	// see fails its triggering Cases.
 	Only Only
+	// Shape says that, on a record Telegraf's parser took, Check reads
+	// nothing of the record but its parsed metrics' shape (shapeMemo: names,
+	// tag keys and values, field keys, value kinds, string values), and
+	// keeps no state that could make it report on a record of the shape of
+	// the one before when it did not report on that one. The pipeline then
+	// skips the rule on a record of the shape of the previous clean record.
+	// FuzzShapeMemo holds the rules that say so to it.
+	Shape bool
 	// Check inspects one processed record and reports through ctx.Report.
 	Check func(ctx *Context)
 	// CheckTransport inspects one event of the socket itself (a refused

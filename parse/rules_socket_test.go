@@ -151,7 +151,7 @@ func tutorialCases(t *testing.T) []tutorialCase {
 			rules:    []string{"missing-newline"}, fixes: []string{`append "\n"`}},
 		{name: "example 3 without newlines", conf: example3, records: 1,
 			payloads: []string{strings.TrimSuffix(wf("value1", "10", " source=localhost"), "\n"), strings.TrimSuffix(wf("value2", "4", " source=localhost"), "\n")},
-			rules:    []string{"parse-error", "missing-newline", "missing-newline"}, fixes: []string{"", `append "\n"`, `append "\n"`}},
+			rules:    []string{"missing-newline", "missing-newline", "parse-error"}, fixes: []string{`append "\n"`, `append "\n"`, ""}},
 		{name: "example 3 without source", conf: example3, records: 1,
 			payloads: []string{wf("value1", "10", ` format="wavefront"`)},
 			rules:    []string{"wavefront-missing-source"}, fixes: []string{"source=localhost"}},

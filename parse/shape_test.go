@@ -1,0 +1,108 @@
+package parse_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fakegraf/fakegraf/parse"
+)
+
+// TestShapeMemo follows the memo through a stream of line protocol: a clean
+// record is remembered, a record of its shape skips the Shape rules and
+// still gets every other rule's findings, and a record that differs in
+// anything a Shape rule reads runs them again.
+func TestShapeMemo(t *testing.T) {
+	c := conf{addr: "tcp://127.0.0.1:0", format: "influx"}
+	p := newPipeline(t, c, true)
+	now := time.Now()
+	seq := uint64(0)
+	process := func(data string) []string {
+		seq++
+		res := p.Process(rec{data: data, stream: true}.record(c.url(), seq, now))
+		return rulesOf(res.Diagnostics)
+	}
+	ns := func(s string) string { return strings.ReplaceAll(s, "NS", nowS()+"000000000") }
+
+	require.Empty(t, process(ns("cpu,host=a v=1i,u=2u NS")))
+	require.True(t, p.ShapeRemembered(), "a clean record's shape is remembered")
+	require.Empty(t, process(ns("cpu,host=a v=7i,u=3u NS")))
+	require.True(t, p.ShapeRemembered())
+
+	// The same shape with a millisecond timestamp: the Shape rules are
+	// skipped, timestamp-unit is not, and a record with a finding is
+	// not remembered.
+	require.Equal(t, []string{"timestamp-unit"}, process("cpu,host=a v=7i,u=3u "+nowMS()))
+	require.False(t, p.ShapeRemembered())
+
+	require.Empty(t, process(ns("cpu,host=a v=1i,u=2u NS")))
+	// What each Shape rule reads, changed one at a time.
+	require.Equal(t, []string{"uint-overflow"}, process(ns("cpu,host=a v=1i,u=18446744073709551615u NS")), "a value above MaxInt64")
+	require.Empty(t, process(ns("cpu,host=a v=1i,u=2u NS")))
+	require.Equal(t, []string{"field-type-conflict"}, process(ns("cpu,host=a v=1.5,u=2u NS")), "a field's type")
+	require.Empty(t, process(ns("cpu,host=a v=1i,u=2u NS")))
+	require.Equal(t, []string{"forbidden-char"}, process(ns(`cpu,host=a:b v=1i,u=2u NS`)), "a tag value")
+	require.Empty(t, process(ns("cpu,host=a v=1i,u=2u,s=\"x\" NS")))
+	require.True(t, p.ShapeRemembered())
+	require.Equal(t, []string{"forbidden-char"}, process(ns("cpu,host=a v=1i,u=2u,s=\"x\ty\" NS")), "a string value")
+}
+
+// FuzzShapeMemo holds the Shape rules to what Rule.Shape says: for any two
+// records, run as a, b, a, b through one pipeline with the memo and one
+// without, every record gets the same findings. A rule that reads more than
+// the shape, or keeps state that the memo hides, fails here on a pair of
+// records of one shape.
+func FuzzShapeMemo(f *testing.F) {
+	f.Add([]byte("cpu,host=a v=1i,u=2u\n"), []byte("cpu,host=a v=1i,u=18446744073709551615u\n"))
+	f.Add([]byte("cpu,host=a v=1i\n"), []byte("cpu,host=a v=1.5\n"))
+	f.Add([]byte("cpu,host=a v=1,s=\"x\"\n"), []byte("cpu,host=a v=1,s=\"x\ny\"\n"))
+	f.Add([]byte("cpu,host=a v=NaN\n"), []byte("cpu,host=a v=Inf\n"))
+	f.Add([]byte("cpu,host=a v=1 1\n"), []byte("cpu,host=a v=1 1700000000000\n"))
+	f.Add([]byte("cpu,host=a,host=b v=1\n"), []byte("cpu,host=b v=1\n"))
+	f.Add([]byte("cpu time=1\n"), []byte("cpu,time=x v=1\n"))
+	f.Add([]byte(`{"metric_name": "m", "format": "a", "v": 1}`), []byte(`{"metric_name": "m", "format": "a", "v": 1, "v": 2}`))
+	f.Add([]byte(`{"metric_name": "m", "format": "a", "v": 1, "s": "x"}`), []byte(`{"metric_name": "m", "format": "a", "v": 1, "time": 1700000000}`))
+	f.Add([]byte("a.b 1 source=x\n"), []byte("a.b 1 source=x source=y\n"))
+	for _, r := range parse.Rules() {
+		for _, c := range r.Cases {
+			for i := 0; i+1 < len(c.Records); i++ {
+				f.Add([]byte(strings.ReplaceAll(c.Records[i].Data, "∑", "")), []byte(strings.ReplaceAll(c.Records[i+1].Data, "∑", "")))
+			}
+		}
+	}
+	type pair struct {
+		url          string
+		memo, noMemo *parse.Pipeline
+	}
+	var pairs []pair
+	for _, format := range []string{"influx", "json", "wavefront"} {
+		for _, addr := range []string{"udp://127.0.0.1:0", "tcp://127.0.0.1:0"} {
+			c := conf{addr: addr, format: format}
+			if format == "json" {
+				c.options = []string{`json_name_key = "metric_name"`, `tag_keys = ["format"]`, `json_string_fields = ["s"]`}
+			}
+			in := load(f, c)
+			noMemo := parse.NewPipeline(addr, nil, stage(in))
+			noMemo.NoShapeMemo()
+			pairs = append(pairs, pair{addr, parse.NewPipeline(addr, nil, stage(in)), noMemo})
+		}
+	}
+	var seq uint64
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		now := time.Now()
+		for _, pr := range pairs {
+			for _, data := range [][]byte{a, b, a, b} {
+				seq++
+				r := rec{data: string(data), stream: pr.url[0] == 't', peer: "10.0.0.1:4000"}.record(pr.url, seq, now)
+				got := findingsOf(pr.memo.Process(r).Diagnostics)
+				want := findingsOf(pr.noMemo.Process(r).Diagnostics)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("%s, records %q then %q: with the shape memo (-without +with):\n%s", pr.url, a, b, diff)
+				}
+			}
+		}
+	})
+}
