@@ -77,8 +77,8 @@ type Pipeline struct {
 	kinds     map[recordKind]*kindRules
 	lastKind  recordKind
 	lastRules *kindRules
-	// shape is the last clean record's shape: a record of the same shape
-	// skips the Shape rules (Rule.Shape).
+	// shape remembers the shapes of recent clean records: a record of
+	// those shapes skips the Shape rules (Rule.Shape).
 	shape shapeMemo
 	// noShapeMemo turns the memo off, for FuzzShapeMemo's comparison.
 	noShapeMemo bool
@@ -191,10 +191,7 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 	} else {
 		run(&p.ctx, rules.all)
 	}
-	switch {
-	case len(res.Diagnostics) > 0 || len(res.Repeated) > 0 || res.Err != nil || !rules.memo:
-		p.shape.forget()
-	case !sameShape:
+	if !sameShape && rules.memo && res.Err == nil && len(res.Diagnostics) == 0 && len(res.Repeated) == 0 && len(res.Parsed) <= shapeEntries {
 		p.shape.remember(p.lastKind, stage, res.Parsed)
 	}
 	if len(rec.Data) > keepRecordMax {

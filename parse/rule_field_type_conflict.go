@@ -81,7 +81,11 @@ func checkFieldTypeConflict(ctx *Context) {
 			t := valueType(f.Value)
 			first, ok := types.Get(key)
 			if !ok {
-				types.Put(key, firstType{typ: t, seq: ctx.Record.Seq, conn: ctx.Record.Conn})
+				if types.Put(key, firstType{typ: t, seq: ctx.Record.Seq, conn: ctx.Record.Conn}) {
+					// A field's first type is forgotten: a remembered
+					// shape may now disagree with what comes next.
+					ctx.forgetShapes()
+				}
 				continue
 			}
 			if first.typ == t || reported[key] {

@@ -40,11 +40,13 @@ type Rule struct {
 	// see fails its triggering Cases.
 	Only Only
 	// Shape says that, on a record Telegraf's parser took, Check reads
-	// nothing of the record but its parsed metrics' shape (shapeMemo: names,
-	// tag keys and values, field keys, value kinds, string values), and
-	// keeps no state that could make it report on a record of the shape of
-	// the one before when it did not report on that one. The pipeline then
-	// skips the rule on a record of the shape of the previous clean record.
+	// nothing of the record but its parsed metrics' shapes (shapeMemo:
+	// names, tag keys, field keys and value kinds) and values, and that
+	// plain tag and string values (plainByte) cannot give it a finding;
+	// and that it keeps no state that could make it report on a metric of
+	// a shape it did not report on before, unless it calls
+	// ctx.forgetShapes. The pipeline then skips the rule on a record whose
+	// metrics all have the shape of a recent clean record's metric.
 	// FuzzShapeMemo holds the rules that say so to it.
 	Shape bool
 	// Check inspects one processed record and reports through ctx.Report.
@@ -279,6 +281,14 @@ type Context struct {
 	rules   []*Rule // the rules for this record (Pipeline.rulesFor)
 	running int     // the index in rules of the running rule
 	facts   facts   // the record's facts, computed as the rules read them
+}
+
+// forgetShapes drops the pipeline's remembered shapes (shapeMemo): a Shape
+// rule calls it when it forgets state its past findings rested on.
+func (c *Context) forgetShapes() {
+	if c.Pipeline != nil {
+		c.Pipeline.shape.forget()
+	}
 }
 
 // rule is the running rule.

@@ -2,38 +2,43 @@ package parse
 
 import "math"
 
-// shapeMemo remembers the shape of the last clean record of a pipeline: its
-// parsed metrics' names, tag keys and values, field keys, the kind of each
-// field's value and the text of string values. The Shape rules (Rule.Shape)
-// read nothing else of a record, so a record of the same shape cannot give
-// them a finding, and the pipeline skips them: a sender repeats one shape
-// record after record, and on such a record these rules were about half of
-// what the rules cost.
+// shapeMemo remembers the shapes of the metrics of recent clean records, so
+// that a record whose metrics all have a remembered shape skips the Shape
+// rules (Rule.Shape). A metric's shape is its measurement name, its tag
+// keys, its field keys and the kind of each field's value (shapeKind); a
+// metric matches a remembered shape when those are equal and each tag value
+// and string field value is plain (plainByte). A sender repeats a handful
+// of shapes, with varying tag values (host=web1, host=web2), and on such a
+// record the Shape rules were about half of what the rules cost.
 //
-// The memo keeps only what comparing costs less than the rules: records of
-// at most shapeMaxMetrics metrics. It refers to the strings of the record
-// it remembers (no copy), which keeps them alive until the next clean record
-// of another shape replaces it.
+// The memo holds one shape per measurement name, at most shapeEntries of
+// them: a new shape of a name replaces the old one, so that the remembered
+// shapes never disagree about a field's kind (field-type-conflict). It
+// refers to the strings of the metrics it remembers, without copying them.
 type shapeMemo struct {
+	entries [shapeEntries]shapeEntry
+	next    int // the entry a new name replaces, round robin
+}
+
+const shapeEntries = 8
+
+type shapeEntry struct {
 	ok    bool
 	kind  recordKind
 	stage *Stage
-	// strs are, per metric: the name, each tag's key and value, each
-	// field's key, and each string field's value.
-	strs []string
-	// sizes are, per metric: the number of tags, the number of fields, then
-	// each field's valueKind.
-	sizes []int
+	name  string
+	tags  []string // keys
+	// fields are the field keys, kinds their values' kinds.
+	fields []string
+	kinds  []shapeKind
 }
 
-const shapeMaxMetrics = 4
-
-// valueKind is what the Shape rules tell field values apart by: the type,
+// shapeKind is what the Shape rules tell field values apart by: the type,
 // and for unsigned values whether they fit an int64 (uint-overflow).
-type valueKind int
+type shapeKind uint8
 
 const (
-	kindOther valueKind = iota
+	kindOther shapeKind = iota
 	kindFloat
 	kindInt
 	kindUint
@@ -42,7 +47,7 @@ const (
 	kindString
 )
 
-func kindOf(v any) valueKind {
+func kindOf(v any) shapeKind {
 	switch v := v.(type) {
 	case float64:
 		return kindFloat
@@ -61,77 +66,110 @@ func kindOf(v any) valueKind {
 	return kindOther
 }
 
-// matches says that ms have the remembered shape, for a record of kind k
-// parsed by stage.
+// plainByte are the bytes of a plain value: printable ASCII but for the
+// characters a name or value can be wrong with (forbidden-char's ':', '|',
+// ',', '=', ' ', quotes) and the backslash (tag-trailing-backslash).
+var plainByte = func() (t [256]bool) {
+	for c := 0x21; c < 0x7f; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte(":|,= \"'\\") {
+		t[c] = false
+	}
+	return t
+}()
+
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !plainByte[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// matches says that every metric of ms has a remembered shape, for a
+// record of kind k parsed by stage.
 func (s *shapeMemo) matches(k recordKind, stage *Stage, ms []ParsedMetric) bool {
-	if !s.ok || k != s.kind || stage != s.stage || len(ms) == 0 || len(ms) > shapeMaxMetrics {
+	if len(ms) == 0 {
 		return false
 	}
-	si, ni := 0, 0
 	for i := range ms {
-		m := &ms[i]
-		if ni+2 > len(s.sizes) || s.sizes[ni] != len(m.tags) || s.sizes[ni+1] != len(m.fields) {
+		e := s.find(k, stage, ms[i].name)
+		if e == nil || !e.matches(&ms[i]) {
 			return false
-		}
-		ni += 2
-		if si+1+2*len(m.tags)+len(m.fields) > len(s.strs) || s.strs[si] != m.name {
-			return false
-		}
-		si++
-		for _, t := range m.tags {
-			if s.strs[si] != t.Key || s.strs[si+1] != t.Value {
-				return false
-			}
-			si += 2
-		}
-		if ni+len(m.fields) > len(s.sizes) {
-			return false
-		}
-		for _, f := range m.fields {
-			k := kindOf(f.Value)
-			if s.strs[si] != f.Key || s.sizes[ni] != int(k) {
-				return false
-			}
-			si++
-			ni++
-			if k == kindString {
-				if si >= len(s.strs) || s.strs[si] != f.Value.(string) {
-					return false
-				}
-				si++
-			}
 		}
 	}
-	return si == len(s.strs) && ni == len(s.sizes)
+	return true
 }
 
-// remember makes ms, of a record of kind k parsed by stage, the shape to
-// match; more than shapeMaxMetrics metrics forget the shape instead.
+func (s *shapeMemo) find(k recordKind, stage *Stage, name string) *shapeEntry {
+	for i := range s.entries {
+		e := &s.entries[i]
+		if e.ok && e.name == name && e.kind == k && e.stage == stage {
+			return e
+		}
+	}
+	return nil
+}
+
+func (e *shapeEntry) matches(m *ParsedMetric) bool {
+	if len(m.tags) != len(e.tags) || len(m.fields) != len(e.fields) {
+		return false
+	}
+	for i, t := range m.tags {
+		if t.Key != e.tags[i] || !plain(t.Value) {
+			return false
+		}
+	}
+	for i, f := range m.fields {
+		k := kindOf(f.Value)
+		if f.Key != e.fields[i] || k != e.kinds[i] {
+			return false
+		}
+		if k == kindString && !plain(f.Value.(string)) {
+			return false
+		}
+	}
+	return true
+}
+
+// remember adds the shapes of ms, the metrics of a clean record of kind k
+// parsed by stage, replacing any shape of the same name.
 func (s *shapeMemo) remember(k recordKind, stage *Stage, ms []ParsedMetric) {
-	s.ok = len(ms) > 0 && len(ms) <= shapeMaxMetrics
-	if !s.ok {
-		s.strs, s.sizes = s.strs[:0], s.sizes[:0]
-		return
-	}
-	s.kind, s.stage = k, stage
-	s.strs, s.sizes = s.strs[:0], s.sizes[:0]
 	for i := range ms {
 		m := &ms[i]
-		s.sizes = append(s.sizes, len(m.tags), len(m.fields))
-		s.strs = append(s.strs, m.name)
+		e := s.find(k, stage, m.name)
+		if e != nil && e.matches(m) {
+			continue
+		}
+		if e == nil {
+			for j := range s.entries {
+				if s.entries[j].ok && s.entries[j].name == m.name {
+					e = &s.entries[j] // the name's shape of another kind
+					break
+				}
+			}
+		}
+		if e == nil {
+			e = &s.entries[s.next]
+			s.next = (s.next + 1) % shapeEntries
+		}
+		*e = shapeEntry{ok: true, kind: k, stage: stage, name: m.name, tags: e.tags[:0], fields: e.fields[:0], kinds: e.kinds[:0]}
 		for _, t := range m.tags {
-			s.strs = append(s.strs, t.Key, t.Value)
+			e.tags = append(e.tags, t.Key)
 		}
 		for _, f := range m.fields {
-			k := kindOf(f.Value)
-			s.sizes = append(s.sizes, int(k))
-			s.strs = append(s.strs, f.Key)
-			if k == kindString {
-				s.strs = append(s.strs, f.Value.(string))
-			}
+			e.fields = append(e.fields, f.Key)
+			e.kinds = append(e.kinds, kindOf(f.Value))
 		}
 	}
 }
 
-// forget clears the memo: the next record runs every rule.
-func (s *shapeMemo) forget() { s.ok = false }
+// forget clears the memo: the next records run every rule until they are
+// remembered again.
+func (s *shapeMemo) forget() {
+	for i := range s.entries {
+		s.entries[i].ok = false
+	}
+}

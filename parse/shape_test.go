@@ -11,10 +11,10 @@ import (
 	"github.com/fakegraf/fakegraf/parse"
 )
 
-// TestShapeMemo follows the memo through a stream of line protocol: a clean
-// record is remembered, a record of its shape skips the Shape rules and
+// TestShapeMemo follows the memo through a stream of line protocol: the
+// shapes of clean records are remembered, a record of a remembered shape
 // still gets every other rule's findings, and a record that differs in
-// anything a Shape rule reads runs them again.
+// anything a Shape rule reads gets theirs.
 func TestShapeMemo(t *testing.T) {
 	c := conf{addr: "tcp://127.0.0.1:0", format: "influx"}
 	p := newPipeline(t, c, true)
@@ -28,26 +28,24 @@ func TestShapeMemo(t *testing.T) {
 	ns := func(s string) string { return strings.ReplaceAll(s, "NS", nowS()+"000000000") }
 
 	require.Empty(t, process(ns("cpu,host=a v=1i,u=2u NS")))
-	require.True(t, p.ShapeRemembered(), "a clean record's shape is remembered")
-	require.Empty(t, process(ns("cpu,host=a v=7i,u=3u NS")))
-	require.True(t, p.ShapeRemembered())
+	require.True(t, p.ShapeRemembered("cpu"), "a clean record's shape is remembered")
+	require.Empty(t, process(ns("mem,host=a free=1i NS")))
+	require.True(t, p.ShapeRemembered("mem"))
+	require.True(t, p.ShapeRemembered("cpu"), "a shape of another measurement is kept")
 
 	// The same shape with a millisecond timestamp: the Shape rules are
-	// skipped, timestamp-unit is not, and a record with a finding is
-	// not remembered.
-	require.Equal(t, []string{"timestamp-unit"}, process("cpu,host=a v=7i,u=3u "+nowMS()))
-	require.False(t, p.ShapeRemembered())
+	// skipped, timestamp-unit is not.
+	require.Equal(t, []string{"timestamp-unit"}, process("cpu,host=b v=7i,u=3u "+nowMS()))
 
-	require.Empty(t, process(ns("cpu,host=a v=1i,u=2u NS")))
 	// What each Shape rule reads, changed one at a time.
 	require.Equal(t, []string{"uint-overflow"}, process(ns("cpu,host=a v=1i,u=18446744073709551615u NS")), "a value above MaxInt64")
-	require.Empty(t, process(ns("cpu,host=a v=1i,u=2u NS")))
 	require.Equal(t, []string{"field-type-conflict"}, process(ns("cpu,host=a v=1.5,u=2u NS")), "a field's type")
-	require.Empty(t, process(ns("cpu,host=a v=1i,u=2u NS")))
 	require.Equal(t, []string{"forbidden-char"}, process(ns(`cpu,host=a:b v=1i,u=2u NS`)), "a tag value")
 	require.Empty(t, process(ns("cpu,host=a v=1i,u=2u,s=\"x\" NS")))
-	require.True(t, p.ShapeRemembered())
 	require.Equal(t, []string{"forbidden-char"}, process(ns("cpu,host=a v=1i,u=2u,s=\"x\ty\" NS")), "a string value")
+	require.Equal(t, []string{"forbidden-char"}, process(ns(`cpu,host=a,b:c=d v=1i,u=2u NS`)), "a tag key")
+	require.Empty(t, process(ns("mem,host=a free=1i NS")))
+	require.Equal(t, []string{"field-type-conflict"}, process(ns("mem,host=a free=1.5 NS")), "a field's type, the shape remembered")
 }
 
 // FuzzShapeMemo holds the Shape rules to what Rule.Shape says: for any two
@@ -63,6 +61,11 @@ func FuzzShapeMemo(f *testing.F) {
 	f.Add([]byte("cpu,host=a v=1 1\n"), []byte("cpu,host=a v=1 1700000000000\n"))
 	f.Add([]byte("cpu,host=a,host=b v=1\n"), []byte("cpu,host=b v=1\n"))
 	f.Add([]byte("cpu time=1\n"), []byte("cpu,time=x v=1\n"))
+	f.Add([]byte("cpu,host=a v=1\n"), []byte("cpu,host=b:c v=1\n"))
+	f.Add([]byte("cpu,host=a v=1\n"), []byte("cpu,host=a\\ b v=1\n"))
+	f.Add([]byte("cpu,host=a v=1\n"), []byte("cpu,host=\"a\" v=1\n"))
+	f.Add([]byte("cpu,host=a s=\"x\"\n"), []byte("cpu,host=a s=\"\x01\"\n"))
+	f.Add([]byte(`{"metric_name": "m", "format": "a", "v": 1}`), []byte(`{"metric_name": "m", "format": "a\\", "v": 1}`))
 	f.Add([]byte(`{"metric_name": "m", "format": "a", "v": 1}`), []byte(`{"metric_name": "m", "format": "a", "v": 1, "v": 2}`))
 	f.Add([]byte(`{"metric_name": "m", "format": "a", "v": 1, "s": "x"}`), []byte(`{"metric_name": "m", "format": "a", "v": 1, "time": 1700000000}`))
 	f.Add([]byte("a.b 1 source=x\n"), []byte("a.b 1 source=x source=y\n"))
