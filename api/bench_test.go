@@ -98,7 +98,7 @@ func BenchmarkResult(b *testing.B) {
 type resultSink struct{ last **parse.Result }
 
 func (resultSink) Listening(string, string) {}
-func (s resultSink) Result(r *parse.Result) { *s.last = r }
+func (s resultSink) Result(r *parse.Result) { r.Keep(); *s.last = r }
 func (resultSink) Conn(listener.ConnEvent)  {}
 func (resultSink) Finding(parse.Diagnostic) {}
 

@@ -48,6 +48,9 @@ func (s *Store) publish(ev event) {
 		if sub.light && ev.res != nil && len(ev.res.Diagnostics) == 0 {
 			continue
 		}
+		if ev.res != nil {
+			ev.res.Keep() // the subscriber's goroutine reads it later
+		}
 		select {
 		case sub.ch <- ev:
 		default:

@@ -297,6 +297,7 @@ func (rc recorder) Result(r *parse.Result) {
 	s := rc.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	r.Keep() // the test reads it later
 	s.results = append(s.results, r)
 	s.metrics = append(s.metrics, r.Metrics...)
 	s.findings = append(s.findings, r.Diagnostics...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -133,6 +134,37 @@ type Result struct {
 	// --data-format auto will need). Reports do not print them; the summary
 	// counts them with the rest.
 	Repeated []Diagnostic
+	kept     bool // Keep was called: never reused
+}
+
+// resultPool recycles Results: a record's Result was the largest of its
+// allocations (about 500 bytes, as much again as Telegraf's parser
+// allocates for a line), and most die as soon as the sink has seen them.
+var resultPool = sync.Pool{New: func() any { return new(Result) }}
+
+func newResult(rec listener.Record) *Result {
+	res := resultPool.Get().(*Result)
+	res.Record = rec
+	return res
+}
+
+// Keep says that the caller holds on to the Result after the sink's call
+// returns, or hands it to another goroutine: it is then never reused. A
+// sink that keeps a Result must call Keep before its Result method returns.
+// The metrics and findings themselves are never reused, so a sink that
+// keeps only those (copies of r.Metrics' elements, r.Diagnostics'
+// elements) need not call it.
+func (r *Result) Keep() { r.kept = true }
+
+// Release hands the Result back for a later record, unless it was kept.
+// The one who asked for it (serve.Engine, after the sink) calls it, and
+// must not touch the Result afterwards.
+func (r *Result) Release() {
+	if r == nil || r.kept {
+		return
+	}
+	*r = Result{}
+	resultPool.Put(r)
 }
 
 // SenderSetTime says whether the sender set the timestamp of Metrics[i]
@@ -158,7 +190,7 @@ func (r *Result) Source() Source {
 
 // Process parses one record and runs the rules over it.
 func (p *Pipeline) Process(rec listener.Record) *Result {
-	res := &Result{Record: rec}
+	res := newResult(rec)
 	stage := p.stages[0]
 	if p.auto {
 		stage = p.detectFor(rec)
@@ -172,13 +204,16 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 			if alt == stage {
 				continue
 			}
-			try := &Result{Record: rec, Auto: true}
+			try := newResult(rec)
+			try.Auto = true
 			p.run(alt, try)
 			if try.Err == nil && len(try.Metrics) > 0 {
+				res.Release()
 				res, stage = try, alt
 				p.senderFormat[senderKey(rec)] = alt
 				break
 			}
+			try.Release()
 		}
 	}
 	// One Context per pipeline, reset for every record: with the facts in

@@ -109,3 +109,25 @@ func FuzzShapeMemo(f *testing.F) {
 		}
 	})
 }
+
+// TestReleaseAndKeep: Release empties a Result for reuse, and leaves one a
+// sink kept alone.
+func TestReleaseAndKeep(t *testing.T) {
+	c := conf{addr: "udp://127.0.0.1:0", format: "influx"}
+	p := newPipeline(t, c, false)
+	r := rec{data: "cpu v=1\n"}.record(c.url(), 1, time.Now())
+
+	kept := p.Process(r)
+	kept.Keep()
+	kept.Release()
+	require.Equal(t, "cpu v=1\n", string(kept.Record.Data))
+	require.Len(t, kept.Metrics, 1)
+	require.Equal(t, "cpu", kept.Metrics[0].Name())
+
+	released := p.Process(r)
+	m := released.Metrics[0]
+	released.Release()
+	require.Nil(t, released.Record.Data, "a released Result is emptied")
+	require.Nil(t, released.Metrics)
+	require.Equal(t, "cpu", m.Name(), "the metrics themselves are not reused")
+}

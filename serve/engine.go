@@ -29,10 +29,13 @@ func (e *Engine) Add(url, dataFormat string, p *parse.Pipeline) {
 	e.sink.Listening(url, dataFormat)
 }
 
-// Record processes one record.
+// Record processes one record. Its Result is reused for a later record
+// once the sink has seen it, unless a sink kept it (parse.Result.Keep).
 func (e *Engine) Record(rec listener.Record) {
 	if p := e.pipelines[rec.Listener]; p != nil {
-		e.sink.Result(p.Process(rec))
+		res := p.Process(rec)
+		e.sink.Result(res)
+		res.Release()
 	}
 }
 

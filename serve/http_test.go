@@ -28,6 +28,7 @@ type collect struct {
 
 func (c *collect) Result(r *parse.Result) {
 	c.mu.Lock()
+	r.Keep()
 	c.results = append(c.results, r)
 	c.mu.Unlock()
 }

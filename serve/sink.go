@@ -13,7 +13,8 @@ import (
 type Sink interface {
 	// Listening announces a listener before any of its events.
 	Listening(url, dataFormat string)
-	// Result is one record with its metrics and findings.
+	// Result is one record with its metrics and findings. The Result is
+	// reused after the call unless the sink calls its Keep method.
 	Result(*parse.Result)
 	// Conn is a stream connection opening or closing.
 	Conn(listener.ConnEvent)

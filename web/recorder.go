@@ -125,6 +125,7 @@ func (rec *Recorder) Result(r *parse.Result) {
 	for i := range r.Metrics {
 		r.SenderSetTime(i)
 	}
+	r.Keep() // the recording holds it until it is downloaded
 	rec.add(item{res: r})
 }
 
