@@ -266,7 +266,7 @@ func (p *Pipeline) rulesFor(res *Result) *kindRules {
 		}
 		rules = &kindRules{all: p.rules.forKind(k), memo: !k.failed && !k.plugin}
 		for _, r := range rules.all {
-			if !r.Shape {
+			if r.Shape == nil || !r.Shape(k.format) {
 				rules.unshaped = append(rules.unshaped, r)
 			}
 		}

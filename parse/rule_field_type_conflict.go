@@ -22,7 +22,7 @@ func init() {
 		Bad:      "cpu value=1\ncpu value=2i",
 		Good:     "cpu value=1\ncpu value=2",
 		Requires: []Fact{FactParts},
-		Shape:    true,
+		Shape:    everyFormat,
 		Check:    checkFieldTypeConflict,
 		Cases: []Case{
 			{Name: "float then integer", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1\n"}, {Data: "cpu value=∑2i\n"}}, Want: []Want{{"field-type-conflict", Error, 1}}},

@@ -38,7 +38,7 @@ func init() {
 		Bad:      `{"metric_name": "my:metric|name", "value1": 10}`,
 		Good:     `{"metric_name": "my_metric_name", "value1": 10}`,
 		Requires: []Fact{FactWavefront, FactParts},
-		Shape:    true,
+		Shape:    everyFormat,
 		Check:    checkForbiddenChar,
 		Cases: []Case{
 			{Name: "json name", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "my∑:metric|name", "value1": 10}`}}, Want: []Want{{"forbidden-char", Info, 1}}},

@@ -27,6 +27,7 @@ func init() {
 		Good:     `{"metric_name": "order", "id": "9007199254740993", "amount": 10}   # tag_keys = ["id"]`,
 		Requires: []Fact{FactJSON, FactSentStamps, FactParts},
 		Only:     Only{Parsed: true},
+		Shape:    isInflux, // JSON and Wavefront: numbers as written
 		Check:    checkPrecisionLoss,
 		Cases: []Case{
 			{Name: "json integer beyond 2^53", Config: caseJSONOverride, Records: []Rec{{Data: `{"id": ∑9007199254740993, "v": 1}`}}, Want: []Want{{"precision-loss", Warning, 1}}},

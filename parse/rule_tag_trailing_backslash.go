@@ -22,7 +22,7 @@ func init() {
 		Bad:      `disk,path=C:\ free=10`,
 		Good:     `disk,path=C: free=10`,
 		Requires: []Fact{FactParts},
-		Shape:    true,
+		Shape:    everyFormat,
 		Check:    checkTagTrailingBackslash,
 		Cases: []Case{
 			{Name: "influx", Config: caseInfluxUDP, Records: []Rec{{Data: "disk,path=C:∑\\ free=10\n"}}, Want: []Want{{"parse-error", Error, anyPos}, {"tag-trailing-backslash", Error, 1}}},

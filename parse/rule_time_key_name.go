@@ -63,6 +63,7 @@ func init() {
 		Good:     "json_time_key = \"timestamp\"\njson_time_format = \"unix\"\n" + `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
 		Requires: []Fact{FactJSON, FactParts},
 		Only:     Only{Parsed: true},
+		Shape:    notJSON, // JSON: members the parser did not keep
 		Check:    checkTimeKeyName,
 		Cases: []Case{
 			{Name: "json timestamp member", Config: caseJSONNamed, Records: []Rec{{Data: `{"metric_name": "m", "v": 1, ∑"timestamp": {now_s}}`}}, Want: []Want{{"time-key-name", Warning, 1}}},

@@ -26,7 +26,7 @@ func init() {
 		Bad:      "net,iface=eth0 rx_bytes=18446744073709551615u",
 		Good:     "net,iface=eth0 rx_bytes=18446744073709551615   # a float; or influx_uint_support = true on the output, for InfluxDB 2",
 		Only:     Only{Formats: influxFormats, Parsed: true},
-		Shape:    true,
+		Shape:    everyFormat,
 		Check:    checkUintOverflow,
 		Requires: []Fact{FactParts},
 		Cases: []Case{

@@ -39,16 +39,16 @@ type Rule struct {
 	// the others the call. A rule whose Only leaves out a record it should
 	// see fails its triggering Cases.
 	Only Only
-	// Shape says that, on a record Telegraf's parser took, Check reads
-	// nothing of the record but its parsed metrics' shapes (shapeMemo:
-	// names, tag keys, field keys and value kinds) and values, and that
-	// plain tag and string values (plainByte) cannot give it a finding;
-	// and that it keeps no state that could make it report on a metric of
-	// a shape it did not report on before, unless it calls
-	// ctx.forgetShapes. The pipeline then skips the rule on a record whose
-	// metrics all have the shape of a recent clean record's metric.
+	// Shape, when set, says for which data formats Check, on a record
+	// Telegraf's parser took, reads nothing of the record but its parsed
+	// metrics' shapes (shapeMemo: names, tag keys, field keys and value
+	// kinds) and values, such that plain tag and string values (plainByte)
+	// cannot give it a finding; and keeps no state that could make it
+	// report on a metric of a shape it did not report on before, unless it
+	// calls ctx.forgetShapes. The pipeline then skips the rule on a record
+	// whose metrics all have the shape of a recent clean record's metric.
 	// FuzzShapeMemo holds the rules that say so to it.
-	Shape bool
+	Shape func(format string) bool
 	// Check inspects one processed record and reports through ctx.Report.
 	Check func(ctx *Context)
 	// CheckTransport inspects one event of the socket itself (a refused
@@ -282,6 +282,11 @@ type Context struct {
 	running int     // the index in rules of the running rule
 	facts   facts   // the record's facts, computed as the rules read them
 }
+
+// everyFormat and notJSON are values of Rule.Shape. JSON is lexed by the
+// rules that read more of it than the json parser keeps.
+func everyFormat(string) bool    { return true }
+func notJSON(format string) bool { return format != "json" }
 
 // forgetShapes drops the pipeline's remembered shapes (shapeMemo): a Shape
 // rule calls it when it forgets state its past findings rested on.

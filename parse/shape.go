@@ -34,12 +34,13 @@ type shapeEntry struct {
 }
 
 // shapeKind is what the Shape rules tell field values apart by: the type,
-// and for unsigned values whether they fit an int64 (uint-overflow).
+// whether a float is a number, and whether an unsigned value fits an int64.
 type shapeKind uint8
 
 const (
 	kindOther shapeKind = iota
 	kindFloat
+	kindBadFloat // NaN or ±Inf (precision-loss)
 	kindInt
 	kindUint
 	kindBigUint // above math.MaxInt64
@@ -50,6 +51,9 @@ const (
 func kindOf(v any) shapeKind {
 	switch v := v.(type) {
 	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return kindBadFloat
+		}
 		return kindFloat
 	case int64:
 		return kindInt

@@ -46,6 +46,8 @@ func TestShapeMemo(t *testing.T) {
 	require.Equal(t, []string{"forbidden-char"}, process(ns(`cpu,host=a,b:c=d v=1i,u=2u NS`)), "a tag key")
 	require.Empty(t, process(ns("mem,host=a free=1i NS")))
 	require.Equal(t, []string{"field-type-conflict"}, process(ns("mem,host=a free=1.5 NS")), "a field's type, the shape remembered")
+	require.Empty(t, process(ns("disk,host=a f=1.5 NS")))
+	require.Equal(t, []string{"time-key-name"}, process(ns("disk,host=a time=1.5 NS")), "a field key")
 }
 
 // FuzzShapeMemo holds the Shape rules to what Rule.Shape says: for any two
