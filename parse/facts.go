@@ -40,10 +40,11 @@ const (
 	// FactParts is where each metric's name, tags and fields were written
 	// in the record: ctx.partOffset().
 	FactParts
-	// FactJSONValues is how many values of the record's JSON text could
-	// become a tag, a field or a name: ctx.jsonValues(). Two rules compare
-	// it with what the parser kept to let a clean JSON record go unlexed.
-	FactJSONValues
+	// FactJSONScan is one pass over the record's JSON text (jsonScan): how
+	// many of its values could become a tag, a field or a name, its longest
+	// number, whether a member may name a time. ctx.jsonScan(). Four rules
+	// let a clean JSON record go unlexed on it.
+	FactJSONScan
 	// FactAllNear says that every parsed metric's time lies inside the
 	// timestamp window around the record's arrival: ctx.allNear(). Two
 	// rules let a record go on it.
@@ -58,7 +59,7 @@ var factNames = [...]string{
 	FactJSON:       "FactJSON",
 	FactSentStamps: "FactSentStamps",
 	FactParts:      "FactParts",
-	FactJSONValues: "FactJSONValues",
+	FactJSONScan:   "FactJSONScan",
 	FactAllNear:    "FactAllNear",
 }
 
@@ -91,8 +92,8 @@ func (c *Context) json() *jsonDoc { c.uses(FactJSON); return c.facts.json() }
 // records that parsed. Metrics without one got the time Telegraf parsed them.
 func (c *Context) sentStamps() []stamp { c.uses(FactSentStamps); return c.facts.sentStamps() }
 
-// jsonValues counts the values of the record's JSON text (jsonValueCounts).
-func (c *Context) jsonValues() int { c.uses(FactJSONValues); return c.facts.jsonValues() }
+// jsonScan is one pass over the record's JSON text (scanJSON).
+func (c *Context) jsonScan() jsonScan { c.uses(FactJSONScan); return c.facts.jsonScan() }
 
 // allNear says that every parsed metric's time lies inside the rule set's
 // TimestampWindow around the time the record arrived (receiveTime).
@@ -127,13 +128,13 @@ type facts struct {
 	wf       []wfLine
 	js       *jsonDoc
 	sent     []stamp
-	jv       int
+	jv       jsonScan
 	near     bool
 }
 
-func (f *facts) jsonValues() int {
+func (f *facts) jsonScan() jsonScan {
 	if !f.jvDone {
-		f.jv, f.jvDone = jsonValueCounts(f.data), true
+		f.jv, f.jvDone = scanJSON(f.data), true
 	}
 	return f.jv
 }

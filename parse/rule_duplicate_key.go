@@ -24,7 +24,7 @@ func init() {
 		AlsoAt:   []Level{{Info, "when every repeat carries the same value: nothing is lost, but the sender writes the key twice"}},
 		Bad:      "dup v=1i,v=2i",
 		Good:     "dup v=2i   # or, if both values matter, dup v_first=1i,v_last=2i",
-		Requires: []Fact{FactInflux, FactWavefront, FactJSON, FactJSONValues},
+		Requires: []Fact{FactInflux, FactWavefront, FactJSON, FactJSONScan},
 		Only:     Only{Parsed: true},
 		Check:    checkDuplicateKey,
 		Cases: []Case{

@@ -21,7 +21,7 @@ func init() {
 		AlsoAt:   []Level{{Info, autoModeWhen}},
 		Bad:      `{"value1": 10, "value2": 3, "format": "json"}   # no tag_keys`,
 		Good:     `tag_keys = ["format"]   # in [[inputs.socket_listener]]`,
-		Requires: []Fact{FactJSON, FactJSONValues},
+		Requires: []Fact{FactJSON, FactJSONScan},
 		Only:     Only{Formats: []string{"json"}, Parsed: true},
 		Check:    checkJSONStringDropped,
 		Cases: []Case{
@@ -120,57 +120,9 @@ func checkJSONStringDropped(ctx *Context) {
 	reportConfigDependent(ctx, msg, offsetPosition(ctx.Record.Data, dropped[0].KeyOff), fixes...).Token = dropped[0].Key
 }
 
-// jsonValueCounts and nothingDropped let a clean JSON record skip the
-// lexer: one pass over the bytes, no allocation, and a fall back to the full
-// check whenever they cannot tell.
-
-// jsonValueCounts counts the values of a JSON text that can become a tag,
-// a field or a name: strings (not followed by ':', which makes them keys),
-// true/false literals and numbers.
-func jsonValueCounts(data []byte) (values int) {
-	// One pass, byte by byte: a table beats strings.IndexByte per byte of
-	// a number or a literal.
-	n := len(data)
-	for i := 0; i < n; i++ {
-		switch c := data[i]; {
-		case c == '"':
-			j := i + 1
-			for j < n && data[j] != '"' {
-				if data[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			k := j + 1
-			for k < n && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n') {
-				k++
-			}
-			if k >= n || data[k] != ':' {
-				values++
-			}
-			i = j
-		case c == 't' || c == 'f' || c == '-' || c >= '0' && c <= '9':
-			values++
-			for i+1 < n && jsonNumberByte[data[i+1]] {
-				i++
-			}
-		case c >= 'a' && c <= 'z': // null
-			for i+1 < n && data[i+1] >= 'a' && data[i+1] <= 'z' {
-				i++
-			}
-		}
-	}
-	return values
-}
-
-// jsonNumberByte are the bytes that continue a number or a true/false
-// literal.
-var jsonNumberByte = func() (t [256]bool) {
-	for _, c := range []byte("abcdefghijklmnopqrstuvwxyz0123456789.+-E") {
-		t[c] = true
-	}
-	return t
-}()
+// nothingDropped lets a clean JSON record skip the lexer: with the values
+// the record's one scan counted (scanJSON), no allocation, and a fall back
+// to the full check whenever it cannot tell.
 
 // nothingDropped reports whether every value of the record survived as a
 // tag, a field or the measurement name: then no string or bool was dropped.
@@ -184,5 +136,5 @@ func nothingDropped(ctx *Context, jp *jsonparser.Parser) bool {
 			kept++
 		}
 	}
-	return kept == ctx.jsonValues()
+	return kept == ctx.jsonScan().values
 }

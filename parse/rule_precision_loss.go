@@ -25,7 +25,7 @@ func init() {
 			"drops the field, and the point with it when it was the only one (\"no serializable fields\").",
 		Bad:      `{"metric_name": "order", "id": 9007199254740993, "amount": 10}`,
 		Good:     `{"metric_name": "order", "id": "9007199254740993", "amount": 10}   # tag_keys = ["id"]`,
-		Requires: []Fact{FactJSON, FactSentStamps, FactParts},
+		Requires: []Fact{FactJSON, FactJSONScan, FactSentStamps, FactParts},
 		Only:     Only{Parsed: true},
 		Shape:    isInflux, // JSON and Wavefront: numbers as written
 		Check:    checkPrecisionLoss,
@@ -90,7 +90,7 @@ func checkPrecisionLoss(ctx *Context) {
 
 // checkJSONBigInts reports an integer the json parser's float64 rounds.
 func checkJSONBigInts(ctx *Context) bool {
-	if !hasLongDigitRun(ctx.Record.Data, 16) {
+	if ctx.jsonScan().digits < 16 {
 		return false // no integer can pass 2^53 (16 digits): don't lex
 	}
 	doc := ctx.json()

@@ -1,46 +1,11 @@
 package parse
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 
 	"github.com/influxdata/telegraf"
 )
-
-// mayHaveTimeKey is a quick look for a member named like a timestamp
-// (jsonTimeNames): a string that starts like one, ignoring ASCII case. A
-// record with an escape in it may spell a name in escapes: it gets the full
-// look.
-func mayHaveTimeKey(data []byte) bool {
-	if bytes.IndexByte(data, '\\') >= 0 {
-		return true
-	}
-	for i := 0; ; {
-		q := bytes.IndexByte(data[i:], '"')
-		if q < 0 {
-			return false
-		}
-		i += q + 1
-		s := bytes.TrimPrefix(data[i:], []byte("@"))
-		if hasPrefixFold(s, "time") || hasPrefixFold(s, "ts\"") || hasPrefixFold(s, "epoch") || hasPrefixFold(s, "datetime") {
-			return true
-		}
-	}
-}
-
-// hasPrefixFold is bytes.HasPrefix ignoring ASCII case; prefix is lower case.
-func hasPrefixFold(b []byte, prefix string) bool {
-	if len(b) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		if b[i]|0x20 != prefix[i] {
-			return false
-		}
-	}
-	return true
-}
 
 const ruleTimeKeyName = "time-key-name"
 
@@ -61,7 +26,7 @@ func init() {
 		},
 		Bad:      `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
 		Good:     "json_time_key = \"timestamp\"\njson_time_format = \"unix\"\n" + `{"metric_name": "speed", "value": 1, "timestamp": 1700000000}`,
-		Requires: []Fact{FactJSON, FactParts},
+		Requires: []Fact{FactJSON, FactJSONScan, FactParts},
 		Only:     Only{Parsed: true},
 		Shape:    notJSON, // JSON: members the parser did not keep
 		Check:    checkTimeKeyName,
@@ -87,7 +52,7 @@ func checkTimeKeyName(ctx *Context) {
 		}
 		reported[key] = true
 	}
-	if jp := jsonOptions(ctx.Stage); ctx.Format == "json" && jp != nil && jp.TimeKey == "" && mayHaveTimeKey(ctx.Record.Data) {
+	if jp := jsonOptions(ctx.Stage); ctx.Format == "json" && jp != nil && jp.TimeKey == "" && ctx.jsonScan().timeKey {
 		if doc := ctx.json(); doc != nil {
 			for _, o := range doc.Objects {
 				for _, lf := range o.Leaves {

@@ -1,6 +1,9 @@
 package parse
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // shapeMemo remembers the shapes of the metrics of recent clean records, so
 // that a record whose metrics all have a remembered shape skips the Shape
@@ -127,11 +130,16 @@ func (e *shapeEntry) matches(m *ParsedMetric) bool {
 		}
 	}
 	for i, f := range m.fields {
-		k := kindOf(f.Value)
-		if f.Key != e.fields[i] || k != e.kinds[i] {
-			return false
+		j := i
+		if f.Key != e.fields[i] {
+			// Telegraf's JSON parser makes fields from a map, in random
+			// order (tags are kept sorted).
+			if j = slices.Index(e.fields, f.Key); j < 0 {
+				return false
+			}
 		}
-		if k == kindString && !plain(f.Value.(string)) {
+		k := kindOf(f.Value)
+		if k != e.kinds[j] || k == kindString && !plain(f.Value.(string)) {
 			return false
 		}
 	}

@@ -48,6 +48,12 @@ func TestShapeMemo(t *testing.T) {
 	require.Equal(t, []string{"field-type-conflict"}, process(ns("mem,host=a free=1.5 NS")), "a field's type, the shape remembered")
 	require.Empty(t, process(ns("disk,host=a f=1.5 NS")))
 	require.Equal(t, []string{"time-key-name"}, process(ns("disk,host=a time=1.5 NS")), "a field key")
+
+	// Fields in another order are the same shape.
+	require.Empty(t, process(ns("cpu,host=a v=1i,u=2u NS")))
+	require.Empty(t, process(ns("cpu,host=a u=2u,v=1i NS")))
+	require.True(t, p.ShapeRemembered("cpu"))
+	require.Equal(t, []string{"field-type-conflict"}, process(ns("cpu,host=a u=2u,v=1.5 NS")), "a field's type, in another order")
 }
 
 // FuzzShapeMemo holds the Shape rules to what Rule.Shape says: for any two

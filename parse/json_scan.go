@@ -1,0 +1,102 @@
+package parse
+
+// jsonScan is what one pass over a JSON record's bytes tells the rules, so
+// that a clean record goes unlexed: three rules each scanned it on their
+// own before.
+type jsonScan struct {
+	// values counts the values that can become a tag, a field or a name:
+	// strings not followed by ':' (which makes them keys), true/false
+	// literals and numbers (json-string-dropped, duplicate-key).
+	values int
+	// digits is the longest run of digits in a number: an integer of 16
+	// digits or more may be past 2^53 (precision-loss).
+	digits int
+	// timeKey says that a string may name the metric's time (time-key-name):
+	// one starts with "time", "ts\"", "epoch" or "datetime" in any case,
+	// after an optional '@', or the text has an escape, which could spell
+	// one. It may say yes too often, never too rarely.
+	timeKey bool
+}
+
+// scanJSON scans a JSON text once, byte by byte: a table beats
+// bytes.IndexByte per byte of a number or a literal.
+func scanJSON(data []byte) (s jsonScan) {
+	n := len(data)
+	for i := 0; i < n; i++ {
+		switch c := data[i]; {
+		case c == '"':
+			j := i + 1
+			if !s.timeKey {
+				s.timeKey = timeLikeName(data[j:])
+			}
+			for j < n && data[j] != '"' {
+				if data[j] == '\\' {
+					s.timeKey = true
+					j++
+				}
+				j++
+			}
+			k := j + 1
+			for k < n && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n') {
+				k++
+			}
+			if k >= n || data[k] != ':' {
+				s.values++
+			}
+			i = j
+		case c == 't' || c == 'f' || c == '-' || c >= '0' && c <= '9':
+			s.values++
+			run := 0
+			if c >= '0' && c <= '9' {
+				run = 1
+			}
+			s.digits = max(s.digits, run)
+			for i+1 < n && jsonNumberByte[data[i+1]] {
+				i++
+				if d := data[i]; d >= '0' && d <= '9' {
+					run++
+					s.digits = max(s.digits, run)
+				} else {
+					run = 0
+				}
+			}
+		case c >= 'a' && c <= 'z': // null
+			for i+1 < n && data[i+1] >= 'a' && data[i+1] <= 'z' {
+				i++
+			}
+		case c == '\\':
+			s.timeKey = true // outside a string: not JSON, but let the rule look
+		}
+	}
+	return s
+}
+
+// timeLikeName says that a string starting at b may name a time.
+func timeLikeName(b []byte) bool {
+	if len(b) > 0 && b[0] == '@' {
+		b = b[1:]
+	}
+	return hasPrefixFold(b, "time") || hasPrefixFold(b, "ts\"") || hasPrefixFold(b, "epoch") || hasPrefixFold(b, "datetime")
+}
+
+// hasPrefixFold is bytes.HasPrefix ignoring ASCII case; prefix is lower case.
+func hasPrefixFold(b []byte, prefix string) bool {
+	if len(b) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if b[i]|0x20 != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonNumberByte are the bytes that continue a number or a true/false
+// literal.
+var jsonNumberByte = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyz0123456789.+-E") {
+		t[c] = true
+	}
+	return t
+}()
