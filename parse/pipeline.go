@@ -220,13 +220,14 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 	// it, it is a few hundred bytes a record would otherwise allocate.
 	p.ctx.reset(res, stage, p)
 	rules := p.rulesFor(res)
-	sameShape := res.Err == nil && !p.noShapeMemo && p.shape.matches(p.lastKind, stage, res.Parsed)
+	memo := !p.noShapeMemo && res.Err == nil && (rec.Plugin == nil || stage.PluginParses && acceptedWhole(rec))
+	sameShape := memo && p.shape.matches(p.lastKind, stage, res.Parsed)
 	if sameShape {
 		run(&p.ctx, rules.unshaped)
 	} else {
 		run(&p.ctx, rules.all)
 	}
-	if !sameShape && rules.memo && res.Err == nil && len(res.Diagnostics) == 0 && len(res.Repeated) == 0 && len(res.Parsed) <= shapeEntries {
+	if memo && !sameShape && len(res.Diagnostics) == 0 && len(res.Repeated) == 0 {
 		p.shape.remember(p.lastKind, stage, res.Parsed)
 	}
 	if len(rec.Data) > keepRecordMax {
@@ -245,10 +246,6 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 // rules, for a record of the previous clean record's shape.
 type kindRules struct {
 	all, unshaped []*Rule
-	// memo says a shape may be remembered: the record parsed, and its
-	// metrics are the parser's (a plugin's may differ from what its bytes
-	// parse to).
-	memo bool
 }
 
 // rulesFor lists the rules that can report on the record of res, and makes
@@ -264,7 +261,7 @@ func (p *Pipeline) rulesFor(res *Result) *kindRules {
 		if p.kinds == nil {
 			p.kinds = map[recordKind]*kindRules{}
 		}
-		rules = &kindRules{all: p.rules.forKind(k), memo: !k.failed && !k.plugin}
+		rules = &kindRules{all: p.rules.forKind(k)}
 		for _, r := range rules.all {
 			if r.Shape == nil || !r.Shape(k.format) {
 				rules.unshaped = append(rules.unshaped, r)

@@ -28,6 +28,7 @@ func init() {
 			{Name: "float then integer", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1\n"}, {Data: "cpu value=∑2i\n"}}, Want: []Want{{"field-type-conflict", Error, 1}}},
 			{Name: "in one record", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1\ncpu value=∑\"x\"\n"}}, Want: []Want{{"field-type-conflict", Error, 1}}},
 			{Name: "json string field then number", Config: caseJSONOverride + "\n" + `json_string_fields = ["v"]`, Records: []Rec{{Data: `{"v": "high"}`}, {Data: `{"v": ∑3}`}}, Want: []Want{{"field-type-conflict", Error, 1}}},
+			{Name: "a batch after a clean batch of the same shape", HTTP: caseV2, Records: []Rec{{Query: "org=o&bucket=b", Data: "cpu,host=a v=1\ncpu,host=b v=2\n"}, {Query: "org=o&bucket=b", Data: "cpu,host=a v=1\ncpu,host=b v=∑2i\n"}}, Want: []Want{{"field-type-conflict", Error, 1}}},
 			{Name: "near miss: floats, and integers elsewhere", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1\n"}, {Data: "cpu value=2.5\nmem value=3i\n"}}},
 		},
 	})

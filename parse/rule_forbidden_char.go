@@ -49,6 +49,7 @@ func init() {
 			{Name: "influx string field with a raw newline", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu msg=\"a∑\nb\"\n"}}, Want: []Want{{"forbidden-char", Warning, 1}}},
 			{Name: "json tag value with a tab", Config: caseJSONOverride + "\n" + `tag_keys = ["host"]`, Records: []Rec{{Data: `{"host": ∑"web\t1", "v": 1}`}}, Want: []Want{{"forbidden-char", Warning, 1}}},
 			{Name: "wavefront unquoted name", Config: caseWavefrontUDP, Records: []Rec{{Data: "my∑:metric|name 10 {now_s} source=a\n"}}, Want: []Want{{"forbidden-char", Error, 1}, {"parse-error", Error, anyPos}}},
+			{Name: "a batch after a clean batch of the same shape", HTTP: caseV2, Records: []Rec{{Query: "org=o&bucket=b", Data: "cpu,host=a v=1\ncpu,host=b v=2\n"}, {Query: "org=o&bucket=b", Data: "cpu,host=a v=1\ncpu,host=b∑:c v=2\n"}}, Want: []Want{{"forbidden-char", Info, 1}}},
 			{Name: "near miss: safe names, spaces inside a string field", Config: caseInfluxUDP, Records: []Rec{{Data: "my_metric.name-1,host=web-1 msg=\"a b, c=d\",v=1\n"}}},
 			{Name: "near miss: quoted wavefront tag value", Config: caseWavefrontUDP, Records: []Rec{{Data: "a.b 10 {now_s} source=localhost format=\"wavefront\"\n"}}},
 		},
