@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fakegraf/fakegraf/capture"
+	"github.com/fakegraf/fakegraf/internal/jsontest"
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/report"
@@ -249,7 +250,7 @@ func stripAddresses(lines []string, urls ...string) []string {
 	for i, l := range lines {
 		var m any
 		_ = json.Unmarshal([]byte(l), &m)
-		m = dropKeys(m, "listener", "peer", "record")
+		m = jsontest.Drop(m, "listener", "peer", "record")
 		b, _ := json.Marshal(m)
 		s := string(b)
 		for _, u := range urls {
@@ -259,23 +260,6 @@ func stripAddresses(lines []string, urls ...string) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-func dropKeys(v any, keys ...string) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for _, k := range keys {
-			delete(v, k)
-		}
-		for k, x := range v {
-			v[k] = dropKeys(x, keys...)
-		}
-	case []any:
-		for i, x := range v {
-			v[i] = dropKeys(x, keys...)
-		}
-	}
-	return v
 }
 
 // TestReplayIsLive replays captures into a fresh fakegraf, as fakegraf

@@ -20,6 +20,8 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fakegraf/fakegraf/internal/jsontest"
 )
 
 // httpConns are the connections of the HTTP check tests: per connection,
@@ -127,25 +129,11 @@ func findingsAndMetrics(t *testing.T, out []byte) []string {
 		if m["event"] != "finding" && m["event"] != "metric" {
 			return nil
 		}
-		return dropKeys(m, "time", "time_ns", "time_rfc3339", "line", "peer").(map[string]any)
+		if m["event"] == "metric" {
+			delete(m, "line") // the line protocol, with a time
+		}
+		return jsontest.Drop(m, "time", "time_ns", "time_rfc3339", "peer").(map[string]any)
 	})
-}
-
-func dropKeys(v any, keys ...string) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for _, k := range keys {
-			delete(v, k)
-		}
-		for k, x := range v {
-			v[k] = dropKeys(x, keys...)
-		}
-	case []any:
-		for i, x := range v {
-			v[i] = dropKeys(x, keys...)
-		}
-	}
-	return v
 }
 
 // tcpCapture writes a pcapng of TCP connections from 10.0.0.1 to
