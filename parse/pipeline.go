@@ -58,7 +58,7 @@ func (s *Stage) parser(rec listener.Record) telegraf.Parser {
 }
 
 // Pipeline processes the records of one listener, in order. It is not safe
-// for concurrent use: rules keep state across records.
+// for concurrent use, rules keep state across records, except for Parse.
 type Pipeline struct {
 	listenerURL string
 	stages      []*Stage // one, or the AutoFormats alternatives
@@ -114,6 +114,7 @@ type Result struct {
 	Parsed      []ParsedMetric
 	Metrics     []telegraf.Metric
 	stage       *Stage
+	by          *Stage // the stage Parse ran; nil leaves the parse to Check (auto)
 	parsedIndex []int  // for each of Metrics, its index in Parsed
 	senderTime  []bool // per parsed metric; computed on first use
 	// parser is the stage's parser for this record (Stage.ParserFor): the
@@ -151,16 +152,67 @@ func (r *Result) Source() Source {
 	return Source{Listener: r.Record.Listener, Peer: r.Record.Peer, Conn: r.Record.Conn, Record: r.Record.Seq}
 }
 
-// Process parses one record and runs the rules over it.
+// Process parses one record and runs the rules over it: Check(Parse(rec)).
 func (p *Pipeline) Process(rec listener.Record) *Result {
+	return p.Check(p.Parse(rec))
+}
+
+// Parse is the first step of Process: Telegraf's parser, rounding and
+// MakeMetric, what Telegraf's parse pool does before the agent sees a
+// metric (plugins/common/socket/stream.go hands each record to it). Unlike
+// the rest of the pipeline it keeps no state across records, so it may be
+// called from any goroutine, concurrently with itself and with Check: a
+// listener's readers parse their records ahead of the rules, which stay
+// serial. Every parser of setup.Formats is safe for that in Telegraf
+// v1.37.2: the influx parser locks itself, influx_upstream, json, value and
+// form_urlencoded only read their options, wavefront keeps its state in a
+// sync.Pool, and
+// RunningInput.MakeMetric is called by Telegraf's parse pool from several
+// workers (max_parallel_parsers) (TestParseConcurrently).
+//
+// With --data-format auto it leaves the record to Check: the format is
+// the one the sender was first seen sending, which is the pipeline's state.
+func (p *Pipeline) Parse(rec listener.Record) *Result {
 	res := &Result{Record: rec}
-	stage := p.stages[0]
-	if p.auto {
-		stage = p.detectFor(rec)
-		res.Auto = true
+	if !p.auto {
+		res.by = p.stages[0]
+		p.run(res.by, res)
 	}
+	return res
+}
+
+// Check is the second step of Process: it runs the rules over a result of
+// Parse (parsing it first with --data-format auto) and returns it, with
+// its findings. Like Transport, it is called one record at a time, in each
+// connection's order.
+func (p *Pipeline) Check(res *Result) *Result {
+	stage := res.by
+	if stage == nil {
+		res, stage = p.parseAuto(res.Record)
+	}
+	// One Context per pipeline, reset for every record: with the facts in
+	// it, it is a few hundred bytes a record would otherwise allocate.
+	p.ctx.reset(res, stage, p)
+	run(&p.ctx, p.rulesFor(res))
+	if len(res.Record.Data) > keepRecordMax {
+		// Keep no large record (an HTTP batch) and its facts alive
+		// until the next one. A small one may stay: zeroing the Context
+		// costs a GC write barrier on each of its pointers, a tenth of
+		// the rules' cost on a one-line record.
+		p.ctx = Context{}
+	}
+	sortDiagnostics(res.Diagnostics)
+	return res
+}
+
+// parseAuto parses a record with --data-format auto: in the format its
+// sender was first seen sending, else the one it looks like, else any
+// that parses it.
+func (p *Pipeline) parseAuto(rec listener.Record) (*Result, *Stage) {
+	res := &Result{Record: rec, Auto: true}
+	stage := p.detectFor(rec)
 	p.run(stage, res)
-	if p.auto && res.Err != nil {
+	if res.Err != nil {
 		// The sniff can be wrong (a wavefront line looks like influx);
 		// prefer any format that parses the record.
 		for _, alt := range p.stages {
@@ -176,19 +228,7 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 			}
 		}
 	}
-	// One Context per pipeline, reset for every record: with the facts in
-	// it, it is a few hundred bytes a record would otherwise allocate.
-	p.ctx.reset(res, stage, p)
-	run(&p.ctx, p.rulesFor(res))
-	if len(rec.Data) > keepRecordMax {
-		// Keep no large record (an HTTP batch) and its facts alive
-		// until the next one. A small one may stay: zeroing the Context
-		// costs a GC write barrier on each of its pointers, a tenth of
-		// the rules' cost on a one-line record.
-		p.ctx = Context{}
-	}
-	sortDiagnostics(res.Diagnostics)
-	return res
+	return res, stage
 }
 
 // rulesFor lists the rules that can report on the record of res, in the

@@ -29,10 +29,29 @@ func (e *Engine) Add(url, dataFormat string, p *parse.Pipeline) {
 	e.sink.Listening(url, dataFormat)
 }
 
-// Record processes one record.
-func (e *Engine) Record(rec listener.Record) {
+// Record processes one record: Check(Parse(rec)).
+func (e *Engine) Record(rec listener.Record) { e.Check(e.Parse(rec)) }
+
+// Parse is the first step of Record: Telegraf's parser and MakeMetric
+// (parse.Pipeline.Parse). Unlike the engine's other methods it may be
+// called from any goroutine, concurrently with them, once every listener
+// is added: a listener's readers parse ahead of the rules, as Telegraf's
+// do. It returns nil for a listener the engine does not know.
+func (e *Engine) Parse(rec listener.Record) *parse.Result {
 	if p := e.pipelines[rec.Listener]; p != nil {
-		e.sink.Result(p.Process(rec))
+		return p.Parse(rec)
+	}
+	return nil
+}
+
+// Check is the second step of Record: it runs the rules over a result of
+// Parse and passes it on.
+func (e *Engine) Check(res *parse.Result) {
+	if res == nil {
+		return
+	}
+	if p := e.pipelines[res.Record.Listener]; p != nil {
+		e.sink.Result(p.Check(res))
 	}
 }
 

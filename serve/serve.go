@@ -53,6 +53,10 @@ type Server struct {
 
 	last atomic.Int64 // unix nanoseconds of the last event, for LastEvent
 
+	// started is set once Start has added every listener's pipeline: from
+	// then on the readers parse their records ahead (handler.Record).
+	started atomic.Bool
+
 	drops     map[string]uint64 // kernel drop counts last reported, per UDP listener
 	stopDrops chan struct{}
 	dropsDone chan struct{}
@@ -64,6 +68,7 @@ const dropsInterval = 500 * time.Millisecond
 type event struct {
 	isRec     bool
 	rec       listener.Record // by value: a pointer would cost an allocation per record
+	res       *parse.Result   // rec parsed by its reader (Engine.Parse); nil: not yet
 	conn      *listener.ConnEvent
 	transport *listener.Transport
 }
@@ -184,6 +189,7 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 		s.engine.Add(l.URL(), in.DataFormat, parse.NewPipeline(l.URL(), opt.Rules, Stages(in)...))
 		s.bound = append(s.bound, Listening{Name: in.Name, URL: l.URL(), DataFormat: in.DataFormat, Stream: l.Stream()})
 	}
+	s.started.Store(true)
 	go s.loop()
 	go s.watchDrops()
 	return s, nil
@@ -348,9 +354,9 @@ func (s *Server) LastEvent() time.Time {
 // (listener.Busy: an open stream connection, a connection or datagram
 // waiting in the kernel), and no event is queued or being processed.
 // fakegraf run ends on it once its sender has exited. It cannot see the
-// hand-off inside a listener's reader goroutine (see listener.Busy), so a
-// caller that must not miss anything looks for it to hold over a short
-// quiet period.
+// hand-off inside a listener's reader goroutine (see listener.Busy), which
+// includes parsing the record (handler.Record), so a caller that must not
+// miss anything looks for it to hold over a short quiet period.
 func (s *Server) Settled() bool {
 	for _, l := range s.listeners {
 		if l.Busy() {
@@ -453,6 +459,8 @@ func (s *Server) deliver(ev event) {
 
 func (s *Server) handle(ev *event) {
 	switch {
+	case ev.res != nil:
+		s.engine.Check(ev.res)
 	case ev.isRec:
 		s.engine.Record(ev.rec)
 	case ev.conn != nil:
@@ -465,12 +473,25 @@ func (s *Server) handle(ev *event) {
 // handler feeds one listener's events to the server, which processes them
 // one at a time, each connection's in arrival order, and keeps rule state
 // unshared. inline says whether the listener may deliver inline.
+//
+// A record is parsed first, in the listener's goroutine (Engine.Parse),
+// as Telegraf's parse pool parses ahead of its agent: then only the rules
+// and the sink are serial. One goroutine reads one connection and parses
+// before it sends, so each connection's records still reach the rules in
+// order. A queued event then holds its record's metrics too; the queue's
+// bounds still hold (its records' bytes; the metrics are in proportion).
 type handler struct {
 	s      *Server
 	inline bool
 }
 
-func (h handler) Record(r listener.Record)        { h.send(event{isRec: true, rec: r}) }
+func (h handler) Record(r listener.Record) {
+	ev := event{isRec: true, rec: r}
+	if h.s.started.Load() {
+		ev.res = h.s.engine.Parse(r)
+	}
+	h.send(ev)
+}
 func (h handler) Conn(ev listener.ConnEvent)      { h.send(event{conn: &ev}) }
 func (h handler) Transport(ev listener.Transport) { h.send(event{transport: &ev}) }
 
