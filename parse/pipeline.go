@@ -166,9 +166,9 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 // serial. Every parser of setup.Formats is safe for that in Telegraf
 // v1.37.2: the influx parser locks itself, influx_upstream, json, value and
 // form_urlencoded only read their options, wavefront keeps its state in a
-// sync.Pool, and
+// sync.Pool, fakegraf's statsd parser only reads its options, and
 // RunningInput.MakeMetric is called by Telegraf's parse pool from several
-// workers (max_parallel_parsers) (TestParseConcurrently).
+// workers at once (max_parallel_parsers) (serve's TestParseConcurrently).
 //
 // With --data-format auto it leaves the record to Check: the format is
 // the one the sender was first seen sending, which is the pipeline's state.

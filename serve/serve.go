@@ -45,17 +45,14 @@ type Server struct {
 	closeOnce sync.Once
 
 	// proc is held while events are processed: by the loop for a whole
-	// batch, taken and processed, or by a listener's goroutine that
-	// processes its own event inline because nothing is queued (deliver).
-	// Holding it with an empty queue means every earlier event has been
-	// processed, so inline processing keeps each connection's order.
+	// batch, or by a listener's goroutine that processes its own event
+	// inline because nothing is queued (deliver). Holding it with an empty
+	// queue (none queued, every batch taken done: queue.empty) means every
+	// earlier event has been processed, so inline processing keeps each
+	// connection's order.
 	proc sync.Mutex
 
 	last atomic.Int64 // unix nanoseconds of the last event, for LastEvent
-
-	// started is set once Start has added every listener's pipeline: from
-	// then on the readers parse their records ahead (handler.Record).
-	started atomic.Bool
 
 	drops     map[string]uint64 // kernel drop counts last reported, per UDP listener
 	stopDrops chan struct{}
@@ -68,7 +65,7 @@ const dropsInterval = 500 * time.Millisecond
 type event struct {
 	isRec     bool
 	rec       listener.Record // by value: a pointer would cost an allocation per record
-	res       *parse.Result   // rec parsed by its reader (Engine.Parse); nil: not yet
+	res       *parse.Result   // rec parsed ahead (Server.parseAhead); nil: not yet
 	conn      *listener.ConnEvent
 	transport *listener.Transport
 }
@@ -189,7 +186,6 @@ func Start(cfg *setup.Config, sink Sink, opt Options) (*Server, error) {
 		s.engine.Add(l.URL(), in.DataFormat, parse.NewPipeline(l.URL(), opt.Rules, Stages(in)...))
 		s.bound = append(s.bound, Listening{Name: in.Name, URL: l.URL(), DataFormat: in.DataFormat, Stream: l.Stream()})
 	}
-	s.started.Store(true)
 	go s.loop()
 	go s.watchDrops()
 	return s, nil
@@ -354,9 +350,9 @@ func (s *Server) LastEvent() time.Time {
 // (listener.Busy: an open stream connection, a connection or datagram
 // waiting in the kernel), and no event is queued or being processed.
 // fakegraf run ends on it once its sender has exited. It cannot see the
-// hand-off inside a listener's reader goroutine (see listener.Busy), which
-// includes parsing the record (handler.Record), so a caller that must not
-// miss anything looks for it to hold over a short quiet period.
+// hand-off inside a listener's reader goroutine (see listener.Busy), so a
+// caller that must not miss anything looks for it to hold over a
+// short quiet period.
 func (s *Server) Settled() bool {
 	for _, l := range s.listeners {
 		if l.Busy() {
@@ -418,17 +414,46 @@ func (s *Server) Raise(ev listener.Transport) {
 	s.engine.Transport(ev)
 }
 
+// loop processes the queued events in two goroutines, as Telegraf does:
+// one parses every record of a batch (Telegraf's parser and MakeMetric,
+// Engine.Parse, what Telegraf's parse pool does with its one worker by
+// default, plugins/common/socket/stream.go), and hands the batch on to the
+// other, which runs the rules and the sink over it (Engine.Check) while
+// the first parses the next. Only the second step keeps state across
+// records; one goroutine at each step keeps every connection's order.
+// Each step costs about half of a record's processing, so with two cores
+// the queue drains at up to twice the rate of one goroutine doing both.
+// Two batches at most are parsed and not yet checked: the one being
+// checked, and the one waiting for it.
 func (s *Server) loop() {
 	defer close(s.done)
-	for s.events.wait() {
+	parsed := make(chan []event)
+	go s.parseAhead(parsed)
+	for batch := range parsed {
 		s.proc.Lock()
-		batch := s.events.take()
-		s.last.Store(time.Now().UnixNano())
 		for i := range batch {
 			s.handle(&batch[i])
 		}
 		s.proc.Unlock()
 		s.events.done(batch)
+	}
+}
+
+// parseAhead takes each batch of queued events, parses its records, and
+// hands it to the loop, until the queue is closed and empty. The batch
+// counts as queued until the loop is done with it (queue.empty), so no
+// event overtakes it inline (deliver).
+func (s *Server) parseAhead(parsed chan<- []event) {
+	defer close(parsed)
+	for s.events.wait() {
+		batch := s.events.take()
+		s.last.Store(time.Now().UnixNano())
+		for i := range batch {
+			if ev := &batch[i]; ev.isRec {
+				ev.res = s.engine.Parse(ev.rec)
+			}
+		}
+		parsed <- batch
 	}
 }
 
@@ -473,25 +498,12 @@ func (s *Server) handle(ev *event) {
 // handler feeds one listener's events to the server, which processes them
 // one at a time, each connection's in arrival order, and keeps rule state
 // unshared. inline says whether the listener may deliver inline.
-//
-// A record is parsed first, in the listener's goroutine (Engine.Parse),
-// as Telegraf's parse pool parses ahead of its agent: then only the rules
-// and the sink are serial. One goroutine reads one connection and parses
-// before it sends, so each connection's records still reach the rules in
-// order. A queued event then holds its record's metrics too; the queue's
-// bounds still hold (its records' bytes; the metrics are in proportion).
 type handler struct {
 	s      *Server
 	inline bool
 }
 
-func (h handler) Record(r listener.Record) {
-	ev := event{isRec: true, rec: r}
-	if h.s.started.Load() {
-		ev.res = h.s.engine.Parse(r)
-	}
-	h.send(ev)
-}
+func (h handler) Record(r listener.Record)        { h.send(event{isRec: true, rec: r}) }
 func (h handler) Conn(ev listener.ConnEvent)      { h.send(event{conn: &ev}) }
 func (h handler) Transport(ev listener.Transport) { h.send(event{transport: &ev}) }
 
