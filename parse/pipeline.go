@@ -161,9 +161,10 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 // MakeMetric, what Telegraf's parse pool does before the agent sees a
 // metric (plugins/common/socket/stream.go hands each record to it). Unlike
 // the rest of the pipeline it keeps no state across records, so it may be
-// called from any goroutine, concurrently with itself and with Check: a
-// listener's readers parse their records ahead of the rules, which stay
-// serial. Every parser of setup.Formats is safe for that in Telegraf
+// called from any goroutine, concurrently with itself and with Check:
+// package serve parses ahead of the rules, which stay serial, in a
+// goroutine of its own, while a listener's reader may process a record
+// of its own inline. Every parser of setup.Formats is safe for that in Telegraf
 // v1.37.2: the influx parser locks itself, influx_upstream, json, value and
 // form_urlencoded only read their options, wavefront keeps its state in a
 // sync.Pool, fakegraf's statsd parser only reads its options, and

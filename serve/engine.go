@@ -35,8 +35,8 @@ func (e *Engine) Record(rec listener.Record) { e.Check(e.Parse(rec)) }
 // Parse is the first step of Record: Telegraf's parser and MakeMetric
 // (parse.Pipeline.Parse). Unlike the engine's other methods it may be
 // called from any goroutine, concurrently with them, once every listener
-// is added: a listener's readers parse ahead of the rules, as Telegraf's
-// do. It returns nil for a listener the engine does not know.
+// is added: Server parses ahead of the rules, as Telegraf's parse pool
+// does. It returns nil for a listener the engine does not know.
 func (e *Engine) Parse(rec listener.Record) *parse.Result {
 	if p := e.pipelines[rec.Listener]; p != nil {
 		return p.Parse(rec)

@@ -18,11 +18,11 @@ import (
 )
 
 // TestParseConcurrently holds parse.Pipeline.Parse to what the server
-// relies on when every reader parses its own records ahead of the rules:
-// with each format fakegraf carries, Parse called from several goroutines
-// at once, while Check runs the rules (which re-parse parts of records
-// with the same parser), stores what the same records store processed
-// one at a time. Under the race detector (make race) it also proves that
+// relies on when it parses ahead of the rules (Server.parseAhead, while a
+// reader may parse and check its own record inline): with each format
+// fakegraf carries, Parse called from several goroutines at once, while
+// Check runs the rules (which re-parse parts of records with the same
+// parser), stores what the same records store processed one at a time. Under the race detector (make race) it also proves that
 // Telegraf's parsers and MakeMetric share no unguarded state.
 func TestParseConcurrently(t *testing.T) {
 	cases := map[string][]string{
