@@ -415,45 +415,66 @@ func (s *Server) Raise(ev listener.Transport) {
 }
 
 // loop processes the queued events in two goroutines, as Telegraf does:
-// one parses every record of a batch (Telegraf's parser and MakeMetric,
-// Engine.Parse, what Telegraf's parse pool does with its one worker by
-// default, plugins/common/socket/stream.go), and hands the batch on to the
-// other, which runs the rules and the sink over it (Engine.Check) while
-// the first parses the next. Only the second step keeps state across
-// records; one goroutine at each step keeps every connection's order.
-// Each step costs about half of a record's processing, so with two cores
-// the queue drains at up to twice the rate of one goroutine doing both.
-// Two batches at most are parsed and not yet checked: the one being
-// checked, and the one waiting for it.
+// one parses the records (Telegraf's parser and MakeMetric, Engine.Parse,
+// what Telegraf's parse pool does with its one worker by default,
+// plugins/common/socket/stream.go) and hands them on to the other, which
+// runs the rules and the sink over them (Engine.Check) while the first
+// parses the next. Only the second step keeps state across records; one
+// goroutine at each step keeps every connection's order. Each step costs
+// about half of a record's processing, so with two cores the queue drains
+// at up to twice the rate of one goroutine doing both.
 func (s *Server) loop() {
 	defer close(s.done)
-	parsed := make(chan []event)
+	parsed := make(chan parsedChunk)
 	go s.parseAhead(parsed)
-	for batch := range parsed {
+	for c := range parsed {
 		s.proc.Lock()
-		for i := range batch {
-			s.handle(&batch[i])
+		for i := range c.events {
+			s.handle(&c.events[i])
 		}
 		s.proc.Unlock()
-		s.events.done(batch)
+		clear(c.events) // its metrics can go
+		if c.batch != nil {
+			s.events.done(c.batch)
+		}
 	}
 }
 
-// parseAhead takes each batch of queued events, parses its records, and
-// hands it to the loop, until the queue is closed and empty. The batch
-// counts as queued until the loop is done with it (queue.empty), so no
-// event overtakes it inline (deliver).
-func (s *Server) parseAhead(parsed chan<- []event) {
+// parsedChunk is a part of a batch taken from the queue, its records
+// parsed; batch is set on the batch's last part.
+type parsedChunk struct {
+	events, batch []event
+}
+
+// parseChunk is how many events are parsed ahead of the rules at most.
+// The loop checks one chunk while the next is parsed, so at most two
+// chunks of records hold their metrics: a whole batch of queueCap parsed
+// records made the garbage collector mark them all, which cost more than
+// the time the two goroutines saved.
+const parseChunk = 256
+
+// parseAhead takes each batch of queued events, parses its records a
+// chunk at a time, and hands the chunks to the loop, until the queue is
+// closed and empty. The batch counts as queued until the loop is done
+// with it (queue.empty), so no event overtakes it inline (deliver).
+func (s *Server) parseAhead(parsed chan<- parsedChunk) {
 	defer close(parsed)
 	for s.events.wait() {
 		batch := s.events.take()
 		s.last.Store(time.Now().UnixNano())
-		for i := range batch {
-			if ev := &batch[i]; ev.isRec {
-				ev.res = s.engine.Parse(ev.rec)
+		for rest := batch; len(rest) > 0; {
+			c := parsedChunk{events: rest[:min(len(rest), parseChunk)]}
+			rest = rest[len(c.events):]
+			for i := range c.events {
+				if ev := &c.events[i]; ev.isRec {
+					ev.res = s.engine.Parse(ev.rec)
+				}
 			}
+			if len(rest) == 0 {
+				c.batch = batch
+			}
+			parsed <- c
 		}
-		parsed <- batch
 	}
 }
 
