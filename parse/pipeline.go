@@ -58,7 +58,7 @@ func (s *Stage) parser(rec listener.Record) telegraf.Parser {
 }
 
 // Pipeline processes the records of one listener, in order. It is not safe
-// for concurrent use, rules keep state across records, except for Parse.
+// for concurrent use, except for Parse: rules keep state across records.
 type Pipeline struct {
 	listenerURL string
 	stages      []*Stage // one, or the AutoFormats alternatives
@@ -163,13 +163,14 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 // the rest of the pipeline it keeps no state across records, so it may be
 // called from any goroutine, concurrently with itself and with Check:
 // package serve parses ahead of the rules, which stay serial, in a
-// goroutine of its own, while a listener's reader may process a record
-// of its own inline. Every parser of setup.Formats is safe for that in Telegraf
-// v1.37.2: the influx parser locks itself, influx_upstream, json, value and
-// form_urlencoded only read their options, wavefront keeps its state in a
-// sync.Pool, fakegraf's statsd parser only reads its options, and
-// RunningInput.MakeMetric is called by Telegraf's parse pool from several
-// workers at once (max_parallel_parsers) (serve's TestParseConcurrently).
+// goroutine of its own, while a listener's reader may process a record of
+// its own inline. Every parser of setup.Formats is safe for that in
+// Telegraf v1.37.2: the influx parser locks itself, influx_upstream, json,
+// value and form_urlencoded only read their options, wavefront keeps its
+// state in a sync.Pool, fakegraf's statsd parser only reads its options,
+// and Telegraf's parse pool calls RunningInput.MakeMetric from several
+// workers at once (max_parallel_parsers). serve's TestParseConcurrently
+// holds it to that.
 //
 // With --data-format auto it leaves the record to Check: the format is
 // the one the sender was first seen sending, which is the pipeline's state.
@@ -189,7 +190,7 @@ func (p *Pipeline) Parse(rec listener.Record) *Result {
 func (p *Pipeline) Check(res *Result) *Result {
 	stage := res.by
 	if stage == nil {
-		res, stage = p.parseAuto(res.Record)
+		res, stage = p.parseAuto(res)
 	}
 	// One Context per pipeline, reset for every record: with the facts in
 	// it, it is a few hundred bytes a record would otherwise allocate.
@@ -209,8 +210,9 @@ func (p *Pipeline) Check(res *Result) *Result {
 // parseAuto parses a record with --data-format auto: in the format its
 // sender was first seen sending, else the one it looks like, else any
 // that parses it.
-func (p *Pipeline) parseAuto(rec listener.Record) (*Result, *Stage) {
-	res := &Result{Record: rec, Auto: true}
+func (p *Pipeline) parseAuto(res *Result) (*Result, *Stage) {
+	rec := res.Record
+	res.Auto = true
 	stage := p.detectFor(rec)
 	p.run(stage, res)
 	if res.Err != nil {
