@@ -59,7 +59,7 @@ func (s *Stage) parser(rec listener.Record) telegraf.Parser {
 }
 
 // Pipeline processes the records of one listener, in order. It is not safe
-// for concurrent use: rules keep state across records.
+// for concurrent use, except for Parse: rules keep state across records.
 type Pipeline struct {
 	listenerURL string
 	stages      []*Stage // one, or the AutoFormats alternatives
@@ -120,6 +120,7 @@ type Result struct {
 	Parsed      []ParsedMetric
 	Metrics     []telegraf.Metric
 	stage       *Stage
+	by          *Stage // the stage Parse ran; nil leaves the parse to Check (auto)
 	parsedIndex []int  // for each of Metrics, its index in Parsed
 	senderTime  []bool // per parsed metric; computed on first use
 	// parser is the stage's parser for this record (Stage.ParserFor): the
@@ -188,16 +189,81 @@ func (r *Result) Source() Source {
 	return Source{Listener: r.Record.Listener, Peer: r.Record.Peer, Conn: r.Record.Conn, Record: r.Record.Seq}
 }
 
-// Process parses one record and runs the rules over it.
+// Process parses one record and runs the rules over it: Check(Parse(rec)).
 func (p *Pipeline) Process(rec listener.Record) *Result {
+	return p.Check(p.Parse(rec))
+}
+
+// Parse is the first step of Process: Telegraf's parser, rounding and
+// MakeMetric, what Telegraf's parse pool does before the agent sees a
+// metric (plugins/common/socket/stream.go hands each record to it). Unlike
+// the rest of the pipeline it keeps no state across records, so it may be
+// called from any goroutine, concurrently with itself and with Check:
+// package serve parses ahead of the rules, which stay serial, in a
+// goroutine of its own, while a listener's reader may process a record of
+// its own inline. Every parser of setup.Formats is safe for that in
+// Telegraf v1.37.2: the influx parser locks itself, influx_upstream, json,
+// value and form_urlencoded only read their options, wavefront keeps its
+// state in a sync.Pool, fakegraf's statsd parser only reads its options,
+// and Telegraf's parse pool calls RunningInput.MakeMetric from several
+// workers at once (max_parallel_parsers). serve's TestParseConcurrently
+// holds it to that.
+//
+// With --data-format auto it leaves the record to Check: the format is
+// the one the sender was first seen sending, which is the pipeline's state.
+func (p *Pipeline) Parse(rec listener.Record) *Result {
 	res := newResult(rec)
-	stage := p.stages[0]
-	if p.auto {
-		stage = p.detectFor(rec)
-		res.Auto = true
+	if !p.auto {
+		res.by = p.stages[0]
+		p.run(res.by, res)
 	}
+	return res
+}
+
+// Check is the second step of Process: it runs the rules over a result of
+// Parse (parsing it first with --data-format auto) and returns it, with
+// its findings. Like Transport, it is called one record at a time, in each
+// connection's order.
+func (p *Pipeline) Check(res *Result) *Result {
+	stage := res.by
+	if stage == nil {
+		res, stage = p.parseAuto(res)
+	}
+	// One Context per pipeline, reset for every record: with the facts in
+	// it, it is a few hundred bytes a record would otherwise allocate.
+	rec := &res.Record
+	p.ctx.reset(res, stage, p)
+	rules := p.rulesFor(res)
+	memo := !p.noShapeMemo && res.Err == nil && (rec.Plugin == nil || stage.PluginParses && acceptedWhole(*rec))
+	sameShape := memo && p.shape.matches(p.lastKind, stage, res.Parsed)
+	if sameShape {
+		run(&p.ctx, rules.unshaped)
+	} else {
+		run(&p.ctx, rules.all)
+	}
+	if memo && !sameShape && len(res.Diagnostics) == 0 && len(res.Repeated) == 0 {
+		p.shape.remember(p.lastKind, stage, res.Parsed)
+	}
+	if len(res.Record.Data) > keepRecordMax {
+		// Keep no large record (an HTTP batch) and its facts alive
+		// until the next one. A small one may stay: zeroing the Context
+		// costs a GC write barrier on each of its pointers, a tenth of
+		// the rules' cost on a one-line record.
+		p.ctx = Context{}
+	}
+	sortDiagnostics(res.Diagnostics)
+	return res
+}
+
+// parseAuto parses a record with --data-format auto: in the format its
+// sender was first seen sending, else the one it looks like, else any
+// that parses it.
+func (p *Pipeline) parseAuto(res *Result) (*Result, *Stage) {
+	rec := res.Record
+	res.Auto = true
+	stage := p.detectFor(rec)
 	p.run(stage, res)
-	if p.auto && res.Err != nil {
+	if res.Err != nil {
 		// The sniff can be wrong (a wavefront line looks like influx);
 		// prefer any format that parses the record.
 		for _, alt := range p.stages {
@@ -216,29 +282,7 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 			try.Release()
 		}
 	}
-	// One Context per pipeline, reset for every record: with the facts in
-	// it, it is a few hundred bytes a record would otherwise allocate.
-	p.ctx.reset(res, stage, p)
-	rules := p.rulesFor(res)
-	memo := !p.noShapeMemo && res.Err == nil && (rec.Plugin == nil || stage.PluginParses && acceptedWhole(rec))
-	sameShape := memo && p.shape.matches(p.lastKind, stage, res.Parsed)
-	if sameShape {
-		run(&p.ctx, rules.unshaped)
-	} else {
-		run(&p.ctx, rules.all)
-	}
-	if memo && !sameShape && len(res.Diagnostics) == 0 && len(res.Repeated) == 0 {
-		p.shape.remember(p.lastKind, stage, res.Parsed)
-	}
-	if len(rec.Data) > keepRecordMax {
-		// Keep no large record (an HTTP batch) and its facts alive
-		// until the next one. A small one may stay: zeroing the Context
-		// costs a GC write barrier on each of its pointers, a tenth of
-		// the rules' cost on a one-line record.
-		p.ctx = Context{}
-	}
-	sortDiagnostics(res.Diagnostics)
-	return res
+	return res, stage
 }
 
 // kindRules are the rules that can report on one kind of record, in the

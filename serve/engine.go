@@ -29,11 +29,30 @@ func (e *Engine) Add(url, dataFormat string, p *parse.Pipeline) {
 	e.sink.Listening(url, dataFormat)
 }
 
-// Record processes one record. Its Result is reused for a later record
-// once the sink has seen it, unless a sink kept it (parse.Result.Keep).
-func (e *Engine) Record(rec listener.Record) {
+// Record processes one record: Check(Parse(rec)).
+func (e *Engine) Record(rec listener.Record) { e.Check(e.Parse(rec)) }
+
+// Parse is the first step of Record: Telegraf's parser and MakeMetric
+// (parse.Pipeline.Parse). Unlike the engine's other methods it may be
+// called from any goroutine, concurrently with them, once every listener
+// is added: Server parses ahead of the rules, as Telegraf's parse pool
+// does. It returns nil for a listener the engine does not know.
+func (e *Engine) Parse(rec listener.Record) *parse.Result {
 	if p := e.pipelines[rec.Listener]; p != nil {
-		res := p.Process(rec)
+		return p.Parse(rec)
+	}
+	return nil
+}
+
+// Check is the second step of Record: it runs the rules over a result of
+// Parse and passes it on. The Result is reused for a later record once the
+// sink has seen it, unless a sink kept it (parse.Result.Keep).
+func (e *Engine) Check(res *parse.Result) {
+	if res == nil {
+		return
+	}
+	if p := e.pipelines[res.Record.Listener]; p != nil {
+		res = p.Check(res)
 		e.sink.Result(res)
 		res.Release()
 	}

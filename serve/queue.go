@@ -8,7 +8,8 @@ import "sync"
 // channel costs a send, a receive and often a goroutine wake-up per
 // record, which at a million records was a tenth of fakegraf's CPU. Here a
 // producer appends under a mutex and wakes the loop only when the queue
-// was empty; the loop takes everything queued at once.
+// was empty; the loop (its parse step, Server.parseAhead) takes everything
+// queued at once.
 //
 // The queue is bounded: a producer waits while queueCap events, or
 // queueBytes bytes of records, are queued, so a sender faster than the
@@ -24,6 +25,7 @@ type queue struct {
 	items   []event
 	spare   []event // the loop's last batch, reused
 	bytes   int     // of the queued records' Data
+	taken   int     // batches taken and not yet done: still being processed
 	closed  bool
 	wake    chan struct{} // holds a token while items is not empty
 }
@@ -103,22 +105,24 @@ func (q *queue) take() []event {
 	}
 	batch := q.items
 	q.items, q.spare, q.bytes = q.spare[:0], nil, 0
+	q.taken++
 	q.notFull.Broadcast()
 	return batch
 }
 
-// empty reports whether nothing is queued.
+// empty reports whether nothing is queued, and every batch taken is done.
 func (q *queue) empty() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.items) == 0
+	return len(q.items) == 0 && q.taken == 0
 }
 
-// done hands back a batch from next for reuse, cleared so that its
-// records can be collected.
+// done hands back a batch from take once it is processed, for reuse,
+// cleared so that its records can be collected.
 func (q *queue) done(batch []event) {
 	clear(batch)
 	q.mu.Lock()
+	q.taken--
 	if q.spare == nil {
 		q.spare = batch[:0]
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
+	"github.com/fakegraf/fakegraf/setup"
 )
 
 // Every pushed event comes out once, each producer's in its order.
@@ -121,29 +122,46 @@ type orderSink struct {
 }
 
 func (o *orderSink) Listening(string, string) {}
-func (o *orderSink) Result(*parse.Result)     {}
 func (o *orderSink) Finding(parse.Diagnostic) {}
-func (o *orderSink) Conn(ev listener.ConnEvent) {
+func (o *orderSink) Result(res *parse.Result) {
+	o.add(res.Record.Conn, int(res.Record.Seq))
+	if len(res.Metrics) != 1 {
+		o.t.Errorf("record %q stored %d metrics, want 1", res.Record.Data, len(res.Metrics))
+	}
+}
+func (o *orderSink) Conn(ev listener.ConnEvent) { o.add(ev.Conn, ev.Records) }
+
+func (o *orderSink) add(conn uint64, n int) {
 	if !o.busy.CompareAndSwap(false, true) {
 		o.t.Error("the sink was called concurrently")
 	}
-	o.got[ev.Conn] = append(o.got[ev.Conn], ev.Records)
+	o.got[conn] = append(o.got[conn], n)
 	o.busy.Store(false)
 }
 
 // Producers that deliver inline or through the queue, whichever is free,
 // still have every event processed once, one at a time, each producer's
-// in order.
+// in order: its records, parsed ahead of the rules in the queue's case,
+// and its connection events between them.
 func TestDeliverKeepsEachProducersOrder(t *testing.T) {
+	cfg, err := setup.Load([]byte("[[inputs.socket_listener]]\n  service_address = \"tcp://127.0.0.1:0\"\n"), "test")
+	require.NoError(t, err)
+	const url = "tcp://127.0.0.1:1"
 	sink := &orderSink{got: map[uint64][]int{}, t: t}
 	s := &Server{engine: NewEngine(sink), events: newQueue(), done: make(chan struct{})}
+	s.engine.Add(url, "influx", parse.NewPipeline(url, nil, Stages(cfg.Inputs[0])...))
 	go s.loop()
 	const producers, each = 4, 5000
 	var wg sync.WaitGroup
 	for p := range producers {
 		wg.Go(func() {
 			for i := range each {
-				s.deliver(event{conn: &listener.ConnEvent{Conn: uint64(p), Records: i}})
+				if i%2 == 0 {
+					s.deliver(event{conn: &listener.ConnEvent{Listener: url, Conn: uint64(p), Records: i}})
+					continue
+				}
+				s.deliver(event{isRec: true, rec: listener.Record{Listener: url, Conn: uint64(p), Seq: uint64(i),
+					Data: []byte("cpu v=1"), Stream: true, Terminated: true}})
 			}
 		})
 	}
