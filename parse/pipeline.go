@@ -236,6 +236,7 @@ func (p *Pipeline) Check(res *Result) *Result {
 	rules := p.rulesFor(res)
 	memo := !p.noShapeMemo && res.Err == nil && (rec.Plugin == nil || stage.PluginParses && acceptedWhole(*rec))
 	sameShape := memo && p.shape.matches(p.lastKind, stage, res.Parsed)
+	p.ctx.sameShape = sameShape
 	if sameShape {
 		run(&p.ctx, rules.unshaped)
 	} else {

@@ -75,6 +75,9 @@ func checkTimeKeyName(ctx *Context) {
 			}
 		}
 	}
+	if ctx.sameShape {
+		return // a JSON record: its metrics' keys are those of a clean record
+	}
 	for _, m := range ctx.Metrics {
 		if _, ok := m.GetTag("time"); ok && !reported["tag time"] {
 			report("tag time")

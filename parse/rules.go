@@ -277,10 +277,14 @@ type Context struct {
 	State    *State
 	Rules    *RuleSet // the rule set's options (TimestampWindow)
 
-	result  *Result
-	rules   []*Rule // the rules for this record (Pipeline.rulesFor)
-	running int     // the index in rules of the running rule
-	facts   facts   // the record's facts, computed as the rules read them
+	result *Result
+	// sameShape says the record's metrics have the shapes of recent clean
+	// records (shapeMemo): a rule that is Shape for some formats only may
+	// skip its shape-only part on it in the others.
+	sameShape bool
+	rules     []*Rule // the rules for this record (Pipeline.rulesFor)
+	running   int     // the index in rules of the running rule
+	facts     facts   // the record's facts, computed as the rules read them
 }
 
 // everyFormat and notJSON are values of Rule.Shape. JSON is lexed by the
