@@ -189,3 +189,27 @@ func (q *queue) next() (batch []event, ok bool) {
 	}
 	return nil, false
 }
+
+// severalSenders tells a batch of one connection's records, which the loop
+// parses itself, from one of several connections or datagram listeners.
+func TestSeveralSenders(t *testing.T) {
+	rec := func(l string, conn uint64) event {
+		return event{isRec: true, rec: listener.Record{Listener: l, Conn: conn}}
+	}
+	conn := event{conn: &listener.ConnEvent{}}
+	for _, c := range []struct {
+		batch []event
+		want  bool
+	}{
+		{nil, false},
+		{[]event{rec("tcp://a", 1), conn, rec("tcp://a", 1), rec("tcp://a", 1)}, false},
+		{[]event{rec("udp://a", 0), rec("udp://a", 0)}, false},
+		{[]event{rec("tcp://a", 1), conn, rec("tcp://a", 2)}, true},
+		{[]event{rec("udp://a", 0), rec("udp://b", 0)}, true},
+		{[]event{rec("tcp://a", 1), rec("unix:///s", 1)}, true},
+	} {
+		if got := severalSenders(c.batch); got != c.want {
+			t.Errorf("severalSenders(%v) = %v, want %v", c.batch, got, c.want)
+		}
+	}
+}

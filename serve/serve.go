@@ -414,36 +414,38 @@ func (s *Server) Raise(ev listener.Transport) {
 	s.engine.Transport(ev)
 }
 
-// loop processes the queued events in two goroutines, as Telegraf does:
-// one parses the records (Telegraf's parser and MakeMetric, Engine.Parse,
-// what Telegraf's parse pool does with its one worker by default,
-// plugins/common/socket/stream.go) and hands them on to the other, which
-// runs the rules and the sink over them (Engine.Check) while the first
-// parses the next. Only the second step keeps state across records; one
-// goroutine at each step keeps every connection's order. Each step costs
-// about half of a record's processing, so with two cores the queue drains
-// at up to twice the rate of one goroutine doing both.
+// loop processes the queued events, a batch at a time. A batch of several
+// senders' records is parsed ahead of the rules, as Telegraf does: a
+// second goroutine (parseChunks) parses the records (Telegraf's parser and
+// MakeMetric, Engine.Parse, what Telegraf's parse pool does with its one
+// worker by default, plugins/common/socket/stream.go) a chunk at a time,
+// while the loop runs the rules and the sink over the chunk before
+// (Engine.Check). Only the second step keeps state across records, and
+// the chunks go through it in order, so every connection's order holds.
+// Each step costs about half of a record's processing, so with two cores
+// the queue drains at up to twice the rate of one goroutine doing both.
+// One sender's batch the loop processes alone (severalSenders says why).
 func (s *Server) loop() {
 	defer close(s.done)
-	parsed := make(chan parsedChunk)
-	go s.parseAhead(parsed)
-	for c := range parsed {
-		s.proc.Lock()
-		for i := range c.events {
-			s.handle(&c.events[i])
+	toParse, parsed := make(chan []event), make(chan []event)
+	go s.parseChunks(toParse, parsed)
+	defer close(toParse)
+	for s.events.wait() {
+		batch := s.events.take()
+		s.last.Store(time.Now().UnixNano())
+		if severalSenders(batch) {
+			s.checkParsedAhead(batch, toParse, parsed)
+		} else {
+			s.proc.Lock()
+			for i := range batch {
+				s.handle(&batch[i])
+			}
+			s.proc.Unlock()
 		}
-		s.proc.Unlock()
-		clear(c.events) // its metrics can go
-		if c.batch != nil {
-			s.events.done(c.batch)
-		}
+		// The batch counted as queued until now (queue.empty), so that no
+		// event overtook it inline (deliver).
+		s.events.done(batch)
 	}
-}
-
-// parsedChunk is a part of a batch taken from the queue, its records
-// parsed; batch is set on the batch's last part.
-type parsedChunk struct {
-	events, batch []event
 }
 
 // parseChunk is how many events are parsed ahead of the rules at most.
@@ -453,29 +455,61 @@ type parsedChunk struct {
 // the time the two goroutines saved.
 const parseChunk = 256
 
-// parseAhead takes each batch of queued events, parses its records a
-// chunk at a time, and hands the chunks to the loop, until the queue is
-// closed and empty. The batch counts as queued until the loop is done
-// with it (queue.empty), so no event overtakes it inline (deliver).
-func (s *Server) parseAhead(parsed chan<- parsedChunk) {
-	defer close(parsed)
-	for s.events.wait() {
-		batch := s.events.take()
-		s.last.Store(time.Now().UnixNano())
-		for rest := batch; len(rest) > 0; {
-			c := parsedChunk{events: rest[:min(len(rest), parseChunk)]}
-			rest = rest[len(c.events):]
-			for i := range c.events {
-				if ev := &c.events[i]; ev.isRec {
-					ev.res = s.engine.Parse(ev.rec)
-				}
+// checkParsedAhead runs the rules over a batch's chunks as parseChunks
+// parses them, one chunk behind.
+func (s *Server) checkParsedAhead(batch []event, toParse chan<- []event, parsed <-chan []event) {
+	chunk := func(i int) []event { return batch[i:min(i+parseChunk, len(batch))] }
+	toParse <- chunk(0)
+	for i := 0; i < len(batch); i += parseChunk {
+		c := <-parsed
+		if next := i + parseChunk; next < len(batch) {
+			toParse <- chunk(next)
+		}
+		s.proc.Lock()
+		for j := range c {
+			s.handle(&c[j])
+		}
+		s.proc.Unlock()
+		clear(c) // its metrics can go
+	}
+}
+
+// parseChunks parses the records of each chunk it is handed and hands the
+// chunk back, until toParse is closed.
+func (s *Server) parseChunks(toParse <-chan []event, parsed chan<- []event) {
+	for c := range toParse {
+		for i := range c {
+			if ev := &c[i]; ev.isRec {
+				ev.res = s.engine.Parse(ev.rec)
 			}
-			if len(rest) == 0 {
-				c.batch = batch
-			}
-			parsed <- c
+		}
+		parsed <- c
+	}
+}
+
+// severalSenders says whether a batch holds records of more than one
+// connection, or of more than one datagram listener: only then does
+// parsing ahead of the rules pay for its CPU. With one sender, splitting
+// each record's work between two cores cost 4 to 27 % more CPU a metric on
+// tcp-influx and tcp-json (docs/benchmarks.md): the one connection would
+// be drained faster, but a developer's machine pays in CPU, and several
+// senders are what leave records waiting behind the rules.
+func severalSenders(batch []event) bool {
+	first := -1
+	for i := range batch {
+		ev := &batch[i]
+		if !ev.isRec {
+			continue
+		}
+		if first < 0 {
+			first = i
+			continue
+		}
+		if f := &batch[first].rec; ev.rec.Conn != f.Conn || ev.rec.Listener != f.Listener {
+			return true
 		}
 	}
+	return false
 }
 
 // deliver processes an event in the caller's goroutine when the loop is
