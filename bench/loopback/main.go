@@ -109,6 +109,7 @@ func main() {
 	flag.IntVar(&statsdRate, "statsd-rate", 20000, "statsd lines per second: a rate both programs keep up with")
 	flag.IntVar(&idleConns, "idle-conns", 10000, "connections of the tcp-idle case")
 	runs := flag.Int("runs", 1, "runs per program and case, alternating; the table shows the median CPU and the highest RSS")
+	settle := flag.Duration("settle", 0, "pause before each run, so that the kernel's work after the last one (freeing its memory) is not charged to it")
 	var variants variantFlag
 	flag.Var(&variants, "variant", "`NAME=FLAGS`: also run fakegraf with these flags (repeatable), e.g. api='--http 127.0.0.1:0'")
 	flag.Parse()
@@ -142,10 +143,13 @@ func main() {
 		var fgs, tgs []measurement
 		vms := make([][]measurement, len(variants))
 		for range max(*runs, 1) {
+			time.Sleep(*settle)
 			fgs = append(fgs, runFakegraf(*fakegraf, c, payload, n, *udpRate, nil))
 			for i, v := range variants {
+				time.Sleep(*settle)
 				vms[i] = append(vms[i], runFakegraf(cmp.Or(v.bin, *fakegraf), c, payload, n, *udpRate, v.env, v.flags...))
 			}
+			time.Sleep(*settle)
 			tgs = append(tgs, runTelegraf(*telegraf, c, payload, n, *udpRate))
 		}
 		fg, tg := median(fgs), median(tgs)
