@@ -30,22 +30,19 @@ func (c *lru[K, V]) Get(key K) (V, bool) {
 	return zero, false
 }
 
-// Put sets key, evicting the least recently used entry when full, and says
-// whether it evicted one.
-func (c *lru[K, V]) Put(key K, v V) (evicted bool) {
+// Put sets key, evicting the least recently used entry when full.
+func (c *lru[K, V]) Put(key K, v V) {
 	if e, ok := c.items[key]; ok {
 		e.Value.(*lruEntry[K, V]).val = v
 		c.order.MoveToFront(e)
-		return false
+		return
 	}
 	c.items[key] = c.order.PushFront(&lruEntry[K, V]{key: key, val: v})
 	for c.order.Len() > c.cap {
 		old := c.order.Back()
 		c.order.Remove(old)
 		delete(c.items, old.Value.(*lruEntry[K, V]).key)
-		evicted = true
 	}
-	return evicted
 }
 
 // Len is the number of entries.

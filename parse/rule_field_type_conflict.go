@@ -22,7 +22,6 @@ func init() {
 		Bad:      "cpu value=1\ncpu value=2i",
 		Good:     "cpu value=1\ncpu value=2",
 		Requires: []Fact{FactParts},
-		Shape:    everyFormat,
 		Check:    checkFieldTypeConflict,
 		Cases: []Case{
 			{Name: "float then integer", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu value=1\n"}, {Data: "cpu value=∑2i\n"}}, Want: []Want{{"field-type-conflict", Error, 1}}},
@@ -82,11 +81,7 @@ func checkFieldTypeConflict(ctx *Context) {
 			t := valueType(f.Value)
 			first, ok := types.Get(key)
 			if !ok {
-				if types.Put(key, firstType{typ: t, seq: ctx.Record.Seq, conn: ctx.Record.Conn}) {
-					// A field's first type is forgotten: a remembered
-					// shape may now disagree with what comes next.
-					ctx.forgetShapes()
-				}
+				types.Put(key, firstType{typ: t, seq: ctx.Record.Seq, conn: ctx.Record.Conn})
 				continue
 			}
 			if first.typ == t || reported[key] {

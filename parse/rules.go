@@ -43,9 +43,10 @@ type Rule struct {
 	// Telegraf's parser took, reads nothing of the record but its parsed
 	// metrics' shapes (shapeMemo: names, tag keys, field keys and value
 	// kinds) and values, such that plain tag and string values (plainByte)
-	// cannot give it a finding; and keeps no state that could make it
-	// report on a metric of a shape it did not report on before, unless it
-	// calls ctx.forgetShapes. The pipeline then skips the rule on a record
+	// cannot give it a finding; and keeps no state across records (a rule
+	// with an LRU would forget other entries when the memo spares it a
+	// lookup: FuzzShapeMemo found that of field-type-conflict, which keeps
+	// its own last-shape fast path). The pipeline then skips the rule on a record
 	// whose metrics all have the shape of a recent clean record's metric.
 	// FuzzShapeMemo holds the rules that say so to it.
 	Shape func(format string) bool
@@ -291,14 +292,6 @@ type Context struct {
 // rules that read more of it than the json parser keeps.
 func everyFormat(string) bool    { return true }
 func notJSON(format string) bool { return format != "json" }
-
-// forgetShapes drops the pipeline's remembered shapes (shapeMemo): a Shape
-// rule calls it when it forgets state its past findings rested on.
-func (c *Context) forgetShapes() {
-	if c.Pipeline != nil {
-		c.Pipeline.shape.forget()
-	}
-}
 
 // rule is the running rule.
 func (c *Context) rule() *Rule { return c.rules[c.running] }

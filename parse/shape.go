@@ -15,9 +15,8 @@ import (
 // record the Shape rules were about half of what the rules cost.
 //
 // The memo holds one shape per measurement name, at most shapeEntries of
-// them: a new shape of a name replaces the old one, so that the remembered
-// shapes never disagree about a field's kind (field-type-conflict). It
-// refers to the strings of the metrics it remembers, without copying them.
+// them: a new shape of a name replaces the old one. It refers to the
+// strings of the metrics it remembers, without copying them.
 type shapeMemo struct {
 	entries [shapeEntries]shapeEntry
 	next    int // the entry a new name replaces, round robin
@@ -175,13 +174,5 @@ func (s *shapeMemo) remember(k recordKind, stage *Stage, ms []ParsedMetric) {
 			e.fields = append(e.fields, f.Key)
 			e.kinds = append(e.kinds, kindOf(f.Value))
 		}
-	}
-}
-
-// forget clears the memo: the next records run every rule until they are
-// remembered again.
-func (s *shapeMemo) forget() {
-	for i := range s.entries {
-		s.entries[i].ok = false
 	}
 }
