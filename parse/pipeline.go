@@ -234,7 +234,7 @@ func (p *Pipeline) Check(res *Result) *Result {
 	rec := &res.Record
 	p.ctx.reset(res, stage, p)
 	rules := p.rulesFor(res)
-	memo := !p.noShapeMemo && res.Err == nil && (rec.Plugin == nil || stage.PluginParses && acceptedWhole(*rec))
+	memo := !p.noShapeMemo && res.Err == nil && (rec.Plugin == nil || pluginParsed(*rec, stage))
 	sameShape := memo && p.shape.matches(p.lastKind, stage, res.Parsed)
 	p.ctx.sameShape = sameShape
 	if sameShape {
@@ -288,7 +288,7 @@ func (p *Pipeline) parseAuto(res *Result) (*Result, *Stage) {
 
 // kindRules are the rules that can report on one kind of record, in the
 // rule set's order (Rule.Only): all of them, and those that are not Shape
-// rules, for a record of the previous clean record's shape.
+// rules for its format, for a record of remembered shapes (shapeMemo).
 type kindRules struct {
 	all, unshaped []*Rule
 }
@@ -328,7 +328,7 @@ func (p *Pipeline) Transport(ev listener.Transport) []Diagnostic {
 
 func (p *Pipeline) run(stage *Stage, res *Result) {
 	res.Format = stage.Format
-	if plugin := res.Record.Plugin; plugin != nil && stage.PluginParses && acceptedWhole(res.Record) {
+	if plugin := res.Record.Plugin; plugin != nil && pluginParsed(res.Record, stage) {
 		// The plugin's parse is the parse (Stage.PluginParses): the view
 		// and the stored metrics are the same metrics, as for a socket's
 		// record below.
@@ -355,6 +355,13 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 	res.stage = stage
 	res.Parsed = viewParsed(parsed, &res.room)
 	res.Metrics, res.parsedIndex = store(stage, parsed, len(parsed), &res.room)
+}
+
+// pluginParsed says that the plugin's metrics of rec are what the stage's
+// parser makes of its bytes (Stage.PluginParses, for a request accepted
+// whole): they are the record's parsed view and its stored metrics alike.
+func pluginParsed(rec listener.Record, stage *Stage) bool {
+	return stage.PluginParses && acceptedWhole(rec)
 }
 
 // acceptedWhole says that an HTTP input's plugin took every line of the

@@ -120,14 +120,12 @@ func checkJSONStringDropped(ctx *Context) {
 	reportConfigDependent(ctx, msg, offsetPosition(ctx.Record.Data, dropped[0].KeyOff), fixes...).Token = dropped[0].Key
 }
 
-// nothingDropped lets a clean JSON record skip the lexer: with the values
-// the record's one scan counted (scanJSON), no allocation, and a fall back
-// to the full check whenever it cannot tell.
-
 // nothingDropped reports whether every value of the record survived as a
-// tag, a field or the measurement name: then no string or bool was dropped.
-// json_query, json_time_key and tag_keys on numbers make the sums differ,
-// and the full check runs.
+// tag, a field or the measurement name: then no string or bool was dropped,
+// and a clean JSON record skips the lexer. It compares with the values the
+// record's one scan counted (scanJSON), with no allocation. json_query,
+// json_time_key and tag_keys on numbers make the sums differ, and the full
+// check runs.
 func nothingDropped(ctx *Context, jp *jsonparser.Parser) bool {
 	kept := 0
 	for _, m := range ctx.Parsed {

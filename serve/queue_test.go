@@ -142,7 +142,8 @@ func (o *orderSink) add(conn uint64, n int) {
 // Producers that deliver inline or through the queue, whichever is free,
 // still have every event processed once, one at a time, each producer's
 // in order: its records, parsed ahead of the rules in the queue's case,
-// and its connection events between them.
+// and its connection events between them. One producer waits for the loop
+// instead of queuing, as the only stream connection's reader does.
 func TestDeliverKeepsEachProducersOrder(t *testing.T) {
 	cfg, err := setup.Load([]byte("[[inputs.socket_listener]]\n  service_address = \"tcp://127.0.0.1:0\"\n"), "test")
 	require.NoError(t, err)
@@ -154,14 +155,15 @@ func TestDeliverKeepsEachProducersOrder(t *testing.T) {
 	const producers, each = 4, 5000
 	var wg sync.WaitGroup
 	for p := range producers {
+		wait := p == 0
 		wg.Go(func() {
 			for i := range each {
 				if i%2 == 0 {
-					s.deliver(event{conn: &listener.ConnEvent{Listener: url, Conn: uint64(p), Records: i}})
+					s.deliver(event{conn: &listener.ConnEvent{Listener: url, Conn: uint64(p), Records: i}}, wait)
 					continue
 				}
 				s.deliver(event{isRec: true, rec: listener.Record{Listener: url, Conn: uint64(p), Seq: uint64(i),
-					Data: []byte("cpu v=1"), Stream: true, Terminated: true}})
+					Data: []byte("cpu v=1"), Stream: true, Terminated: true}}, wait)
 			}
 		})
 	}

@@ -54,7 +54,7 @@ type Server struct {
 
 	last atomic.Int64 // unix nanoseconds of the last event, for LastEvent
 	// streams counts the open connections of the stream sockets: the
-	// reader of the only one processes its records itself (deliverAlone).
+	// reader of the only one waits to process its records itself (deliver).
 	streams atomic.Int64
 
 	drops     map[string]uint64 // kernel drop counts last reported, per UDP listener
@@ -68,7 +68,7 @@ const dropsInterval = 500 * time.Millisecond
 type event struct {
 	isRec     bool
 	rec       listener.Record // by value: a pointer would cost an allocation per record
-	res       *parse.Result   // rec parsed ahead (Server.parseAhead); nil: not yet
+	res       *parse.Result   // rec parsed ahead (Server.parseChunks); nil: not yet
 	conn      *listener.ConnEvent
 	transport *listener.Transport
 }
@@ -439,11 +439,7 @@ func (s *Server) loop() {
 		if severalSenders(batch) {
 			s.checkParsedAhead(batch, toParse, parsed)
 		} else {
-			s.proc.Lock()
-			for i := range batch {
-				s.handle(&batch[i])
-			}
-			s.proc.Unlock()
+			s.handleAll(batch)
 		}
 		// The batch counted as queued until now (queue.empty), so that no
 		// event overtook it inline (deliver).
@@ -468,12 +464,17 @@ func (s *Server) checkParsedAhead(batch []event, toParse chan<- []event, parsed 
 		if next := i + parseChunk; next < len(batch) {
 			toParse <- chunk(next)
 		}
-		s.proc.Lock()
-		for j := range c {
-			s.handle(&c[j])
-		}
-		s.proc.Unlock()
+		s.handleAll(c)
 		clear(c) // its metrics can go
+	}
+}
+
+// handleAll processes events of the queue, in order, under proc.
+func (s *Server) handleAll(events []event) {
+	s.proc.Lock()
+	defer s.proc.Unlock()
+	for i := range events {
+		s.handle(&events[i])
 	}
 }
 
@@ -523,44 +524,33 @@ func severalSenders(batch []event) bool {
 // waited would leave the kernel's buffer to absorb every burst: at 100,000
 // datagrams a second and the default buffer, inline processing lost 16 to
 // 19 % of the datagrams to the kernel against 11 to 13 % through the queue.
-func (s *Server) deliver(ev event) {
-	if s.proc.TryLock() {
-		if s.events.empty() {
-			s.processInline(&ev)
-			return
-		}
-		s.proc.Unlock()
-	}
-	s.events.push(ev)
-}
-
-// processInline processes an event in the caller's goroutine, under proc,
-// which it releases.
-func (s *Server) processInline(ev *event) {
-	at := ev.rec.Received
-	if !ev.isRec || at.IsZero() {
-		at = time.Now()
-	}
-	s.last.Store(at.UnixNano())
-	s.handle(ev)
-	s.proc.Unlock()
-}
-
-// deliverAlone is deliver for the reader of the only open stream
-// connection: it waits for the loop to finish its batch, and then
+//
+// wait is for the reader of the only open stream connection: it waits for
+// the loop to finish its batch instead of queuing behind it, and then
 // processes its event inline unless others queued theirs meanwhile. A lone
 // sender that outruns the rules then never hands its records to the loop's
 // goroutine, on another core: on tcp-influx that hand-over cost about 9 %
 // of fakegraf's CPU a metric (docs/benchmarks.md). Waiting only slows the
 // sender down, through TCP's flow control, as inline processing does.
-func (s *Server) deliverAlone(ev event) {
-	s.proc.Lock()
-	if s.events.empty() {
-		s.processInline(&ev)
+func (s *Server) deliver(ev event, wait bool) {
+	if wait {
+		s.proc.Lock()
+	} else if !s.proc.TryLock() {
+		s.events.push(ev)
 		return
 	}
+	if !s.events.empty() {
+		s.proc.Unlock()
+		s.events.push(ev)
+		return
+	}
+	at := ev.rec.Received
+	if !ev.isRec || at.IsZero() {
+		at = time.Now()
+	}
+	s.last.Store(at.UnixNano())
+	s.handle(&ev)
 	s.proc.Unlock()
-	s.events.push(ev)
 }
 
 func (s *Server) handle(ev *event) {
@@ -601,14 +591,11 @@ func (h handler) Conn(ev listener.ConnEvent) {
 func (h handler) Transport(ev listener.Transport) { h.send(event{transport: &ev}) }
 
 func (h handler) send(ev event) {
-	switch {
-	case h.stream && h.s.streams.Load() <= 1:
-		h.s.deliverAlone(ev)
-	case h.inline:
-		h.s.deliver(ev)
-	default:
+	if !h.inline {
 		h.s.events.push(ev)
+		return
 	}
+	h.s.deliver(ev, h.stream && h.s.streams.Load() <= 1)
 }
 
 // httpInput is what the HTTP rules know of one of Telegraf's HTTP inputs:
