@@ -20,6 +20,7 @@ import (
 type shapeMemo struct {
 	entries [shapeEntries]shapeEntry
 	next    int // the entry a new name replaces, round robin
+	hit     int // the entry found last: a sender repeats a name
 }
 
 const shapeEntries = 8
@@ -30,6 +31,9 @@ type shapeEntry struct {
 	stage *Stage
 	name  string
 	tags  []string // keys
+	// values are the tag values: one equal to the remembered value is
+	// plain without a look at each byte, and a sender's tags mostly stay.
+	values []string
 	// fields are the field keys, kinds their values' kinds.
 	fields []string
 	kinds  []shapeKind
@@ -110,13 +114,20 @@ func (s *shapeMemo) matches(k recordKind, stage *Stage, ms []ParsedMetric) bool 
 }
 
 func (s *shapeMemo) find(k recordKind, stage *Stage, name string) *shapeEntry {
+	if e := &s.entries[s.hit]; e.is(k, stage, name) {
+		return e
+	}
 	for i := range s.entries {
-		e := &s.entries[i]
-		if e.ok && e.name == name && e.kind == k && e.stage == stage {
+		if e := &s.entries[i]; e.is(k, stage, name) {
+			s.hit = i
 			return e
 		}
 	}
 	return nil
+}
+
+func (e *shapeEntry) is(k recordKind, stage *Stage, name string) bool {
+	return e.ok && e.stage == stage && e.name == name && e.kind == k
 }
 
 func (e *shapeEntry) matches(m *ParsedMetric) bool {
@@ -124,7 +135,7 @@ func (e *shapeEntry) matches(m *ParsedMetric) bool {
 		return false
 	}
 	for i, t := range m.tags {
-		if t.Key != e.tags[i] || !plain(t.Value) {
+		if t.Key != e.tags[i] || t.Value != e.values[i] && !plain(t.Value) {
 			return false
 		}
 	}
@@ -166,9 +177,10 @@ func (s *shapeMemo) remember(k recordKind, stage *Stage, ms []ParsedMetric) {
 			e = &s.entries[s.next]
 			s.next = (s.next + 1) % shapeEntries
 		}
-		*e = shapeEntry{ok: true, kind: k, stage: stage, name: m.name, tags: e.tags[:0], fields: e.fields[:0], kinds: e.kinds[:0]}
+		*e = shapeEntry{ok: true, kind: k, stage: stage, name: m.name, tags: e.tags[:0], values: e.values[:0], fields: e.fields[:0], kinds: e.kinds[:0]}
 		for _, t := range m.tags {
 			e.tags = append(e.tags, t.Key)
+			e.values = append(e.values, t.Value)
 		}
 		for _, f := range m.fields {
 			e.fields = append(e.fields, f.Key)
