@@ -146,12 +146,21 @@ func (s *Store) Result(r *parse.Result) {
 	defer s.mu.Unlock()
 	s.coll.Result(r)
 	s.lastID++
-	s.scratch = appendRecord(s.scratch[:0], r, &s.names, &s.series, s.lastID)
-	n := len(s.scratch)
-	for s.records.n > 0 && (s.records.n >= s.keep || s.metrics+len(r.Metrics) > s.keep || s.bytes+n > s.keepBytes) {
-		s.dropOldest()
+	// Encoded for the end of the last chunk, where it goes if it fits,
+	// its metrics may refer to others there. If it does not fit, or the
+	// drops emptied the arena, it goes at the start of a new chunk, and is
+	// encoded again for it.
+	at := s.arena.next()
+	s.scratch = appendRecordAt(s.scratch[:0], r, &s.names, &s.series, s.lastID, at, false)
+	s.makeRoom(len(s.scratch), len(r.Metrics))
+	fresh := !s.arena.fits(at, len(s.scratch))
+	if fresh {
+		at = place{chunk: s.arena.first + uint64(len(s.arena.chunks)), ok: true}
+		s.scratch = appendRecordAt(s.scratch[:0], r, &s.names, &s.series, s.lastID, at, true)
+		s.makeRoom(len(s.scratch), len(r.Metrics)) // it may have grown
 	}
-	chunk, off := s.arena.add(s.scratch)
+	n := len(s.scratch)
+	chunk, off := s.arena.add(s.scratch, fresh)
 	e := entry{id: s.lastID, chunk: chunk, off: off, n: uint32(n), metrics: uint32(len(r.Metrics)), findings: uint32(len(r.Diagnostics)),
 		listener: s.names.id(r.Record.Listener)} // the cache's first
 	if !r.Record.Received.IsZero() {
@@ -169,6 +178,14 @@ func (s *Store) Result(r *parse.Result) {
 	}
 	if cap(s.scratch) > 1<<20 {
 		s.scratch = nil // one huge record: let it go
+	}
+}
+
+// makeRoom drops the oldest records until a record of n bytes and metrics
+// metrics fits the bounds.
+func (s *Store) makeRoom(n, metrics int) {
+	for s.records.n > 0 && (s.records.n >= s.keep || s.metrics+metrics > s.keep || s.bytes+n > s.keepBytes) {
+		s.dropOldest()
 	}
 }
 
@@ -302,9 +319,29 @@ type arena struct {
 	spare  []byte // a released chunk, to be filled again
 }
 
-// add copies b into the arena and says where it is.
-func (a *arena) add(b []byte) (chunk uint64, off uint32) {
-	if len(a.chunks) == 0 || cap(a.chunks[len(a.chunks)-1])-len(a.chunks[len(a.chunks)-1]) < len(b) {
+// next is where the next record goes if it fits in the last chunk (a new
+// one if there is none).
+func (a *arena) next() place {
+	if k := len(a.chunks); k > 0 {
+		return place{chunk: a.first + uint64(k-1), off: len(a.chunks[k-1]), ok: true}
+	}
+	return place{chunk: a.first, ok: true}
+}
+
+// fits says whether add puts a record of n bytes at p.
+func (a *arena) fits(p place, n int) bool {
+	k := len(a.chunks)
+	if k == 0 {
+		return p.chunk == a.first && p.off == 0
+	}
+	last := a.chunks[k-1]
+	return p.chunk == a.first+uint64(k-1) && p.off == len(last) && cap(last)-len(last) >= n
+}
+
+// add copies b into the arena and says where it is: at the end of the last
+// chunk if it fits and fresh is false, else at the start of a new one.
+func (a *arena) add(b []byte, fresh bool) (chunk uint64, off uint32) {
+	if fresh || len(a.chunks) == 0 || cap(a.chunks[len(a.chunks)-1])-len(a.chunks[len(a.chunks)-1]) < len(b) {
 		c := a.spare
 		if cap(c) < len(b) {
 			c = make([]byte, 0, max(chunkSize, len(b)))
@@ -422,7 +459,11 @@ func (v *view) close() {
 	v.store.mu.Unlock()
 }
 
-func (v *view) reader(e *entry) *reader { return &reader{b: v.bytes(e), names: v.names} }
+func (v *view) reader(e *entry) *reader {
+	c := v.chunks[e.chunk-v.first]
+	end := e.off + e.n
+	return &reader{b: c[e.off:end:end], names: v.names, chunk: c[:end:end]}
+}
 
 // ring is a queue of at most max items that grows as it fills: a store
 // with little traffic holds little.
