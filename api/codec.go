@@ -215,8 +215,7 @@ func appendRecordAt(b []byte, r *parse.Result, n *names, x *seriesIndex, id uint
 			if again {
 				s = x.seen[i]
 			} else {
-				x.key = appendKey(x.key[:0], m)
-				s = x.add(x.key, m, t, rec.Listener, id)
+				s = x.add(m, t, rec.Listener, id)
 				x.seen = append(x.seen, s)
 			}
 			b = x.appendMetric(b, s, m, t, at, at.off+len(b)-base)

@@ -81,10 +81,27 @@ func newSeriesIndex(maxN, maxBytes int) seriesIndex {
 }
 
 // add counts m, of record id, which arrived on listener, in its series,
-// and returns the series; key is its encoded name and tags (appendKey), t
-// its time. The caller records its fields (setField, setValue) and then
-// calls trim.
-func (x *seriesIndex) add(key []byte, m telegraf.Metric, t int64, listener string, id uint64) *seriesAgg {
+// and returns the series; t is its time. The caller records its fields
+// (setField, setValue) and then calls trim.
+func (x *seriesIndex) add(m telegraf.Metric, t int64, listener string, id uint64) *seriesAgg {
+	x.key = appendKey(x.key[:0], m)
+	s := x.lookup(x.key, m, t, listener)
+	if s != x.newest {
+		x.unlink(s)
+		x.pushNewest(s)
+	}
+	s.count++
+	s.lastRecord = id
+	s.first, s.last = min(s.first, t), max(s.last, t)
+	if listener != s.listeners[len(s.listeners)-1] && !slices.Contains(s.listeners, listener) {
+		s.listeners = append(s.listeners, listener)
+	}
+	return s
+}
+
+// lookup is the series of key, the encoded name and tags of m, which it
+// creates (with nothing counted yet) if there is none.
+func (x *seriesIndex) lookup(key []byte, m telegraf.Metric, t int64, listener string) *seriesAgg {
 	s := x.byKey[string(key)]
 	if s == nil {
 		tags := m.TagList()
@@ -97,15 +114,6 @@ func (x *seriesIndex) add(key []byte, m telegraf.Metric, t int64, listener strin
 		x.bytes += s.size
 		x.byKey[s.key] = s
 		x.pushNewest(s)
-	} else if s != x.newest {
-		x.unlink(s)
-		x.pushNewest(s)
-	}
-	s.count++
-	s.lastRecord = id
-	s.first, s.last = min(s.first, t), max(s.last, t)
-	if listener != s.listeners[len(s.listeners)-1] && !slices.Contains(s.listeners, listener) {
-		s.listeners = append(s.listeners, listener)
 	}
 	return s
 }

@@ -483,7 +483,7 @@ func (r *ring[T]) push(v T, max int) {
 		}
 		r.buf, r.head = buf, 0
 	}
-	r.buf[(r.head+r.n)%len(r.buf)] = v
+	*r.at(r.n) = v
 	r.n++
 }
 
@@ -491,12 +491,22 @@ func (r *ring[T]) pop() T {
 	var zero T
 	v := r.buf[r.head]
 	r.buf[r.head] = zero // let the garbage collector have it
-	r.head = (r.head + 1) % len(r.buf)
+	r.head++
+	if r.head == len(r.buf) {
+		r.head = 0
+	}
 	r.n--
 	return v
 }
 
-// at is the i-th item from the oldest.
-func (r *ring[T]) at(i int) *T { return &r.buf[(r.head+i)%len(r.buf)] }
+// at is the i-th item from the oldest (i < len(r.buf)); a subtraction
+// rather than a division, which each record paid for three times.
+func (r *ring[T]) at(i int) *T {
+	k := r.head + i
+	if k >= len(r.buf) {
+		k -= len(r.buf)
+	}
+	return &r.buf[k]
+}
 
 func (r *ring[T]) reset() { *r = ring[T]{} }
