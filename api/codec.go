@@ -88,10 +88,11 @@ type names struct {
 }
 
 func (n *names) id(s string) uint64 {
-	for _, l := range n.last {
-		if l.ok && l.s == s {
-			return l.id
-		}
+	if l := &n.last[0]; l.ok && l.s == s {
+		return l.id
+	}
+	if l := &n.last[1]; l.ok && l.s == s {
+		return l.id
 	}
 	i, ok := n.index[s]
 	if !ok {
