@@ -203,3 +203,48 @@ func TestCodecBadReference(t *testing.T) {
 		}
 	}
 }
+
+// Records wait in a batch to be encoded (pending), except large ones and
+// HTTP requests, which are kept at once: whatever reads the store sees
+// every record, in the order they came.
+func TestPendingOrder(t *testing.T) {
+	s := NewStore(Options{})
+	var want []wantMetric
+	for i := range 2*pendingRecords + 10 {
+		data := []byte("x")
+		switch {
+		case i%37 == 5:
+			data = make([]byte, pendingBytes/4+1) // kept at once
+		case i%41 == 7:
+			data = make([]byte, pendingBytes/8) // fills the batch's bytes
+		}
+		r := result(i+1, data, cpu(fmt.Sprint("h", i%5), int64(i), "idle", float64(i)))
+		if i%43 == 9 {
+			r.Record.HTTP = &listener.Exchange{Method: "POST", Path: "/write", Status: 204}
+		}
+		s.Result(r)
+		want = append(want, asWant(r.Metrics[0]))
+		if i%100 == 99 { // a reader in the middle
+			got, _ := keptMetrics(t, s)
+			if d := cmp.Diff(want, got); d != "" {
+				t.Fatalf("after %d records (-want +got):\n%s", i+1, d)
+			}
+		}
+	}
+	got, _ := keptMetrics(t, s)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("kept metrics (-want +got):\n%s", d)
+	}
+	s.mu.Lock()
+	v := s.viewLocked(nil)
+	s.mu.Unlock()
+	defer v.close()
+	for i, e := range v.entries {
+		if h := v.reader(&e).readHeader(); e.id != uint64(i+1) || h.seq != uint64(i+1) {
+			t.Fatalf("entry %d: record %d, seq %d", i, e.id, h.seq)
+		}
+	}
+	if c := s.Reset(); c.Records != len(want) {
+		t.Errorf("a reset forgot %d records, want %d", c.Records, len(want))
+	}
+}

@@ -247,6 +247,7 @@ func (f *metricFilter) matchSeries(s *seriesAgg) bool {
 // seriesLocked copies the series f selects, sorted by measurement and then
 // tags, for encoding outside the lock. The caller holds s.mu.
 func (s *Store) seriesLocked(f *metricFilter) []series {
+	s.flushLocked()
 	var out []*seriesAgg
 	for _, a := range s.series.byKey {
 		if f.matchSeries(a) {
@@ -280,6 +281,7 @@ func (s *Store) seriesLocked(f *metricFilter) []series {
 // everything kept: no limit, or series were let go (one of them may still
 // have metrics kept). The caller holds s.mu.
 func (s *Store) pointsNeededLocked(f *metricFilter, limit int) map[string]struct{} {
+	s.flushLocked()
 	if limit <= 0 || s.series.dropped > 0 || s.records.n == 0 {
 		return nil
 	}
