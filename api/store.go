@@ -459,12 +459,6 @@ func (a *arena) reset() {
 	a.chunks = nil
 }
 
-// bytes is where an entry's encoding is, given the chunks of a view.
-func (v *view) bytes(e *entry) []byte {
-	c := v.chunks[e.chunk-v.first]
-	return c[e.off : e.off+e.n : e.off+e.n]
-}
-
 // view is what a reader needs of the store to decode outside the lock:
 // copies of the entries asked for, and of the chunk and names lists, whose
 // written bytes never change while a view is open. Close it when done: a
@@ -546,6 +540,7 @@ func (v *view) close() {
 	v.store.mu.Unlock()
 }
 
+// reader reads an entry's encoding, given the chunks of a view.
 func (v *view) reader(e *entry) *reader {
 	c := v.chunks[e.chunk-v.first]
 	end := e.off + e.n
