@@ -94,6 +94,34 @@ func BenchmarkResult(b *testing.B) {
 	}
 }
 
+// BenchmarkResultSeries is BenchmarkResult/store with the loopback
+// benchmark's records in turn (16 series, each record its own values and
+// time) rather than one record again and again: a metric refers to the
+// last of its series written in full.
+func BenchmarkResultSeries(b *testing.B) {
+	var res []*parse.Result
+	e := benchrec.Engine(b, resultsSink{&res})
+	now := time.Now().UnixNano()
+	for i := range 256 {
+		e.Record(benchrec.Record(i, now))
+	}
+	s := api.NewStore(api.Options{Collector: report.NewCollector()})
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.Result(res[i%len(res)])
+		i++
+	}
+}
+
+// resultsSink keeps every result.
+type resultsSink struct{ all *[]*parse.Result }
+
+func (resultsSink) Listening(string, string) {}
+func (s resultsSink) Result(r *parse.Result) { r.Keep(); *s.all = append(*s.all, r) }
+func (resultsSink) Conn(listener.ConnEvent)  {}
+func (resultsSink) Finding(parse.Diagnostic) {}
+
 // resultSink keeps the last result.
 type resultSink struct{ last **parse.Result }
 

@@ -32,8 +32,16 @@ import (
 //	number of metrics, length of the metrics in bytes, the metrics,
 //	number of findings, the findings.
 //
-// A metric: name, tags (count, then key and value each), fields (count,
-// then key, type byte and value each), time in nanoseconds, value type.
+// A metric starts with a kind byte. In full (metricFull): name, tags
+// (count, then key and value each), fields (count, then key, type byte and
+// value each), time in nanoseconds, value type. A metric of the same series
+// and the same field keys and types as one written in full earlier in the
+// same arena chunk (metricRef): how far back that one starts, then only the
+// values, the time and the value type. Most metrics repeat a series: the
+// reference spares the strings, a third of the bytes and the series
+// index's work on the field keys. A reference never leaves its chunk, and a
+// chunk goes only when its last record does, so what a kept record refers
+// to is kept.
 // A finding: rule name, severity, message, source (listener name, peer,
 // conn, record), position (offset, line, column), fixes (count, each),
 // count, token.
@@ -47,6 +55,12 @@ const (
 	flagRejected
 	flagReceived // Received is set
 	flagHTTP     // the record was an HTTP request (listener.Record.HTTP)
+)
+
+// Metric kinds.
+const (
+	metricFull = iota + 1
+	metricRef
 )
 
 // Field value types.
@@ -74,10 +88,11 @@ type names struct {
 }
 
 func (n *names) id(s string) uint64 {
-	for _, l := range n.last {
-		if l.ok && l.s == s {
-			return l.id
-		}
+	if l := &n.last[0]; l.ok && l.s == s {
+		return l.id
+	}
+	if l := &n.last[1]; l.ok && l.s == s {
+		return l.id
 	}
 	i, ok := n.index[s]
 	if !ok {
@@ -99,20 +114,47 @@ func (n *names) add(s string) uint64 {
 }
 
 func appendString(b []byte, s string) []byte {
+	if len(s) < 0x80 { // the usual: a one-byte length
+		return append(append(b, byte(len(s))), s...)
+	}
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
 
 func appendBytes(b, s []byte) []byte {
+	if len(s) < 0x80 {
+		return append(append(b, byte(len(s))), s...)
+	}
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
 
-// appendRecord encodes a processed record. When x is set, it counts each
-// metric in its series as it goes (id is the record's): the series key is
-// the metric's encoded name and tags, just written, so the index costs a
-// map lookup and no second pass over the metric.
+// place is where the record being encoded will be in the arena: which
+// chunk, and the offset of its first byte. A metric may refer to one in
+// the same chunk. noPlace allows no reference.
+type place struct {
+	chunk uint64
+	off   int
+	ok    bool
+}
+
+var noPlace place
+
+// appendRecord encodes a processed record, every metric in full. When x is
+// set, it counts each metric in its series (id is the record's).
 func appendRecord(b []byte, r *parse.Result, n *names, x *seriesIndex, id uint64) []byte {
+	return appendRecordAt(b, r, n, x, id, noPlace, false)
+}
+
+// appendRecordAt is appendRecord for a record that will be at at in the
+// arena, whose metrics may refer to the series index's templates there. It
+// counts each metric in its series as it goes: the series key is the
+// metric's encoded name and tags, which the encoding needs too, so the
+// index costs a map lookup and no second pass over the metric. again says
+// that the record was encoded before for another place, and counted then:
+// the series are those of that pass (x.seen).
+func appendRecordAt(b []byte, r *parse.Result, n *names, x *seriesIndex, id uint64, at place, again bool) []byte {
+	base := len(b)
 	rec := &r.Record
 	b = binary.AppendUvarint(b, n.id(rec.Listener))
 	b = appendString(b, rec.Peer)
@@ -157,19 +199,30 @@ func appendRecord(b []byte, r *parse.Result, n *names, x *seriesIndex, id uint64
 	b = binary.AppendUvarint(b, uint64(len(r.Metrics)))
 	// The metrics' length, so that a reader of findings can skip them:
 	// written once they are, in the room left for it.
-	at := len(b)
+	lenAt := len(b)
 	b = append(b, 0, 0, 0, 0, 0)
 	start := len(b)
-	for _, m := range r.Metrics {
-		mstart := len(b)
-		var keyEnd int
-		var t int64
-		b, keyEnd, t = appendMetric(b, m)
-		if x != nil {
-			x.add(b[mstart:keyEnd], m, t, rec.Listener, id)
+	if x == nil {
+		for _, m := range r.Metrics {
+			b, _, _ = appendMetric(b, m)
+		}
+	} else {
+		if !again {
+			x.seen = x.seen[:0]
+		}
+		for i, m := range r.Metrics {
+			var s *seriesAgg
+			t := m.Time().UnixNano()
+			if again {
+				s = x.seen[i]
+			} else {
+				s = x.add(m, t, rec.Listener, id)
+				x.seen = append(x.seen, s)
+			}
+			b = x.appendMetric(b, s, m, t, at, at.off+len(b)-base)
 		}
 	}
-	putFixedUvarint(b[at:start], uint64(len(b)-start)) // below 2^35
+	putFixedUvarint(b[lenAt:start], uint64(len(b)-start)) // below 2^35
 
 	b = binary.AppendUvarint(b, uint64(len(r.Diagnostics)))
 	for i := range r.Diagnostics {
@@ -191,9 +244,9 @@ func putFixedUvarint(dst []byte, v uint64) {
 	}
 }
 
-// appendMetric encodes m; keyEnd is where its name and tags end, and t is
-// its time.
-func appendMetric(b []byte, m telegraf.Metric) (_ []byte, keyEnd int, t int64) {
+// appendKey encodes m's name and tags: the series key, as a metric in full
+// starts (after its kind).
+func appendKey(b []byte, m telegraf.Metric) []byte {
 	b = appendString(b, m.Name())
 	tags := m.TagList()
 	b = binary.AppendUvarint(b, uint64(len(tags)))
@@ -201,39 +254,97 @@ func appendMetric(b []byte, m telegraf.Metric) (_ []byte, keyEnd int, t int64) {
 		b = appendString(b, t.Key)
 		b = appendString(b, t.Value)
 	}
+	return b
+}
+
+// appendMetric encodes m in full; keyEnd is where its name and tags end,
+// and t is its time.
+func appendMetric(b []byte, m telegraf.Metric) (_ []byte, keyEnd int, t int64) {
+	b = append(b, metricFull)
+	b = appendKey(b, m)
 	keyEnd = len(b)
 	fields := m.FieldList()
 	b = binary.AppendUvarint(b, uint64(len(fields)))
 	for _, f := range fields {
 		b = appendString(b, f.Key)
-		switch v := f.Value.(type) {
-		case float64:
-			b = append(b, typeFloat)
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
-		case int64:
-			b = append(b, typeInt)
-			b = binary.AppendVarint(b, v)
-		case uint64:
-			b = append(b, typeUint)
-			b = binary.AppendUvarint(b, v)
-		case bool:
-			b = append(b, typeBool)
-			if v {
-				b = append(b, 1)
-			} else {
-				b = append(b, 0)
-			}
-		case string:
-			b = append(b, typeString)
-			b = appendString(b, v)
-		default: // MakeMetric leaves none of these
-			b = append(b, typeString)
-			b = appendString(b, fmt.Sprint(v))
-		}
+		b = appendValue(b, valueType(f.Value), f.Value)
 	}
 	t = m.Time().UnixNano()
 	b = binary.AppendVarint(b, t)
 	return append(b, byte(m.Type())), keyEnd, t
+}
+
+// appendValue encodes v, of type typ (valueType), with its type byte.
+func appendValue(b []byte, typ uint8, v any) []byte {
+	return appendRawValue(append(b, typ), typ, v)
+}
+
+// appendRawValue encodes v, of type typ, without its type byte.
+func appendRawValue(b []byte, typ uint8, v any) []byte {
+	switch typ {
+	case typeFloat:
+		return binary.LittleEndian.AppendUint64(b, math.Float64bits(v.(float64)))
+	case typeInt:
+		return binary.AppendVarint(b, v.(int64))
+	case typeUint:
+		return binary.AppendUvarint(b, v.(uint64))
+	case typeBool:
+		if v.(bool) {
+			return append(b, 1)
+		}
+		return append(b, 0)
+	}
+	if s, ok := v.(string); ok {
+		return appendString(b, s)
+	}
+	return appendString(b, fmt.Sprint(v)) // MakeMetric leaves none of these
+}
+
+// appendMetric encodes m, of series s, to be at offset pos of chunk
+// at.chunk: as a reference to s's template when its fields have the
+// template's keys and types, else in full, as s's template from now on. It
+// records the fields in s.
+func (x *seriesIndex) appendMetric(b []byte, s *seriesAgg, m telegraf.Metric, t int64, at place, pos int) []byte {
+	fields := m.FieldList()
+	tp := &s.tmpl
+	if at.ok && tp.ok && tp.chunk == at.chunk && len(fields) == len(tp.fields) {
+		same := true
+		for i, f := range fields {
+			tf := tp.fields[i]
+			if f.Key != s.fields[tf.index].key || valueType(f.Value) != tf.typ {
+				same = false
+				break
+			}
+		}
+		if same {
+			b = append(b, metricRef)
+			b = binary.AppendUvarint(b, uint64(pos-tp.off))
+			for i, f := range fields {
+				tf := tp.fields[i]
+				b = appendRawValue(b, tf.typ, f.Value)
+				x.setValue(s, &s.fields[tf.index], tf.typ, f.Value)
+			}
+			x.trim(s)
+			b = binary.AppendVarint(b, t)
+			return append(b, byte(m.Type()))
+		}
+	}
+	b = append(b, metricFull)
+	b = append(b, s.key...)
+	b = binary.AppendUvarint(b, uint64(len(fields)))
+	tp.fields = tp.fields[:0]
+	for i, f := range fields {
+		b = appendString(b, f.Key)
+		typ := valueType(f.Value)
+		b = appendValue(b, typ, f.Value)
+		k := x.setField(s, i, f, typ)
+		tp.fields = append(tp.fields, tmplField{index: int32(k), typ: typ})
+	}
+	b = binary.AppendVarint(b, t)
+	b = append(b, byte(m.Type()))
+	tp.chunk, tp.off, tp.ok = at.chunk, pos, at.ok
+	x.trim(s)
+	return b
 }
 
 func appendDiagnostic(b []byte, d *parse.Diagnostic, n *names) []byte {
@@ -263,6 +374,9 @@ type reader struct {
 	b     []byte
 	names []string
 	err   error
+	// The chunk up to the end of the record, of which b is the end: where
+	// a metric's template is (metricRef). Nil allows no reference.
+	chunk []byte
 }
 
 func (r *reader) uvarint() uint64 {
@@ -411,6 +525,40 @@ type rawMetric struct {
 
 // readMetric reads the next metric into m, reusing its slices.
 func (r *reader) readMetric(m *rawMetric) {
+	pos := len(r.chunk) - len(r.b)
+	switch r.byte() {
+	case metricFull:
+		r.readFull(m)
+	case metricRef:
+		d := r.uvarint()
+		if r.err != nil || pos <= 0 || d == 0 || d > uint64(pos) {
+			r.fail()
+			return
+		}
+		// The template's name, tags, field keys and types; this metric's
+		// values, time and value type.
+		t := reader{b: r.chunk[pos-int(d) : pos]}
+		if t.byte() != metricFull {
+			r.fail()
+			return
+		}
+		t.readFull(m)
+		if t.err != nil {
+			r.fail()
+			return
+		}
+		for i := range m.fields {
+			r.readValue(&m.fields[i])
+		}
+		m.time = r.varint()
+		m.vtype = telegraf.ValueType(r.byte())
+	default:
+		r.fail()
+	}
+}
+
+// readFull reads a metric in full, after its kind.
+func (r *reader) readFull(m *rawMetric) {
 	start := r.b
 	m.name = r.bytes()
 	m.tags = m.tags[:0]
@@ -421,29 +569,35 @@ func (r *reader) readMetric(m *rawMetric) {
 	m.fields = m.fields[:0]
 	for n := r.uvarint(); n > 0 && r.err == nil; n-- {
 		f := rawField{key: r.bytes(), typ: r.byte()}
-		switch f.typ {
-		case typeFloat:
-			if len(r.b) < 8 {
-				r.fail()
-				break
-			}
-			f.num = binary.LittleEndian.Uint64(r.b)
-			r.b = r.b[8:]
-		case typeInt:
-			f.num = uint64(r.varint())
-		case typeUint:
-			f.num = r.uvarint()
-		case typeBool:
-			f.num = uint64(r.byte())
-		case typeString:
-			f.str = r.bytes()
-		default:
-			r.fail()
-		}
+		r.readValue(&f)
 		m.fields = append(m.fields, f)
 	}
 	m.time = r.varint()
 	m.vtype = telegraf.ValueType(r.byte())
+}
+
+// readValue reads f's value, of type f.typ.
+func (r *reader) readValue(f *rawField) {
+	f.num, f.str = 0, nil
+	switch f.typ {
+	case typeFloat:
+		if len(r.b) < 8 {
+			r.fail()
+			return
+		}
+		f.num = binary.LittleEndian.Uint64(r.b)
+		r.b = r.b[8:]
+	case typeInt:
+		f.num = uint64(r.varint())
+	case typeUint:
+		f.num = r.uvarint()
+	case typeBool:
+		f.num = uint64(r.byte())
+	case typeString:
+		f.str = r.bytes()
+	default:
+		r.fail()
+	}
 }
 
 func (f *rawField) value() any {

@@ -11,7 +11,9 @@
 // own counters for Prometheus at /metrics.
 //
 // Listings and points are computed from what is kept, when asked:
-// ingestion only appends to the ring. The series are the exception: the
+// ingestion only appends to the ring, a batch of records at a time
+// (store.go's pending), and a metric that repeats its series is kept as a
+// reference plus its values (codec.go). The series are the exception: the
 // page asks for them every few seconds, so each metric updates its series'
 // aggregate as it is stored (series.go), at the cost of a map lookup. The objects are those of --output
 // json (report/events.go), so that a program reads one format.

@@ -82,6 +82,7 @@ func (s *Store) metricsView(f *metricFilter) *view {
 }
 
 func (s *Store) metricsViewLocked(f *metricFilter) *view {
+	s.flushLocked()
 	return s.metricsViewNewestLocked(f, s.records.n)
 }
 
@@ -547,6 +548,7 @@ func (h *handler) record(w http.ResponseWriter, r *http.Request) {
 	}
 	s := h.store
 	s.mu.Lock()
+	s.flushLocked()
 	var v *view
 	if s.records.n > 0 {
 		if first := s.records.at(0).id; id >= first && id-first < uint64(s.records.n) {

@@ -27,6 +27,10 @@ type seriesIndex struct {
 	maxN     int
 	maxBytes int
 	dropped  uint64 // series let go since the reset
+	// For the record being encoded (codec.go): a metric's key, and the
+	// series of its metrics, in case it is encoded again elsewhere.
+	key  []byte
+	seen []*seriesAgg
 }
 
 // seriesAgg is what is known of one series.
@@ -41,6 +45,21 @@ type seriesAgg struct {
 	fields       []aggField
 	size         int // its share of seriesIndex.bytes
 	newer, older *seriesAgg
+	tmpl         template
+}
+
+// template is the metric of a series last written in full (codec.go):
+// where, and its fields, each as the index of its aggField and its type.
+type template struct {
+	chunk  uint64
+	off    int
+	ok     bool
+	fields []tmplField
+}
+
+type tmplField struct {
+	index int32
+	typ   uint8
 }
 
 // aggField is one field of a series: the type of its last value, every
@@ -61,9 +80,28 @@ func newSeriesIndex(maxN, maxBytes int) seriesIndex {
 	return seriesIndex{byKey: map[string]*seriesAgg{}, maxN: maxN, maxBytes: maxBytes}
 }
 
-// add counts m, of record id, which arrived on listener, in its series;
-// key is its encoded name and tags (appendMetric), t its time.
-func (x *seriesIndex) add(key []byte, m telegraf.Metric, t int64, listener string, id uint64) {
+// add counts m, of record id, which arrived on listener, in its series,
+// and returns the series; t is its time. The caller records its fields
+// (setField, setValue) and then calls trim.
+func (x *seriesIndex) add(m telegraf.Metric, t int64, listener string, id uint64) *seriesAgg {
+	x.key = appendKey(x.key[:0], m)
+	s := x.lookup(x.key, m, t, listener)
+	if s != x.newest {
+		x.unlink(s)
+		x.pushNewest(s)
+	}
+	s.count++
+	s.lastRecord = id
+	s.first, s.last = min(s.first, t), max(s.last, t)
+	if listener != s.listeners[len(s.listeners)-1] && !slices.Contains(s.listeners, listener) {
+		s.listeners = append(s.listeners, listener)
+	}
+	return s
+}
+
+// lookup is the series of key, the encoded name and tags of m, which it
+// creates (with nothing counted yet) if there is none.
+func (x *seriesIndex) lookup(key []byte, m telegraf.Metric, t int64, listener string) *seriesAgg {
 	s := x.byKey[string(key)]
 	if s == nil {
 		tags := m.TagList()
@@ -76,45 +114,46 @@ func (x *seriesIndex) add(key []byte, m telegraf.Metric, t int64, listener strin
 		x.bytes += s.size
 		x.byKey[s.key] = s
 		x.pushNewest(s)
-	} else if s != x.newest {
-		x.unlink(s)
-		x.pushNewest(s)
 	}
-	s.count++
-	s.lastRecord = id
-	s.first, s.last = min(s.first, t), max(s.last, t)
-	if listener != s.listeners[len(s.listeners)-1] && !slices.Contains(s.listeners, listener) {
-		s.listeners = append(s.listeners, listener)
-	}
-	for i, f := range m.FieldList() {
-		x.setField(s, i, f)
-	}
+	return s
+}
+
+// trim lets go of the least recently seen series beyond the bounds, but
+// not s, the one just seen.
+func (x *seriesIndex) trim(s *seriesAgg) {
 	for x.oldest != nil && x.oldest != s && (len(x.byKey) > x.maxN || x.bytes > x.maxBytes) {
 		x.drop(x.oldest)
 	}
 }
 
-// setField records field f, the i-th of its metric: a sender writes its
-// fields in the same order each time, so the i-th is looked at first.
-func (x *seriesIndex) setField(s *seriesAgg, i int, f *telegraf.Field) {
-	var af *aggField
+// setField records field f, the i-th of its metric, of type typ, and says
+// which of s.fields it is: a sender writes its fields in the same order
+// each time, so the i-th is looked at first.
+func (x *seriesIndex) setField(s *seriesAgg, i int, f *telegraf.Field, typ uint8) int {
+	k := -1
 	if i < len(s.fields) && s.fields[i].key == f.Key {
-		af = &s.fields[i]
+		k = i
 	} else {
-		for k := range s.fields {
-			if s.fields[k].key == f.Key {
-				af = &s.fields[k]
+		for j := range s.fields {
+			if s.fields[j].key == f.Key {
+				k = j
 				break
 			}
 		}
 	}
-	typ := valueType(f.Value)
-	if af == nil {
+	if k < 0 {
 		s.fields = append(s.fields, aggField{key: strings.Clone(f.Key), typ: typ})
-		af = &s.fields[len(s.fields)-1]
-		s.size += len(f.Key) + 32
-		x.bytes += len(f.Key) + 32
+		k = len(s.fields) - 1
+		// Its aggField and its slot in the template.
+		s.size += len(f.Key) + 40
+		x.bytes += len(f.Key) + 40
 	}
+	x.setValue(s, &s.fields[k], typ, f.Value)
+	return k
+}
+
+// setValue records v, of type typ, as the last value of af, of s.
+func (x *seriesIndex) setValue(s *seriesAgg, af *aggField, typ uint8, v any) {
 	if typ != af.typ {
 		if len(af.types) == 0 {
 			af.types = []uint8{af.typ}
@@ -126,12 +165,12 @@ func (x *seriesIndex) setField(s *seriesAgg, i int, f *telegraf.Field) {
 	}
 	// A string value is kept as it came; its bytes count against the bound.
 	if typ == typeString || af.lastSize > 0 {
-		str, _ := f.Value.(string)
+		str, _ := v.(string)
 		s.size += len(str) - af.lastSize
 		x.bytes += len(str) - af.lastSize
 		af.lastSize = len(str)
 	}
-	af.last = f.Value
+	af.last = v
 }
 
 func valueType(v any) uint8 {
@@ -208,6 +247,7 @@ func (f *metricFilter) matchSeries(s *seriesAgg) bool {
 // seriesLocked copies the series f selects, sorted by measurement and then
 // tags, for encoding outside the lock. The caller holds s.mu.
 func (s *Store) seriesLocked(f *metricFilter) []series {
+	s.flushLocked()
 	var out []*seriesAgg
 	for _, a := range s.series.byKey {
 		if f.matchSeries(a) {
@@ -241,6 +281,7 @@ func (s *Store) seriesLocked(f *metricFilter) []series {
 // everything kept: no limit, or series were let go (one of them may still
 // have metrics kept). The caller holds s.mu.
 func (s *Store) pointsNeededLocked(f *metricFilter, limit int) map[string]struct{} {
+	s.flushLocked()
 	if limit <= 0 || s.series.dropped > 0 || s.records.n == 0 {
 		return nil
 	}

@@ -18,17 +18,17 @@ func BenchmarkSeriesAdd(b *testing.B) {
 		ms[i] = metric.New("cpu", map[string]string{"host": fmt.Sprintf("web%d", i), "region": "eu"},
 			map[string]any{"usage_idle": 99.5, "usage_user": 1.25}, now)
 	}
-	keys := make([][]byte, len(ms))
-	for i, m := range ms {
-		b, keyEnd, _ := appendMetric(nil, m)
-		keys[i] = b[:keyEnd]
-	}
 	t := now.UnixNano()
 	x := newSeriesIndex(DefaultKeep, DefaultKeepBytes/2)
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		x.add(keys[i%16], ms[i%16], t, "tcp://127.0.0.1:8094", uint64(i))
+		m := ms[i%16]
+		s := x.add(m, t, "tcp://127.0.0.1:8094", uint64(i))
+		for k, f := range m.FieldList() {
+			x.setField(s, k, f, valueType(f.Value))
+		}
+		x.trim(s)
 		i++
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/influxdata/telegraf"
+
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/report"
@@ -60,6 +62,7 @@ type Store struct {
 	socket    ring[socketNote] // findings about a socket, not a record
 	noteBytes int              // their size, as noteSize counts it
 	series    seriesIndex      // every metric since the reset, by series
+	pend      pending          // records not yet in records (flushLocked)
 	lastID    uint64           // record ids: a sequence over every listener
 	dropped   dropped          // since the last reset
 	base      *report.Summary  // the collector at the last reset; nil: none
@@ -146,13 +149,62 @@ func (s *Store) Result(r *parse.Result) {
 	defer s.mu.Unlock()
 	s.coll.Result(r)
 	s.lastID++
-	s.scratch = appendRecord(s.scratch[:0], r, &s.names, &s.series, s.lastID)
-	n := len(s.scratch)
-	for s.records.n > 0 && (s.records.n >= s.keep || s.metrics+len(r.Metrics) > s.keep || s.bytes+n > s.keepBytes) {
-		s.dropOldest()
+	if !s.pend.add(r, s.lastID) {
+		s.flushLocked() // in order
+		s.keepLocked(r, s.lastID)
+	} else if len(s.pend.recs) >= pendingRecords || len(s.pend.data) >= pendingBytes {
+		s.flushLocked()
 	}
-	chunk, off := s.arena.add(s.scratch)
-	e := entry{id: s.lastID, chunk: chunk, off: off, n: uint32(n), metrics: uint32(len(r.Metrics)), findings: uint32(len(r.Diagnostics)),
+	if len(s.waits) > 0 && len(r.Metrics) > 0 {
+		s.feedWaits(r.Metrics)
+	}
+	if len(s.subs) > 0 {
+		s.publish(event{id: s.lastID, res: r})
+	}
+}
+
+// flushLocked keeps the pending records. Whatever reads what is kept
+// calls it first, under the lock.
+func (s *Store) flushLocked() {
+	p := &s.pend
+	if len(p.recs) == 0 {
+		return
+	}
+	var r parse.Result
+	data, metrics, diags := p.data, p.metrics, p.diags
+	for i := range p.recs {
+		pr := &p.recs[i]
+		r.Record, r.Format, r.Auto, r.Err = pr.rec, pr.format, pr.auto, pr.err
+		r.Record.Data, data = data[:pr.data:pr.data], data[pr.data:]
+		r.Metrics, metrics = metrics[:pr.metrics:pr.metrics], metrics[pr.metrics:]
+		r.Diagnostics, diags = diags[:pr.diags:pr.diags], diags[pr.diags:]
+		s.keepLocked(&r, pr.id)
+	}
+	clear(p.recs) // what they hold, for the garbage collector
+	clear(p.metrics)
+	clear(p.diags)
+	p.recs, p.data, p.metrics, p.diags = p.recs[:0], p.data[:0], p.metrics[:0], p.diags[:0]
+}
+
+// keepLocked encodes r, of record id, into the arena and the ring,
+// dropping the oldest records beyond the bounds.
+func (s *Store) keepLocked(r *parse.Result, id uint64) {
+	// Encoded for the end of the last chunk, where it goes if it fits,
+	// its metrics may refer to others there. If it does not fit, or the
+	// drops emptied the arena, it goes at the start of a new chunk, and is
+	// encoded again for it.
+	at := s.arena.next()
+	s.scratch = appendRecordAt(s.scratch[:0], r, &s.names, &s.series, id, at, false)
+	s.makeRoom(len(s.scratch), len(r.Metrics))
+	fresh := !s.arena.fits(at, len(s.scratch))
+	if fresh {
+		at = place{chunk: s.arena.first + uint64(len(s.arena.chunks)), ok: true}
+		s.scratch = appendRecordAt(s.scratch[:0], r, &s.names, &s.series, id, at, true)
+		s.makeRoom(len(s.scratch), len(r.Metrics)) // it may have grown
+	}
+	n := len(s.scratch)
+	chunk, off := s.arena.add(s.scratch, fresh)
+	e := entry{id: id, chunk: chunk, off: off, n: uint32(n), metrics: uint32(len(r.Metrics)), findings: uint32(len(r.Diagnostics)),
 		listener: s.names.id(r.Record.Listener)} // the cache's first
 	if !r.Record.Received.IsZero() {
 		e.received = r.Record.Received.UnixNano()
@@ -161,14 +213,61 @@ func (s *Store) Result(r *parse.Result) {
 	s.metrics += len(r.Metrics)
 	s.findings += len(r.Diagnostics)
 	s.bytes += n
-	if len(s.waits) > 0 && len(r.Metrics) > 0 {
-		s.feedWaits(r.Metrics)
-	}
-	if len(s.subs) > 0 {
-		s.publish(event{id: s.lastID, res: r})
-	}
 	if cap(s.scratch) > 1<<20 {
 		s.scratch = nil // one huge record: let it go
+	}
+}
+
+// Records are kept in batches: Result copies what a record's encoding
+// needs (its data, its metrics, which are never reused, and its findings)
+// and encodes a batch at once, or when something reads what is kept. The
+// encoding of one record between the parsing of two ran with its code and
+// data out of the caches, at twice its cost in a loop (bench/loopback
+// against BenchmarkResultSeries).
+const (
+	pendingRecords = 256
+	pendingBytes   = 64 << 10
+)
+
+// pending holds the records not yet encoded, their data, metrics and
+// findings one after another.
+type pending struct {
+	recs    []pendingRecord
+	data    []byte
+	metrics []telegraf.Metric
+	diags   []parse.Diagnostic
+}
+
+type pendingRecord struct {
+	id                   uint64
+	rec                  listener.Record // its data in pending.data
+	format               string
+	auto                 bool
+	err                  error
+	data, metrics, diags int // how many of each
+}
+
+// add copies r, of record id, into p; false when it is not for a batch:
+// a large record, or a request to an HTTP input (its exchange is not
+// copied).
+func (p *pending) add(r *parse.Result, id uint64) bool {
+	if r.Record.HTTP != nil || len(r.Record.Data) > pendingBytes/4 {
+		return false
+	}
+	p.recs = append(p.recs, pendingRecord{id: id, rec: r.Record, format: r.Format, auto: r.Auto, err: r.Err,
+		data: len(r.Record.Data), metrics: len(r.Metrics), diags: len(r.Diagnostics)})
+	p.recs[len(p.recs)-1].rec.Data = nil
+	p.data = append(p.data, r.Record.Data...)
+	p.metrics = append(p.metrics, r.Metrics...)
+	p.diags = append(p.diags, r.Diagnostics...)
+	return true
+}
+
+// makeRoom drops the oldest records until a record of n bytes and metrics
+// metrics fits the bounds.
+func (s *Store) makeRoom(n, metrics int) {
+	for s.records.n > 0 && (s.records.n >= s.keep || s.metrics+metrics > s.keep || s.bytes+n > s.keepBytes) {
+		s.dropOldest()
 	}
 }
 
@@ -237,6 +336,7 @@ type Cleared struct {
 func (s *Store) Reset() Cleared {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.flushLocked()
 	sum := s.coll.Summary()
 	c := Cleared{Records: s.records.n, Metrics: s.metrics, Findings: s.findings + s.socket.n, Summary: sum.Since(s.base)}
 	s.base = sum
@@ -286,6 +386,7 @@ type window struct {
 }
 
 func (s *Store) windowLocked() window {
+	s.flushLocked()
 	return window{Keep: s.keep, KeptRecords: s.records.n, KeptMetrics: s.metrics, KeptFindings: s.findings + s.socket.n,
 		DroppedRecords: s.dropped.records, DroppedMetrics: s.dropped.metrics, DroppedFindings: s.dropped.findings, Since: s.since}
 }
@@ -302,9 +403,29 @@ type arena struct {
 	spare  []byte // a released chunk, to be filled again
 }
 
-// add copies b into the arena and says where it is.
-func (a *arena) add(b []byte) (chunk uint64, off uint32) {
-	if len(a.chunks) == 0 || cap(a.chunks[len(a.chunks)-1])-len(a.chunks[len(a.chunks)-1]) < len(b) {
+// next is where the next record goes if it fits in the last chunk (a new
+// one if there is none).
+func (a *arena) next() place {
+	if k := len(a.chunks); k > 0 {
+		return place{chunk: a.first + uint64(k-1), off: len(a.chunks[k-1]), ok: true}
+	}
+	return place{chunk: a.first, ok: true}
+}
+
+// fits says whether add puts a record of n bytes at p.
+func (a *arena) fits(p place, n int) bool {
+	k := len(a.chunks)
+	if k == 0 {
+		return p.chunk == a.first && p.off == 0
+	}
+	last := a.chunks[k-1]
+	return p.chunk == a.first+uint64(k-1) && p.off == len(last) && cap(last)-len(last) >= n
+}
+
+// add copies b into the arena and says where it is: at the end of the last
+// chunk if it fits and fresh is false, else at the start of a new one.
+func (a *arena) add(b []byte, fresh bool) (chunk uint64, off uint32) {
+	if fresh || len(a.chunks) == 0 || cap(a.chunks[len(a.chunks)-1])-len(a.chunks[len(a.chunks)-1]) < len(b) {
 		c := a.spare
 		if cap(c) < len(b) {
 			c = make([]byte, 0, max(chunkSize, len(b)))
@@ -338,12 +459,6 @@ func (a *arena) reset() {
 	a.chunks = nil
 }
 
-// bytes is where an entry's encoding is, given the chunks of a view.
-func (v *view) bytes(e *entry) []byte {
-	c := v.chunks[e.chunk-v.first]
-	return c[e.off : e.off+e.n : e.off+e.n]
-}
-
 // view is what a reader needs of the store to decode outside the lock:
 // copies of the entries asked for, and of the chunk and names lists, whose
 // written bytes never change while a view is open. Close it when done: a
@@ -364,12 +479,14 @@ type view struct {
 // viewLocked copies the entries for which keep says yes, newest last. The
 // caller holds s.mu.
 func (s *Store) viewLocked(keep func(*entry) bool) *view {
+	s.flushLocked()
 	return s.viewNewestLocked(keep, s.records.n)
 }
 
 // viewNewestLocked is viewLocked for at most the newest n entries; the
 // view's older fetches the ones before them. The caller holds s.mu.
 func (s *Store) viewNewestLocked(keep func(*entry) bool, n int) *view {
+	s.flushLocked()
 	s.views++
 	v := &view{store: s, chunks: slices.Clone(s.arena.chunks), first: s.arena.first, names: s.names.list, win: s.windowLocked(), keep: keep}
 	v.copyLocked(s.records.n-n, s.records.n)
@@ -407,6 +524,7 @@ func (v *view) older(n int) bool {
 	s := v.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.flushLocked()
 	if s.records.n == 0 || s.records.at(0).id >= v.olderThan {
 		return false
 	}
@@ -422,7 +540,12 @@ func (v *view) close() {
 	v.store.mu.Unlock()
 }
 
-func (v *view) reader(e *entry) *reader { return &reader{b: v.bytes(e), names: v.names} }
+// reader reads an entry's encoding, given the chunks of a view.
+func (v *view) reader(e *entry) *reader {
+	c := v.chunks[e.chunk-v.first]
+	end := e.off + e.n
+	return &reader{b: c[e.off:end:end], names: v.names, chunk: c[:end:end]}
+}
 
 // ring is a queue of at most max items that grows as it fills: a store
 // with little traffic holds little.
@@ -442,7 +565,7 @@ func (r *ring[T]) push(v T, max int) {
 		}
 		r.buf, r.head = buf, 0
 	}
-	r.buf[(r.head+r.n)%len(r.buf)] = v
+	*r.at(r.n) = v
 	r.n++
 }
 
@@ -450,12 +573,22 @@ func (r *ring[T]) pop() T {
 	var zero T
 	v := r.buf[r.head]
 	r.buf[r.head] = zero // let the garbage collector have it
-	r.head = (r.head + 1) % len(r.buf)
+	r.head++
+	if r.head == len(r.buf) {
+		r.head = 0
+	}
 	r.n--
 	return v
 }
 
-// at is the i-th item from the oldest.
-func (r *ring[T]) at(i int) *T { return &r.buf[(r.head+i)%len(r.buf)] }
+// at is the i-th item from the oldest (i < len(r.buf)); a subtraction
+// rather than a division, which each record paid for three times.
+func (r *ring[T]) at(i int) *T {
+	k := r.head + i
+	if k >= len(r.buf) {
+		k -= len(r.buf)
+	}
+	return &r.buf[k]
+}
 
 func (r *ring[T]) reset() { *r = ring[T]{} }
