@@ -48,6 +48,10 @@ type Stage struct {
 	// read those metrics instead of parsing the body a second time, which
 	// was half of fakegraf's CPU on a batch of line protocol.
 	PluginParses bool
+
+	// copies are copies of Parser for Parse to run concurrently
+	// (parserPool); nil when Parser is shared. NewPipeline makes them.
+	copies *parserPool
 }
 
 // parser is the stage's parser for rec.
@@ -56,6 +60,19 @@ func (s *Stage) parser(rec listener.Record) telegraf.Parser {
 		return s.ParserFor(rec)
 	}
 	return s.Parser
+}
+
+// parse runs p, the stage's parser for a record, over its data: with a
+// copy of it no other goroutine is using when it is the stage's own,
+// locking parser (parserPool), so that Parse runs in parallel. The rules
+// re-parse with p itself: a copy parses as p does.
+func (s *Stage) parse(p telegraf.Parser, data []byte) ([]telegraf.Metric, error) {
+	// copies is set only for a pointer to an influx Parser: comparing
+	// with it cannot panic on a parser of an uncomparable type.
+	if s.copies != nil && s.ParserFor == nil && p == s.Parser {
+		return s.copies.parse(data)
+	}
+	return parseRecovering(p, data)
 }
 
 // Pipeline processes the records of one listener, in order. It is not safe
@@ -100,6 +117,11 @@ const keepRecordMax = 4 << 10
 func NewPipeline(listenerURL string, rules *RuleSet, stages ...*Stage) *Pipeline {
 	if rules == nil {
 		rules = DefaultRules()
+	}
+	for _, s := range stages {
+		if s.copies == nil && s.ParserFor == nil {
+			s.copies = newParserPool(s.Parser)
+		}
 	}
 	return &Pipeline{
 		listenerURL: listenerURL,
@@ -338,7 +360,7 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 		return // res.parser stays nil: made only if a rule asks (Context.parser)
 	}
 	res.parser = stage.parser(res.Record)
-	parsed, err := parseRecovering(res.parser, res.Record.Data)
+	parsed, err := stage.parse(res.parser, res.Record.Data)
 	if plugin := res.Record.Plugin; plugin != nil {
 		// Telegraf's own plugin decided what is stored; the parse above is
 		// the rules' view of the same bytes (listener.PluginOutput).
