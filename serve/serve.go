@@ -430,9 +430,10 @@ func (s *Server) Raise(ev listener.Transport) {
 // plugins/common/socket/stream.go) a chunk at a time, while the loop runs
 // the rules and the sink over the chunks before (Engine.Check). Only the
 // second step keeps state across records, and it takes the chunks in the
-// batch's order, so every connection's order holds. The rules cost a
-// third to a half of what the parse costs, so the parse needs more than
-// one goroutine to keep the loop busy. One sender's batch the loop
+// batch's order, so every connection's order holds. On tcp-influx the
+// rules and the sink cost about a quarter of what the parse costs (0.36
+// against 1.34 µs a record), so the parse needs more than one goroutine to
+// keep the loop busy. One sender's batch the loop
 // processes alone (parseAhead says why).
 func (s *Server) loop() {
 	defer close(s.done)
