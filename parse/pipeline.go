@@ -62,14 +62,15 @@ func (s *Stage) parser(rec listener.Record) telegraf.Parser {
 	return s.Parser
 }
 
-// parse runs p, the stage's parser for a record, over its data: with a
-// copy of it no other goroutine is using when it is the stage's own,
-// locking parser (parserPool), so that Parse runs in parallel. The rules
-// re-parse with p itself: a copy parses as p does.
-func (s *Stage) parse(p telegraf.Parser, data []byte) ([]telegraf.Metric, error) {
+// parse runs p, the stage's parser for a record, over its data. When other
+// goroutines may be parsing too (concurrent), and p is the stage's own,
+// locking parser, it runs a copy of it that no other goroutine is using
+// (parserPool), so that Parse runs in parallel. The rules re-parse with p
+// itself: a copy parses as p does.
+func (s *Stage) parse(p telegraf.Parser, data []byte, concurrent bool) ([]telegraf.Metric, error) {
 	// copies is set only for a pointer to an influx Parser: comparing
 	// with it cannot panic on a parser of an uncomparable type.
-	if s.copies != nil && s.ParserFor == nil && p == s.Parser {
+	if concurrent && s.copies != nil && s.ParserFor == nil && p == s.Parser {
 		return s.copies.parse(data)
 	}
 	return parseRecovering(p, data)
@@ -211,9 +212,12 @@ func (r *Result) Source() Source {
 	return Source{Listener: r.Record.Listener, Peer: r.Record.Peer, Conn: r.Record.Conn, Record: r.Record.Seq}
 }
 
-// Process parses one record and runs the rules over it: Check(Parse(rec)).
+// Process parses one record and runs the rules over it: Check(Parse(rec)),
+// but with the stage's own parser: the caller processes one record at a
+// time, and a copy from the pool (Stage.copies) would only cost its Get
+// and Put, about 1 % of a record's instructions.
 func (p *Pipeline) Process(rec listener.Record) *Result {
-	return p.Check(p.Parse(rec))
+	return p.Check(p.parse(rec, false))
 }
 
 // Parse is the first step of Process: Telegraf's parser, rounding and
@@ -224,7 +228,9 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 // package serve parses ahead of the rules, which stay serial, in a
 // goroutine of its own, while a listener's reader may process a record of
 // its own inline. Every parser of setup.Formats is safe for that in
-// Telegraf v1.37.2: the influx parser locks itself, influx_upstream, json,
+// Telegraf v1.37.2: the influx parser locks itself (Parse runs a copy of
+// it, so that the goroutines do not queue on its lock: parserPool),
+// influx_upstream, json,
 // value and form_urlencoded only read their options, wavefront keeps its
 // state in a sync.Pool, fakegraf's statsd parser only reads its options,
 // and Telegraf's parse pool calls RunningInput.MakeMetric from several
@@ -234,10 +240,16 @@ func (p *Pipeline) Process(rec listener.Record) *Result {
 // With --data-format auto it leaves the record to Check: the format is
 // the one the sender was first seen sending, which is the pipeline's state.
 func (p *Pipeline) Parse(rec listener.Record) *Result {
+	return p.parse(rec, true)
+}
+
+// parse is Parse; concurrent says that other goroutines may be parsing at
+// the same time, so that a parser that locks itself is copied (Stage.parse).
+func (p *Pipeline) parse(rec listener.Record, concurrent bool) *Result {
 	res := newResult(rec)
 	if !p.auto {
 		res.by = p.stages[0]
-		p.run(res.by, res)
+		p.run(res.by, res, concurrent)
 	}
 	return res
 }
@@ -285,7 +297,7 @@ func (p *Pipeline) parseAuto(res *Result) (*Result, *Stage) {
 	rec := res.Record
 	res.Auto = true
 	stage := p.detectFor(rec)
-	p.run(stage, res)
+	p.run(stage, res, false)
 	if res.Err != nil {
 		// The sniff can be wrong (a wavefront line looks like influx);
 		// prefer any format that parses the record.
@@ -295,7 +307,7 @@ func (p *Pipeline) parseAuto(res *Result) (*Result, *Stage) {
 			}
 			try := newResult(rec)
 			try.Auto = true
-			p.run(alt, try)
+			p.run(alt, try, false)
 			if try.Err == nil && len(try.Metrics) > 0 {
 				res.Release()
 				res, stage = try, alt
@@ -348,7 +360,7 @@ func (p *Pipeline) Transport(ev listener.Transport) []Diagnostic {
 	return ctx.diagnostics
 }
 
-func (p *Pipeline) run(stage *Stage, res *Result) {
+func (p *Pipeline) run(stage *Stage, res *Result, concurrent bool) {
 	res.Format = stage.Format
 	if plugin := res.Record.Plugin; plugin != nil && pluginParsed(res.Record, stage) {
 		// The plugin's parse is the parse (Stage.PluginParses): the view
@@ -360,7 +372,7 @@ func (p *Pipeline) run(stage *Stage, res *Result) {
 		return // res.parser stays nil: made only if a rule asks (Context.parser)
 	}
 	res.parser = stage.parser(res.Record)
-	parsed, err := stage.parse(res.parser, res.Record.Data)
+	parsed, err := stage.parse(res.parser, res.Record.Data, concurrent)
 	if plugin := res.Record.Plugin; plugin != nil {
 		// Telegraf's own plugin decided what is stored; the parse above is
 		// the rules' view of the same bytes (listener.PluginOutput).
