@@ -14,13 +14,23 @@ import (
 // it. Every other parser fakegraf carries runs concurrently on one instance
 // (Pipeline.Parse says why), and keeps it.
 //
-// A copy stores exactly what the stage's own parser stores: an influx
-// Parser keeps nothing from one Parse to the next (machine.SetData resets
-// every position, MetricHandler starts each metric anew in SetMeasurement),
-// and its settings are its three exported options, which Init turns into
-// the machine and the handler, as config.addParser's RunningParser.Init
-// did for the original. TestInfluxParserFields fails when a Telegraf
-// upgrade gives the Parser a field the copy would miss.
+// A copy parses as the stage's own parser does: its settings are its three
+// exported options, which Init turns into the machine and the handler, as
+// config.addParser's RunningParser.Init did for the original, and
+// machine.SetData resets every position at each Parse.
+// TestInfluxParserFields fails when a Telegraf upgrade gives the Parser a
+// field the copy would miss.
+//
+// One thing does carry from one Parse to the next: MetricHandler's metric
+// in progress. A record on which a fresh parser panics (`a\`, a name that
+// ends in a backslash at the end of the buffer: handler.Metric on a nil
+// metric) instead returns, on a parser that parsed before, the last metric
+// of its previous parse again. Telegraf, with its one parser, then stores a
+// duplicate of the previous record's last metric. fakegraf reproduces that
+// only where one parser sees the records in Telegraf's order, which it
+// did not before the copies either (the rules re-parse pieces of records
+// with the stage's parser). With copies, such a record gets the last
+// metric of whichever record its copy parsed before, or the panic.
 type parserPool struct {
 	pool sync.Pool
 }
