@@ -29,8 +29,13 @@ func (e *Engine) Add(url, dataFormat string, p *parse.Pipeline) {
 	e.sink.Listening(url, dataFormat)
 }
 
-// Record processes one record: Check(Parse(rec)).
-func (e *Engine) Record(rec listener.Record) { e.Check(e.Parse(rec)) }
+// Record processes one record: Check(Parse(rec)), in the caller's
+// goroutine alone (parse.Pipeline.Process).
+func (e *Engine) Record(rec listener.Record) {
+	if p := e.pipelines[rec.Listener]; p != nil {
+		e.deliver(p.Process(rec))
+	}
+}
 
 // Parse is the first step of Record: Telegraf's parser and MakeMetric
 // (parse.Pipeline.Parse). Unlike the engine's other methods it may be
@@ -52,10 +57,14 @@ func (e *Engine) Check(res *parse.Result) {
 		return
 	}
 	if p := e.pipelines[res.Record.Listener]; p != nil {
-		res = p.Check(res)
-		e.sink.Result(res)
-		res.Release()
+		e.deliver(p.Check(res))
 	}
+}
+
+// deliver hands a checked result to the sink, and then back to the pool.
+func (e *Engine) deliver(res *parse.Result) {
+	e.sink.Result(res)
+	res.Release()
 }
 
 // Conn passes a connection event on.

@@ -18,7 +18,7 @@ import (
 )
 
 // TestParseConcurrently holds parse.Pipeline.Parse to what the server
-// relies on when it parses ahead of the rules (Server.parseAhead, while a
+// relies on when it parses ahead of the rules (Server.parseChunks, while a
 // reader may parse and check its own record inline): with each format
 // fakegraf carries, Parse called from several goroutines at once, while
 // Check runs the rules (which re-parse parts of records with the same

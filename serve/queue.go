@@ -8,7 +8,7 @@ import "sync"
 // channel costs a send, a receive and often a goroutine wake-up per
 // record, which at a million records was a tenth of fakegraf's CPU. Here a
 // producer appends under a mutex and wakes the loop only when the queue
-// was empty; the loop (its parse step, Server.parseAhead) takes everything
+// was empty; the loop (Server.loop) takes everything
 // queued at once.
 //
 // The queue is bounded: a producer waits while queueCap events, or

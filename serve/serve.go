@@ -2,8 +2,10 @@ package serve
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -56,6 +58,10 @@ type Server struct {
 	// streams counts the open connections of the stream sockets: the
 	// reader of the only one waits to process its records itself (deliver).
 	streams atomic.Int64
+
+	// workers is how many goroutines parse ahead of the rules; 0 means
+	// parseWorkers(). Tests set it.
+	workers int
 
 	drops     map[string]uint64 // kernel drop counts last reported, per UDP listener
 	stopDrops chan struct{}
@@ -418,26 +424,36 @@ func (s *Server) Raise(ev listener.Transport) {
 }
 
 // loop processes the queued events, a batch at a time. A batch of several
-// senders' records is parsed ahead of the rules, as Telegraf does: a
-// second goroutine (parseChunks) parses the records (Telegraf's parser and
-// MakeMetric, Engine.Parse, what Telegraf's parse pool does with its one
-// worker by default, plugins/common/socket/stream.go) a chunk at a time,
-// while the loop runs the rules and the sink over the chunk before
-// (Engine.Check). Only the second step keeps state across records, and
-// the chunks go through it in order, so every connection's order holds.
-// Each step costs about half of a record's processing, so with two cores
-// the queue drains at up to twice the rate of one goroutine doing both.
-// One sender's batch the loop processes alone (severalSenders says why).
+// senders' records is parsed ahead of the rules, as Telegraf does:
+// parseWorkers goroutines (parseChunks) parse the records (Telegraf's
+// parser and MakeMetric, Engine.Parse, what Telegraf's parse pool does,
+// plugins/common/socket/stream.go) a chunk at a time, while the loop runs
+// the rules and the sink over the chunks before (Engine.Check). Only the
+// second step keeps state across records, and it takes the chunks in the
+// batch's order, so every connection's order holds. On tcp-influx the
+// rules and the sink cost about a quarter of what the parse costs (0.36
+// against 1.34 µs a record), so the parse needs more than one goroutine to
+// keep the loop busy. One sender's batch the loop
+// processes alone (parseAhead says why).
 func (s *Server) loop() {
 	defer close(s.done)
-	toParse, parsed := make(chan []event), make(chan []event)
-	go s.parseChunks(toParse, parsed)
+	workers := cmp.Or(s.workers, parseWorkers())
+	toParse := make(chan chunk, workers)
+	for range workers {
+		go s.parseChunks(toParse)
+	}
 	defer close(toParse)
+	// ready[i%workers] says that the i-th chunk in flight is parsed: it is
+	// reused by chunk i+workers only once chunk i was taken from it.
+	ready := make([]chan []event, workers)
+	for i := range ready {
+		ready[i] = make(chan []event, 1)
+	}
 	for s.events.wait() {
 		batch := s.events.take()
 		s.last.Store(time.Now().UnixNano())
-		if severalSenders(batch) {
-			s.checkParsedAhead(batch, toParse, parsed)
+		if s.parseAhead(batch) {
+			s.checkParsedAhead(batch, toParse, ready)
 		} else {
 			s.handleAll(batch)
 		}
@@ -447,22 +463,41 @@ func (s *Server) loop() {
 	}
 }
 
-// parseChunk is how many events are parsed ahead of the rules at most.
-// The loop checks one chunk while the next is parsed, so at most two
-// chunks of records hold their metrics: a whole batch of queueCap parsed
-// records made the garbage collector mark them all, which cost more than
-// the time the two goroutines saved.
+// parseChunk is how many events a parse goroutine parses at once. The loop
+// checks one chunk while up to parseWorkers more are parsed, so at most
+// parseWorkers+1 chunks of records hold their metrics: a whole batch of
+// queueCap parsed records made the garbage collector mark them all, which
+// cost more than the time the two goroutines saved.
 const parseChunk = 256
 
-// checkParsedAhead runs the rules over a batch's chunks as parseChunks
-// parses them, one chunk behind.
-func (s *Server) checkParsedAhead(batch []event, toParse chan<- []event, parsed <-chan []event) {
-	chunk := func(i int) []event { return batch[i:min(i+parseChunk, len(batch))] }
-	toParse <- chunk(0)
-	for i := 0; i < len(batch); i += parseChunk {
-		c := <-parsed
-		if next := i + parseChunk; next < len(batch) {
-			toParse <- chunk(next)
+// parseWorkers is how many goroutines parse ahead of the rules: one per
+// core, as the parse is the larger step. More than eight would only hold
+// more parsed records: the rules would be the bound well before
+// (docs/benchmarks.md, "what bounds 32 cores").
+func parseWorkers() int { return min(max(runtime.GOMAXPROCS(0), 1), 8) }
+
+// chunk is a run of a batch's events for a parse goroutine, which hands it
+// back on ready once its records are parsed.
+type chunk struct {
+	events []event
+	ready  chan<- []event
+}
+
+// checkParsedAhead runs the rules over a batch's chunks in order, as the
+// parse goroutines hand them back, keeping as many chunks in flight as
+// there are parse goroutines.
+func (s *Server) checkParsedAhead(batch []event, toParse chan<- chunk, ready []chan []event) {
+	n := (len(batch) + parseChunk - 1) / parseChunk
+	send := func(i int) {
+		toParse <- chunk{events: batch[i*parseChunk : min((i+1)*parseChunk, len(batch))], ready: ready[i%len(ready)]}
+	}
+	for i := range min(n, len(ready)) {
+		send(i)
+	}
+	for i := range n {
+		c := <-ready[i%len(ready)]
+		if next := i + len(ready); next < n {
+			send(next)
 		}
 		s.handleAll(c)
 		clear(c) // its metrics can go
@@ -480,24 +515,35 @@ func (s *Server) handleAll(events []event) {
 
 // parseChunks parses the records of each chunk it is handed and hands the
 // chunk back, until toParse is closed.
-func (s *Server) parseChunks(toParse <-chan []event, parsed chan<- []event) {
+func (s *Server) parseChunks(toParse <-chan chunk) {
 	for c := range toParse {
-		for i := range c {
-			if ev := &c[i]; ev.isRec {
+		for i := range c.events {
+			if ev := &c.events[i]; ev.isRec {
 				ev.res = s.engine.Parse(ev.rec)
 			}
 		}
-		parsed <- c
+		c.ready <- c.events
 	}
 }
 
+// parseAhead says whether a batch is parsed ahead of the rules: when it
+// holds records of more than one connection, or of more than one datagram
+// listener, or when several stream connections are open and it is more
+// than a chunk long. Only then does parsing ahead pay for its CPU. With one
+// sender, splitting each record's work between two cores cost 4 to 27 %
+// more CPU a metric on tcp-influx and tcp-json (docs/benchmarks.md): the
+// one connection would be drained faster, but a developer's machine pays
+// in CPU, and several senders are what leave records waiting behind the
+// rules. The length test is for those: a reader that the scheduler leaves
+// running fills the queue with its own records while the others wait, so
+// with 8 busy connections most batches held one connection's records and
+// were processed by the loop alone, on one core.
+func (s *Server) parseAhead(batch []event) bool {
+	return severalSenders(batch) || len(batch) > parseChunk && s.streams.Load() > 1
+}
+
 // severalSenders says whether a batch holds records of more than one
-// connection, or of more than one datagram listener: only then does
-// parsing ahead of the rules pay for its CPU. With one sender, splitting
-// each record's work between two cores cost 4 to 27 % more CPU a metric on
-// tcp-influx and tcp-json (docs/benchmarks.md): the one connection would
-// be drained faster, but a developer's machine pays in CPU, and several
-// senders are what leave records waiting behind the rules.
+// connection, or of more than one datagram listener.
 func severalSenders(batch []event) bool {
 	first := -1
 	for i := range batch {
