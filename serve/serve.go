@@ -433,8 +433,8 @@ func (s *Server) Raise(ev listener.Transport) {
 // batch's order, so every connection's order holds. On tcp-influx the
 // rules and the sink cost about a quarter of what the parse costs (0.36
 // against 1.34 µs a record), so the parse needs more than one goroutine to
-// keep the loop busy. One sender's batch the loop
-// processes alone (parseAhead says why).
+// keep the loop busy. One sender's batch the loop processes alone
+// (parseAhead says why).
 func (s *Server) loop() {
 	defer close(s.done)
 	workers := cmp.Or(s.workers, parseWorkers())
