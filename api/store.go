@@ -484,9 +484,9 @@ func (s *Store) viewLocked(keep func(*entry) bool) *view {
 }
 
 // viewNewestLocked is viewLocked for at most the newest n entries; the
-// view's older fetches the ones before them. The caller holds s.mu.
+// view's older fetches the ones before them. The caller holds s.mu and
+// flushed the pending records before it counted n.
 func (s *Store) viewNewestLocked(keep func(*entry) bool, n int) *view {
-	s.flushLocked()
 	s.views++
 	v := &view{store: s, chunks: slices.Clone(s.arena.chunks), first: s.arena.first, names: s.names.list, win: s.windowLocked(), keep: keep}
 	v.copyLocked(s.records.n-n, s.records.n)

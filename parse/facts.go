@@ -132,22 +132,6 @@ type facts struct {
 	near     bool
 }
 
-// reset makes the facts those of the record of res: each computed fact is
-// forgotten by its flag, and computed again on first use.
-func (f *facts) reset(res *Result, stage *Stage) {
-	f.data = res.Record.Data
-	setIfChanged(&f.format, res.Format)
-	setIfChanged(&f.stage, stage)
-	if f.parser != nil || res.parser != nil {
-		f.parser = res.parser
-	}
-	f.parsed = res.Parsed
-	if f.err != nil || res.Err != nil {
-		f.err = res.Err
-	}
-	f.lpDone, f.lpMetricDone, f.wfDone, f.jsDone, f.sentDone, f.jvDone, f.nearDone = false, false, false, false, false, false, false
-}
-
 func (f *facts) jsonScan() jsonScan {
 	if !f.jvDone {
 		f.jv, f.jvDone = scanJSON(f.data), true
@@ -166,7 +150,7 @@ func (f *facts) influx() []lpLine {
 // parser's output maps to one to one when the record parsed.
 func (f *facts) influxMetricLines() []lpLine {
 	if !f.lpMetricDone {
-		f.lpMetricDone, f.lpMetric = true, nil
+		f.lpMetricDone = true
 		for _, l := range f.influx() {
 			if !l.Comment {
 				f.lpMetric = append(f.lpMetric, l)
@@ -199,7 +183,7 @@ func (f *facts) sentStamps() []stamp {
 	if f.sentDone {
 		return f.sent
 	}
-	f.sentDone, f.sent = true, nil
+	f.sentDone = true
 	if f.err != nil || len(f.parsed) == 0 {
 		return nil
 	}

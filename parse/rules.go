@@ -215,9 +215,7 @@ func NewRuleSet(enable, disable []string) (*RuleSet, error) {
 // written once a rule into the pipeline's Context, a pointer costs a GC
 // write barrier each time, which was a seventh of the rules' time.
 func run(ctx *Context, rules []*Rule) {
-	if len(ctx.rules) != len(rules) || len(rules) > 0 && &ctx.rules[0] != &rules[0] {
-		ctx.rules = rules // written only when it changed, as in Context.reset
-	}
+	ctx.rules = rules
 	for i, r := range rules {
 		ctx.running = i
 		r.Check(ctx)
@@ -299,33 +297,10 @@ func notJSON(format string) bool { return format != "json" }
 func (c *Context) rule() *Rule { return c.rules[c.running] }
 
 func (c *Context) reset(res *Result, stage *Stage, p *Pipeline) {
-	// Field by field, and a pointer only when it changed: while the GC
-	// marks, every pointer written into the Context costs a write barrier,
-	// and writing the whole struct (as a composite literal does) cost a
-	// tenth of the rules' time on a one-line record. What a rule computed
-	// is forgotten by its flag in facts.reset, not by clearing it.
-	setIfChanged(&c.Record, &res.Record)
-	setIfChanged(&c.Format, res.Format)
-	c.Auto = res.Auto
-	c.Parsed, c.Metrics = res.Parsed, res.Metrics
-	if c.Err != nil || res.Err != nil { // an interface is not compared: its value may not be comparable
-		c.Err = res.Err
-	}
-	setIfChanged(&c.Stage, stage)
-	setIfChanged(&c.Pipeline, p)
-	setIfChanged(&c.State, p.state)
-	setIfChanged(&c.Rules, p.rules)
-	setIfChanged(&c.result, res)
-	c.sameShape, c.running = false, 0
-	c.facts.reset(res, stage)
-}
-
-// setIfChanged writes v to *dst unless it is there already, sparing a GC
-// write barrier on a pointer that stays the same from one record to the
-// next.
-func setIfChanged[T comparable](dst *T, v T) {
-	if *dst != v {
-		*dst = v
+	*c = Context{
+		Record: &res.Record, Format: res.Format, Auto: res.Auto, Parsed: res.Parsed, Metrics: res.Metrics, Err: res.Err,
+		Stage: stage, Pipeline: p, State: p.state, Rules: p.rules, result: res,
+		facts: facts{data: res.Record.Data, format: res.Format, stage: stage, parser: res.parser, parsed: res.Parsed, err: res.Err},
 	}
 }
 

@@ -140,6 +140,8 @@ func TestReleaseAndKeep(t *testing.T) {
 	require.NotEmpty(t, released.Diagnostics, "duplicate-key")
 	m := released.Metrics[0]
 	released.Release()
+	require.Nil(t, released.Record.Data, "a released Result is emptied")
+	require.Nil(t, released.Metrics)
 	for range 3 { // the pool hands the released Result back, most likely at once
 		next := p.Process(rec{data: "disk v=3\n"}.record(c.url(), 3, time.Now()))
 		require.Empty(t, next.Diagnostics)
