@@ -2,7 +2,6 @@ package parse
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/influxdata/telegraf"
 )
@@ -53,6 +52,10 @@ const (
 	factCount
 )
 
+// Rule.requires holds the facts as bits of a uint32: this fails to compile
+// once there are more facts than bits.
+const _ uint32 = 1 << (factCount - 1)
+
 var factNames = [...]string{
 	FactInflux:     "FactInflux",
 	FactWavefront:  "FactWavefront",
@@ -73,7 +76,7 @@ func (f Fact) String() string {
 // uses checks that the running rule declared the fact it is about to read.
 func (c *Context) uses(f Fact) {
 	r := c.rule()
-	if !slices.Contains(r.Requires, f) {
+	if r.requires&(1<<f) == 0 {
 		panic(fmt.Sprintf("parse: rule %s reads %v but does not list it in Requires", r.ID, f))
 	}
 	if c.Pipeline != nil && c.Pipeline.onFact != nil {

@@ -34,7 +34,7 @@ func init() {
 }
 
 type firstType struct {
-	typ  string
+	typ  fieldType
 	seq  uint64
 	conn uint64
 }
@@ -44,20 +44,36 @@ type firstType struct {
 // field is forgotten first.
 const fieldTypesCap = 10000
 
-func valueType(v interface{}) string {
+// fieldType is a field value's type as InfluxDB tells them apart: a small
+// number, so that the fast path compares types without comparing strings.
+type fieldType uint8
+
+const (
+	typeOther fieldType = iota // none: Telegraf's metrics hold only the four below
+	typeFloat
+	typeInteger
+	typeString
+	typeBoolean
+)
+
+func (t fieldType) String() string {
+	return [...]string{"another type", "float", "integer", "string", "boolean"}[t]
+}
+
+func typeOf(v interface{}) fieldType {
 	switch v.(type) {
 	case float64:
-		return "float"
+		return typeFloat
 	case int64, uint64:
 		// Telegraf's influx output writes unsigned values as integers unless
 		// influx_uint_support is set (plugins/serializers/influx/influx.go).
-		return "integer"
+		return typeInteger
 	case string:
-		return "string"
+		return typeString
 	case bool:
-		return "boolean"
+		return typeBoolean
 	}
-	return fmt.Sprintf("%T", v)
+	return typeOther
 }
 
 // fieldKey is a field of a measurement. A struct, not name+"\x00"+key: the
@@ -78,7 +94,7 @@ func checkFieldTypeConflict(ctx *Context) {
 		conflicts := 0
 		for _, f := range m.FieldList() {
 			key := fieldKey{m.Name(), f.Key}
-			t := valueType(f.Value)
+			t := typeOf(f.Value)
 			first, ok := types.Get(key)
 			if !ok {
 				types.Put(key, firstType{typ: t, seq: ctx.Record.Seq, conn: ctx.Record.Conn})
@@ -103,7 +119,7 @@ func checkFieldTypeConflict(ctx *Context) {
 			}
 			ctx.Report(fmt.Sprintf("field %q of measurement %q arrives as %s, but %s sent it as %s: InfluxDB refuses the write (field type conflict) and the point is lost",
 				f.Key, m.Name(), t, where, first.typ),
-				pos, typeFixes(ctx, f.Key, first.typ, t)...).Token = fmt.Sprintf("%s.%s %s then %s", m.Name(), f.Key, first.typ, t)
+				pos, typeFixes(ctx, f.Key, first.typ.String(), t.String())...).Token = fmt.Sprintf("%s.%s %s then %s", m.Name(), f.Key, first.typ, t)
 			conflicts++
 		}
 		if conflicts == 0 {
@@ -122,7 +138,10 @@ type fieldTypes struct {
 	lastFields []fieldSig
 }
 
-type fieldSig struct{ key, typ string }
+type fieldSig struct {
+	key string
+	typ fieldType
+}
 
 func (st *fieldTypes) sameAsLast(m telegraf.Metric) bool {
 	fields := m.FieldList()
@@ -130,7 +149,7 @@ func (st *fieldTypes) sameAsLast(m telegraf.Metric) bool {
 		return false
 	}
 	for i, f := range fields {
-		if f.Key != st.lastFields[i].key || valueType(f.Value) != st.lastFields[i].typ {
+		if f.Key != st.lastFields[i].key || typeOf(f.Value) != st.lastFields[i].typ {
 			return false
 		}
 	}
@@ -141,7 +160,7 @@ func (st *fieldTypes) remember(m telegraf.Metric) {
 	st.lastName = m.Name()
 	st.lastFields = st.lastFields[:0]
 	for _, f := range m.FieldList() {
-		st.lastFields = append(st.lastFields, fieldSig{f.Key, valueType(f.Value)})
+		st.lastFields = append(st.lastFields, fieldSig{f.Key, typeOf(f.Value)})
 	}
 }
 

@@ -61,6 +61,9 @@ type Rule struct {
 	Cases []Case
 
 	slot int // the rule's index in the registry: its place in Pipeline.ruleStates
+	// requires is Requires as a bit set (1<<Fact): Context.uses checks
+	// each fact read against it, which the slice cost a search of.
+	requires uint32
 }
 
 // Only is the kind of record a rule's Check can report on. Every condition
@@ -141,6 +144,10 @@ func Register(r *Rule) {
 		if f <= 0 || f >= factCount {
 			panic(fmt.Sprintf("parse: rule %s requires unknown %v", r.ID, f))
 		}
+	}
+	r.requires = 0
+	for _, f := range r.Requires {
+		r.requires |= 1 << f
 	}
 	r.slot = len(registry)
 	registry = append(registry, r)
