@@ -19,12 +19,14 @@ type jsonScan struct {
 }
 
 // scanJSON scans a JSON text once, byte by byte: a table beats
-// bytes.IndexByte per byte of a number or a literal.
+// bytes.IndexByte per byte of a number or a literal (and of a string: the
+// usual one is shorter than the call), and a table of byte classes beats a
+// chain of comparisons for the bytes between values.
 func scanJSON(data []byte) (s jsonScan) {
 	n := len(data)
 	for i := 0; i < n; i++ {
-		switch c := data[i]; {
-		case c == '"':
+		switch jsonClass[data[i]] {
+		case jsonQuote:
 			j := i + 1
 			if !s.timeKey {
 				s.timeKey = timeLikeName(data[j:])
@@ -44,10 +46,10 @@ func scanJSON(data []byte) (s jsonScan) {
 				s.values++
 			}
 			i = j
-		case c == 't' || c == 'f' || c == '-' || c >= '0' && c <= '9':
+		case jsonValue:
 			s.values++
 			run := 0
-			if c >= '0' && c <= '9' {
+			if c := data[i]; c >= '0' && c <= '9' {
 				run = 1
 			}
 			s.digits = max(s.digits, run)
@@ -60,23 +62,54 @@ func scanJSON(data []byte) (s jsonScan) {
 					run = 0
 				}
 			}
-		case c >= 'a' && c <= 'z': // null
+		case jsonWord: // null
 			for i+1 < n && data[i+1] >= 'a' && data[i+1] <= 'z' {
 				i++
 			}
-		case c == '\\':
+		case jsonEscape:
 			s.timeKey = true // outside a string: not JSON, but let the rule look
 		}
 	}
 	return s
 }
 
+// The classes of the bytes that start something scanJSON counts.
+const (
+	jsonOther  = iota
+	jsonQuote  // a string
+	jsonValue  // a number, or true or false
+	jsonWord   // another word: null
+	jsonEscape // a backslash outside a string
+)
+
+var jsonClass = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = jsonWord
+	}
+	for _, c := range []byte("tf-0123456789") {
+		t[c] = jsonValue
+	}
+	t['"'], t['\\'] = jsonQuote, jsonEscape
+	return t
+}()
+
 // timeLikeName says that a string starting at b may name a time.
 func timeLikeName(b []byte) bool {
 	if len(b) > 0 && b[0] == '@' {
 		b = b[1:]
 	}
-	return hasPrefixFold(b, "time") || hasPrefixFold(b, "ts\"") || hasPrefixFold(b, "epoch") || hasPrefixFold(b, "datetime")
+	if len(b) == 0 {
+		return false
+	}
+	switch b[0] | 0x20 { // most names start with none of these
+	case 't':
+		return hasPrefixFold(b, "time") || hasPrefixFold(b, "ts\"")
+	case 'e':
+		return hasPrefixFold(b, "epoch")
+	case 'd':
+		return hasPrefixFold(b, "datetime")
+	}
+	return false
 }
 
 // hasPrefixFold is bytes.HasPrefix ignoring ASCII case; prefix is lower case.
