@@ -71,3 +71,42 @@ func TestSummarySince(t *testing.T) {
 		t.Errorf("bytes (-want +got):\n%s", d)
 	}
 }
+
+// TestByMeasurementRuns: a collector counts a run of one name as a whole,
+// so every metric must land under its listener and name however names and
+// listeners interleave, and a Summary taken in the middle of a run counts
+// the run so far, and the rest after it.
+func TestByMeasurementRuns(t *testing.T) {
+	c := report.NewCollector()
+	a, b := "tcp://127.0.0.1:8094", "udp://127.0.0.1:8094"
+	send := func(listener string, names ...string) {
+		var ms []telegraf.Metric
+		for _, name := range names {
+			ms = append(ms, metric.New(name, nil, map[string]interface{}{"v": 1.0}, time.Now()))
+		}
+		c.Result(&parse.Result{Record: listenerRecord(listener), Metrics: ms})
+	}
+	byMeasurement := func() map[string]map[string]int {
+		out := map[string]map[string]int{}
+		for _, ls := range c.Summary().Listeners {
+			out[ls.Listener] = ls.ByMeasurement
+		}
+		return out
+	}
+	send(a, "cpu", "cpu", "mem")
+	send(a, "mem", "cpu")
+	send(b, "cpu")
+	send(a, "cpu")
+	if diff := cmp.Diff(map[string]map[string]int{a: {"cpu": 4, "mem": 2}, b: {"cpu": 1}}, byMeasurement()); diff != "" {
+		t.Errorf("in the middle of a run (-want +got):\n%s", diff)
+	}
+	send(a, "cpu", "cpu")
+	send(b, "cpu", "disk")
+	if diff := cmp.Diff(map[string]map[string]int{a: {"cpu": 6, "mem": 2}, b: {"cpu": 2, "disk": 1}}, byMeasurement()); diff != "" {
+		t.Errorf("after it (-want +got):\n%s", diff)
+	}
+}
+
+func listenerRecord(url string) listener.Record {
+	return listener.Record{Listener: url, Seq: 1, Size: 10, Terminated: true}
+}

@@ -14,6 +14,12 @@ import (
 type Engine struct {
 	sink      Sink
 	pipelines map[string]*parse.Pipeline
+	// last is the pipeline of the last record Record or Check handled, of
+	// listener lastURL: records come in runs from one listener, and the
+	// map lookup hashed its URL for each (a seventieth of fakegraf's CPU on
+	// tcp/influx). Parse, which may run concurrently, does not use it.
+	last    *parse.Pipeline
+	lastURL string
 }
 
 // NewEngine returns an engine that delivers to sink.
@@ -26,13 +32,14 @@ func NewEngine(sink Sink) *Engine {
 // files share their input's rule state, as one socket's connections do).
 func (e *Engine) Add(url, dataFormat string, p *parse.Pipeline) {
 	e.pipelines[url] = p
+	e.last, e.lastURL = nil, ""
 	e.sink.Listening(url, dataFormat)
 }
 
 // Record processes one record: Check(Parse(rec)), in the caller's
 // goroutine alone (parse.Pipeline.Process).
 func (e *Engine) Record(rec listener.Record) {
-	if p := e.pipelines[rec.Listener]; p != nil {
+	if p := e.pipelineOf(rec.Listener); p != nil {
 		e.deliver(p.Process(rec))
 	}
 }
@@ -56,9 +63,21 @@ func (e *Engine) Check(res *parse.Result) {
 	if res == nil {
 		return
 	}
-	if p := e.pipelines[res.Record.Listener]; p != nil {
+	if p := e.pipelineOf(res.Record.Listener); p != nil {
 		e.deliver(p.Check(res))
 	}
+}
+
+// pipelineOf is the pipeline of the listener url, or nil.
+func (e *Engine) pipelineOf(url string) *parse.Pipeline {
+	if e.last != nil && url == e.lastURL {
+		return e.last
+	}
+	p := e.pipelines[url]
+	if p != nil {
+		e.last, e.lastURL = p, url
+	}
+	return p
 }
 
 // deliver hands a checked result to the sink, and then back to the pool.
