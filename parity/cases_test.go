@@ -131,6 +131,20 @@ func senderCases() []pcase {
 		steps: []step{send(lines(`a v=1i `+ts0, `a v=`, `a v=3i `+ts1))}})
 	add(pcase{name: "influx/bad-line-among-good/tcp", scheme: "tcp", conf: listener("influx"),
 		steps: []step{send(lines(`a v=1i `+ts0, `a v=`, `a v=3i `+ts1))}})
+	// A line that is a name ending in an escaping backslash: Telegraf's
+	// influx parser stores the metric it made last again
+	// (name-ends-in-escape), here the previous record's, with the input's
+	// name_prefix applied to that metric a second time. Telegraf changes
+	// the metric object it stored before, so that when its output has not
+	// written it yet (flush_interval) it writes the doubled name twice; the
+	// pause lets the first flush go first, which fakegraf, showing each
+	// record's metrics as they were stored, always matches.
+	add(pcase{name: "influx/name-ends-in-escape/tcp", scheme: "tcp", conf: listener("influx"),
+		steps: []step{send(lines(`cpu v=1i `+ts0, `a\`, `mem v=2i `+ts1, `a\`))}})
+	add(pcase{name: "influx/name-ends-in-escape/udp", scheme: "udp", conf: listener("influx"),
+		steps: []step{send("cpu v=1i " + ts0 + "\na\\")}})
+	add(pcase{name: "influx/name-ends-in-escape-with-name_prefix/tcp", scheme: "tcp", conf: listener("influx", `name_prefix = "p_"`),
+		steps: []step{send(lines(`cpu v=1i ` + ts0)), pause(500 * time.Millisecond), send(lines(`a\`))}})
 	add(pcase{name: "influx/ms-timestamp-lands-in-1970/tcp", scheme: "tcp", conf: listener("influx"),
 		steps: []step{send(lines(`cpu v=1 1700000000000`, `cpu v=2 1700000000`))}})
 	add(pcase{name: "influx/no-timestamp/udp", scheme: "udp", conf: listener("influx"), time: timeNow,

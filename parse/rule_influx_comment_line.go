@@ -24,6 +24,7 @@ func init() {
 		Cases: []Case{
 			{Name: "commented metric", Config: caseInfluxUDP, Records: []Rec{{Data: "cpu v=1\n∑#cpu v=2\n"}}, Want: []Want{{"influx-comment-line", Warning, 1}}},
 			{Name: "near miss: a real comment", Config: caseInfluxUDP, Records: []Rec{{Data: "# cpu load, sent every second\ncpu v=1\n"}}},
+			{Name: "near miss: a name ending in a backslash", Config: caseInfluxTCP, Records: []Rec{{Data: "cpu v=1"}, {Data: "#a\\"}}},
 		},
 	})
 }
@@ -39,8 +40,8 @@ func checkInfluxComment(ctx *Context) {
 		}
 		line := data[l.Off:l.End]
 		rest := bytes.TrimLeft(bytes.TrimPrefix(line, []byte("#")), "# ")
-		if len(rest) == 0 {
-			continue
+		if _, repeats := nameEndsInEscape(rest); len(rest) == 0 || repeats {
+			continue // without the '#' no metric of its own either (name-ends-in-escape)
 		}
 		if ms, err := safeParse(ctx.parser(), rest); err != nil || len(ms) == 0 {
 			continue
