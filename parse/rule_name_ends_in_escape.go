@@ -22,8 +22,9 @@ func init() {
 			"Parse appends handler.Metric() after every line, and handler.go keeps the previous metric). So the " +
 			"line is lost, and a metric the sender did not send in it is stored a second time, with the input's " +
 			"name_prefix or name_suffix applied to it twice (p_p_cpu): Telegraf changes the metric it stored " +
-			"before, so if its output has not written that one yet, both are written so. When the parser has made no metric yet, it crashes on the line " +
-			"instead (a nil metric, handler.go Metric); Telegraf's parse pool recovers and the record is lost. " +
+			"before, so if its output has not written that one yet, both are written so. When the parser has " +
+			"made no metric yet, it crashes on the line instead (a nil metric, handler.go Metric); Telegraf's " +
+			"parse pool recovers and the record is lost. " +
 			"Which metric comes back depends on the order in which the input's parser saw the records, which " +
 			"with several connections is the order Telegraf scheduled them in. The influx_upstream parser " +
 			"rejects the line.",
