@@ -82,16 +82,16 @@ func seriesKey(m telegraf.Metric) string {
 
 // nameEndsInEscape finds the last line of data when it is what Telegraf's
 // influx parser accepts without making a metric of it
-// (plugins/parsers/influx/machine.go.rl): after blanks (ws), a measurement
-// name (measurement_chars, not starting with '#') whose last backslash
-// escapes the end of the buffer. FuzzNameEndsInEscape holds it to the
-// parser.
+// (plugins/parsers/influx/machine.go.rl): after blanks (ws, isLPSpace), a
+// measurement name (measurement_chars, not starting with '#') whose last
+// backslash escapes the end of the buffer. FuzzNameEndsInEscape holds it
+// to the parser.
 func nameEndsInEscape(data []byte) (off int, ok bool) {
 	if len(data) == 0 || data[len(data)-1] != '\\' {
 		return 0, false // the usual record, at the cost of one look
 	}
 	off = bytes.LastIndexByte(data, '\n') + 1
-	for off < len(data) && influxBlank(data[off]) {
+	for off < len(data) && isLPSpace(data[off]) {
 		off++
 	}
 	name := data[off:]
@@ -104,17 +104,12 @@ func nameEndsInEscape(data []byte) (off int, ok bool) {
 		case c == '\\' && i == len(name)-1:
 			return off, true // it escapes the end of the buffer
 		case c == '\\':
-			if i++; name[i] != ' ' && (influxBlank(name[i]) || name[i] == '\r') {
+			if i++; name[i] != ' ' && (isLPSpace(name[i]) || name[i] == '\r') {
 				return 0, false // a blank but the space cannot be escaped
 			}
-		case influxBlank(c) || c == '\r' || c == ',':
+		case isLPSpace(c) || c == '\r' || c == ',':
 			return 0, false // the name ends: a tag set or a field set follows
 		}
 	}
 	return 0, false // the last backslash is escaped
-}
-
-// influxBlank is the line protocol's ws: [\t\v\f ].
-func influxBlank(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\v' || c == '\f'
 }
