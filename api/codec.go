@@ -113,16 +113,9 @@ func (n *names) add(s string) uint64 {
 	return i
 }
 
-func appendString(b []byte, s string) []byte {
+// appendString encodes s, a string or bytes, as its length and its bytes.
+func appendString[S ~string | ~[]byte](b []byte, s S) []byte {
 	if len(s) < 0x80 { // the usual: a one-byte length
-		return append(append(b, byte(len(s))), s...)
-	}
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func appendBytes(b, s []byte) []byte {
-	if len(s) < 0x80 {
 		return append(append(b, byte(len(s))), s...)
 	}
 	b = binary.AppendUvarint(b, uint64(len(s)))
@@ -194,7 +187,7 @@ func appendRecordAt(b []byte, r *parse.Result, n *names, x *seriesIndex, id uint
 	if ex := rec.HTTP; ex != nil {
 		b = appendExchange(b, ex)
 	}
-	b = appendBytes(b, rec.Data)
+	b = appendString(b, rec.Data)
 
 	b = binary.AppendUvarint(b, uint64(len(r.Metrics)))
 	// The metrics' length, so that a reader of findings can skip them:
@@ -204,7 +197,7 @@ func appendRecordAt(b []byte, r *parse.Result, n *names, x *seriesIndex, id uint
 	start := len(b)
 	if x == nil {
 		for _, m := range r.Metrics {
-			b, _, _ = appendMetric(b, m)
+			b = appendMetric(b, m)
 		}
 	} else {
 		if !again {
@@ -257,21 +250,18 @@ func appendKey(b []byte, m telegraf.Metric) []byte {
 	return b
 }
 
-// appendMetric encodes m in full; keyEnd is where its name and tags end,
-// and t is its time.
-func appendMetric(b []byte, m telegraf.Metric) (_ []byte, keyEnd int, t int64) {
+// appendMetric encodes m in full.
+func appendMetric(b []byte, m telegraf.Metric) []byte {
 	b = append(b, metricFull)
 	b = appendKey(b, m)
-	keyEnd = len(b)
 	fields := m.FieldList()
 	b = binary.AppendUvarint(b, uint64(len(fields)))
 	for _, f := range fields {
 		b = appendString(b, f.Key)
 		b = appendValue(b, valueType(f.Value), f.Value)
 	}
-	t = m.Time().UnixNano()
-	b = binary.AppendVarint(b, t)
-	return append(b, byte(m.Type())), keyEnd, t
+	b = binary.AppendVarint(b, m.Time().UnixNano())
+	return append(b, byte(m.Type()))
 }
 
 // appendValue encodes v, of type typ (valueType), with its type byte.
@@ -685,7 +675,7 @@ func appendExchange(b []byte, ex *listener.Exchange) []byte {
 	b = append(b, auth)
 	b = binary.AppendVarint(b, ex.ContentLength)
 	b = binary.AppendUvarint(b, uint64(ex.RawSize))
-	return appendBytes(b, ex.ResponseBody)
+	return appendString(b, ex.ResponseBody)
 }
 
 // readExchange reads what appendExchange wrote, its bytes copied.
