@@ -1,5 +1,10 @@
 package parse
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // jsonScan is what one pass over a JSON record's bytes tells the rules, so
 // that a clean record goes unlexed: three rules each scanned it on their
 // own before.
@@ -31,12 +36,8 @@ func scanJSON(data []byte) (s jsonScan) {
 			if !s.timeKey {
 				s.timeKey = timeLikeName(data[j:])
 			}
-			for j < n && data[j] != '"' {
-				if data[j] == '\\' {
-					s.timeKey = true
-					j++
-				}
-				j++
+			for j = quoteOrBackslash(data, j); j < n && data[j] == '\\'; j = quoteOrBackslash(data, j+2) {
+				s.timeKey = true
 			}
 			k := j + 1
 			for k < n && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n') {
@@ -71,6 +72,29 @@ func scanJSON(data []byte) (s jsonScan) {
 		}
 	}
 	return s
+}
+
+// quoteOrBackslash is the index of the first '"' or '\\' in data from j on,
+// or j when j >= len(data). It reads 8 bytes at a time: the bytes inside a
+// string are most of a JSON record, and a name is often longer than a word.
+func quoteOrBackslash(data []byte, j int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; j+8 <= len(data); j += 8 {
+		x := binary.LittleEndian.Uint64(data[j:])
+		q, b := x^('"'*ones), x^('\\'*ones)
+		// A zero byte of q or b is a quote or a backslash. The lowest bit
+		// of (v-ones) &^ v & highs marks the first zero byte of v exactly
+		// (a borrow reaches only the bytes after it).
+		if m := ((q-ones)&^q | (b-ones)&^b) & highs; m != 0 {
+			return j + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; j < len(data); j++ {
+		if c := data[j]; c == '"' || c == '\\' {
+			return j
+		}
+	}
+	return j
 }
 
 // The classes of the bytes that start something scanJSON counts.

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -39,6 +40,20 @@ func TestScanJSONLikeByteByByte(t *testing.T) {
 		}
 		if got, want := scanJSON(b), scanJSONByteByByte(b); got != want {
 			t.Fatalf("scanJSON(%q) = %+v, the byte-by-byte scan %+v", b, got, want)
+		}
+	}
+	// A quote or a backslash at every place of strings longer than the
+	// 8 bytes quoteOrBackslash reads at a time, and bytes whose values
+	// are near them, which a word-at-a-time test may confuse with them.
+	for n := range 26 {
+		for at := range n {
+			for _, c := range []byte{'"', '\\', '"' + 1, '\\' - 1, '"' | 0x80, '\\' | 0x80, 0, 0xff} {
+				b := []byte(`{"` + strings.Repeat("x", n) + `": 1}`)
+				b[2+at] = c
+				if got, want := scanJSON(b), scanJSONByteByByte(b); got != want {
+					t.Fatalf("scanJSON(%q) = %+v, the byte-by-byte scan %+v", b, got, want)
+				}
+			}
 		}
 	}
 }

@@ -187,8 +187,55 @@ func (r *Result) Release() {
 	if r == nil || r.kept {
 		return
 	}
-	*r = Result{}
+	r.clear()
 	resultPool.Put(r)
+}
+
+// clear zeroes the Result for the next record but for its room. It writes
+// only the fields that are not zero already: Context.reset says what each
+// write costs, and zeroing the whole Result was 2 % of
+// BenchmarkProcess/influx.
+func (r *Result) clear() {
+	rec := &r.Record
+	zero(&rec.Listener)
+	zero(&rec.Peer)
+	rec.Conn, rec.Seq, rec.Size, rec.Stream, rec.Terminated, rec.Truncated = 0, 0, 0, false, false, false
+	zeroSlice(&rec.Data)
+	zero(&rec.Received)
+	zero(&rec.Plugin)
+	zero(&rec.HTTP)
+	zero(&r.Format)
+	r.Auto = false
+	zeroSlice(&r.Parsed)
+	zeroSlice(&r.Metrics)
+	zero(&r.stage)
+	zero(&r.by)
+	zeroSlice(&r.parsedIndex)
+	zeroSlice(&r.senderTime)
+	if r.parser != nil {
+		r.parser = nil
+	}
+	setErr(&r.Err, nil)
+	zeroSlice(&r.Diagnostics)
+	// The room is left as it is: the next record's views and metrics
+	// overwrite what they use of it, and no slice reaches the rest. It
+	// keeps at most one record's metric alive until then.
+	zeroSlice(&r.Repeated)
+	r.kept = false
+}
+
+// zero and zeroSlice write the zero value only over a value that is not.
+func zero[T comparable](dst *T) {
+	var z T
+	if *dst != z {
+		*dst = z
+	}
+}
+
+func zeroSlice[E any](dst *[]E) {
+	if *dst != nil {
+		*dst = nil
+	}
 }
 
 // SenderSetTime says whether the sender set the timestamp of Metrics[i]
