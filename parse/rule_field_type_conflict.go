@@ -2,6 +2,7 @@ package parse
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/influxdata/telegraf"
 )
@@ -143,13 +144,26 @@ type fieldSig struct {
 	typ fieldType
 }
 
+// sameAsLast says that m has the last metric's name and fields, with the
+// same types, in any order: Telegraf's JSON parser makes the fields from a
+// map, so that their order changes from one record to the next.
 func (st *fieldTypes) sameAsLast(m telegraf.Metric) bool {
 	fields := m.FieldList()
 	if m.Name() != st.lastName || len(fields) != len(st.lastFields) {
 		return false
 	}
 	for i, f := range fields {
-		if f.Key != st.lastFields[i].key || typeOf(f.Value) != st.lastFields[i].typ {
+		sig := &st.lastFields[i]
+		if f.Key != sig.key {
+			// A metric's keys are distinct, so that each of the last
+			// metric's is matched once.
+			j := slices.IndexFunc(st.lastFields, func(s fieldSig) bool { return s.key == f.Key })
+			if j < 0 {
+				return false
+			}
+			sig = &st.lastFields[j]
+		}
+		if typeOf(f.Value) != sig.typ {
 			return false
 		}
 	}

@@ -73,3 +73,35 @@ func TestAllNearAtTheEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestSameAsLastInAnyOrder holds field-type-conflict's shortcut to its
+// promise: the last metric's name, field keys and field types, in any
+// order (Telegraf's JSON parser orders fields at random), and nothing else.
+func TestSameAsLastInAnyOrder(t *testing.T) {
+	mk := func(name string, fields ...any) telegraf.Metric {
+		m := metric.New(name, nil, nil, time.Unix(0, 0))
+		for i := 0; i < len(fields); i += 2 {
+			m.AddField(fields[i].(string), fields[i+1])
+		}
+		return m
+	}
+	var st fieldTypes
+	st.remember(mk("cpu", "a", 1.5, "b", int64(2), "c", "x"))
+	for _, tc := range []struct {
+		m    telegraf.Metric
+		want bool
+	}{
+		{mk("cpu", "a", 2.5, "b", int64(3), "c", "y"), true},
+		{mk("cpu", "c", "y", "a", 2.5, "b", int64(3)), true},
+		{mk("cpu", "b", int64(3), "c", "y", "a", 2.5), true},
+		{mk("cpu", "b", 2.5, "a", int64(3), "c", "y"), false}, // a and b swap types
+		{mk("cpu", "c", "y", "a", 2.5, "b", 3.0), false},
+		{mk("cpu", "a", 2.5, "b", int64(3), "d", "y"), false},
+		{mk("cpu", "a", 2.5, "b", int64(3)), false},
+		{mk("mem", "a", 2.5, "b", int64(3), "c", "y"), false},
+	} {
+		if got := st.sameAsLast(tc.m); got != tc.want {
+			t.Errorf("sameAsLast(%v) = %v, want %v", tc.m, got, tc.want)
+		}
+	}
+}
