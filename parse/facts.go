@@ -147,28 +147,18 @@ type facts struct {
 func (f *facts) reset(res *Result, stage *Stage) {
 	setSlice(&f.data, res.Record.Data)
 	setIfChanged(&f.format, res.Format)
-	setPtr(&f.stage, stage)
+	setIfChanged(&f.stage, stage)
 	if f.parser != nil || res.parser != nil {
 		f.parser = res.parser
 	}
 	setSlice(&f.parsed, res.Parsed)
 	setErr(&f.err, res.Err)
 	f.lpDone, f.lpMetricDone, f.wfDone, f.jsDone, f.sentDone, f.jvDone, f.nearDone = false, false, false, false, false, false, false
-	if f.lp != nil {
-		f.lp = nil
-	}
-	if f.lpMetric != nil {
-		f.lpMetric = nil
-	}
-	if f.wf != nil {
-		f.wf = nil
-	}
-	if f.js != nil {
-		f.js = nil
-	}
-	if f.sent != nil {
-		f.sent = nil
-	}
+	setSlice(&f.lp, nil)
+	setSlice(&f.lpMetric, nil)
+	setSlice(&f.wf, nil)
+	setIfChanged(&f.js, nil)
+	setSlice(&f.sent, nil)
 	f.jv, f.near = jsonScan{}, false
 }
 

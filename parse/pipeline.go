@@ -200,42 +200,34 @@ func (r *Result) clear() {
 	zero(&rec.Listener)
 	zero(&rec.Peer)
 	rec.Conn, rec.Seq, rec.Size, rec.Stream, rec.Terminated, rec.Truncated = 0, 0, 0, false, false, false
-	zeroSlice(&rec.Data)
+	setSlice(&rec.Data, nil)
 	zero(&rec.Received)
 	zero(&rec.Plugin)
 	zero(&rec.HTTP)
 	zero(&r.Format)
 	r.Auto = false
-	zeroSlice(&r.Parsed)
-	zeroSlice(&r.Metrics)
+	setSlice(&r.Parsed, nil)
+	setSlice(&r.Metrics, nil)
 	zero(&r.stage)
 	zero(&r.by)
-	zeroSlice(&r.parsedIndex)
-	zeroSlice(&r.senderTime)
+	setSlice(&r.parsedIndex, nil)
+	setSlice(&r.senderTime, nil)
 	if r.parser != nil {
 		r.parser = nil
 	}
 	setErr(&r.Err, nil)
-	zeroSlice(&r.Diagnostics)
+	setSlice(&r.Diagnostics, nil)
 	// The room is left as it is: the next record's views and metrics
 	// overwrite what they use of it, and no slice reaches the rest. It
 	// keeps at most one record's metric alive until then.
-	zeroSlice(&r.Repeated)
+	setSlice(&r.Repeated, nil)
 	r.kept = false
 }
 
-// zero and zeroSlice write the zero value only over a value that is not.
+// zero writes the zero value only over a value that is not.
 func zero[T comparable](dst *T) {
 	var z T
-	if *dst != z {
-		*dst = z
-	}
-}
-
-func zeroSlice[E any](dst *[]E) {
-	if *dst != nil {
-		*dst = nil
-	}
+	setIfChanged(dst, z)
 }
 
 // SenderSetTime says whether the sender set the timestamp of Metrics[i]

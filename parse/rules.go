@@ -311,29 +311,23 @@ func (c *Context) rule() *Rule { return c.rules[c.running] }
 // of its pointers (the pipeline's, the stage's, the pooled Result and its
 // inline room) are the same from one record to the next.
 func (c *Context) reset(res *Result, stage *Stage, p *Pipeline) {
-	setPtr(&c.Record, &res.Record)
+	setIfChanged(&c.Record, &res.Record)
 	setIfChanged(&c.Format, res.Format)
 	c.Auto = res.Auto
 	setSlice(&c.Parsed, res.Parsed)
 	setSlice(&c.Metrics, res.Metrics)
 	setErr(&c.Err, res.Err)
-	setPtr(&c.Stage, stage)
-	setPtr(&c.Pipeline, p)
-	setPtr(&c.State, p.state)
-	setPtr(&c.Rules, p.rules)
-	setPtr(&c.result, res)
+	setIfChanged(&c.Stage, stage)
+	setIfChanged(&c.Pipeline, p)
+	setIfChanged(&c.State, p.state)
+	setIfChanged(&c.Rules, p.rules)
+	setIfChanged(&c.result, res)
 	c.sameShape, c.running = false, 0
 	c.facts.reset(res, stage)
 }
 
-// setPtr, setIfChanged, setSlice and setErr write a field only when its
-// value changes (Context.reset says why).
-func setPtr[T any](dst **T, v *T) {
-	if *dst != v {
-		*dst = v
-	}
-}
-
+// setIfChanged, setSlice and setErr write a field only when its value
+// changes (Context.reset says why).
 func setIfChanged[T comparable](dst *T, v T) {
 	if *dst != v {
 		*dst = v
