@@ -142,26 +142,6 @@ type facts struct {
 	near     bool
 }
 
-// reset empties the facts for the next record, writing only what changes
-// (Context.reset says why).
-func (f *facts) reset(res *Result, stage *Stage) {
-	setSlice(&f.data, res.Record.Data)
-	setIfChanged(&f.format, res.Format)
-	setIfChanged(&f.stage, stage)
-	if f.parser != nil || res.parser != nil {
-		f.parser = res.parser
-	}
-	setSlice(&f.parsed, res.Parsed)
-	setErr(&f.err, res.Err)
-	f.lpDone, f.lpMetricDone, f.wfDone, f.jsDone, f.sentDone, f.jvDone, f.nearDone = false, false, false, false, false, false, false
-	setSlice(&f.lp, nil)
-	setSlice(&f.lpMetric, nil)
-	setSlice(&f.wf, nil)
-	setIfChanged(&f.js, nil)
-	setSlice(&f.sent, nil)
-	f.jv, f.near = jsonScan{}, false
-}
-
 func (f *facts) jsonScan() jsonScan {
 	if !f.jvDone {
 		f.jv, f.jvDone = scanJSON(f.data), true
