@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -37,7 +38,9 @@ import (
 // value each), time in nanoseconds, value type. A metric of the same series
 // and the same field keys and types as one written in full earlier in the
 // same arena chunk (metricRef): how far back that one starts, then only the
-// values, the time and the value type. Most metrics repeat a series: the
+// values, the time and the value type; with the same keys in another order
+// (metricRefOrder), each value follows its field's index in that one. Most
+// metrics repeat a series: the
 // reference spares the strings, a third of the bytes and the series
 // index's work on the field keys. A reference never leaves its chunk, and a
 // chunk goes only when its last record does, so what a kept record refers
@@ -61,6 +64,7 @@ const (
 const (
 	metricFull = iota + 1
 	metricRef
+	metricRefOrder
 )
 
 // Field value types.
@@ -306,11 +310,24 @@ func (x *seriesIndex) appendMetric(b []byte, s *seriesAgg, m telegraf.Metric, t 
 				break
 			}
 		}
+		var order []int
+		if !same {
+			order, same = x.templateOrder(s, fields)
+		}
 		if same {
-			b = append(b, metricRef)
+			if order == nil {
+				b = append(b, metricRef)
+			} else {
+				b = append(b, metricRefOrder)
+			}
 			b = binary.AppendUvarint(b, uint64(pos-tp.off))
 			for i, f := range fields {
-				tf := tp.fields[i]
+				j := i
+				if order != nil {
+					j = order[i]
+					b = binary.AppendUvarint(b, uint64(j))
+				}
+				tf := tp.fields[j]
 				b = appendRawValue(b, tf.typ, f.Value)
 				x.setValue(s, &s.fields[tf.index], tf.typ, f.Value)
 			}
@@ -335,6 +352,27 @@ func (x *seriesIndex) appendMetric(b []byte, s *seriesAgg, m telegraf.Metric, t 
 	tp.chunk, tp.off, tp.ok = at.chunk, pos, at.ok
 	x.trim(s)
 	return b
+}
+
+// templateOrder says whether fields have the keys and types of s's
+// template in another order, and which: the template's index of each
+// field. Telegraf's JSON parser makes a metric's fields from a map, so that
+// one series' fields come in a new order from one metric to the next; a
+// reference that names the order keeps them as they came.
+func (x *seriesIndex) templateOrder(s *seriesAgg, fields []*telegraf.Field) (order []int, same bool) {
+	tp := &s.tmpl
+	order = x.order[:0]
+	for _, f := range fields {
+		// The keys of a metric, and of its template, are distinct: each
+		// field finds a template field of its own.
+		j := slices.IndexFunc(tp.fields, func(tf tmplField) bool { return s.fields[tf.index].key == f.Key })
+		if j < 0 || valueType(f.Value) != tp.fields[j].typ {
+			return nil, false
+		}
+		order = append(order, j)
+	}
+	x.order = order
+	return order, true
 }
 
 func appendDiagnostic(b []byte, d *parse.Diagnostic, n *names) []byte {
@@ -511,22 +549,24 @@ type rawMetric struct {
 	fields []rawField
 	time   int64
 	vtype  telegraf.ValueType
+	tmpl   []rawField // a metricRefOrder's template fields, in their order
 }
 
 // readMetric reads the next metric into m, reusing its slices.
 func (r *reader) readMetric(m *rawMetric) {
 	pos := len(r.chunk) - len(r.b)
-	switch r.byte() {
+	switch kind := r.byte(); kind {
 	case metricFull:
 		r.readFull(m)
-	case metricRef:
+	case metricRef, metricRefOrder:
 		d := r.uvarint()
 		if r.err != nil || pos <= 0 || d == 0 || d > uint64(pos) {
 			r.fail()
 			return
 		}
 		// The template's name, tags, field keys and types; this metric's
-		// values, time and value type.
+		// values, time and value type, and with metricRefOrder the order
+		// of its fields.
 		t := reader{b: r.chunk[pos-int(d) : pos]}
 		if t.byte() != metricFull {
 			r.fail()
@@ -537,7 +577,18 @@ func (r *reader) readMetric(m *rawMetric) {
 			r.fail()
 			return
 		}
+		if kind == metricRefOrder {
+			m.tmpl = append(m.tmpl[:0], m.fields...)
+		}
 		for i := range m.fields {
+			if kind == metricRefOrder {
+				j := r.uvarint()
+				if r.err != nil || j >= uint64(len(m.tmpl)) {
+					r.fail()
+					return
+				}
+				m.fields[i] = rawField{key: m.tmpl[j].key, typ: m.tmpl[j].typ}
+			}
 			r.readValue(&m.fields[i])
 		}
 		m.time = r.varint()

@@ -29,8 +29,9 @@ type seriesIndex struct {
 	dropped  uint64 // series let go since the reset
 	// For the record being encoded (codec.go): a metric's key, and the
 	// series of its metrics, in case it is encoded again elsewhere.
-	key  []byte
-	seen []*seriesAgg
+	key   []byte
+	seen  []*seriesAgg
+	order []int // a metric's fields' order in its template (templateOrder)
 }
 
 // seriesAgg is what is known of one series.
