@@ -78,14 +78,13 @@ func scanJSON(data []byte) (s jsonScan) {
 // or j when j >= len(data). It reads 8 bytes at a time: the bytes inside a
 // string are most of a JSON record, and a name is often longer than a word.
 func quoteOrBackslash(data []byte, j int) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for ; j+8 <= len(data); j += 8 {
 		x := binary.LittleEndian.Uint64(data[j:])
-		q, b := x^('"'*ones), x^('\\'*ones)
+		q, b := x^('"'*wordOnes), x^('\\'*wordOnes)
 		// A zero byte of q or b is a quote or a backslash. The lowest bit
-		// of (v-ones) &^ v & highs marks the first zero byte of v exactly
-		// (a borrow reaches only the bytes after it).
-		if m := ((q-ones)&^q | (b-ones)&^b) & highs; m != 0 {
+		// of (v-wordOnes) &^ v & wordHighs marks the first zero byte of v
+		// exactly (a borrow reaches only the bytes after it).
+		if m := ((q-wordOnes)&^q | (b-wordOnes)&^b) & wordHighs; m != 0 {
 			return j + bits.TrailingZeros64(m)/8
 		}
 	}

@@ -106,10 +106,13 @@ func asciiWithoutNUL(data []byte) bool {
 // byte is zero (a borrow into the next byte comes only from a zero byte,
 // which is already caught), and v's own high bits are the bytes above 0x7f.
 func ascii16(b []byte) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	v, w := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:16])
-	return ((v-ones)|v|(w-ones)|w)&highs == 0
+	return ((v-wordOnes)|v|(w-wordOnes)|w)&wordHighs == 0
 }
+
+// wordOnes and wordHighs are a 64-bit word of bytes 0x01 and of bytes 0x80,
+// for ascii16 and quoteOrBackslash, which look at 8 bytes at a time.
+const wordOnes, wordHighs = 0x0101010101010101, 0x8080808080808080
 
 func checkBadEncoding(ctx *Context) {
 	data := ctx.Record.Data
