@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/binary"
 	"slices"
 	"sync"
 	"time"
@@ -55,6 +56,7 @@ type Store struct {
 	arena     arena            // the records' bytes
 	names     names            // what the bytes name by number
 	scratch   []byte           // a record being encoded
+	hdr       []byte           // its header, when it is not batched
 	metrics   int              // metrics in records
 	findings  int              // findings in records
 	bytes     int              // the records' encoded size
@@ -149,9 +151,13 @@ func (s *Store) Result(r *parse.Result) {
 	defer s.mu.Unlock()
 	s.coll.Result(r)
 	s.lastID++
-	if !s.pend.add(r, s.lastID) {
+	if !s.pend.add(r, s.lastID, &s.names) {
 		s.flushLocked() // in order
-		s.keepLocked(r, s.lastID)
+		s.hdr = appendHeader(s.hdr[:0], r, &s.names)
+		s.keepLocked(s.hdr, r.Metrics, r.Diagnostics, s.lastID, unixNano(r.Record.Received))
+		if cap(s.hdr) > 1<<20 {
+			s.hdr = nil // one huge record: let it go
+		}
 	} else if len(s.pend.recs) >= pendingRecords || len(s.pend.data) >= pendingBytes {
 		s.flushLocked()
 	}
@@ -170,97 +176,101 @@ func (s *Store) flushLocked() {
 	if len(p.recs) == 0 {
 		return
 	}
-	var r parse.Result
 	data, metrics, diags := p.data, p.metrics, p.diags
 	for i := range p.recs {
 		pr := &p.recs[i]
-		r.Record, r.Format, r.Auto, r.Err = pr.rec, pr.format, pr.auto, pr.err
-		r.Record.Data, data = data[:pr.data:pr.data], data[pr.data:]
-		r.Metrics, metrics = metrics[:pr.metrics:pr.metrics], metrics[pr.metrics:]
-		r.Diagnostics, diags = diags[:pr.diags:pr.diags], diags[pr.diags:]
-		s.keepLocked(&r, pr.id)
+		var hdr []byte
+		hdr, data = data[:pr.hdr:pr.hdr], data[pr.hdr:]
+		s.keepLocked(hdr, metrics[:pr.metrics:pr.metrics], diags[:pr.diags:pr.diags], pr.id, pr.received)
+		metrics, diags = metrics[pr.metrics:], diags[pr.diags:]
 	}
-	clear(p.recs) // what they hold, for the garbage collector
-	clear(p.metrics)
+	clear(p.metrics) // what they hold, for the garbage collector
 	clear(p.diags)
 	p.recs, p.data, p.metrics, p.diags = p.recs[:0], p.data[:0], p.metrics[:0], p.diags[:0]
 }
 
-// keepLocked encodes r, of record id, into the arena and the ring,
-// dropping the oldest records beyond the bounds.
-func (s *Store) keepLocked(r *parse.Result, id uint64) {
-	// Encoded for the end of the last chunk, where it goes if it fits,
-	// its metrics may refer to others there. If it does not fit, or the
-	// drops emptied the arena, it goes at the start of a new chunk, and is
-	// encoded again for it.
-	at := s.arena.next()
-	s.scratch = appendRecordAt(s.scratch[:0], r, &s.names, &s.series, id, at, false)
-	s.makeRoom(len(s.scratch), len(r.Metrics))
-	fresh := !s.arena.fits(at, len(s.scratch))
-	if fresh {
+// keepLocked encodes the record of id whose header is hdr (appendHeader),
+// with its metrics and findings, into the arena and the ring, dropping the
+// oldest records beyond the bounds.
+func (s *Store) keepLocked(hdr []byte, metrics []telegraf.Metric, diags []parse.Diagnostic, id uint64, received int64) {
+	listener, _ := binary.Uvarint(hdr) // the header starts with it
+	name := s.names.list[listener]
+	// Encoded straight into the room at the end of the last chunk, where it
+	// goes if it fits, its metrics may refer to others there. If it does
+	// not fit, or the drops emptied the arena, it goes at the start of a
+	// new chunk, and is encoded again for it.
+	at, room := s.arena.room()
+	b := appendBody(append(room, hdr...), 0, metrics, diags, name, &s.names, &s.series, id, at, false)
+	s.makeRoom(len(b), len(metrics))
+	var chunk uint64
+	var off uint32
+	if s.arena.wrote(at, b) {
+		chunk, off = s.arena.grow(len(b))
+	} else {
 		at = place{chunk: s.arena.first + uint64(len(s.arena.chunks)), ok: true}
-		s.scratch = appendRecordAt(s.scratch[:0], r, &s.names, &s.series, id, at, true)
-		s.makeRoom(len(s.scratch), len(r.Metrics)) // it may have grown
+		b = appendBody(append(s.scratch[:0], hdr...), 0, metrics, diags, name, &s.names, &s.series, id, at, true)
+		s.makeRoom(len(b), len(metrics)) // it may have grown
+		chunk, off = s.arena.add(b)
+		if s.scratch = b[:0]; cap(b) > 1<<20 {
+			s.scratch = nil // one huge record: let it go
+		}
 	}
-	n := len(s.scratch)
-	chunk, off := s.arena.add(s.scratch, fresh)
-	e := entry{id: id, chunk: chunk, off: off, n: uint32(n), metrics: uint32(len(r.Metrics)), findings: uint32(len(r.Diagnostics)),
-		listener: s.names.id(r.Record.Listener)} // the cache's first
-	if !r.Record.Received.IsZero() {
-		e.received = r.Record.Received.UnixNano()
-	}
+	n := len(b)
+	e := entry{id: id, chunk: chunk, off: off, n: uint32(n), metrics: uint32(len(metrics)), findings: uint32(len(diags)), listener: listener, received: received}
 	s.records.push(e, s.keep)
-	s.metrics += len(r.Metrics)
-	s.findings += len(r.Diagnostics)
+	s.metrics += len(metrics)
+	s.findings += len(diags)
 	s.bytes += n
-	if cap(s.scratch) > 1<<20 {
-		s.scratch = nil // one huge record: let it go
-	}
 }
 
-// Records are kept in batches: Result copies what a record's encoding
-// needs (its data, its metrics, which are never reused, and its findings)
-// and encodes a batch at once, or when something reads what is kept. The
-// encoding of one record between the parsing of two ran with its code and
-// data out of the caches, at twice its cost in a loop (bench/loopback
-// against BenchmarkResultSeries).
+// Records are kept in batches: Result encodes a record's header and data
+// (appendHeader) and copies its metrics, which are never reused, and its
+// findings; the rest of the encoding (appendBody: the series index and the
+// references to templates) runs a batch at once, or when something reads
+// what is kept. The encoding of one record between the parsing of two ran
+// with its code and data out of the caches, at twice its cost in a loop
+// (bench/loopback against BenchmarkResultSeries).
 const (
 	pendingRecords = 256
 	pendingBytes   = 64 << 10
 )
 
-// pending holds the records not yet encoded, their data, metrics and
+// pending holds the records not yet kept: their headers, metrics and
 // findings one after another.
 type pending struct {
 	recs    []pendingRecord
-	data    []byte
+	data    []byte // the headers
 	metrics []telegraf.Metric
 	diags   []parse.Diagnostic
 }
 
 type pendingRecord struct {
-	id                   uint64
-	rec                  listener.Record // its data in pending.data
-	format               string
-	auto                 bool
-	err                  error
-	data, metrics, diags int // how many of each
+	id                  uint64
+	received            int64 // unixNano
+	hdr, metrics, diags int   // how many of each
 }
 
-// add copies r, of record id, into p; false when it is not for a batch:
-// a large record, or a request to an HTTP input (its exchange is not
-// copied).
-func (p *pending) add(r *parse.Result, id uint64) bool {
+// add encodes the header of r, of record id, into p and copies its metrics
+// and findings; false when it is not for a batch: a large record, or a
+// request to an HTTP input.
+func (p *pending) add(r *parse.Result, id uint64, n *names) bool {
 	if r.Record.HTTP != nil || len(r.Record.Data) > pendingBytes/4 {
 		return false
 	}
-	p.recs = append(p.recs, pendingRecord{id: id, rec: r.Record, format: r.Format, auto: r.Auto, err: r.Err,
-		data: len(r.Record.Data), metrics: len(r.Metrics), diags: len(r.Diagnostics)})
-	p.recs[len(p.recs)-1].rec.Data = nil
-	p.data = append(p.data, r.Record.Data...)
+	start := len(p.data)
+	p.data = appendHeader(p.data, r, n)
+	p.recs = append(p.recs, pendingRecord{id: id, received: unixNano(r.Record.Received), hdr: len(p.data) - start, metrics: len(r.Metrics), diags: len(r.Diagnostics)})
 	p.metrics = append(p.metrics, r.Metrics...)
 	p.diags = append(p.diags, r.Diagnostics...)
 	return true
+}
+
+// unixNano is t in unix nanoseconds, as an entry keeps it; 0: unknown.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 // makeRoom drops the oldest records until a record of n bytes and metrics
@@ -403,40 +413,50 @@ type arena struct {
 	spare  []byte // a released chunk, to be filled again
 }
 
-// next is where the next record goes if it fits in the last chunk (a new
-// one if there is none).
-func (a *arena) next() place {
+// room is where the next record goes if it fits in the last chunk, and
+// the room left there, as an empty slice to append to. With no chunk there
+// is no room, and noPlace: the record will go to a new chunk, and nothing
+// it writes now may be referred to there.
+func (a *arena) room() (place, []byte) {
 	if k := len(a.chunks); k > 0 {
-		return place{chunk: a.first + uint64(k-1), off: len(a.chunks[k-1]), ok: true}
+		last := a.chunks[k-1]
+		return place{chunk: a.first + uint64(k-1), off: len(last), ok: true}, last[len(last):len(last):cap(last)]
 	}
-	return place{chunk: a.first, ok: true}
+	return noPlace, nil
 }
 
-// fits says whether add puts a record of n bytes at p.
-func (a *arena) fits(p place, n int) bool {
+// wrote says whether b, appended to the room that room gave for p, is
+// still in that room: the record fits there, and the last chunk is the
+// one it was encoded for.
+func (a *arena) wrote(p place, b []byte) bool {
 	k := len(a.chunks)
-	if k == 0 {
-		return p.chunk == a.first && p.off == 0
+	if k == 0 || len(b) == 0 {
+		return false
 	}
 	last := a.chunks[k-1]
-	return p.chunk == a.first+uint64(k-1) && p.off == len(last) && cap(last)-len(last) >= n
+	return p.chunk == a.first+uint64(k-1) && p.off == len(last) && cap(last)-len(last) >= len(b) &&
+		unsafe.SliceData(b) == unsafe.SliceData(last[len(last):cap(last)])
 }
 
-// add copies b into the arena and says where it is: at the end of the last
-// chunk if it fits and fresh is false, else at the start of a new one.
-func (a *arena) add(b []byte, fresh bool) (chunk uint64, off uint32) {
-	if fresh || len(a.chunks) == 0 || cap(a.chunks[len(a.chunks)-1])-len(a.chunks[len(a.chunks)-1]) < len(b) {
-		c := a.spare
-		if cap(c) < len(b) {
-			c = make([]byte, 0, max(chunkSize, len(b)))
-		}
-		a.spare = nil
-		a.chunks = append(a.chunks, c[:0])
-	}
+// grow keeps the n bytes written into the last chunk's room, and says
+// where they are.
+func (a *arena) grow(n int) (chunk uint64, off uint32) {
 	last := len(a.chunks) - 1
 	off = uint32(len(a.chunks[last]))
-	a.chunks[last] = append(a.chunks[last], b...)
+	a.chunks[last] = a.chunks[last][:int(off)+n]
 	return a.first + uint64(last), off
+}
+
+// add copies b into the arena, at the start of a new chunk, and says where
+// it is.
+func (a *arena) add(b []byte) (chunk uint64, off uint32) {
+	c := a.spare
+	if cap(c) < len(b) {
+		c = make([]byte, 0, max(chunkSize, len(b)))
+	}
+	a.spare = nil
+	a.chunks = append(a.chunks, append(c[:0], b...))
+	return a.first + uint64(len(a.chunks)-1), 0
 }
 
 // release lets go of the chunks before chunk; with reuse, it keeps one
