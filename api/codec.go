@@ -250,17 +250,15 @@ func appendTime(b []byte, t int64) []byte {
 	return binary.LittleEndian.AppendUint64(b, uint64(t))
 }
 
-// putFixedUvarint writes v as a varint that fills dst, padding with
-// continuation bytes, so that a length can be written after the fact.
+// putFixedUvarint writes v, below 2^35, as a varint of 5 bytes, padding
+// with continuation bytes, so that a length can be written after the fact.
 func putFixedUvarint(dst []byte, v uint64) {
-	for i := range dst {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if i < len(dst)-1 {
-			c |= 0x80
-		}
-		dst[i] = c
-	}
+	_ = dst[4]
+	dst[0] = byte(v) | 0x80
+	dst[1] = byte(v>>7) | 0x80
+	dst[2] = byte(v>>14) | 0x80
+	dst[3] = byte(v>>21) | 0x80
+	dst[4] = byte(v>>28) & 0x7f
 }
 
 // appendKey encodes m's name and tags: the series key, as a metric in full

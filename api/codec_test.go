@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"testing"
@@ -171,5 +172,18 @@ func TestViewOutlivesChunks(t *testing.T) {
 	}
 	if s.arena.spare == nil && len(s.arena.chunks) > 3 {
 		t.Errorf("%d chunks and none spare", len(s.arena.chunks))
+	}
+}
+
+// A metrics' length is written after the metrics, in the 5 bytes left for
+// it, and must read back as a varint of any length up to 2^35.
+func TestPutFixedUvarint(t *testing.T) {
+	for _, v := range []uint64{0, 1, 0x7f, 0x80, 0x3fff, 0x4000, 1<<21 - 1, 1 << 21, 1<<28 + 5, 1<<35 - 1} {
+		b := make([]byte, 5)
+		putFixedUvarint(b, v)
+		got, n := binary.Uvarint(b)
+		if got != v || n != 5 {
+			t.Errorf("putFixedUvarint(%d) = % x, which reads as %d in %d bytes", v, b, got, n)
+		}
 	}
 }

@@ -260,8 +260,14 @@ func (p *pending) add(r *parse.Result, id uint64, n *names) bool {
 	start := len(p.data)
 	p.data = appendHeader(p.data, r, n)
 	p.recs = append(p.recs, pendingRecord{id: id, received: unixNano(r.Record.Received), hdr: len(p.data) - start, metrics: len(r.Metrics), diags: len(r.Diagnostics)})
-	p.metrics = append(p.metrics, r.Metrics...)
-	p.diags = append(p.diags, r.Diagnostics...)
+	if len(r.Metrics) == 1 { // the usual; a slice append is a call
+		p.metrics = append(p.metrics, r.Metrics[0])
+	} else {
+		p.metrics = append(p.metrics, r.Metrics...)
+	}
+	if len(r.Diagnostics) > 0 {
+		p.diags = append(p.diags, r.Diagnostics...)
+	}
 	return true
 }
 
