@@ -54,8 +54,19 @@ func (s *Store) publish(ev event) {
 		select {
 		case sub.ch <- ev:
 		default:
-			delete(s.subs, sub)
+			s.dropSub(sub)
 			close(sub.overflow)
+		}
+	}
+}
+
+// dropSub removes sub from the subscribers, if it is one. The caller
+// holds s.mu.
+func (s *Store) dropSub(sub *subscriber) {
+	if _, ok := s.subs[sub]; ok {
+		delete(s.subs, sub)
+		if !sub.light {
+			s.heavySubs--
 		}
 	}
 }
@@ -70,13 +81,16 @@ func (s *Store) subscribe(light bool) (*subscriber, []listening, bool) {
 	}
 	sub := &subscriber{ch: make(chan event, subBuffer), overflow: make(chan struct{}), light: light}
 	s.subs[sub] = struct{}{}
+	if !light {
+		s.heavySubs++
+	}
 	return sub, append([]listening(nil), s.listeners...), true
 }
 
 func (s *Store) unsubscribe(sub *subscriber) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.subs, sub)
+	s.dropSub(sub)
 }
 
 // findingEvent is a finding event with its record's id, for a stream that

@@ -111,6 +111,7 @@ func main() {
 	runs := flag.Int("runs", 1, "runs per program and case, alternating; the table shows the median CPU and the highest RSS")
 	settle := flag.Duration("settle", 0, "pause before each run, so that the kernel's work after the last one (freeing its memory) is not charged to it")
 	var variants variantFlag
+	flag.BoolVar(&pageOpen, "page", false, "with a variant's --http, keep a page open: ask the API what web/static/app.js asks, as often")
 	flag.Var(&variants, "variant", "`NAME=FLAGS`: also run fakegraf with these flags (repeatable), e.g. api='--http 127.0.0.1:0'")
 	flag.Parse()
 	if strings.Contains(","+*only, ",tcp-idle") {
@@ -170,7 +171,7 @@ func main() {
 				r.m.cpu.Seconds()*1e6/float64(n), r.m.peakRSS, fmtReady(r.m.ready), fmtDrops(r.name, r.m.drops), fmtConns(r.m, n), fmtRuns(r.all, n))
 		}
 		for _, r := range rows[1 : 1+len(variants)] {
-			fmt.Printf("%-11s ratio     %s/fakegraf CPU = %.3f, RSS = %.2f\n", c.name, r.name, r.m.cpu.Seconds()/fg.cpu.Seconds(), float64(r.m.peakRSS)/float64(fg.peakRSS))
+			fmt.Printf("%-11s ratio     %s/fakegraf CPU = %.3f, RSS = %.2f; paired: %.3f\n", c.name, r.name, r.m.cpu.Seconds()/fg.cpu.Seconds(), float64(r.m.peakRSS)/float64(fg.peakRSS), pairedRatio(r.all, fgs))
 		}
 		if c.input == "statsd" {
 			// The table shows the median run; a lost line in any run
@@ -191,6 +192,27 @@ func main() {
 		}
 		fmt.Println()
 	}
+}
+
+// pairedRatio is the median of each run's CPU over that of the fakegraf run
+// of the same round, a few seconds before it: the machine's slow spells
+// last longer than a round, so that a ratio within one varies less than
+// the runs themselves.
+func pairedRatio(ms, base []measurement) float64 {
+	var rs []float64
+	for i := range min(len(ms), len(base)) {
+		if base[i].cpu > 0 {
+			rs = append(rs, ms[i].cpu.Seconds()/base[i].cpu.Seconds())
+		}
+	}
+	if len(rs) == 0 {
+		return 0
+	}
+	slices.Sort(rs)
+	if len(rs)%2 == 1 {
+		return rs[len(rs)/2]
+	}
+	return (rs[len(rs)/2-1] + rs[len(rs)/2]) / 2
 }
 
 // median is the run with the median CPU (the median wall time, in a timed
@@ -329,8 +351,9 @@ func writeConfig(text string) string {
 	return f.Name()
 }
 
-// start runs a program and waits for the line that names its address.
-func start(cmd *exec.Cmd, pattern string) (addr string, ready time.Duration, stdout *bytes.Buffer) {
+// start runs a program and waits for the line that names its address. api
+// gets the URL of fakegraf's HTTP API, if it says it has one ("api on").
+func start(cmd *exec.Cmd, pattern string) (addr string, ready time.Duration, stdout *bytes.Buffer, api chan string) {
 	stderr, err := cmd.StderrPipe()
 	check(err)
 	stdout = &bytes.Buffer{}
@@ -338,6 +361,7 @@ func start(cmd *exec.Cmd, pattern string) (addr string, ready time.Duration, std
 	t0 := time.Now()
 	check(cmd.Start())
 	found := make(chan string, 1)
+	api = make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -345,11 +369,14 @@ func start(cmd *exec.Cmd, pattern string) (addr string, ready time.Duration, std
 			if i := strings.Index(line, pattern); i >= 0 {
 				found <- strings.TrimSpace(line[i+len(pattern):])
 			}
+			if u, ok := strings.CutPrefix(line, "api on "); ok {
+				api <- strings.TrimSpace(u)
+			}
 		}
 	}()
 	select {
 	case a := <-found:
-		return a, time.Since(t0), stdout
+		return a, time.Since(t0), stdout, api
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
 		panic("no listening line from " + cmd.Path)
@@ -480,7 +507,21 @@ func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, env 
 	if len(env) > 0 {
 		cmd.Env = append(os.Environ(), env...)
 	}
-	url, ready, stdout := start(cmd, "listening on ")
+	url, ready, stdout, api := start(cmd, "listening on ")
+	if pageOpen && slices.Contains(extra, "--http") {
+		var u string
+		select {
+		case u = <-api:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			panic("no api line from " + bin)
+		}
+		stop := openPage(u)
+		defer func() {
+			req, failed := stop()
+			fmt.Fprintf(os.Stderr, "loopback: the page asked %d times, %d failed\n", req, failed)
+		}()
+	}
 	peak := watchPeakRSS(cmd.Process.Pid)
 	lastBusy := watchLastBusy(cmd.Process.Pid)
 	idleRSS, sent := drive(c, url, payload, udpRate, cmd.Process.Pid)
@@ -542,7 +583,7 @@ func runTelegraf(bin string, c benchCase, payload [][]byte, n, udpRate int) meas
 	conf := writeConfig(config(c, output))
 	defer os.Remove(conf)
 	cmd := exec.Command(bin, "--config", conf)
-	url, ready, _ := start(cmd, pattern)
+	url, ready, _, _ := start(cmd, pattern)
 	peak := watchPeakRSS(cmd.Process.Pid)
 	lastBusy := watchLastBusy(cmd.Process.Pid)
 	idleRSS, sent := drive(c, url, payload, udpRate, cmd.Process.Pid)
