@@ -111,8 +111,7 @@ func main() {
 	runs := flag.Int("runs", 1, "runs per program and case, alternating; the table shows the median CPU and the highest RSS")
 	settle := flag.Duration("settle", 0, "pause before each run, so that the kernel's work after the last one (freeing its memory) is not charged to it")
 	var variants variantFlag
-	flag.BoolVar(&pageOpen, "page", false, "with a variant's --http, keep a page open: ask the API what web/static/app.js asks, as often")
-	flag.Var(&variants, "variant", "`NAME=FLAGS`: also run fakegraf with these flags (repeatable), e.g. api='--http 127.0.0.1:0'")
+	flag.Var(&variants, "variant", "`NAME=FLAGS`: also run fakegraf with these flags (repeatable), e.g. api='--http 127.0.0.1:0'; the word +page keeps a page open on its API (page.go)")
 	flag.Parse()
 	if strings.Contains(","+*only, ",tcp-idle") {
 		raiseFileLimit(idleConns + 100)
@@ -145,10 +144,10 @@ func main() {
 		vms := make([][]measurement, len(variants))
 		for range max(*runs, 1) {
 			time.Sleep(*settle)
-			fgs = append(fgs, runFakegraf(*fakegraf, c, payload, n, *udpRate, nil))
+			fgs = append(fgs, runFakegraf(*fakegraf, c, payload, n, *udpRate, variant{}))
 			for i, v := range variants {
 				time.Sleep(*settle)
-				vms[i] = append(vms[i], runFakegraf(cmp.Or(v.bin, *fakegraf), c, payload, n, *udpRate, v.env, v.flags...))
+				vms[i] = append(vms[i], runFakegraf(cmp.Or(v.bin, *fakegraf), c, payload, n, *udpRate, v))
 			}
 			time.Sleep(*settle)
 			tgs = append(tgs, runTelegraf(*telegraf, c, payload, n, *udpRate))
@@ -448,6 +447,7 @@ type variant struct {
 	env   []string // VAR=value, added to this process's environment
 	bin   string   // "" is -fakegraf
 	flags []string
+	page  bool // +page: a page is open on its API (page.go)
 }
 
 type variantFlag []variant
@@ -459,7 +459,14 @@ func (v *variantFlag) Set(s string) error {
 		return errors.New("want NAME=FLAGS")
 	}
 	va := variant{name: name}
-	words := strings.Fields(flags)
+	var words []string
+	for _, w := range strings.Fields(flags) {
+		if w == "+page" {
+			va.page = true
+		} else {
+			words = append(words, w)
+		}
+	}
 	for len(words) > 0 && isEnvWord(words[0]) {
 		va.env, words = append(va.env, words[0]), words[1:]
 	}
@@ -477,7 +484,8 @@ func isEnvWord(w string) bool {
 	return ok && name != "" && strings.Trim(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == ""
 }
 
-func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, env []string, extra ...string) measurement {
+func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, v variant) measurement {
+	env, extra := v.env, v.flags
 	conf := writeConfig(config(c, ""))
 	defer os.Remove(conf)
 	// idle= only ends a run whose count never comes (lost datagrams). It
@@ -508,7 +516,7 @@ func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, env 
 		cmd.Env = append(os.Environ(), env...)
 	}
 	url, ready, stdout, api := start(cmd, "listening on ")
-	if pageOpen && slices.Contains(extra, "--http") {
+	if v.page {
 		var u string
 		select {
 		case u = <-api:

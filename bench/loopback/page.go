@@ -13,10 +13,8 @@ import (
 	"time"
 )
 
-// pageOpen is -page: issue 15 measures the API "with a page open".
-var pageOpen bool
-
-// openPage asks fakegraf's API at base what an open page asks
+// openPage is a variant's +page (issue 15 measures the API "with a page
+// open"): it asks fakegraf's API at base what an open page asks
 // (web/static/app.js), as often, until stop: the event stream of listening,
 // finding, connection and reset events; the summary and the recording's
 // state every second; and, every 3 seconds while metrics flow, the series
