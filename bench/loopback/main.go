@@ -111,6 +111,7 @@ func main() {
 	runs := flag.Int("runs", 1, "runs per program and case, alternating; the table shows the median CPU and the highest RSS")
 	settle := flag.Duration("settle", 0, "pause before each run, so that the kernel's work after the last one (freeing its memory) is not charged to it")
 	var variants variantFlag
+	profiles := flag.String("profiles", "", "`DIR`: write a CPU profile of every fakegraf run there, as CASE-PROGRAM-RUN.prof; merged per program (go tool pprof -top BIN DIR/CASE-PROGRAM-*.prof), a function's share of CPU is steadier than the runs' CPU")
 	flag.Var(&variants, "variant", "`NAME=FLAGS`: also run fakegraf with these flags (repeatable), e.g. api='--http 127.0.0.1:0'; the word +page keeps a page open on its API (page.go)")
 	flag.Parse()
 	if strings.Contains(","+*only, ",tcp-idle") {
@@ -142,12 +143,12 @@ func main() {
 		payload := makePayload(c, n)
 		var fgs, tgs []measurement
 		vms := make([][]measurement, len(variants))
-		for range max(*runs, 1) {
+		for run := range max(*runs, 1) {
 			time.Sleep(*settle)
-			fgs = append(fgs, runFakegraf(*fakegraf, c, payload, n, *udpRate, variant{}))
+			fgs = append(fgs, runFakegraf(*fakegraf, c, payload, n, *udpRate, profiled(variant{name: "fakegraf"}, *profiles, c, run)))
 			for i, v := range variants {
 				time.Sleep(*settle)
-				vms[i] = append(vms[i], runFakegraf(cmp.Or(v.bin, *fakegraf), c, payload, n, *udpRate, v))
+				vms[i] = append(vms[i], runFakegraf(cmp.Or(v.bin, *fakegraf), c, payload, n, *udpRate, profiled(v, *profiles, c, run)))
 			}
 			time.Sleep(*settle)
 			tgs = append(tgs, runTelegraf(*telegraf, c, payload, n, *udpRate))
@@ -191,6 +192,18 @@ func main() {
 		}
 		fmt.Println()
 	}
+}
+
+// profiled is v with FAKEGRAF_CPUPROFILE set to a file of its own in dir
+// (-profiles), for run run of case c; v itself when dir is empty.
+func profiled(v variant, dir string, c benchCase, run int) variant {
+	if dir == "" {
+		return v
+	}
+	check(os.MkdirAll(dir, 0o755))
+	f := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.prof", c.name, v.name, run+1))
+	v.env = append(slices.Clip(v.env), "FAKEGRAF_CPUPROFILE="+f)
+	return v
 }
 
 // pairedRatio is the median of each run's CPU over that of the fakegraf run
