@@ -76,9 +76,9 @@ chromium: ## install Debian's chromium for the browser tests when it is missing 
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update && apt-get install -y chromium; \
 	  else echo "chromium is missing: sudo apt-get install -y chromium (the browser tests in web/ skip without it)"; fi; }
 
-bench: $(TELEGRAF_BIN) ## Go benchmarks, then fakegraf against a real Telegraf over loopback, median of RUNS (see docs/benchmarks.md)
+bench: $(TELEGRAF_BIN) ## Go benchmarks, then fakegraf (also with the API and a page open) against a real Telegraf over loopback, median of RUNS (see docs/benchmarks.md)
 	go test -run=NONE -bench=. -benchmem ./...
-	go run ./bench/loopback -telegraf $(TELEGRAF_BIN) -runs $(RUNS)
+	go run ./bench/loopback -telegraf $(TELEGRAF_BIN) -runs $(RUNS) -variant 'api-page=+page --http 127.0.0.1:0'
 
 BIGDIR ?= .cache/big
 bigcaptures: build ## a 1 GiB fakegraf capture and a 1 GiB pcap checked under /usr/bin/time -v (max RSS, wall time; docs/benchmarks.md), then deleted
