@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,7 +21,7 @@ import (
 // finding, connection and reset events; the summary and the recording's
 // state every second; and, every 3 seconds while metrics flow, the series
 // and one points query per measurement and numeric field shown (60 points;
-// 1000 for the first series' first field, which the page plots), at most
+// 1000 for the first series' first field by name, which the page plots), at most
 // 40 of them over the first 200 series, as the page's MAX_POINT_QUERIES and
 // MAX_SERIES_SHOWN. stop says how many requests were made and how many
 // failed.
@@ -95,8 +97,8 @@ func openPage(base string) (stop func() (requests, failed int)) {
 			_ = json.Unmarshal(get("/api/v1/series"), &list)
 			queried := map[[2]string]bool{}
 			for i, s := range list.Series[:min(len(list.Series), 200)] {
-				for f, t := range s.Fields {
-					if t.Type == "string" || queried[[2]string{s.Name, f}] || len(queried) == 40 {
+				for _, f := range slices.Sorted(maps.Keys(s.Fields)) {
+					if s.Fields[f].Type == "string" || queried[[2]string{s.Name, f}] || len(queried) == 40 {
 						continue
 					}
 					queried[[2]string{s.Name, f}] = true
