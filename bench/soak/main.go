@@ -385,9 +385,18 @@ func dialWrite(network, addr string, b []byte) error {
 	return err
 }
 
+// sent is how often a sender ran and failed, and its last error.
+type sent struct {
+	runs, errs int64
+	last       string
+}
+
 // run starts every sender and returns how often each ran and failed.
-func run(ctx context.Context, addrs []string, ss []sender) func() map[string][2]int64 {
-	type count struct{ runs, errs atomic.Int64 }
+func run(ctx context.Context, addrs []string, ss []sender) func() map[string]sent {
+	type count struct {
+		runs, errs atomic.Int64
+		last       atomic.Value // string
+	}
 	counts := make([]*count, len(ss))
 	for i, s := range ss {
 		counts[i] = &count{}
@@ -408,16 +417,18 @@ func run(ctx context.Context, addrs []string, ss []sender) func() map[string][2]
 				case <-t.C:
 				}
 				counts[i].runs.Add(1)
-				if s.send(addr, rnd) != nil {
+				if err := s.send(addr, rnd); err != nil {
 					counts[i].errs.Add(1)
+					counts[i].last.Store(err.Error())
 				}
 			}
 		}()
 	}
-	return func() map[string][2]int64 {
-		out := map[string][2]int64{}
+	return func() map[string]sent {
+		out := map[string]sent{}
 		for i, s := range ss {
-			out[s.name] = [2]int64{counts[i].runs.Load(), counts[i].errs.Load()}
+			last, _ := counts[i].last.Load().(string)
+			out[s.name] = sent{counts[i].runs.Load(), counts[i].errs.Load(), last}
 		}
 		return out
 	}
@@ -636,7 +647,7 @@ func readEvents(r io.Reader) *eventStream {
 // judge prints the run and judges it: memory, descriptors and goroutines
 // in the last third of the run against the middle one, and every
 // listener's bytes.
-func judge(samples []sampleAt, counts func() map[string][2]int64, page *pageCounts, s report.Summary, events int64, gzipped string) bool {
+func judge(samples []sampleAt, counts func() map[string]sent, page *pageCounts, s report.Summary, events int64, gzipped string) bool {
 	ok := true
 	fmt.Printf("\n%-8s %10s %10s %6s %8s %11s\n", "minute", "max RSS", "max heap", "fds", "threads", "goroutines")
 	byMinute := map[int]sampleAt{}
@@ -717,7 +728,12 @@ func judge(samples []sampleAt, counts func() map[string][2]int64, page *pageCoun
 	fmt.Printf("\n%-40s %8s %8s\n", "traffic", "runs", "errors")
 	c := counts()
 	for _, name := range slices.Sorted(maps.Keys(c)) {
-		fmt.Printf("%-40s %8d %8d\n", name, c[name][0], c[name][1])
+		fmt.Printf("%-40s %8d %8d\n", name, c[name].runs, c[name].errs)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c)) {
+		if c[name].last != "" {
+			fmt.Printf("last error of %s: %s\n", name, c[name].last)
+		}
 	}
 	fmt.Printf("\nthe page's reads of the API: %d polls (%d failed), %d event streams opened (%d ended by fakegraf), %d bytes of events read\n",
 		page.polls.Load(), page.pollErrors.Load(), page.streams.Load(), page.streamEnds.Load(), page.streamBytes.Load())
