@@ -437,15 +437,19 @@ func (r *reader) uvarint() uint64 {
 	return v
 }
 
-func (r *reader) time() int64 {
+// fixed64 reads 8 bytes little-endian: a float's bits, or a time
+// (appendTime).
+func (r *reader) fixed64() uint64 {
 	if len(r.b) < 8 {
 		r.fail()
 		return 0
 	}
-	t := int64(binary.LittleEndian.Uint64(r.b))
+	v := binary.LittleEndian.Uint64(r.b)
 	r.b = r.b[8:]
-	return t
+	return v
 }
+
+func (r *reader) time() int64 { return int64(r.fixed64()) }
 
 func (r *reader) varint() int64 {
 	v, n := binary.Varint(r.b)
@@ -652,12 +656,7 @@ func (r *reader) readValue(f *rawField) {
 	f.num, f.str = 0, nil
 	switch f.typ {
 	case typeFloat:
-		if len(r.b) < 8 {
-			r.fail()
-			return
-		}
-		f.num = binary.LittleEndian.Uint64(r.b)
-		r.b = r.b[8:]
+		f.num = r.fixed64()
 	case typeInt:
 		f.num = uint64(r.varint())
 	case typeUint:
