@@ -539,8 +539,8 @@ func runFakegraf(bin string, c benchCase, payload [][]byte, n, udpRate int, v va
 		}
 		stop := openPage(u)
 		defer func() {
-			req, failed := stop()
-			fmt.Fprintf(os.Stderr, "loopback: the page asked %d times, %d failed\n", req, failed)
+			req, failed, refused := stop()
+			fmt.Fprintf(os.Stderr, "loopback: the page asked %d times, %d failed, %d refused once fakegraf had stopped\n", req, failed, refused)
 		}()
 	}
 	peak := watchPeakRSS(cmd.Process.Pid)

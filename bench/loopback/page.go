@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -23,12 +25,13 @@ import (
 // and one points query per measurement and numeric field shown (60 points;
 // 1000 for the first series' first field by name, which the page plots), at most
 // 40 of them over the first 200 series, as the page's MAX_POINT_QUERIES and
-// MAX_SERIES_SHOWN. stop says how many requests were made and how many
-// failed.
-func openPage(base string) (stop func() (requests, failed int)) {
+// MAX_SERIES_SHOWN. stop says how many requests were made, prints those
+// that failed, and how many were refused because fakegraf had stopped.
+func openPage(base string) (stop func() (requests, failed, refusedAtEnd int)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
-	var req, bad int
+	var req int
+	var log pageLog
 	get := func(path string) []byte {
 		r, err := http.NewRequestWithContext(ctx, "GET", base+path, nil)
 		if err != nil {
@@ -49,9 +52,8 @@ func openPage(base string) (stop func() (requests, failed int)) {
 			return nil // stopped: fakegraf may be gone
 		}
 		req++
+		log.add(err)
 		if err != nil {
-			bad++
-			fmt.Fprintln(os.Stderr, "loopback: page:", err)
 			return nil
 		}
 		return body
@@ -111,11 +113,42 @@ func openPage(base string) (stop func() (requests, failed int)) {
 			}
 		}
 	})
-	return func() (int, int) {
+	return func() (int, int, int) {
 		mu.Lock()
 		cancel()
 		mu.Unlock()
 		wg.Wait()
-		return req, bad
+		failed, refused := log.result()
+		for _, err := range failed {
+			fmt.Fprintln(os.Stderr, "loopback: page:", err)
+		}
+		return req, len(failed), refused
 	}
+}
+
+// pageLog sorts the page's failed requests. fakegraf stops by itself once
+// it has its count, and the page cannot know when: the requests it makes
+// after that are refused, and are not failures. So refusals count as
+// failures only when a request after them got an answer.
+type pageLog struct {
+	errs []error
+	tail int // refusals since the last answer, at the end of errs
+}
+
+func (l *pageLog) add(err error) {
+	switch {
+	case err == nil:
+		l.tail = 0
+	case errors.Is(err, syscall.ECONNREFUSED):
+		l.errs = append(l.errs, err)
+		l.tail++
+	default:
+		l.errs = append(l.errs, err)
+		l.tail = 0
+	}
+}
+
+// result is the failed requests, and how many were refused at the end.
+func (l *pageLog) result() (failed []error, refusedAtEnd int) {
+	return l.errs[:len(l.errs)-l.tail], l.tail
 }
