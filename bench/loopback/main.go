@@ -127,6 +127,9 @@ func main() {
 		build.Stderr = os.Stderr
 		check(build.Run())
 	}
+	if *profiles != "" {
+		check(os.MkdirAll(*profiles, 0o755))
+	}
 	fmt.Printf("machine: %d CPU(s), %s\n\n", numCPU(), cpuModel())
 	fmt.Printf("%-11s %-9s %10s %14s %10s %9s %8s\n", "case", "program", "metrics", "CPU s/1M", "peak RSS", "ready", "drops")
 	for _, c := range cases {
@@ -200,7 +203,6 @@ func profiled(v variant, dir string, c benchCase, run int) variant {
 	if dir == "" {
 		return v
 	}
-	check(os.MkdirAll(dir, 0o755))
 	f := filepath.Join(dir, fmt.Sprintf("%s-%s-%d.prof", c.name, v.name, run+1))
 	v.env = append(slices.Clip(v.env), "FAKEGRAF_CPUPROFILE="+f)
 	return v

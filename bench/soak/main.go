@@ -727,10 +727,11 @@ func judge(samples []sampleAt, counts func() map[string]sent, page *pageCounts, 
 
 	fmt.Printf("\n%-40s %8s %8s\n", "traffic", "runs", "errors")
 	c := counts()
-	for _, name := range slices.Sorted(maps.Keys(c)) {
+	names := slices.Sorted(maps.Keys(c))
+	for _, name := range names {
 		fmt.Printf("%-40s %8d %8d\n", name, c[name].runs, c[name].errs)
 	}
-	for _, name := range slices.Sorted(maps.Keys(c)) {
+	for _, name := range names {
 		if c[name].last != "" {
 			fmt.Printf("last error of %s: %s\n", name, c[name].last)
 		}
