@@ -144,6 +144,12 @@ func main() {
 			n = idleConns
 		}
 		payload := makePayload(c, n)
+		// The metrics a run that took every line stores: a statsd
+		// case's stored metrics count only its counters and timings.
+		want := n
+		if c.input == "statsd" {
+			want = statsdWant(n)
+		}
 		var fgs, tgs []measurement
 		vms := make([][]measurement, len(variants))
 		for run := range max(*runs, 1) {
@@ -171,7 +177,7 @@ func main() {
 		}
 		for _, r := range rows {
 			fmt.Printf("%-11s %-9s %10d %14.3f %8d Ki %9s %8s%s%s\n", c.name, r.name, r.m.metrics,
-				r.m.cpu.Seconds()*1e6/float64(n), r.m.peakRSS, fmtReady(r.m.ready), fmtDrops(r.name, r.m.drops), fmtConns(r.m, n), fmtRuns(r.all, n))
+				r.m.cpu.Seconds()*1e6/float64(n), r.m.peakRSS, fmtReady(r.m.ready), fmtDrops(r.name, r.m.drops), fmtConns(r.m, n), fmtRuns(r.all, n, want))
 		}
 		for _, r := range rows[1 : 1+len(variants)] {
 			fmt.Printf("%-11s ratio     %s/fakegraf CPU = %.3f, RSS = %.2f; paired: %.3f\n", c.name, r.name, r.m.cpu.Seconds()/fg.cpu.Seconds(), float64(r.m.peakRSS)/float64(fg.peakRSS), pairedRatio(r.all, fgs))
@@ -246,9 +252,10 @@ func median(ms []measurement) measurement {
 	return m
 }
 
-// fmtRuns lists every run's CPU, and its peak RSS (and wall time or idle
-// RSS where measured), when there was more than one.
-func fmtRuns(ms []measurement, n int) string {
+// fmtRuns lists every run's CPU per million of the n sent, and its peak RSS
+// (and wall time or idle RSS where measured), when there was more than one.
+// A run that stored fewer than want metrics, drops aside, stopped early.
+func fmtRuns(ms []measurement, n, want int) string {
 	if len(ms) < 2 {
 		return ""
 	}
@@ -261,7 +268,7 @@ func fmtRuns(ms []measurement, n int) string {
 		if m.idleRSS > 0 {
 			p += fmt.Sprintf("/idle %dMi", m.idleRSS>>10)
 		}
-		if m.metrics >= 0 && m.metrics+max(m.drops, 0) < n { // the kernel's drops are counted apart
+		if m.metrics >= 0 && m.metrics+max(m.drops, 0) < want { // the kernel's drops are counted apart
 			p += fmt.Sprintf("(stopped at %d)", m.metrics) // its CPU is for fewer metrics
 		}
 		parts = append(parts, p)

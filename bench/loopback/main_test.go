@@ -35,3 +35,17 @@ func TestPairedRatio(t *testing.T) {
 		})
 	}
 }
+
+// TestFmtRunsMarksOnlyRunsThatStoppedEarly: a statsd run stores fewer
+// metrics than it was sent lines (the gauges count nothing), and is not
+// marked for it; the first version marked every statsd run.
+func TestFmtRunsMarksOnlyRunsThatStoppedEarly(t *testing.T) {
+	const lines = 200000
+	want := statsdWant(lines)
+	assert.Equal(t, 133333, want, "statsdLine sends a gauge every third line")
+	whole := measurement{cpu: 4 * time.Second, peakRSS: 55 << 10, metrics: want}
+	lost := measurement{cpu: 4 * time.Second, peakRSS: 55 << 10, metrics: want - 10, drops: 10}
+	stopped := measurement{cpu: 2 * time.Second, peakRSS: 55 << 10, metrics: 50000}
+	out := fmtRuns([]measurement{whole, lost, stopped}, lines, want)
+	assert.Equal(t, "   runs (CPU s/1M/peak RSS...): 20.00/55Mi 20.00/55Mi 10.00/55Mi(stopped at 50000)", out)
+}
