@@ -2,6 +2,7 @@ package parse_test
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -111,4 +112,133 @@ func benchmarkProcess(b *testing.B, rules *parse.RuleSet) {
 			}
 		})
 	}
+}
+
+// BenchmarkPipelineFloor is the least a pipeline that shows the sender's
+// view and hands a sink a Result can do with a clean record
+// (Pipeline.ProcessFloor): BenchmarkParserAndMakeMetric's work, the views,
+// the pooled Result and a Context handed to one rule that does nothing.
+// BenchmarkProcessNoRules minus this is the rule machinery (the kinds'
+// rules, the Context's reset, the sort); BenchmarkProcess minus this is
+// what the rules themselves and the shape memo cost.
+func BenchmarkPipelineFloor(b *testing.B) {
+	for _, in := range benchInputs() {
+		b.Run(in.format, func(b *testing.B) {
+			st := benchStage(b, in.format, in.options)
+			p := parse.NewPipeline("tcp://127.0.0.1:8094", nil, st)
+			rec := listener.Record{Listener: "tcp://127.0.0.1:8094", Peer: "127.0.0.1:5555", Conn: 1, Data: []byte(in.record),
+				Size: len(in.record) + 1, Stream: true, Terminated: true, Received: time.Now()}
+			seen := 0
+			check := func(c *parse.Context) { seen += len(c.Metrics) }
+			b.ReportAllocs()
+			b.SetBytes(int64(len(rec.Data)))
+			for b.Loop() {
+				rec.Seq++
+				res := p.ProcessFloor(rec, check)
+				if res.Err != nil || len(res.Metrics) != 1 {
+					b.Fatalf("want one metric: %v %v", res.Err, res.Metrics)
+				}
+				res.Release()
+			}
+			if seen == 0 {
+				b.Fatal("the rule saw no metric")
+			}
+		})
+	}
+}
+
+// BenchmarkRulesOwnCost measures what issue 15 calls the rules' own cost,
+// BenchmarkProcess minus BenchmarkParserAndMakeMetric, in one benchmark:
+// each iteration runs a batch of records down each path in turn (Telegraf's
+// parser and MakeMetric alone, PipelineFloor's least pipeline, and Process
+// with every rule), and it reports the median over the iterations of each
+// path's time a record and of the differences between the paths. Run a
+// minute apart, the two benchmarks differ by more than the cost they are
+// meant to separate on a machine whose speed moves by a third from one
+// second to the next; neighbouring batches share its slow spells.
+//
+// Reported, in ns a record: pamm, floor and process (each path), pipeline
+// (floor minus pamm: what a pipeline that shows the sender's view costs
+// before any rule) and rules (process minus pamm: the target's figure).
+// fakegraf runs with a heap floor (cmd/fakegraf/gc.go); GOGC=400 is about
+// what that comes to here, the test binary's default is GOGC=100.
+func BenchmarkRulesOwnCost(b *testing.B) {
+	const batch = 200
+	for _, in := range benchInputs()[:2] { // influx and json: the target's formats
+		b.Run(in.format, func(b *testing.B) {
+			url := "tcp://127.0.0.1:8094"
+			data := []byte(in.record)
+			rec := listener.Record{Listener: url, Peer: "127.0.0.1:5555", Conn: 1, Data: data,
+				Size: len(in.record) + 1, Stream: true, Terminated: true, Received: time.Now()}
+			bare := benchStage(b, in.format, in.options)
+			floor := parse.NewPipeline(url, nil, benchStage(b, in.format, in.options))
+			full := parse.NewPipeline(url, parse.DefaultRules(), benchStage(b, in.format, in.options))
+			check := func(*parse.Context) {}
+			paths := [3]func(){
+				func() { // BenchmarkParserAndMakeMetric
+					ms, err := bare.Parser.Parse(data)
+					if err != nil || len(ms) != 1 {
+						b.Fatalf("want one metric: %v %v", err, ms)
+					}
+					ms[0].SetTime(ms[0].Time().Round(time.Nanosecond))
+					if bare.Maker.MakeMetric(ms[0]) == nil {
+						b.Fatal("filtered")
+					}
+				},
+				func() { // BenchmarkPipelineFloor
+					rec.Seq++
+					res := floor.ProcessFloor(rec, check)
+					if res.Err != nil || len(res.Metrics) != 1 {
+						b.Fatalf("want one metric: %v %v", res.Err, res.Metrics)
+					}
+					res.Release()
+				},
+				func() { // BenchmarkProcess
+					rec.Seq++
+					res := full.Process(rec)
+					if res.Err != nil || len(res.Diagnostics) > 0 || len(res.Metrics) != 1 {
+						b.Fatalf("want a clean record: %v %v", res.Err, res.Diagnostics)
+					}
+					res.Release()
+				},
+			}
+			var took [3][]float64
+			round := 0
+			for b.Loop() {
+				for k := range paths {
+					i := (k + round) % len(paths) // no path always runs first
+					start := time.Now()
+					for range batch {
+						paths[i]()
+					}
+					took[i] = append(took[i], float64(time.Since(start).Nanoseconds())/batch)
+				}
+				round++
+			}
+			diff := func(a, b []float64) []float64 {
+				d := make([]float64, len(a))
+				for i := range a {
+					d[i] = a[i] - b[i]
+				}
+				return d
+			}
+			b.ReportMetric(median(took[0]), "pamm-ns/rec")
+			b.ReportMetric(median(took[1]), "floor-ns/rec")
+			b.ReportMetric(median(took[2]), "process-ns/rec")
+			b.ReportMetric(median(diff(took[1], took[0])), "pipeline-ns/rec")
+			b.ReportMetric(median(diff(took[2], took[0])), "rules-ns/rec")
+		})
+	}
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

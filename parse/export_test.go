@@ -1,5 +1,7 @@
 package parse
 
+import "github.com/fakegraf/fakegraf/listener"
+
 // OnFact makes the pipeline tell f every fact a rule reads, for
 // TestRuleRequires.
 func (p *Pipeline) OnFact(f func(rule string, fact Fact)) { p.onFact = f }
@@ -16,4 +18,18 @@ func (p *Pipeline) ShapeRemembered(name string) bool {
 		}
 	}
 	return false
+}
+
+// ProcessFloor is the least of Process that a pipeline showing the sender's
+// view must do: Telegraf's parser, rounding and MakeMetric (store), the
+// views of the parsed metrics, the pooled Result, and a Context for the
+// record handed to one rule, check. No rule set, no shape memo, no sort.
+// BenchmarkPipelineFloor measures it.
+func (p *Pipeline) ProcessFloor(rec listener.Record, check func(*Context)) *Result {
+	res := newResult(rec)
+	res.by = p.stages[0]
+	p.run(res.by, res, false)
+	p.ctx.reset(res, res.by, p)
+	check(&p.ctx)
+	return res
 }
