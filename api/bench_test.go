@@ -161,3 +161,41 @@ func BenchmarkPageRefresh(b *testing.B) {
 		get("/api/v1/series/points?name=cpu&field=usage_idle&limit=1000")
 	}
 }
+
+// BenchmarkAPIOwnCost measures what issue 15's API target reads, the cost
+// of --http beside the same run without it, in one benchmark: each
+// iteration sends a batch of the loopback benchmark's records through
+// fakegraf's record path into the CLI's sink without the API (a collector)
+// and the same records through a second engine into a full Store, in an
+// order that rotates, and it reports the median over the iterations of
+// each path's time a record and of their difference. Run a minute apart,
+// the two halves of BenchmarkIngest differ by less than the machine moves
+// in that minute; neighbouring batches share its slow spells. Run it with
+// -cpu 1, so that the collector's work on what the store keeps is done on
+// the benchmark's own core, in the batches' time.
+//
+// Reported, in ns a record: collector and store (each path), api (their
+// difference) and api-% (that difference over the collector's path, the
+// target's +10 %).
+func BenchmarkAPIOwnCost(b *testing.B) {
+	now := time.Now().UnixNano()
+	recs := make([]listener.Record, 4096) // made ahead: their formatting is not the paths'
+	for i := range recs {
+		recs[i] = benchrec.Record(i, now)
+	}
+	without := benchrec.Engine(b, report.NewCollector())
+	with := benchrec.Engine(b, api.NewStore(api.Options{Collector: report.NewCollector()}))
+	for i := range api.DefaultKeep { // full, and dropping its oldest from here on
+		with.Record(recs[i%len(recs)])
+	}
+	next := [2]int{}
+	took := benchrec.Alternate(b, 200,
+		func() { without.Record(recs[next[0]%len(recs)]); next[0]++ },
+		func() { with.Record(recs[next[1]%len(recs)]); next[1]++ },
+	)
+	collector, own := benchrec.Median(took[0]), benchrec.Median(benchrec.Diff(took[1], took[0]))
+	b.ReportMetric(collector, "collector-ns/rec")
+	b.ReportMetric(benchrec.Median(took[1]), "store-ns/rec")
+	b.ReportMetric(own, "api-ns/rec")
+	b.ReportMetric(100*own/collector, "api-%")
+}

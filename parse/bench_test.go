@@ -2,11 +2,11 @@ package parse_test
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/fakegraf/fakegraf/internal/benchrec"
 	"github.com/fakegraf/fakegraf/listener"
 	"github.com/fakegraf/fakegraf/parse"
 	"github.com/fakegraf/fakegraf/serve"
@@ -163,7 +163,6 @@ func BenchmarkPipelineFloor(b *testing.B) {
 // fakegraf runs with a heap floor (cmd/fakegraf/gc.go); GOGC=400 is about
 // what that comes to here, the test binary's default is GOGC=100.
 func BenchmarkRulesOwnCost(b *testing.B) {
-	const batch = 200
 	for _, in := range benchInputs()[:2] { // influx and json: the target's formats
 		b.Run(in.format, func(b *testing.B) {
 			url := "tcp://127.0.0.1:8094"
@@ -174,7 +173,7 @@ func BenchmarkRulesOwnCost(b *testing.B) {
 			floor := parse.NewPipeline(url, nil, benchStage(b, in.format, in.options))
 			full := parse.NewPipeline(url, parse.DefaultRules(), benchStage(b, in.format, in.options))
 			check := func(*parse.Context) {}
-			paths := [3]func(){
+			took := benchrec.Alternate(b, 200,
 				func() { // BenchmarkParserAndMakeMetric
 					ms, err := bare.Parser.Parse(data)
 					if err != nil || len(ms) != 1 {
@@ -201,44 +200,12 @@ func BenchmarkRulesOwnCost(b *testing.B) {
 					}
 					res.Release()
 				},
-			}
-			var took [3][]float64
-			round := 0
-			for b.Loop() {
-				for k := range paths {
-					i := (k + round) % len(paths) // no path always runs first
-					start := time.Now()
-					for range batch {
-						paths[i]()
-					}
-					took[i] = append(took[i], float64(time.Since(start).Nanoseconds())/batch)
-				}
-				round++
-			}
-			diff := func(a, b []float64) []float64 {
-				d := make([]float64, len(a))
-				for i := range a {
-					d[i] = a[i] - b[i]
-				}
-				return d
-			}
-			b.ReportMetric(median(took[0]), "pamm-ns/rec")
-			b.ReportMetric(median(took[1]), "floor-ns/rec")
-			b.ReportMetric(median(took[2]), "process-ns/rec")
-			b.ReportMetric(median(diff(took[1], took[0])), "pipeline-ns/rec")
-			b.ReportMetric(median(diff(took[2], took[0])), "rules-ns/rec")
+			)
+			b.ReportMetric(benchrec.Median(took[0]), "pamm-ns/rec")
+			b.ReportMetric(benchrec.Median(took[1]), "floor-ns/rec")
+			b.ReportMetric(benchrec.Median(took[2]), "process-ns/rec")
+			b.ReportMetric(benchrec.Median(benchrec.Diff(took[1], took[0])), "pipeline-ns/rec")
+			b.ReportMetric(benchrec.Median(benchrec.Diff(took[2], took[0])), "rules-ns/rec")
 		})
 	}
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
