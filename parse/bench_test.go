@@ -32,6 +32,57 @@ func benchStage(b *testing.B, format, options string) *parse.Stage {
 	return serve.Stages(cfg.Inputs[0])[0]
 }
 
+// benchListener is the listener of benchRecord's records.
+const benchListener = "tcp://127.0.0.1:8094"
+
+// benchRecord is in's record as a TCP listener hands it on: one line.
+func benchRecord(in string) listener.Record {
+	return listener.Record{Listener: benchListener, Peer: "127.0.0.1:5555", Conn: 1, Data: []byte(in),
+		Size: len(in) + 1, Stream: true, Terminated: true, Received: time.Now()}
+}
+
+// parseAndMake is what Telegraf's input does with data before the agent
+// takes the metrics: the parser, the agent's rounding and
+// RunningInput.MakeMetric. It returns how many metrics were stored.
+func parseAndMake(b *testing.B, st *parse.Stage, data []byte) int {
+	ms, err := st.Parser.Parse(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range ms {
+		m.SetTime(m.Time().Round(time.Nanosecond))
+		if st.Maker.MakeMetric(m) == nil {
+			b.Fatal("filtered")
+		}
+	}
+	return len(ms)
+}
+
+// processClean is Process on rec, as serve.Engine runs it, with its next
+// sequence number; it fails b unless the record is clean, and returns how
+// many metrics were stored.
+func processClean(b *testing.B, p *parse.Pipeline, rec *listener.Record) int {
+	rec.Seq++
+	res := p.Process(*rec)
+	if res.Err != nil || len(res.Diagnostics) > 0 {
+		b.Fatalf("want a clean record: %v %v", res.Err, res.Diagnostics)
+	}
+	n := len(res.Metrics)
+	res.Release() // as serve.Engine does once the sink has seen it
+	return n
+}
+
+// processFloor is Pipeline.ProcessFloor on rec, with its next sequence
+// number; it fails b unless the record made exactly one metric.
+func processFloor(b *testing.B, p *parse.Pipeline, rec *listener.Record, check func(*parse.Context)) {
+	rec.Seq++
+	res := p.ProcessFloor(*rec, check)
+	if res.Err != nil || len(res.Metrics) != 1 {
+		b.Fatalf("want one metric: %v %v", res.Err, res.Metrics)
+	}
+	res.Release()
+}
+
 // BenchmarkParser is the floor: Telegraf's bare parser on the same record.
 func BenchmarkParser(b *testing.B) {
 	for _, in := range benchInputs() {
@@ -60,16 +111,7 @@ func BenchmarkParserAndMakeMetric(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
-				ms, err := st.Parser.Parse(data)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, m := range ms {
-					m.SetTime(m.Time().Round(time.Nanosecond))
-					if st.Maker.MakeMetric(m) == nil {
-						b.Fatal("filtered")
-					}
-				}
+				parseAndMake(b, st, data)
 			}
 		})
 	}
@@ -97,18 +139,12 @@ func benchmarkProcess(b *testing.B, rules *parse.RuleSet) {
 	for _, in := range benchInputs() {
 		b.Run(in.format, func(b *testing.B) {
 			st := benchStage(b, in.format, in.options)
-			p := parse.NewPipeline("tcp://127.0.0.1:8094", rules, st)
-			rec := listener.Record{Listener: "tcp://127.0.0.1:8094", Peer: "127.0.0.1:5555", Conn: 1, Data: []byte(in.record),
-				Size: len(in.record) + 1, Stream: true, Terminated: true, Received: time.Now()}
+			p := parse.NewPipeline(benchListener, rules, st)
+			rec := benchRecord(in.record)
 			b.ReportAllocs()
 			b.SetBytes(int64(len(rec.Data)))
 			for b.Loop() {
-				rec.Seq++
-				res := p.Process(rec)
-				if res.Err != nil || len(res.Diagnostics) > 0 {
-					b.Fatalf("want a clean record: %v %v", res.Err, res.Diagnostics)
-				}
-				res.Release() // as serve.Engine does once the sink has seen it
+				processClean(b, p, &rec)
 			}
 		})
 	}
@@ -125,20 +161,14 @@ func BenchmarkPipelineFloor(b *testing.B) {
 	for _, in := range benchInputs() {
 		b.Run(in.format, func(b *testing.B) {
 			st := benchStage(b, in.format, in.options)
-			p := parse.NewPipeline("tcp://127.0.0.1:8094", nil, st)
-			rec := listener.Record{Listener: "tcp://127.0.0.1:8094", Peer: "127.0.0.1:5555", Conn: 1, Data: []byte(in.record),
-				Size: len(in.record) + 1, Stream: true, Terminated: true, Received: time.Now()}
+			p := parse.NewPipeline(benchListener, nil, st)
+			rec := benchRecord(in.record)
 			seen := 0
 			check := func(c *parse.Context) { seen += len(c.Metrics) }
 			b.ReportAllocs()
 			b.SetBytes(int64(len(rec.Data)))
 			for b.Loop() {
-				rec.Seq++
-				res := p.ProcessFloor(rec, check)
-				if res.Err != nil || len(res.Metrics) != 1 {
-					b.Fatalf("want one metric: %v %v", res.Err, res.Metrics)
-				}
-				res.Release()
+				processFloor(b, p, &rec, check)
 			}
 			if seen == 0 {
 				b.Fatal("the rule saw no metric")
@@ -166,40 +196,22 @@ func BenchmarkPipelineFloor(b *testing.B) {
 func BenchmarkRulesOwnCost(b *testing.B) {
 	for _, in := range benchInputs()[:2] { // influx and json: the target's formats
 		b.Run(in.format, func(b *testing.B) {
-			url := "tcp://127.0.0.1:8094"
-			data := []byte(in.record)
-			rec := listener.Record{Listener: url, Peer: "127.0.0.1:5555", Conn: 1, Data: data,
-				Size: len(in.record) + 1, Stream: true, Terminated: true, Received: time.Now()}
+			rec := benchRecord(in.record)
 			bare := benchStage(b, in.format, in.options)
-			floor := parse.NewPipeline(url, nil, benchStage(b, in.format, in.options))
-			full := parse.NewPipeline(url, parse.DefaultRules(), benchStage(b, in.format, in.options))
+			floor := parse.NewPipeline(benchListener, nil, benchStage(b, in.format, in.options))
+			full := parse.NewPipeline(benchListener, parse.DefaultRules(), benchStage(b, in.format, in.options))
 			check := func(*parse.Context) {}
 			took := benchrec.Alternate(b, 200,
 				func() { // BenchmarkParserAndMakeMetric
-					ms, err := bare.Parser.Parse(data)
-					if err != nil || len(ms) != 1 {
-						b.Fatalf("want one metric: %v %v", err, ms)
-					}
-					ms[0].SetTime(ms[0].Time().Round(time.Nanosecond))
-					if bare.Maker.MakeMetric(ms[0]) == nil {
-						b.Fatal("filtered")
+					if n := parseAndMake(b, bare, rec.Data); n != 1 {
+						b.Fatalf("want one metric, got %d", n)
 					}
 				},
-				func() { // BenchmarkPipelineFloor
-					rec.Seq++
-					res := floor.ProcessFloor(rec, check)
-					if res.Err != nil || len(res.Metrics) != 1 {
-						b.Fatalf("want one metric: %v %v", res.Err, res.Metrics)
-					}
-					res.Release()
-				},
+				func() { processFloor(b, floor, &rec, check) }, // BenchmarkPipelineFloor
 				func() { // BenchmarkProcess
-					rec.Seq++
-					res := full.Process(rec)
-					if res.Err != nil || len(res.Diagnostics) > 0 || len(res.Metrics) != 1 {
-						b.Fatalf("want a clean record: %v %v", res.Err, res.Diagnostics)
+					if n := processClean(b, full, &rec); n != 1 {
+						b.Fatalf("want one metric, got %d", n)
 					}
-					res.Release()
 				},
 			)
 			b.ReportMetric(benchrec.Median(took[0]), "pamm-ns/rec")
