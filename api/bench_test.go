@@ -174,28 +174,45 @@ func BenchmarkPageRefresh(b *testing.B) {
 // -cpu 1, so that the collector's work on what the store keeps is done on
 // the benchmark's own core, in the batches' time.
 //
-// Reported, in ns a record: collector and store (each path), api (their
-// difference) and api-% (that difference over the collector's path, the
-// target's +10 %).
+// Two more paths go into a FloorStore, which keeps a record's header and
+// data only, record by record (records), and besides counts its metrics in
+// their series (series): the parts the API's listings cannot answer
+// without, as the store builds them.
+//
+// Reported, in ns a record: collector, store, records and series (each
+// path), api (store minus collector) and api-% (that difference over the
+// collector's path, the target's +10 %), and records-% and series-% (each
+// floor's difference over the collector's path).
 func BenchmarkAPIOwnCost(b *testing.B) {
 	now := time.Now().UnixNano()
 	recs := make([]listener.Record, 4096) // made ahead: their formatting is not the paths'
 	for i := range recs {
 		recs[i] = benchrec.Record(i, now)
 	}
-	without := benchrec.Engine(b, report.NewCollector())
-	with := benchrec.Engine(b, api.NewStore(api.Options{Collector: report.NewCollector()}))
-	for i := range api.DefaultKeep { // full, and dropping its oldest from here on
-		with.Record(recs[i%len(recs)])
+	engines := []*serve.Engine{
+		benchrec.Engine(b, report.NewCollector()),
+		benchrec.Engine(b, api.NewStore(api.Options{Collector: report.NewCollector()})),
+		benchrec.Engine(b, api.FloorStore{Store: api.NewStore(api.Options{Collector: report.NewCollector()})}),
+		benchrec.Engine(b, api.FloorStore{Store: api.NewStore(api.Options{Collector: report.NewCollector()}), Series: true}),
 	}
-	next := [2]int{}
-	took := benchrec.Alternate(b, 200,
-		func() { without.Record(recs[next[0]%len(recs)]); next[0]++ },
-		func() { with.Record(recs[next[1]%len(recs)]); next[1]++ },
-	)
-	collector, own := benchrec.Median(took[0]), benchrec.Median(benchrec.Diff(took[1], took[0]))
+	for _, e := range engines[1:] {
+		for i := range api.DefaultKeep { // full, and dropping its oldest from here on
+			e.Record(recs[i%len(recs)])
+		}
+	}
+	next := make([]int, len(engines))
+	path := func(k int) func() {
+		return func() { engines[k].Record(recs[next[k]%len(recs)]); next[k]++ }
+	}
+	took := benchrec.Alternate(b, 200, path(0), path(1), path(2), path(3))
+	collector := benchrec.Median(took[0])
+	share := func(k int) float64 { return 100 * benchrec.Median(benchrec.Diff(took[k], took[0])) / collector }
 	b.ReportMetric(collector, "collector-ns/rec")
 	b.ReportMetric(benchrec.Median(took[1]), "store-ns/rec")
-	b.ReportMetric(own, "api-ns/rec")
-	b.ReportMetric(100*own/collector, "api-%")
+	b.ReportMetric(benchrec.Median(took[2]), "records-ns/rec")
+	b.ReportMetric(benchrec.Median(took[3]), "series-ns/rec")
+	b.ReportMetric(benchrec.Median(benchrec.Diff(took[1], took[0])), "api-ns/rec")
+	b.ReportMetric(share(1), "api-%")
+	b.ReportMetric(share(2), "records-%")
+	b.ReportMetric(share(3), "series-%")
 }

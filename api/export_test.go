@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/fakegraf/fakegraf/parse"
 )
 
 // Example is an example answer of the OpenAPI document with the request it
@@ -49,4 +51,44 @@ func SetWriteTimeout(d time.Duration) func() {
 	old := writeTimeout
 	writeTimeout = d
 	return func() { writeTimeout = old }
+}
+
+// FloorStore is a Store whose Result keeps only the parts of a record that
+// the API cannot answer without, record by record: its header and data in
+// the arena and the ring (/records, /findings) and, with Series, each
+// metric counted in its series (/series). It keeps no values (/metrics,
+// /points) and batches nothing. BenchmarkAPIOwnCost measures it beside the
+// real store: what the store costs beyond it is the values and the store's
+// own bookkeeping. Its other methods are the Store's.
+type FloorStore struct {
+	*Store
+	Series bool
+}
+
+// Result is part of serve.Sink.
+func (f FloorStore) Result(r *parse.Result) {
+	s := f.Store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.coll.Result(r)
+	s.lastID++
+	s.hdr = appendHeader(s.hdr[:0], r, &s.names)
+	if f.Series {
+		for _, m := range r.Metrics {
+			s.series.trim(s.series.add(m, m.Time().UnixNano(), r.Record.Listener, s.lastID))
+		}
+	}
+	at, room := s.arena.room()
+	b := append(room, s.hdr...)
+	s.makeRoom(len(b), len(r.Metrics))
+	var chunk uint64
+	var off uint32
+	if s.arena.wrote(at, b) {
+		chunk, off = s.arena.grow(len(b))
+	} else {
+		chunk, off = s.arena.add(s.hdr)
+	}
+	s.records.push(entry{id: s.lastID, chunk: chunk, off: off, n: uint32(len(b)), metrics: uint32(len(r.Metrics)), received: unixNano(r.Record.Received)}, s.keep)
+	s.metrics += len(r.Metrics)
+	s.bytes += len(b)
 }

@@ -32,6 +32,9 @@ func benchStage(b *testing.B, format, options string) *parse.Stage {
 	return serve.Stages(cfg.Inputs[0])[0]
 }
 
+// benchName is the measurement of benchInputs' influx and json records.
+const benchName = "good_metric_name"
+
 // benchListener is the listener of benchRecord's records.
 const benchListener = "tcp://127.0.0.1:8094"
 
@@ -187,9 +190,18 @@ func BenchmarkPipelineFloor(b *testing.B) {
 // meant to separate on a machine whose speed moves by a third from one
 // second to the next; neighbouring batches share its slow spells.
 //
-// Reported, in ns a record: pamm, floor and process (each path), pipeline
-// (floor minus pamm: what a pipeline that shows the sender's view costs
-// before any rule) and rules (process minus pamm: the target's figure).
+// A fourth path, shapes, is Process with only the format's Shape rules
+// (and parse-error, which cannot be disabled): on a record of a remembered
+// shape it skips them all, so that it costs the rule machinery (the
+// Context's reset, the kind's rules, the sort) and the shape memo's match,
+// and no rule's own reading of the record.
+//
+// Reported, in ns a record: pamm, floor, shapes and process (each path),
+// pipeline (floor minus pamm: what a pipeline that shows the sender's view
+// costs before any rule), memo (shapes minus floor: the machinery and the
+// memo's match), value-rules (process minus shapes: the rules a clean
+// record of a known shape still runs) and rules (process minus pamm: the
+// target's figure, the sum of the three).
 // The collector's setting does not move them: fakegraf's heap floor
 // (cmd/fakegraf/gc.go) is about GOGC=400 here, and runs at 400 and at the
 // test binary's 100 agree (docs/benchmarks.md, the ninth session).
@@ -200,6 +212,7 @@ func BenchmarkRulesOwnCost(b *testing.B) {
 			bare := benchStage(b, in.format, in.options)
 			floor := parse.NewPipeline(benchListener, nil, benchStage(b, in.format, in.options))
 			full := parse.NewPipeline(benchListener, parse.DefaultRules(), benchStage(b, in.format, in.options))
+			shapes := parse.NewPipeline(benchListener, shapeRules(b, in.format), benchStage(b, in.format, in.options))
 			check := func(*parse.Context) {}
 			took := benchrec.Alternate(b, 200,
 				func() { // BenchmarkParserAndMakeMetric
@@ -213,12 +226,42 @@ func BenchmarkRulesOwnCost(b *testing.B) {
 						b.Fatalf("want one metric, got %d", n)
 					}
 				},
+				func() { // the Shape rules only, which the memo skips
+					if n := processClean(b, shapes, &rec); n != 1 {
+						b.Fatalf("want one metric, got %d", n)
+					}
+				},
 			)
+			if !shapes.ShapeRemembered(benchName) || !full.ShapeRemembered(benchName) {
+				b.Fatal("the shape memo does not know the record: every rule ran")
+			}
 			b.ReportMetric(benchrec.Median(took[0]), "pamm-ns/rec")
 			b.ReportMetric(benchrec.Median(took[1]), "floor-ns/rec")
 			b.ReportMetric(benchrec.Median(took[2]), "process-ns/rec")
+			b.ReportMetric(benchrec.Median(took[3]), "shapes-ns/rec")
 			b.ReportMetric(benchrec.Median(benchrec.Diff(took[1], took[0])), "pipeline-ns/rec")
+			b.ReportMetric(benchrec.Median(benchrec.Diff(took[3], took[1])), "memo-ns/rec")
+			b.ReportMetric(benchrec.Median(benchrec.Diff(took[2], took[3])), "value-rules-ns/rec")
 			b.ReportMetric(benchrec.Median(benchrec.Diff(took[2], took[0])), "rules-ns/rec")
 		})
 	}
+}
+
+// shapeRules is the rule set of format's Shape rules (Rule.Shape), which a
+// record of a shape the memo remembers skips; it fails b if there is none.
+func shapeRules(b *testing.B, format string) *parse.RuleSet {
+	var ids []string
+	for _, r := range parse.Rules() {
+		if r.Shape != nil && r.Shape(format) {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		b.Fatalf("no Shape rule for %s", format)
+	}
+	rules, err := parse.NewRuleSet(ids, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rules
 }
