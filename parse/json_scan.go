@@ -26,27 +26,49 @@ type jsonScan struct {
 // scanJSON scans a JSON text once, byte by byte: a table beats
 // bytes.IndexByte per byte of a number or a literal (and of a string: the
 // usual one is shorter than the call), and a table of byte classes beats a
-// chain of comparisons for the bytes between values.
+// chain of comparisons for the bytes between values. Most bytes between
+// values (',', ':', spaces, brackets) start nothing, so a run of them costs
+// a lookup each; a string's end is found a word at a time, and the scan
+// goes on after the spaces and the ':' that follow it, which it has read.
 func scanJSON(data []byte) (s jsonScan) {
 	n := len(data)
 	for i := 0; i < n; i++ {
-		switch jsonClass[data[i]] {
+		class := jsonClass[data[i]]
+		if class == jsonOther {
+			continue
+		}
+		switch class {
 		case jsonQuote:
 			j := i + 1
-			if !s.timeKey {
+			if !s.timeKey && j < n && timeStart[data[j]] {
 				s.timeKey = timeLikeName(data[j:])
 			}
-			for j = quoteOrBackslash(data, j); j < n && data[j] == '\\'; j = quoteOrBackslash(data, j+2) {
+			// The usual string ends in its first word: no call for it.
+			if j+8 <= n {
+				x := binary.LittleEndian.Uint64(data[j:])
+				q, b := x^('"'*wordOnes), x^('\\'*wordOnes)
+				if m := ((q-wordOnes)&^q | (b-wordOnes)&^b) & wordHighs; m != 0 {
+					j += bits.TrailingZeros64(m) / 8
+				} else {
+					j = quoteOrBackslash(data, j+8)
+				}
+			} else {
+				j = quoteOrBackslash(data, j)
+			}
+			for j < n && data[j] == '\\' {
 				s.timeKey = true
+				j = quoteOrBackslash(data, j+2)
 			}
 			k := j + 1
-			for k < n && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n') {
+			for k < n && jsonSpace[data[k]] {
 				k++
 			}
-			if k >= n || data[k] != ':' {
+			if k < n && data[k] == ':' {
+				i = k // a key; the loop goes on after its ':'
+			} else {
 				s.values++
+				i = k - 1 // the loop goes on at the byte after the spaces
 			}
-			i = j
 		case jsonValue:
 			s.values++
 			run := 0
@@ -115,6 +137,13 @@ var jsonClass = func() (t [256]uint8) {
 	t['"'], t['\\'] = jsonQuote, jsonEscape
 	return t
 }()
+
+// jsonSpace are JSON's whitespace bytes.
+var jsonSpace = [256]bool{' ': true, '\t': true, '\r': true, '\n': true}
+
+// timeStart are the bytes a string that timeLikeName may say yes to starts
+// with: most names start with none of them, and skip the call.
+var timeStart = [256]bool{'@': true, 't': true, 'T': true, 'e': true, 'E': true, 'd': true, 'D': true}
 
 // timeLikeName says that a string starting at b may name a time.
 func timeLikeName(b []byte) bool {
