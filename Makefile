@@ -27,6 +27,8 @@ test: ## what CI runs: lint, unit, end-to-end, browser, container-image and pyte
 	$(MAKE) chromium
 	$(MAKE) lint
 	go test -count=1 ./...
+	@# the benchmarks that measure issue 15's rules' and API's own costs, run once each so that they keep working
+	go test -count=1 -run=NONE -bench='RulesOwnCost|APIOwnCost' -benchtime=2x ./parse/ ./api/
 	cd tools/image && go test -count=1 ./...
 	$(MAKE) pytest
 	$(MAKE) fuzz FUZZTIME=10s
