@@ -45,9 +45,7 @@ func scanJSON(data []byte) (s jsonScan) {
 			}
 			// The usual string ends in its first word: no call for it.
 			if j+8 <= n {
-				x := binary.LittleEndian.Uint64(data[j:])
-				q, b := x^('"'*wordOnes), x^('\\'*wordOnes)
-				if m := ((q-wordOnes)&^q | (b-wordOnes)&^b) & wordHighs; m != 0 {
+				if m := quotesOrBackslashes(binary.LittleEndian.Uint64(data[j:])); m != 0 {
 					j += bits.TrailingZeros64(m) / 8
 				} else {
 					j = quoteOrBackslash(data, j+8)
@@ -101,12 +99,7 @@ func scanJSON(data []byte) (s jsonScan) {
 // string are most of a JSON record, and a name is often longer than a word.
 func quoteOrBackslash(data []byte, j int) int {
 	for ; j+8 <= len(data); j += 8 {
-		x := binary.LittleEndian.Uint64(data[j:])
-		q, b := x^('"'*wordOnes), x^('\\'*wordOnes)
-		// A zero byte of q or b is a quote or a backslash. The lowest bit
-		// of (v-wordOnes) &^ v & wordHighs marks the first zero byte of v
-		// exactly (a borrow reaches only the bytes after it).
-		if m := ((q-wordOnes)&^q | (b-wordOnes)&^b) & wordHighs; m != 0 {
+		if m := quotesOrBackslashes(binary.LittleEndian.Uint64(data[j:])); m != 0 {
 			return j + bits.TrailingZeros64(m)/8
 		}
 	}
@@ -116,6 +109,17 @@ func quoteOrBackslash(data []byte, j int) int {
 		}
 	}
 	return j
+}
+
+// quotesOrBackslashes marks the bytes of the word x, read little-endian,
+// that are a quote or a backslash: its lowest set bit is the high bit of
+// the first of them; 0 when there is none. A zero byte of q or b is a
+// quote or a backslash, and the lowest bit of (v-wordOnes) &^ v & wordHighs
+// marks the first zero byte of v exactly (a borrow reaches only the bytes
+// after it). It is small enough to inline in its two callers.
+func quotesOrBackslashes(x uint64) uint64 {
+	q, b := x^('"'*wordOnes), x^('\\'*wordOnes)
+	return ((q-wordOnes)&^q | (b-wordOnes)&^b) & wordHighs
 }
 
 // The classes of the bytes that start something scanJSON counts.
