@@ -60,6 +60,13 @@ func SetWriteTimeout(d time.Duration) func() {
 // /points) and batches nothing. BenchmarkAPIOwnCost measures it beside the
 // real store: what the store costs beyond it is the values and the store's
 // own bookkeeping. Its other methods are the Store's.
+//
+// It keeps the header with keepLocked's arena and ring steps written out,
+// not with keepLocked itself: keepLocked with no metric still encodes an
+// empty body and looks the listener's name up, and measured that way the
+// two floors read about 3 points higher (11.0 and 18.0 % against 7.8 to
+// 8.0 and 14.7 %), the second above the real store. Keep the steps in
+// step with keepLocked.
 type FloorStore struct {
 	*Store
 	Series bool
